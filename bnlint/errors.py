@@ -1,0 +1,27 @@
+"""Errors a user can cause.
+
+Each is reported as one sentence naming the file and the problem, and makes
+``bnlint`` exit with code 2. Anything else that goes wrong is a bug and stays
+loud (a traceback).
+"""
+
+from __future__ import annotations
+
+__all__ = ["UserError", "InputError", "ConfigError"]
+
+
+class UserError(Exception):
+    """A problem with what the user gave bnlint, described in one sentence."""
+
+
+class InputError(UserError):
+    """A path that cannot be checked: missing, unreadable, not UTF-8, not Python."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = str(path)
+        self.problem = problem
+
+
+class ConfigError(UserError):
+    """An invalid configuration file or command-line selection."""

@@ -1,0 +1,255 @@
+"""The layer graph every reader produces and every rule reads.
+
+A :class:`ModelGraph` wraps a :class:`networkx.DiGraph` whose nodes are
+*layer calls*: a layer called twice is two nodes that share a ``layer_id``.
+Each node carries a :class:`Layer` record under the ``"layer"`` attribute;
+edges run producer -> consumer and carry the consumer's input ``index``
+(0 for single-input layers, the position in the list for merges).
+
+Where a layer came from is its origin: a :class:`Site` (a constructor call in
+Python source) or a :class:`SavedLayer` (a layer in a saved model file).
+Findings are grouped by origin, so a helper called sixteen times yields one
+finding with sixteen instances.
+
+Configuration values a reader could not determine statically are
+:data:`UNKNOWN`; rules treat ``UNKNOWN`` as "do not report".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import networkx as nx
+
+__all__ = ["UNKNOWN", "Site", "SavedLayer", "Origin", "Layer", "ModelGraph", "is_known"]
+
+
+class _Unknown:
+    """The value of anything a reader could not determine statically."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        # Truth-testing an unknown value is always a bug in the caller: it
+        # would silently pick one branch. Rules must use is_known().
+        raise TypeError("the truth value of UNKNOWN is undefined; use bnlint.graph.is_known()")
+
+
+UNKNOWN: Any = _Unknown()
+
+
+def is_known(value: object) -> bool:
+    """True when *value* (or, for containers, every item in it) is known."""
+    if value is UNKNOWN:
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(is_known(item) for item in value)
+    if isinstance(value, dict):
+        return all(is_known(item) for item in value.values())
+    return True
+
+
+@dataclass(frozen=True, order=True)
+class Site:
+    """One constructor call in a source file (1-based lines and columns, in characters)."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, order=True)
+class SavedLayer:
+    """A layer of a saved model file, named as Keras names it."""
+
+    path: str
+    layer_name: str
+
+    def __str__(self) -> str:
+        return f"{self.path}::{self.layer_name}"
+
+
+Origin = Site | SavedLayer
+
+
+@dataclass
+class Layer:
+    """The record of one layer call (one node of a :class:`ModelGraph`).
+
+    ``class_name`` is spelled as Keras spells it (``Conv2D``), or, for a raw
+    tensor function, as its qualified name (``tensorflow.nn.relu``).
+    ``config`` holds the known constructor arguments plus the Keras defaults
+    rules rely on; undetermined values are :data:`UNKNOWN`.
+    """
+
+    name: str
+    class_name: str
+    kind: str
+    config: dict[str, Any] = field(default_factory=dict)
+    origin: Origin | None = None
+    layer_id: int = 0
+    #: For a nested model node, the graph of the model it calls.
+    submodel: ModelGraph | None = None
+
+    def get(self, key: str, default: Any = UNKNOWN) -> Any:
+        """The config value for *key*, or *default* when it was never recorded."""
+        return self.config.get(key, default)
+
+
+class ModelGraph:
+    """A Keras model as a directed graph of layer calls.
+
+    Nodes are integers in creation order; ``graph.nx`` is the underlying
+    :class:`networkx.DiGraph`, on which any networkx algorithm may run.
+
+    Examples
+    --------
+    >>> g = ModelGraph("tiny")
+    >>> a = g.add_layer(Layer("input_layer", "InputLayer", "input"))
+    >>> b = g.add_layer(Layer("dense", "Dense", "dense", {"units": 4}))
+    >>> g.add_edge(a, b)
+    >>> [g.layer(n).name for n in g.successors(a)]
+    ['dense']
+    """
+
+    def __init__(self, name: str, origin: Origin | None = None) -> None:
+        self.name = name
+        self.origin = origin
+        self.nx = nx.DiGraph()
+        self.inputs: list[int] = []
+        self.outputs: list[int] = []
+
+    def __repr__(self) -> str:
+        return f"ModelGraph({self.name!r}, {len(self)} layers)"
+
+    def __len__(self) -> int:
+        return self.nx.number_of_nodes()
+
+    def __contains__(self, node: object) -> bool:
+        return node in self.nx
+
+    def add_layer(self, layer: Layer) -> int:
+        """Add a layer call as a new node and return its id."""
+        node = self.nx.number_of_nodes()
+        while node in self.nx:  # ids stay unique if nodes were ever removed
+            node += 1
+        self.nx.add_node(node, layer=layer)
+        return node
+
+    def add_edge(self, producer: int, consumer: int, index: int = 0) -> None:
+        """Connect *producer*'s output to input *index* of *consumer*."""
+        if producer not in self.nx or consumer not in self.nx:
+            raise KeyError(f"both ends of an edge must be nodes: {producer} -> {consumer}")
+        self.nx.add_edge(producer, consumer, index=index)
+
+    def layer(self, node: int) -> Layer:
+        """The :class:`Layer` record of *node*."""
+        return self.nx.nodes[node]["layer"]
+
+    def nodes(self) -> Iterator[int]:
+        """Node ids in creation order."""
+        return iter(sorted(self.nx.nodes))
+
+    def layers(self) -> Iterator[tuple[int, Layer]]:
+        """``(node, layer)`` pairs in creation order."""
+        for node in self.nodes():
+            yield node, self.layer(node)
+
+    def successors(self, node: int) -> list[int]:
+        """Consumers of *node*'s output, in creation order."""
+        return sorted(self.nx.successors(node))
+
+    def predecessors(self, node: int) -> list[int]:
+        """Producers of *node*'s inputs, ordered by input index."""
+        return sorted(self.nx.predecessors(node), key=lambda p: self.nx.edges[p, node]["index"])
+
+    def is_output(self, node: int) -> bool:
+        """True when *node*'s output is an output of the model."""
+        return node in self.outputs
+
+    def reachable(self, start: int, through: set[str]) -> Iterator[int]:
+        """Nodes reached from *start* along paths whose inner nodes all have a kind in *through*.
+
+        The reached nodes themselves may be of any kind; each is yielded once.
+        *start* itself is not yielded.
+        """
+        seen = {start}
+        stack = [start]
+        while stack:
+            for succ in self.successors(stack.pop()):
+                if succ in seen:
+                    continue
+                seen.add(succ)
+                yield succ
+                if self.layer(succ).kind in through:
+                    stack.append(succ)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The graph as plain JSON-ready data (the schema is in the README)."""
+        return {
+            "name": self.name,
+            "origin": _origin_dict(self.origin),
+            "inputs": list(self.inputs),
+            "outputs": list(self.outputs),
+            "nodes": [
+                {
+                    "id": node,
+                    "name": layer.name,
+                    "layer_id": layer.layer_id,
+                    "class_name": layer.class_name,
+                    "kind": layer.kind,
+                    "config": {k: _json_value(v) for k, v in layer.config.items()},
+                    "origin": _origin_dict(layer.origin),
+                    **({"submodel": layer.submodel.name} if layer.submodel is not None else {}),
+                }
+                for node, layer in self.layers()
+            ],
+            "edges": [
+                {"source": u, "target": v, "index": data["index"]}
+                for u, v, data in sorted(self.nx.edges(data=True))
+            ],
+        }
+
+
+def _origin_dict(origin: Origin | None) -> dict[str, Any] | None:
+    if isinstance(origin, Site):
+        return {
+            "path": origin.path,
+            "line": origin.line,
+            "column": origin.column,
+            "end_line": origin.end_line,
+            "end_column": origin.end_column,
+        }
+    if isinstance(origin, SavedLayer):
+        return {"path": origin.path, "layer": origin.layer_name}
+    return None
+
+
+def _json_value(value: Any) -> Any:
+    """Config values as JSON: UNKNOWN becomes the string "<unknown>", tuples become lists."""
+    if value is UNKNOWN:
+        return "<unknown>"
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return repr(value)

@@ -1,0 +1,25 @@
+"""What a reader hands to the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bnlint.graph import ModelGraph
+
+__all__ = ["ReadResult"]
+
+
+@dataclass
+class ReadResult:
+    """The models read from one path.
+
+    ``text`` is the source text for Python files (the engine reads
+    suppression comments from it) and ``None`` for saved models. ``notes``
+    are things the reader could not fully analyse, shown to the user as
+    warnings.
+    """
+
+    path: str
+    graphs: list[ModelGraph]
+    text: str | None = None
+    notes: list[str] = field(default_factory=list)
