@@ -1,0 +1,118 @@
+"""``[tool.bnlint]`` configuration: discovery and validation.
+
+Configuration lives in ``pyproject.toml`` under ``[tool.bnlint]``, or at the
+top level of ``bnlint.toml`` / ``.bnlint.toml``. The file used for a checked
+path is the nearest one found walking up from it (a ``pyproject.toml``
+without a ``[tool.bnlint]`` table is passed over). Glob patterns are
+relative to the directory holding that file.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bnlint.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = ["Config", "find_config", "load_config", "DEFAULT_EXCLUDE", "CONFIG_FILES"]
+
+CONFIG_FILES = (".bnlint.toml", "bnlint.toml", "pyproject.toml")
+
+# Directories no one wants linted; `exclude` replaces this list, `extend-exclude` adds to it.
+DEFAULT_EXCLUDE = (
+    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".eggs", "__pycache__",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".bnlint_cache", "build", "dist",
+    "node_modules", "site-packages",
+)
+
+_LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")
+_KNOWN_KEYS = set(_LIST_KEYS) | {"per-file-ignores"}
+
+
+@dataclass
+class Config:
+    """Settings for the files under one configuration file."""
+
+    path: Path | None = None
+    root: Path = field(default_factory=Path.cwd)
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
+    extend_exclude: list[str] = field(default_factory=list)
+
+
+def find_config(start: Path) -> Config:
+    """The configuration that applies to *start* (a file or directory).
+
+    Raises
+    ------
+    ConfigError
+        The nearest configuration file is not valid.
+    """
+    start = start.resolve()
+    directory = start if start.is_dir() else start.parent
+    for candidate_dir in (directory, *directory.parents):
+        for name in CONFIG_FILES:
+            candidate = candidate_dir / name
+            if candidate.is_file():
+                table = _read_table(candidate)
+                if table is not None:
+                    return load_config(table, candidate)
+    return Config()
+
+
+def _read_table(path: Path) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the configuration file ({error.strerror or error})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: is not valid TOML ({error})") from None
+    if path.name != "pyproject.toml":
+        return data
+    tool = data.get("tool", {})
+    table = tool.get("bnlint") if isinstance(tool, dict) else None
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.bnlint] must be a table")
+    return table
+
+
+def load_config(table: dict[str, Any], path: Path) -> Config:
+    """Validate a configuration *table* read from *path*.
+
+    Raises
+    ------
+    ConfigError
+        An unknown key, or a value of the wrong type.
+    """
+    where = "[tool.bnlint]" if path.name == "pyproject.toml" else "the configuration"
+    unknown = sorted(set(table) - _KNOWN_KEYS)
+    if unknown:
+        known = ", ".join(sorted(_KNOWN_KEYS))
+        raise ConfigError(f"{path}: unknown key '{unknown[0]}' in {where} (known keys: {known})")
+    config = Config(path=path, root=path.parent)
+    for key in _LIST_KEYS:
+        if key in table:
+            value = table[key]
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                raise ConfigError(f"{path}: '{key}' in {where} must be a list of strings")
+            setattr(config, key.replace("-", "_"), list(value))
+    if "per-file-ignores" in table:
+        value = table["per-file-ignores"]
+        valid = isinstance(value, dict) and all(
+            isinstance(codes, list) and all(isinstance(code, str) for code in codes) for codes in value.values()
+        )
+        if not valid:
+            raise ConfigError(f"{path}: 'per-file-ignores' in {where} must map glob patterns to lists of rule codes")
+        config.per_file_ignores = {pattern: list(codes) for pattern, codes in value.items()}
+    return config

@@ -1,0 +1,101 @@
+"""Which files a ``bnlint check PATH ...`` run reads, and under which configuration.
+
+Directories are walked recursively (symbolic links are followed, each real
+directory at most once, so a link loop ends); files are kept when a reader
+accepts their suffix and no ``exclude`` / ``extend-exclude`` pattern
+matches. Exclusion applies to files named explicitly too, so a pre-commit
+run respects it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path, PurePath
+
+from bnlint.config import Config, find_config
+from bnlint.errors import InputError, UserError
+from bnlint.readers import is_readable
+
+__all__ = ["Target", "discover", "is_excluded"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One file to check: where it is, how to show it, which configuration applies."""
+
+    path: Path
+    display: str
+    config: Config
+
+
+def discover(arguments: list[str]) -> tuple[list[Target], list[UserError]]:
+    """The files to check for the command-line *arguments*, and the errors met on the way."""
+    targets: list[Target] = []
+    errors: list[UserError] = []
+    configs: dict[Path, Config] = {}
+    for argument in arguments:
+        path = Path(argument)
+        if not path.exists():
+            kind = "a broken symbolic link" if path.is_symlink() else "no such file or directory"
+            errors.append(InputError(argument, kind))
+            continue
+        try:
+            key = path.resolve() if path.is_dir() else path.resolve().parent
+            config = configs.get(key) or configs.setdefault(key, find_config(path))
+        except UserError as error:
+            errors.append(error)
+            continue
+        if path.is_dir():
+            targets.extend(_walk(path, argument, config))
+        elif not is_excluded(path, config):
+            targets.append(Target(path, argument, config))
+    return targets, errors
+
+
+def _walk(root: Path, argument: str, config: Config) -> list[Target]:
+    found: list[Target] = []
+    visited: set[str] = set()
+    for directory, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(directory)
+        if real in visited:
+            dirnames[:] = []
+            continue
+        visited.add(real)
+        dirnames[:] = sorted(d for d in dirnames if not is_excluded(Path(directory, d), config))
+        for filename in sorted(filenames):
+            path = Path(directory, filename)
+            if is_readable(path) and not is_excluded(path, config) and path.is_file():
+                relative = os.path.relpath(path, root)
+                found.append(Target(path, os.path.join(argument, relative), config))
+    return found
+
+
+def is_excluded(path: Path, config: Config) -> bool:
+    """True when an exclude pattern matches *path* or one of its directories.
+
+    Patterns without a slash match any single path component (``.venv``,
+    ``*_pb2.py``); patterns with a slash match the path relative to the
+    configuration's directory (``tests/fixtures/*``).
+    """
+    patterns = config.exclude + config.extend_exclude
+    if not patterns:
+        return False
+    relative = relative_to_root(path, config)
+    for pattern in patterns:
+        if "/" in pattern:
+            if fnmatch(relative.as_posix(), pattern.rstrip("/")) or fnmatch(relative.as_posix(), pattern.rstrip("/") + "/*"):
+                return True
+        elif any(fnmatch(part, pattern) for part in relative.parts):
+            return True
+    return False
+
+
+def relative_to_root(path: Path, config: Config) -> PurePath:
+    """*path* relative to the configuration's directory (or as given when outside it)."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(config.root.resolve())
+    except ValueError:
+        return PurePath(path)

@@ -1,0 +1,146 @@
+"""Run rules on graphs: selection, suppression, grouping by origin.
+
+The engine is the only place that knows about all three: which rules run
+(``select`` / ``ignore`` / ``extend-select`` / ``per-file-ignores``), which
+findings the user silenced (``# noqa: BN003``, ``# bnlint: ignore[...]``),
+and how violations on many layer instances become one finding per
+constructor call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from functools import lru_cache
+from typing import Iterable
+
+from bnlint.diagnostics import Diagnostic, Violation
+from bnlint.errors import ConfigError
+from bnlint.graph import ModelGraph, Site
+from bnlint.readers.result import ReadResult
+from bnlint.rule import Rule
+
+__all__ = ["all_rules", "find_rule", "resolve_selection", "lint", "suppressed_codes"]
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+[0-9]+(?:[\s,]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE)
+_IGNORE = re.compile(r"#\s*bnlint:\s*ignore(?:\[(?P<items>[^\]]*)\])?")
+_ALL = None  # marker: every rule is suppressed
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> dict[str, type[Rule]]:
+    """Every rule shipped in ``bnlint.rules``, by code, in code order."""
+    import bnlint.rules as package
+
+    found: dict[str, type[Rule]] = {}
+    for module_info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, Rule) and value is not Rule and value.__module__ == module.__name__:
+                if value.code in found:
+                    raise RuntimeError(f"rule code {value.code} is defined twice")
+                found[value.code] = value
+    return dict(sorted(found.items()))
+
+
+def find_rule(key: str) -> type[Rule] | None:
+    """The rule with code or name *key* (case-insensitive code), or None."""
+    rules = all_rules()
+    if key.upper() in rules:
+        return rules[key.upper()]
+    return next((rule for rule in rules.values() if rule.name == key), None)
+
+
+def _expand(selector: str, origin: str) -> set[str]:
+    """Codes matched by one selector: ``ALL``, a code, a code prefix, or a rule name."""
+    rules = all_rules()
+    if selector.upper() == "ALL":
+        return set(rules)
+    rule = find_rule(selector)
+    if rule is not None:
+        return {rule.code}
+    matched = {code for code in rules if code.startswith(selector.upper())} if selector[:1].isalpha() else set()
+    if not matched:
+        raise ConfigError(f"{origin}: unknown rule selector '{selector}' (see `bnlint rule` for the list)")
+    return matched
+
+
+def resolve_selection(
+    select: Iterable[str] | None,
+    ignore: Iterable[str] = (),
+    extend_select: Iterable[str] = (),
+    origin: str = "command line",
+) -> set[str]:
+    """The codes of the rules that run.
+
+    With no *select*, the rules that are on by default run.
+
+    Raises
+    ------
+    ConfigError
+        A selector names no rule.
+    """
+    rules = all_rules()
+    if select is None:
+        chosen = {code for code, rule in rules.items() if rule.default}
+    else:
+        chosen = set().union(*(_expand(s, origin) for s in select)) if select else set()
+    chosen |= set().union(*(_expand(s, origin) for s in extend_select)) if extend_select else set()
+    ignored = set().union(*(_expand(s, origin) for s in ignore)) if ignore else set()
+    return chosen - ignored
+
+
+def suppressed_codes(line: str) -> set[str] | None:
+    """Codes silenced by a comment on *line*: a set, ``None`` for all, or an empty set."""
+    codes: set[str] = set()
+    match = _NOQA.search(line)
+    if match:
+        if not match.group("codes"):
+            return _ALL
+        codes |= {code.upper() for code in re.split(r"[\s,]+", match.group("codes")) if code}
+    match = _IGNORE.search(line)
+    if match:
+        items = match.group("items")
+        if items is None or not items.strip():
+            return _ALL
+        for item in re.split(r"[\s,]+", items.strip()):
+            rule = find_rule(item)
+            codes.add(rule.code if rule is not None else item.upper())
+    return codes
+
+
+def lint(result: ReadResult, codes: set[str]) -> list[Diagnostic]:
+    """Run the rules with *codes* on every graph of *result*; one diagnostic per rule and origin."""
+    rules = [rule() for code, rule in all_rules().items() if code in codes]
+    lines = result.text.splitlines() if result.text is not None else []
+    grouped: dict[tuple, Diagnostic] = {}
+    seen_layers: dict[tuple, set[int]] = {}  # layer ids per finding
+    for graph in result.graphs:
+        for rule in rules:
+            for violation in rule.check(graph):
+                _add(grouped, seen_layers, rule, graph, violation, lines)
+    return sorted(grouped.values(), key=Diagnostic.sort_key)
+
+
+def _add(grouped: dict, seen_layers: dict, rule: Rule, graph: ModelGraph, violation: Violation, lines: list[str]) -> None:
+    layer = graph.layer(violation.node)
+    origin = layer.origin
+    if origin is None:
+        return
+    if isinstance(origin, Site) and 0 < origin.line <= len(lines):
+        silenced = suppressed_codes(lines[origin.line - 1])
+        if silenced is _ALL or rule.code in silenced:
+            return
+    key = (rule.code, origin)
+    diagnostic = grouped.get(key)
+    if diagnostic is None:
+        diagnostic = grouped[key] = Diagnostic(rule.code, rule.name, violation.message, origin)
+        seen_layers[key] = set()
+    # An instance is a layer, not a call: a shared layer, or a layer in two
+    # models (an encoder inside an autoencoder), counts once.
+    if layer.layer_id not in seen_layers[key]:
+        seen_layers[key].add(layer.layer_id)
+        diagnostic.instances.append(layer.name)
+    if graph.name not in diagnostic.models:
+        diagnostic.models.append(graph.name)

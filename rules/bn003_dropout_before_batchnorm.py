@@ -1,0 +1,130 @@
+"""BN003 dropout-before-batchnorm."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bnlint.diagnostics import Violation
+from bnlint.graph import ModelGraph
+from bnlint.rule import Rule
+
+# Layers that do not stop the variance shift from reaching the BN.
+_TRANSPARENT = {"activation", "pool", "reshape", "dropout"}
+
+
+class DropoutBeforeBatchnorm(Rule):
+    """
+    ## What it does
+    Finds dropout layers (`Dropout`, `SpatialDropout1D/2D/3D`,
+    `GaussianDropout`, `AlphaDropout`) whose output reaches a
+    `BatchNormalization` with only activation, pooling or reshape layers in
+    between.
+
+    ## Why is this bad?
+    Dropout scales the activations it keeps by `1 / (1 - rate)` during
+    training and does nothing at inference, so the variance of its output
+    differs between the two modes. A BN after it learns its moving variance
+    from the training-mode statistics and then normalises inference-mode
+    inputs with them: the "variance shift" that Li et al. show degrades
+    accuracy whenever dropout precedes BN.
+
+    ## Example
+    ```python
+    x = layers.Dense(128)(x)
+    x = layers.Dropout(0.5)(x)
+    x = layers.BatchNormalization()(x)
+    ```
+
+    ## Use instead
+    Put dropout after the last BN of the block (or after all BN layers):
+    ```python
+    x = layers.Dense(128)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Dropout(0.5)(x)
+    ```
+
+    ## Fix safety
+    No automatic fix yet. Moving dropout changes how the model trains.
+
+    ## Options
+    None.
+
+    ## References
+    - X. Li, S. Chen, X. Hu, J. Yang, "Understanding the Disharmony between
+      Dropout and Batch Normalization by Variance Shift", CVPR 2019.
+    - Keras documentation, `keras.layers.Dropout`.
+    """
+
+    code = "BN003"
+    name = "dropout-before-batchnorm"
+    summary = "Dropout output reaches a BatchNormalization (variance shift)"
+
+    def check(self, graph: ModelGraph) -> Iterator[Violation]:
+        for node, layer in graph.layers():
+            if layer.kind != "dropout" or layer.get("rate", None) == 0:
+                continue
+            for reached in graph.reachable(node, through=_TRANSPARENT):
+                bn = graph.layer(reached)
+                if bn.kind == "batchnorm":
+                    yield Violation(
+                        node,
+                        f"`{layer.class_name}` feeds `{bn.class_name}` '{bn.name}' (variance shift "
+                        "between training and inference); move the dropout after the BN",
+                    )
+                    break
+
+    VALID = [
+        """
+import keras
+from keras import layers
+model = keras.Sequential([
+    layers.Dense(64),
+    layers.BatchNormalization(),
+    layers.ReLU(),
+    layers.Dropout(0.5),
+    layers.Dense(10),
+])
+""",
+        """
+from tensorflow.keras import layers, Input, Model
+inputs = Input((16,))
+x = layers.Dropout(0.2)(inputs)
+x = layers.Dense(32)(x)   # a weight layer between dropout and BN
+x = layers.BatchNormalization()(x)
+model = Model(inputs, x)
+""",
+        """
+from keras import layers, Sequential
+model = Sequential([layers.Dense(8), layers.Dropout(0.0), layers.BatchNormalization()])
+""",
+    ]
+    INVALID = [
+        """
+import keras
+from keras import layers
+model = keras.Sequential([
+    layers.Dense(64),
+    layers.Dropout(0.5),  # expect: BN003
+    layers.BatchNormalization(),
+])
+""",
+        """
+import tensorflow as tf
+inputs = tf.keras.Input((32, 32, 3))
+x = tf.keras.layers.Conv2D(8, 3, use_bias=False)(inputs)
+x = tf.keras.layers.SpatialDropout2D(0.1)(x)  # expect: BN003
+x = tf.nn.relu(x)
+x = tf.keras.layers.MaxPooling2D()(x)
+x = tf.keras.layers.BatchNormalization()(x)
+model = tf.keras.Model(inputs, x)
+""",
+        """
+from keras.models import Sequential
+from keras.layers import Dense, Dropout, BatchNormalization, Flatten
+model = Sequential()
+model.add(Dense(16, input_shape=(8,)))
+model.add(Dropout(0.3))  # expect: BN003
+model.add(Flatten())
+model.add(BatchNormalization())
+""",
+    ]

@@ -1,0 +1,178 @@
+"""BN004 redundant-bias."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bnlint import kinds
+from bnlint.diagnostics import Violation
+from bnlint.graph import ModelGraph
+from bnlint.rule import Rule
+
+# A flattened or globally pooled tensor has shape (batch, features).
+_RANK2_AXES = frozenset({-1, 1})
+
+
+def _only_batchnorm_after(graph: ModelGraph, node: int, axes: frozenset[int]) -> str | None:
+    """The class of the centring BN that every use of *node*'s output ends in, else None."""
+    found = None
+    stack = [(node, axes)]
+    while stack:
+        current, current_axes = stack.pop()
+        if graph.is_output(current):
+            return None
+        consumers = graph.successors(current)
+        if not consumers:
+            return None
+        for consumer in consumers:
+            layer = graph.layer(consumer)
+            if layer.kind == "batchnorm":
+                if layer.get("center") is not True or not _on_axes(layer.get("axis"), current_axes):
+                    return None
+                found = layer.class_name
+            elif layer.class_name == "Flatten" or layer.class_name.startswith("Global"):
+                if layer.get("keepdims", False) is not False:
+                    return None
+                stack.append((consumer, _RANK2_AXES))
+            elif layer.kind == "pool":
+                stack.append((consumer, current_axes))
+            else:
+                return None
+    return found
+
+
+def _on_axes(axis: object, axes: frozenset[int]) -> bool:
+    if isinstance(axis, (list, tuple)) and len(axis) == 1:
+        axis = axis[0]
+    return isinstance(axis, int) and not isinstance(axis, bool) and axis in axes
+
+
+class RedundantBias(Rule):
+    """
+    ## What it does
+    Finds convolution and dense layers with a bias (`use_bias=True`, the
+    Keras default) whose output goes only into a `BatchNormalization` with
+    `center=True` on the layer's channel axis, with nothing nonlinear in
+    between (pooling and `Flatten` may sit between: they commute with a
+    per-channel constant).
+
+    ## Why is this bad?
+    BN subtracts the per-channel batch mean, which removes any per-channel
+    constant the layer added, and then adds its own learned offset `beta`.
+    The bias receives zero gradient: it costs parameters, memory and a
+    kernel launch, and does nothing. The BN paper notes the bias "can be
+    ignored" for this reason.
+
+    Not reported when a nonlinearity sits between (a fused
+    `activation="relu"`, an activation layer, dropout), when the layer's
+    output is also used elsewhere (a residual connection), when the BN has
+    `center=False`, or when the BN normalises a different axis: in each case
+    the bias does change the result.
+
+    ## Example
+    ```python
+    x = layers.Conv2D(64, 3, padding="same")(x)
+    x = layers.BatchNormalization()(x)
+    ```
+
+    ## Use instead
+    ```python
+    x = layers.Conv2D(64, 3, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    ```
+
+    ## Fix safety
+    No automatic fix yet. Removing the bias keeps what a trained model
+    computes, but checkpoints saved with the bias no longer load into the
+    changed model.
+
+    ## Options
+    None.
+
+    ## References
+    - S. Ioffe, C. Szegedy, "Batch Normalization: Accelerating Deep Network
+      Training by Reducing Internal Covariate Shift", ICML 2015, section 3.2.
+    - Keras documentation, `keras.layers.BatchNormalization`.
+    """
+
+    code = "BN004"
+    name = "redundant-bias"
+    summary = "Bias of a conv/dense layer is cancelled by the BatchNormalization after it"
+
+    def check(self, graph: ModelGraph) -> Iterator[Violation]:
+        for node, layer in graph.layers():
+            if layer.kind not in ("conv", "dense") or layer.get("use_bias") is not True:
+                continue
+            if layer.class_name.startswith("LocallyConnected"):
+                continue  # a bias per position: BN removes only its mean
+            if layer.get("activation") != "linear":
+                continue
+            axes = kinds.channel_axes(layer.class_name, layer.config)
+            if axes is None:
+                continue
+            bn = _only_batchnorm_after(graph, node, axes)
+            if bn is not None:
+                yield Violation(
+                    node,
+                    f"the bias of `{layer.class_name}` is cancelled by the `{bn}` after it; set `use_bias=False`",
+                )
+
+
+    VALID = [
+        """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((32, 32, 3)),
+    layers.Conv2D(8, 3, use_bias=False),
+    layers.BatchNormalization(),
+])
+""",
+        """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((32, 32, 3)),
+    layers.Conv2D(8, 3, activation="relu"),  # the bias acts before the ReLU
+    layers.BatchNormalization(),
+])
+""",
+        """
+import keras
+from keras import layers
+inputs = keras.Input((32, 32, 8))
+x = layers.Conv2D(8, 3, padding="same")(inputs)
+y = layers.BatchNormalization()(x)
+out = layers.Add()([x, y])   # the raw conv output, bias included, is used here too
+model = keras.Model(inputs, out)
+""",
+        """
+from keras import layers, Sequential
+model = Sequential([layers.Input((16,)), layers.Dense(8), layers.BatchNormalization(center=False)])
+""",
+    ]
+    INVALID = [
+        """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((32, 32, 3)),
+    layers.Conv2D(8, 3),  # expect: BN004
+    layers.BatchNormalization(),
+    layers.ReLU(),
+])
+""",
+        """
+import tensorflow as tf
+inputs = tf.keras.Input((16,))
+x = tf.keras.layers.Dense(32, use_bias=True)(inputs)  # expect: BN004
+x = tf.keras.layers.BatchNormalization()(x)
+model = tf.keras.Model(inputs=inputs, outputs=x)
+""",
+        """
+from tensorflow.keras.layers import Conv2D as C, BatchNormalization as BN, MaxPooling2D, Input
+from tensorflow.keras.models import Model
+inputs = Input((32, 32, 3))
+x = C(16, 3)(inputs)  # expect: BN004
+x = MaxPooling2D()(x)
+x = BN()(x)
+model = Model(inputs, x)
+""",
+    ]

@@ -1,0 +1,103 @@
+"""BN006 momentum-convention."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bnlint.diagnostics import Violation
+from bnlint.graph import ModelGraph
+from bnlint.rule import Rule
+
+_THRESHOLD = 0.5
+
+
+class MomentumConvention(Rule):
+    """
+    ## What it does
+    Finds `BatchNormalization` layers whose `momentum` is below 0.5.
+
+    ## Why is this bad?
+    Keras and PyTorch define momentum the opposite way round. Keras updates
+    `moving = momentum * moving + (1 - momentum) * batch`, so its default
+    0.99 keeps 99% of the history. PyTorch updates
+    `running = (1 - momentum) * running + momentum * batch`, with default
+    0.1. A `momentum=0.1` ported from PyTorch therefore makes the Keras
+    moving statistics follow the last batch almost entirely: inference then
+    depends on whichever batch came last in training. PyTorch's 0.1 is
+    Keras' 0.9.
+
+    ## Example
+    ```python
+    layers.BatchNormalization(momentum=0.1)
+    ```
+
+    ## Use instead
+    ```python
+    layers.BatchNormalization(momentum=0.9)
+    ```
+
+    ## Fix safety
+    No automatic fix yet. Changing momentum changes how the moving
+    statistics are estimated during training.
+
+    ## Options
+    None.
+
+    ## References
+    - Keras documentation, `keras.layers.BatchNormalization` (`momentum`).
+    - PyTorch documentation, `torch.nn.BatchNorm2d` (`momentum`, note on the
+      update rule).
+    """
+
+    code = "BN006"
+    name = "momentum-convention"
+    summary = "BatchNormalization momentum below 0.5 (PyTorch's convention)"
+
+    def check(self, graph: ModelGraph) -> Iterator[Violation]:
+        for node, layer in graph.layers():
+            momentum = layer.get("momentum")
+            if layer.kind != "batchnorm" or isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
+                continue
+            if momentum < _THRESHOLD:
+                yield Violation(
+                    node,
+                    f"momentum={momentum:g} looks like PyTorch's convention; "
+                    f"the Keras equivalent is momentum={round(1 - momentum, 6):g}",
+                )
+
+    VALID = [
+        """
+from keras import layers, Sequential
+model = Sequential([layers.Dense(8), layers.BatchNormalization(momentum=0.9)])
+""",
+        """
+from keras import layers, Sequential
+model = Sequential([layers.Dense(8), layers.BatchNormalization()])
+""",
+        """
+import tensorflow as tf
+m = tf.keras.Sequential([tf.keras.layers.Dense(8), tf.keras.layers.BatchNormalization(-1, 0.99)])
+""",
+    ]
+    INVALID = [
+        """
+from keras import layers, Sequential
+model = Sequential([layers.Dense(8), layers.BatchNormalization(momentum=0.1)])  # expect: BN006
+""",
+        """
+import tensorflow as tf
+m = tf.keras.Sequential([
+    tf.keras.layers.Dense(8),
+    tf.keras.layers.BatchNormalization(-1, 0.1),  # expect: BN006
+])
+""",
+        """
+import keras
+inputs = keras.Input((8,))
+x = keras.layers.Dense(4, use_bias=False)(inputs)
+x = keras.layers.BatchNormalization(  # expect: BN006
+    momentum=0.01,
+)(x)
+model = keras.Model(inputs, x)
+""",
+    ]
