@@ -1,0 +1,5 @@
+"""``python -m bnlint`` runs the command line."""
+
+from bnlint.cli import main
+
+raise SystemExit(main())

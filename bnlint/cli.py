@@ -1,0 +1,177 @@
+"""The ``bnlint`` command line.
+
+``bnlint check [PATH ...]`` lints; ``bnlint PATH`` and ``bnlint --fix PATH``
+mean ``bnlint check ...``. ``bnlint rule [CODE|NAME]`` documents rules and
+``bnlint graph PATH`` shows the layer graphs bnlint recovered.
+
+Exit codes: 0 no findings, 1 findings, 2 something could not be checked
+(each such problem is one sentence on standard error; other files are
+still checked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence, TextIO
+
+from bnlint import __version__
+from bnlint.errors import UserError
+
+__all__ = ["main"]
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+_COMMANDS = ("check", "rule", "graph")
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse exits 2 too; keep our one-line format
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"bnlint: error: {message}\n")
+        raise SystemExit(EXIT_ERROR)
+
+
+def _codes(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(prog="bnlint", description="Lint the BatchNormalization structure of Keras models.")
+    parser.add_argument("--version", action="version", version=f"bnlint {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
+
+    check = commands.add_parser("check", help="lint model sources (the default command)")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    check.add_argument("--select", type=_codes, action="extend", metavar="CODES",
+                       help="run only these rules (codes, code prefixes, names or ALL; comma-separated)")
+    check.add_argument("--ignore", type=_codes, action="extend", default=[], metavar="CODES",
+                       help="do not run these rules")
+    check.add_argument("--extend-select", type=_codes, action="extend", default=[], metavar="CODES",
+                       help="run these rules in addition to the selected ones")
+    check.add_argument("--output-format", choices=("text", "json"), default="text")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--statistics", action="store_true", help="print the number of findings per rule")
+    check.add_argument("--fix", action="store_true", help="apply fixes (not available yet)")
+
+    rule = commands.add_parser("rule", help="show a rule's documentation, or the table of rules")
+    rule.add_argument("rule", nargs="?", metavar="CODE|NAME")
+
+    graph = commands.add_parser("graph", help="show the layer graphs read from PATH")
+    graph.add_argument("paths", nargs="+", metavar="PATH")
+    graph.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def _normalise(argv: list[str]) -> list[str]:
+    """``bnlint PATH`` and ``bnlint --fix PATH`` mean ``bnlint check ...``."""
+    if not argv or argv[0] in ("-h", "--help", "--version") or argv[0] in _COMMANDS:
+        return argv if argv else ["check"]
+    return ["check", *argv]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _build_parser().parse_args(_normalise(list(sys.argv[1:] if argv is None else argv)))
+    try:
+        if args.command == "rule":
+            return _rule(args.rule, sys.stdout)
+        if args.command == "graph":
+            return _graph(args.paths, args.format, sys.stdout)
+        return _check(args, sys.stdout)
+    except UserError as error:
+        _error(str(error))
+        return EXIT_ERROR
+    except BrokenPipeError:  # `bnlint check | head`
+        sys.stderr.close()
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"bnlint: error: {message}\n")
+
+
+def _check(args: argparse.Namespace, out: TextIO) -> int:
+    from bnlint.checker import Selection, check_paths
+    from bnlint.engine import resolve_selection
+    from bnlint.reporters import REPORTERS
+
+    if args.fix:
+        _error("--fix is not available in this version of bnlint yet; nothing was changed")
+        return EXIT_ERROR
+    selection = Selection(
+        tuple(args.select) if args.select is not None else None, tuple(args.ignore), tuple(args.extend_select)
+    )
+    # Validate command-line selectors once, before any file is read.
+    resolve_selection(selection.select or [], selection.ignore, selection.extend_select)
+    report = check_paths(args.paths or ["."], selection)
+    REPORTERS[args.output_format](report, out, args.statistics)
+    for note in report.notes:
+        sys.stderr.write(f"bnlint: warning: {note}\n")
+    for error in report.errors:
+        _error(str(error))
+    if report.errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if report.diagnostics and not args.exit_zero else EXIT_CLEAN
+
+
+def _rule(key: str | None, out: TextIO) -> int:
+    from bnlint.engine import all_rules, find_rule
+
+    if key is None:
+        out.write(rule_table() + "\n")
+        return EXIT_CLEAN
+    rule = find_rule(key)
+    if rule is None:
+        raise UserError(f"unknown rule '{key}' (run `bnlint rule` for the list)")
+    out.write(rule.documentation())
+    return EXIT_CLEAN
+
+
+def rule_table() -> str:
+    """The Markdown table of rules, as in the README."""
+    from bnlint.engine import all_rules
+
+    rows = ["| code | name | summary | default |", "| --- | --- | --- | --- |"]
+    for code, rule in all_rules().items():
+        rows.append(f"| {code} | {rule.name} | {rule.summary} | {'on' if rule.default else 'off'} |")
+    return "\n".join(rows)
+
+
+def _graph(paths: list[str], fmt: str, out: TextIO) -> int:
+    from bnlint.discovery import discover
+    from bnlint.readers import read_path
+
+    targets, errors = discover(paths)
+    models = []
+    for target in targets:
+        try:
+            result = read_path(target.path, target.display)
+        except UserError as error:
+            errors.append(error)
+            continue
+        models.extend(result.graphs)
+    if fmt == "json":
+        json.dump([graph.to_dict() for graph in models], out, indent=2)
+        out.write("\n")
+    else:
+        for graph in models:
+            out.write(_graph_text(graph))
+    for error in errors:
+        _error(str(error))
+    return EXIT_ERROR if errors else EXIT_CLEAN
+
+
+def _graph_text(graph) -> str:
+    lines = [f"model {graph.name} ({graph.origin}): {len(graph)} layer calls"]
+    for node, layer in graph.layers():
+        inputs = ", ".join(str(p) for p in graph.predecessors(node))
+        arrow = f" <- {inputs}" if inputs else ""
+        lines.append(f"  {node:>3} {layer.name}: {layer.class_name} [{layer.kind}]{arrow}  @ {layer.origin}")
+    return "\n".join(lines) + "\n\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
