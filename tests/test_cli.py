@@ -1,0 +1,190 @@
+"""The command line as a user meets it: output, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_bnlint
+
+BAD = """\
+from keras import layers, Sequential
+model = Sequential([
+    layers.Dense(8),
+    layers.Dropout(0.5),
+    layers.BatchNormalization(momentum=0.1),
+])
+"""
+GOOD = """\
+from keras import layers, Sequential
+model = Sequential([layers.Dense(8, use_bias=False), layers.BatchNormalization(), layers.Dropout(0.5)])
+"""
+
+
+def test_text_output_format_and_exit_code_1(tmp_path, write):
+    write("bad.py", BAD)
+    result = run_bnlint("check", "bad.py", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("bad.py:4:5: BN003 [dropout-before-batchnorm] ")
+    assert lines[1].startswith("bad.py:5:5: BN006 [momentum-convention] momentum=0.1 looks like PyTorch's")
+    assert lines[-1] == "Found 2 findings in 1 file (1 file checked)."
+
+
+def test_instances_are_counted_in_text_output(tmp_path, write):
+    write("loop.py", """\
+import keras
+inputs = keras.Input((8,))
+x = inputs
+for i in range(4):
+    x = keras.layers.Dense(8, name=f"fc{i}")(x)
+    x = keras.layers.BatchNormalization()(x)
+model = keras.Model(inputs, x)
+""")
+    result = run_bnlint("check", "loop.py", cwd=tmp_path)
+    assert result.stdout.splitlines()[0].endswith("(4 instances: fc0, fc1, fc2, ...)")
+
+
+def test_clean_run_exits_0(tmp_path, write):
+    write("good.py", GOOD)
+    result = run_bnlint("good.py", cwd=tmp_path)  # `bnlint PATH` means `bnlint check PATH`
+    assert (result.returncode, result.stdout) == (0, "All checks passed (1 file checked).\n")
+
+
+def test_json_output_schema(tmp_path, write):
+    write("bad.py", BAD)
+    result = run_bnlint("check", "bad.py", "--output-format", "json", cwd=tmp_path)
+    first = json.loads(result.stdout)[0]
+    assert first == {
+        "code": "BN003",
+        "name": "dropout-before-batchnorm",
+        "message": first["message"],
+        "path": "bad.py",
+        "location": {"line": 4, "column": 5},
+        "end_location": {"line": 4, "column": 24},
+        "instances": 1,
+        "layers": ["dropout"],
+        "models": ["sequential"],
+    }
+
+
+def test_exit_zero_and_statistics(tmp_path, write):
+    write("bad.py", BAD)
+    write("bad2.py", BAD)
+    result = run_bnlint("check", ".", "--exit-zero", "--statistics", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[:2] == ["    2  BN003  [dropout-before-batchnorm]", "    2  BN006  [momentum-convention]"]
+
+
+def test_select_from_the_command_line(tmp_path, write):
+    write("bad.py", BAD)
+    result = run_bnlint("check", "bad.py", "--select", "BN006", cwd=tmp_path)
+    assert [line.split()[1] for line in result.stdout.splitlines()[:-1]] == ["BN006"]
+
+
+def test_unknown_rule_in_select_is_exit_2(tmp_path, write):
+    write("bad.py", BAD)
+    result = run_bnlint("check", "bad.py", "--select", "BN999", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "bnlint: error: command line: unknown rule selector 'BN999' (see `bnlint rule` for the list)\n"
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("syntax.py", "import keras\nmodel = keras.Sequential([\n", "syntax.py: is not valid Python: '[' was never closed (line 2, column 26)"),
+        ("latin.py", b"import keras\nname = '\xe9'\n", "latin.py: is not valid UTF-8 (byte 0xe9 at offset 21)"),
+    ],
+)
+def test_unreadable_files_are_one_sentence_and_others_are_still_checked(tmp_path, write, name, content, message):
+    write(name, content)
+    write("bad.py", BAD)
+    result = run_bnlint("check", ".", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"bnlint: error: ./{message}"]
+    assert "bad.py:4:5: BN003" in result.stdout  # the other file was still checked
+
+
+def test_coding_cookie_is_honoured(tmp_path, write):
+    write("latin.py", b"# -*- coding: latin-1 -*-\n" + BAD.encode() + b"name = '\xe9'\n")
+    assert run_bnlint("check", "latin.py", cwd=tmp_path).returncode == 1
+
+
+def test_empty_file_is_clean(tmp_path, write):
+    write("empty.py", "")
+    result = run_bnlint("check", "empty.py", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_missing_path_is_exit_2(tmp_path, write):
+    write("bad.py", BAD)
+    result = run_bnlint("check", "nope.py", "bad.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "bnlint: error: nope.py: no such file or directory\n"
+    assert "bad.py:4:5" in result.stdout
+
+
+def test_directory_with_a_symlink_loop_terminates(tmp_path, write):
+    write("pkg/bad.py", BAD)
+    os.symlink(tmp_path / "pkg", tmp_path / "pkg" / "loop")
+    result = run_bnlint("check", "pkg", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.count("BN003") == 1
+    assert result.stderr == ""
+
+
+def test_fix_is_refused_clearly_and_changes_nothing(tmp_path, write):
+    path = write("bad.py", BAD)
+    result = run_bnlint("--fix", "bad.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--fix is not available" in result.stderr
+    assert path.read_text() == BAD
+
+
+def test_rule_command_prints_docs_and_table():
+    doc = run_bnlint("rule", "BN003")
+    assert doc.returncode == 0 and doc.stdout.startswith("dropout-before-batchnorm (BN003)\n")
+    assert "## Why is this bad?" in doc.stdout
+    assert run_bnlint("rule", "redundant-bias").stdout.startswith("redundant-bias (BN004)")
+    table = run_bnlint("rule")
+    assert "| BN006 | momentum-convention |" in table.stdout
+    unknown = run_bnlint("rule", "BN999")
+    assert (unknown.returncode, unknown.stderr) == (2, "bnlint: error: unknown rule 'BN999' (run `bnlint rule` for the list)\n")
+
+
+def test_graph_command_json(tmp_path, write):
+    write("bad.py", BAD)
+    result = run_bnlint("graph", "bad.py", "--format", "json", cwd=tmp_path)
+    (model,) = json.loads(result.stdout)
+    assert model["name"] == "sequential"
+    assert [n["class_name"] for n in model["nodes"]] == ["Dense", "Dropout", "BatchNormalization"]
+    assert model["nodes"][2]["config"]["momentum"] == 0.1
+    assert model["nodes"][1]["origin"] == {"path": "bad.py", "line": 4, "column": 5, "end_line": 4, "end_column": 24}
+    assert model["edges"] == [{"source": 0, "target": 1, "index": 0}, {"source": 1, "target": 2, "index": 0}]
+
+
+def test_graph_command_text(tmp_path, write):
+    write("bad.py", BAD)
+    result = run_bnlint("graph", "bad.py", cwd=tmp_path)
+    assert result.stdout.splitlines()[0] == "model sequential (bad.py:2:9): 3 layer calls"
+    assert "dropout: Dropout [dropout] <- 0" in result.stdout
+
+
+def test_console_script_matches_python_dash_m(tmp_path, write):
+    write("bad.py", BAD)
+    script = Path(sys.executable).parent / "bnlint"
+    assert script.exists(), "the console script is not installed beside this Python"
+    via_script = subprocess.run([str(script), "check", "bad.py"], cwd=tmp_path, capture_output=True, text=True)
+    via_module = run_bnlint("check", "bad.py", cwd=tmp_path)
+    assert (via_script.returncode, via_script.stdout) == (via_module.returncode, via_module.stdout)
+
+
+def test_version():
+    result = run_bnlint("--version")
+    assert result.returncode == 0 and result.stdout.startswith("bnlint ")

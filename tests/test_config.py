@@ -1,0 +1,94 @@
+"""[tool.bnlint] discovery and validation, through the command line a user runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from bnlint.config import find_config
+from bnlint.errors import ConfigError
+from conftest import run_bnlint
+
+BAD = """\
+from keras import layers, Sequential
+model = Sequential([layers.Dense(8), layers.Dropout(0.5), layers.BatchNormalization(momentum=0.1)])
+"""
+
+
+def codes(result):
+    return sorted({line.split()[1] for line in result.stdout.splitlines() if ": BN" in line})
+
+
+def test_config_is_found_by_walking_up_from_the_checked_path(tmp_path, write):
+    write("pyproject.toml", '[project]\nname = "x"\n\n[tool.bnlint]\nignore = ["BN004"]\n')
+    write("src/pkg/model.py", BAD)
+    result = run_bnlint("check", "src", cwd=tmp_path)
+    assert codes(result) == ["BN003", "BN006"]
+    result = run_bnlint("check", str(tmp_path / "src" / "pkg" / "model.py"))
+    assert codes(result) == ["BN003", "BN006"]
+
+
+def test_nearest_config_wins_and_pyproject_without_table_is_skipped(tmp_path, write):
+    write("pyproject.toml", '[tool.bnlint]\nselect = ["BN006"]\n')
+    write("sub/pyproject.toml", '[project]\nname = "sub"\n')
+    write("sub/inner/bnlint.toml", 'select = ["BN003"]\n')
+    write("sub/model.py", BAD)
+    write("sub/inner/model.py", BAD)
+    assert codes(run_bnlint("check", "sub/model.py", cwd=tmp_path)) == ["BN006"]
+    assert codes(run_bnlint("check", "sub/inner/model.py", cwd=tmp_path)) == ["BN003"]
+
+
+def test_per_file_ignores_and_extend_select(tmp_path, write):
+    write("pyproject.toml", '[tool.bnlint]\nselect = ["BN003"]\nextend-select = ["BN006"]\n'
+          '[tool.bnlint.per-file-ignores]\n"legacy/*" = ["BN006"]\n')
+    write("legacy/old.py", BAD)
+    write("new.py", BAD)
+    assert codes(run_bnlint("check", "legacy", cwd=tmp_path)) == ["BN003"]
+    assert codes(run_bnlint("check", "new.py", cwd=tmp_path)) == ["BN003", "BN006"]
+
+
+def test_exclude_skips_directories_and_files(tmp_path, write):
+    write("pyproject.toml", '[tool.bnlint]\nextend-exclude = ["generated", "experiments/*.py"]\n')
+    write("generated/a.py", BAD)
+    write("experiments/b.py", BAD)
+    write(".venv/lib/c.py", BAD)
+    write("ok.py", BAD)
+    result = run_bnlint("check", ".", cwd=tmp_path)
+    assert "1 file checked" in result.stdout and "ok.py" in result.stdout
+
+
+def test_command_line_select_overrides_configuration(tmp_path, write):
+    write("pyproject.toml", '[tool.bnlint]\nselect = ["BN003"]\n')
+    write("m.py", BAD)
+    assert codes(run_bnlint("check", "m.py", "--select", "BN006", cwd=tmp_path)) == ["BN006"]
+    assert codes(run_bnlint("check", "m.py", "--extend-select", "BN006", cwd=tmp_path)) == ["BN003", "BN006"]
+    assert codes(run_bnlint("check", "m.py", "--ignore", "BN003", cwd=tmp_path)) == []
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('[tool.bnlint]\nselct = ["BN003"]\n', "unknown key 'selct' in [tool.bnlint]"),
+        ('[tool.bnlint]\nselect = "BN003"\n', "'select' in [tool.bnlint] must be a list of strings"),
+        ('[tool.bnlint]\nselect = ["BN999"]\n', "unknown rule selector 'BN999'"),
+        ("[tool.bnlint\n", "is not valid TOML"),
+    ],
+)
+def test_invalid_configuration_is_one_sentence_and_exit_2(tmp_path, write, content, message):
+    write("pyproject.toml", content)
+    write("m.py", BAD)
+    result = run_bnlint("check", "m.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_find_config_returns_defaults_without_a_file(tmp_path):
+    config = find_config(tmp_path)
+    assert config.path is None and config.select is None and ".venv" in config.exclude
+
+
+def test_find_config_rejects_a_non_table(tmp_path, write):
+    write("pyproject.toml", '[tool]\nbnlint = 3\n')
+    with pytest.raises(ConfigError, match="must be a table"):
+        find_config(tmp_path)

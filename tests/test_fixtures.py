@@ -1,0 +1,27 @@
+"""`bnlint check fixtures/` reports exactly the seeded mistakes."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+from conftest import FIXTURES, ROOT, expected_findings, run_bnlint
+
+
+def test_check_reports_exactly_the_marked_lines():
+    result = run_bnlint("check", "fixtures/models", "--output-format", "json", cwd=ROOT)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == ""
+    found = defaultdict(set)
+    for finding in json.loads(result.stdout):
+        found[finding["path"]].add((finding["location"]["line"], finding["code"]))
+    for fixture in sorted(FIXTURES.glob("*.py")):
+        display = f"fixtures/models/{fixture.name}"
+        assert found.get(display, set()) == expected_findings(fixture.read_text()), display
+
+
+def test_good_fixtures_pass_with_exit_code_zero():
+    good = sorted(str(p.relative_to(ROOT)) for p in FIXTURES.glob("good_*.py"))
+    assert len(good) >= 5
+    result = run_bnlint("check", *good, cwd=ROOT)
+    assert (result.returncode, result.stdout) == (0, f"All checks passed ({len(good)} files checked).\n")

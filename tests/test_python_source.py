@@ -1,0 +1,388 @@
+"""The Python-source reader: each supported form becomes the right layer graph."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from bnlint.graph import UNKNOWN, Site
+from bnlint.readers.python_source import read_source
+
+
+def graphs_of(source: str):
+    return read_source(textwrap.dedent(source), "model.py").graphs
+
+
+def chain(graph):
+    """Class names in node order, and edges as (producer class, consumer class, index)."""
+    classes = [layer.class_name for _, layer in graph.layers()]
+    edges = sorted(
+        (graph.layer(u).name, graph.layer(v).name, d["index"]) for u, v, d in graph.nx.edges(data=True)
+    )
+    return classes, edges
+
+
+def test_sequential_list_with_input_first():
+    (g,) = graphs_of("""
+        import keras
+        from keras import layers
+        model = keras.Sequential([
+            keras.Input((32, 32, 3)),
+            layers.Conv2D(8, 3),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+        ], name="net")
+    """)
+    assert g.name == "net"
+    classes, edges = chain(g)
+    assert classes == ["InputLayer", "Conv2D", "BatchNormalization", "ReLU"]
+    assert edges == [
+        ("batch_normalization", "re_lu", 0),
+        ("conv2d", "batch_normalization", 0),
+        ("input_layer", "conv2d", 0),
+    ]
+    assert [g.layer(n).kind for n in g.inputs] == ["input"]
+    assert [g.layer(n).name for n in g.outputs] == ["re_lu"]
+
+
+def test_input_shape_keyword_creates_an_input_layer():
+    (g,) = graphs_of("""
+        from tensorflow.keras import layers, models
+        model = models.Sequential([layers.Dense(4, input_shape=(8,)), layers.Dense(2)])
+    """)
+    assert chain(g)[0] == ["InputLayer", "Dense", "Dense"]
+    assert g.layer(1).config["input_shape"] == (8,)
+
+
+def test_nested_sequential_is_a_model_node_and_a_model_of_its_own():
+    inner, outer = graphs_of("""
+        import keras as K
+        block = K.Sequential([K.layers.Conv2D(8, 3), K.layers.BatchNormalization()], name="block")
+        model = K.Sequential([K.Input((16, 16, 3)), block, K.layers.Flatten()], name="outer")
+    """)
+    assert (inner.name, outer.name) == ("block", "outer")
+    assert chain(outer)[0] == ["InputLayer", "Sequential", "Flatten"]
+    node = next(n for n, layer in outer.layers() if layer.kind == "model")
+    assert outer.layer(node).submodel is inner
+    assert chain(inner)[0] == ["Conv2D", "BatchNormalization"]
+
+
+def test_inline_nested_sequential_in_a_list():
+    graphs = graphs_of("""
+        from keras import Sequential
+        from keras.layers import Dense, BatchNormalization
+        model = Sequential([Dense(4), Sequential([Dense(4), BatchNormalization()]), Dense(1)])
+    """)
+    assert sorted(len(g) for g in graphs) == [2, 3]
+
+
+def test_sequential_add_chain():
+    (g,) = graphs_of("""
+        from keras.models import Sequential
+        from keras.layers import Dense, Dropout, BatchNormalization
+        model = Sequential()
+        model.add(Dense(16, input_shape=(8,)))
+        model.add(Dropout(0.5))
+        model.add(BatchNormalization())
+        model.compile(optimizer="adam", loss="mse")
+    """)
+    assert chain(g)[0] == ["InputLayer", "Dense", "Dropout", "BatchNormalization"]
+    assert g.layer(2).config["rate"] == 0.5
+
+
+def test_functional_model_with_merges():
+    (g,) = graphs_of("""
+        import tensorflow as tf
+        from tensorflow.keras import layers
+        inputs = tf.keras.Input(shape=(32, 32, 3), name="image")
+        a = layers.Conv2D(8, 3, padding="same", name="a")(inputs)
+        b = layers.Conv2D(8, 1, name="b")(inputs)
+        s = layers.Add(name="sum")([a, b])
+        t = layers.add([s, a], name="sum2")
+        c = layers.Concatenate(name="cat")([t, b])
+        model = tf.keras.Model(inputs=inputs, outputs=c, name="net")
+    """)
+    assert g.name == "net"
+    classes, edges = chain(g)
+    assert classes == ["InputLayer", "Conv2D", "Conv2D", "Add", "Add", "Concatenate"]
+    assert ("a", "sum", 0) in edges and ("b", "sum", 1) in edges
+    assert ("sum", "sum2", 0) in edges and ("a", "sum2", 1) in edges
+    assert ("sum2", "cat", 0) in edges and ("b", "cat", 1) in edges
+    assert [g.layer(n).name for n in g.inputs] == ["image"]
+    assert [g.layer(n).name for n in g.outputs] == ["cat"]
+
+
+def test_positional_model_arguments_and_unused_branches_left_out():
+    (g,) = graphs_of("""
+        import keras
+        inputs = keras.Input((4,))
+        x = keras.layers.Dense(4)(inputs)
+        unused = keras.layers.Dense(9)(inputs)
+        model = keras.Model(inputs, x)
+    """)
+    assert [layer.config.get("units") for _, layer in g.layers()] == [None, 4]
+
+
+@pytest.mark.parametrize(
+    "call, class_name, activation",
+    [
+        ("tf.nn.relu(x)", "tensorflow.nn.relu", "relu"),
+        ("keras.ops.relu(x)", "keras.ops.relu", "relu"),
+        ("keras.activations.swish(x)", "keras.activations.swish", "silu"),  # swish is silu in Keras 3
+        ("tf.math.sigmoid(x)", "tensorflow.math.sigmoid", "sigmoid"),
+    ],
+)
+def test_activation_calls_on_tensors(call, class_name, activation):
+    (g,) = graphs_of(f"""
+        import keras
+        import tensorflow as tf
+        inputs = keras.Input((4,))
+        x = keras.layers.Dense(4)(inputs)
+        x = {call}
+        model = keras.Model(inputs, x)
+    """)
+    node = g.outputs[0]
+    assert (g.layer(node).class_name, g.layer(node).kind) == (class_name, "activation")
+    assert g.layer(node).config["activation"] == activation
+    assert [g.layer(p).class_name for p in g.predecessors(node)] == ["Dense"]
+
+
+def test_unknown_function_on_a_tensor_keeps_the_graph_connected():
+    (g,) = graphs_of("""
+        import keras
+        from mylib import mystery
+        inputs = keras.Input((4,))
+        x = mystery(keras.layers.Dense(4)(inputs))
+        x = x * 2 + 1
+        x = keras.layers.BatchNormalization()(x)
+        model = keras.Model(inputs, x)
+    """)
+    kinds = [layer.kind for _, layer in g.layers()]
+    assert kinds == ["input", "dense", "op", "op", "op", "batchnorm"]
+    assert len(g.nx.edges) == 5
+
+
+def test_several_models_per_file():
+    graphs = graphs_of("""
+        import keras
+        a = keras.Sequential([keras.layers.Dense(1)], name="first")
+        i = keras.Input((3,))
+        b = keras.Model(i, keras.layers.Dense(2)(i), name="second")
+        c = keras.Sequential(name="third")
+        c.add(keras.layers.Dense(3))
+    """)
+    assert [g.name for g in graphs] == ["first", "second", "third"]
+
+
+@pytest.mark.parametrize(
+    "imports, conv",
+    [
+        ("import tensorflow as tf", "tf.keras.layers.Conv2D"),
+        ("from tensorflow import keras", "keras.layers.Conv2D"),
+        ("from tensorflow.keras import layers", "layers.Conv2D"),
+        ("import keras", "keras.layers.Conv2D"),
+        ("from keras import layers", "layers.Conv2D"),
+        ("from tensorflow.keras.layers import Conv2D as C", "C"),
+        ("import tf_keras", "tf_keras.layers.Conv2D"),
+        ("from tf_keras import layers", "layers.Conv2D"),
+        ("import keras as K", "K.layers.Conv2D"),
+        ("import tensorflow.keras.layers as L", "L.Conv2D"),
+        ("from keras.layers.convolutional import Conv2D", "Conv2D"),
+        ("import tensorflow.compat.v1 as tf", "tf.keras.layers.Conv2D"),
+    ],
+)
+def test_import_spellings_name_the_same_class(imports, conv):
+    (g,) = graphs_of(f"""
+        {imports}
+        import keras as _k
+        model = _k.Sequential([{conv}(8, 3)])
+    """)
+    layer = g.layer(0)
+    assert (layer.class_name, layer.kind, layer.config["filters"], layer.config["kernel_size"]) == ("Conv2D", "conv", 8, 3)
+
+
+def test_tf_keras_models_path():
+    (g,) = graphs_of("""
+        import tf_keras
+        model = tf_keras.models.Sequential([tf_keras.layers.BatchNormalization(momentum=0.1)])
+    """)
+    assert g.layer(0).config["momentum"] == 0.1
+
+
+def test_config_binds_positional_arguments_and_fills_defaults():
+    (g,) = graphs_of("""
+        from keras import layers, Sequential
+        model = Sequential([
+            layers.Conv2D(8, 3, 1, "same"),
+            layers.BatchNormalization(1, 0.9),
+            layers.Dense(4, "relu"),
+            layers.Dropout(0.25),
+        ])
+    """)
+    conv, bn, dense, drop = (layer.config for _, layer in g.layers())
+    assert (conv["filters"], conv["kernel_size"], conv["strides"], conv["padding"]) == (8, 3, 1, "same")
+    assert (conv["use_bias"], conv["activation"], conv["data_format"]) == (True, "linear", "channels_last")
+    assert (bn["axis"], bn["momentum"], bn["epsilon"], bn["center"], bn["scale"]) == (1, 0.9, 0.001, True, True)
+    assert dense["activation"] == "relu"
+    assert drop["rate"] == 0.25
+
+
+def test_activation_arguments_in_every_spelling_are_canonical():
+    (g,) = graphs_of("""
+        import tensorflow as tf
+        from keras import layers, activations, Sequential
+        model = Sequential([
+            layers.Dense(4, activation=tf.nn.relu),
+            layers.Dense(4, activation=activations.gelu),
+            layers.Dense(4, activation=None),
+            layers.Activation("sigmoid"),
+            layers.LeakyReLU(),
+        ])
+    """)
+    assert [layer.config["activation"] for _, layer in g.layers()] == ["relu", "gelu", "linear", "sigmoid", "leaky_relu"]
+
+
+def test_values_not_known_statically_are_unknown():
+    (g,) = graphs_of("""
+        import sys
+        from keras import layers, Sequential
+        width = int(sys.argv[1])
+        model = Sequential([layers.Dense(width, use_bias=sys.flags.optimize > 0), layers.Dense(4)])
+    """)
+    first = g.layer(0).config
+    assert first["units"] is UNKNOWN and first["use_bias"] is UNKNOWN
+
+
+def test_known_values_flow_through_variables_and_expressions():
+    (g,) = graphs_of("""
+        from keras import layers, Sequential
+        base = 8
+        cfg = {"momentum": 1 - 0.1, "name": f"bn_{base * 2}"}
+        model = Sequential([layers.Dense(base * 4), layers.BatchNormalization(**cfg)])
+    """)
+    assert g.layer(0).config["units"] == 32
+    assert (g.layer(1).name, g.layer(1).config["momentum"]) == ("bn_16", 0.9)
+
+
+def test_automatic_names_count_per_class_like_keras():
+    (g,) = graphs_of("""
+        from keras import layers, Sequential
+        model = Sequential([layers.Dense(2), layers.Dense(2), layers.BatchNormalization(), layers.ReLU()])
+    """)
+    assert [layer.name for _, layer in g.layers()] == ["dense", "dense_1", "batch_normalization", "re_lu"]
+
+
+def test_shared_layer_called_twice_is_two_nodes_with_one_layer_id():
+    (g,) = graphs_of("""
+        import keras
+        a = keras.Input((4,))
+        b = keras.Input((4,))
+        shared = keras.layers.Dense(3)
+        out = keras.layers.Add()([shared(a), shared(b)])
+        model = keras.Model([a, b], out)
+    """)
+    dense = [(n, layer) for n, layer in g.layers() if layer.class_name == "Dense"]
+    assert len(dense) == 2 and dense[0][1].layer_id == dense[1][1].layer_id and dense[0][0] != dense[1][0]
+
+
+def test_site_is_the_exact_span_of_the_constructor_call():
+    source = 'from keras import layers, Sequential\nmodel = Sequential([\n    layers.Dense(\n        4),\n    layers.BatchNormalization()])\n'
+    (g,) = read_source(source, "m.py").graphs
+    assert g.layer(0).origin == Site("m.py", 3, 5, 4, 11)
+    assert g.layer(1).origin == Site("m.py", 5, 5, 5, 32)
+
+
+def test_columns_count_characters_not_bytes():
+    source = 'from keras import layers\nimport keras\nnom = "é"; m = keras.Sequential([layers.Dense(1)])\n'
+    (g,) = read_source(source, "m.py").graphs
+    assert g.layer(0).origin.column == source.splitlines()[2].index("layers.Dense") + 1
+
+
+def test_functional_code_without_model_call_still_forms_a_graph():
+    (g,) = graphs_of("""
+        from keras import layers
+        x = layers.Input((4,))
+        y = layers.Dense(4)(x)
+        y = layers.BatchNormalization()(y)
+    """)
+    assert chain(g)[0] == ["InputLayer", "Dense", "BatchNormalization"]
+
+
+def test_helper_functions_and_loops_with_known_values():
+    (g,) = graphs_of("""
+        import keras
+        from keras import layers
+
+        def block(x, filters, name):
+            x = layers.Conv2D(filters, 3, name=name + "_conv")(x)
+            return layers.BatchNormalization(name=name + "_bn")(x)
+
+        inputs = keras.Input((32, 32, 3))
+        x = inputs
+        for i, filters in enumerate([8, 16]):
+            x = block(x, filters, name=f"block{i}")
+        model = keras.Model(inputs, x)
+    """)
+    assert [layer.name for _, layer in g.layers()] == [
+        "input_layer", "block0_conv", "block0_bn", "block1_conv", "block1_bn"
+    ]
+    assert g.layer(3).config["filters"] == 16
+    assert g.layer(1).origin == g.layer(3).origin  # one site, two instances
+
+
+def test_reader_never_executes_the_file(tmp_path):
+    marker = tmp_path / "created"
+    source = f"""
+import keras
+open({str(marker)!r}, "w").write("x")
+__import__("os").remove({str(marker)!r})
+raise SystemExit("executed")
+model = keras.Sequential([keras.layers.Dense(1)])
+"""
+    result = read_source(source, "m.py")
+    assert not marker.exists()
+    assert len(result.graphs) == 1
+
+
+def test_a_file_without_keras_is_not_parsed():
+    assert read_source("def f(:\n", "x.py").graphs == []
+
+
+def test_loop_cap_stops_with_a_note_instead_of_hanging():
+    result = read_source("import keras\nwhile True:\n    keras.layers.Dense(1)\n", "m.py")
+    assert any("loop stopped after" in note for note in result.notes)
+
+
+def test_recursion_is_capped():
+    result = read_source("import keras\ndef f(n):\n    return f(n + 1)\nf(0)\n", "m.py")
+    assert any("call depth" in note for note in result.notes)
+
+
+@pytest.mark.parametrize(
+    "call, kernel_size, padding",
+    [
+        ('Convolution2D(64, 3, 3, border_mode="same")', (3, 3), "same"),  # Keras 1
+        ("Convolution2D(64, (3, 3))", (3, 3), None),  # Keras 2 alias
+        ("Conv2D(64, kernel_size=5)", 5, None),
+    ],
+)
+def test_keras1_and_keras2_spellings_bind_alike(call, kernel_size, padding):
+    (g,) = graphs_of(f"""
+        from keras.layers import Convolution2D, Conv2D
+        from keras.models import Sequential
+        model = Sequential([{call}])
+    """)
+    config = g.layer(0).config
+    assert (g.layer(0).class_name, config["filters"], config["kernel_size"], config.get("padding")) == (
+        "Conv2D", 64, kernel_size, padding
+    )
+
+
+def test_readme_rule_table_is_generated_from_the_rules():
+    from bnlint.cli import rule_table
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    start, end = readme.index("<!-- rules:start -->\n"), readme.index("<!-- rules:end -->")
+    assert readme[start + len("<!-- rules:start -->\n"):end].strip() == rule_table()
