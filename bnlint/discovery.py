@@ -63,39 +63,50 @@ def _walk(root: Path, argument: str, config: Config) -> list[Target]:
             dirnames[:] = []
             continue
         visited.add(real)
-        dirnames[:] = sorted(d for d in dirnames if not is_excluded(Path(directory, d), config))
+        dirnames[:] = sorted(d for d in dirnames if not is_excluded(Path(directory, d), config, root))
         for filename in sorted(filenames):
             path = Path(directory, filename)
-            if is_readable(path) and not is_excluded(path, config) and path.is_file():
+            if is_readable(path) and not is_excluded(path, config, root) and path.is_file():
                 relative = os.path.relpath(path, root)
                 found.append(Target(path, os.path.join(argument, relative), config))
     return found
 
 
-def is_excluded(path: Path, config: Config) -> bool:
-    """True when an exclude pattern matches *path* or one of its directories.
+def is_excluded(path: Path, config: Config, walked_from: Path | None = None) -> bool:
+    """True when an exclude pattern matches *path*.
 
-    Patterns without a slash match any single path component (``.venv``,
-    ``*_pb2.py``); patterns with a slash match the path relative to the
-    configuration's directory (``tests/fixtures/*``).
+    Patterns without a slash match a single path component (``.venv``,
+    ``*_pb2.py``) below the directory being walked (*walked_from*) or, for a
+    file named explicitly, below the configuration's directory: naming a
+    directory on the command line checks it even when it sits inside an
+    excluded one (``bnlint check .venv/lib/.../keras/applications``).
+    Patterns with a slash match the path relative to the configuration's
+    directory (``tests/fixtures/*``).
     """
     patterns = config.exclude + config.extend_exclude
     if not patterns:
         return False
     relative = relative_to_root(path, config)
+    if walked_from is not None:
+        parts = Path(os.path.relpath(path, walked_from)).parts
+    else:
+        parts = relative.parts if not relative.is_absolute() else (path.name,)
     for pattern in patterns:
         if "/" in pattern:
-            if fnmatch(relative.as_posix(), pattern.rstrip("/")) or fnmatch(relative.as_posix(), pattern.rstrip("/") + "/*"):
+            anchored = pattern.rstrip("/")
+            if not relative.is_absolute() and (
+                fnmatch(relative.as_posix(), anchored) or fnmatch(relative.as_posix(), anchored + "/*")
+            ):
                 return True
-        elif any(fnmatch(part, pattern) for part in relative.parts):
+        elif any(fnmatch(part, pattern) for part in parts):
             return True
     return False
 
 
 def relative_to_root(path: Path, config: Config) -> PurePath:
-    """*path* relative to the configuration's directory (or as given when outside it)."""
+    """*path* relative to the configuration's directory, or absolute when outside it."""
     absolute = Path(os.path.abspath(path))
     try:
         return absolute.relative_to(config.root.resolve())
     except ValueError:
-        return PurePath(path)
+        return absolute

@@ -92,3 +92,11 @@ def test_find_config_rejects_a_non_table(tmp_path, write):
     write("pyproject.toml", '[tool]\nbnlint = 3\n')
     with pytest.raises(ConfigError, match="must be a table"):
         find_config(tmp_path)
+
+
+def test_a_directory_named_explicitly_is_checked_inside_an_excluded_one(tmp_path, write):
+    write("venv/lib/site-packages/keras/apps/model.py", BAD)
+    write("venv/lib/site-packages/keras/apps/.venv/hidden.py", BAD)
+    result = run_bnlint("check", "venv/lib/site-packages/keras/apps", cwd=tmp_path)
+    assert "1 file checked" in result.stdout and "model.py" in result.stdout
+    assert run_bnlint("check", ".", cwd=tmp_path).stdout.startswith("All checks passed (0 files checked)")
