@@ -119,15 +119,17 @@ def lint(result: ReadResult, codes: set[str]) -> list[Diagnostic]:
     for graph in result.graphs:
         for rule in rules:
             for violation in rule.check(graph):
-                _add(grouped, seen_layers, rule, graph, violation, lines)
+                _add(grouped, seen_layers, rule, graph, violation, lines, result.path)
     return sorted(grouped.values(), key=Diagnostic.sort_key)
 
 
-def _add(grouped: dict, seen_layers: dict, rule: Rule, graph: ModelGraph, violation: Violation, lines: list[str]) -> None:
+def _add(
+    grouped: dict, seen_layers: dict, rule: Rule, graph: ModelGraph, violation: Violation, lines: list[str], path: str
+) -> None:
     layer = graph.layer(violation.node)
     origin = layer.origin
-    if origin is None:
-        return
+    if origin is None or origin.path != path:
+        return  # a layer built by an imported module is reported when that module is checked
     if isinstance(origin, Site) and 0 < origin.line <= len(lines):
         silenced = suppressed_codes(lines[origin.line - 1])
         if silenced is _ALL or rule.code in silenced:

@@ -135,6 +135,9 @@ class ModelGraph:
         self.nx = nx.DiGraph()
         self.inputs: list[int] = []
         self.outputs: list[int] = []
+        #: The uncalled function analysed (with its default arguments) to build
+        #: this model, or None when the file's own code builds it.
+        self.entry: str | None = None
 
     def __repr__(self) -> str:
         return f"ModelGraph({self.name!r}, {len(self)} layers)"
@@ -206,6 +209,7 @@ class ModelGraph:
         return {
             "name": self.name,
             "origin": _origin_dict(self.origin),
+            "entry": self.entry,
             "inputs": list(self.inputs),
             "outputs": list(self.outputs),
             "nodes": [

@@ -986,6 +986,8 @@ DEFAULT_CONFIG = {
     "EinsumDense": {"activation": "linear"},
     # batchnorm
     "BatchNormalization": {**_BN_DEFAULTS},
+    # Not a learned normalisation ("other"), but its axis is what Keras saves.
+    "Normalization": {"axis": -1},
     # norm
     "LayerNormalization": {"axis": -1, "epsilon": 0.001, "center": True, "scale": True},
     "GroupNormalization": {"axis": -1, "epsilon": 0.001, "center": True, "scale": True},

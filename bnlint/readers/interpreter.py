@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
+import math
 import operator
+import os
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -32,6 +36,7 @@ from bnlint.readers.keras_api import (
     canonical_name,
 )
 from bnlint import kinds
+from bnlint.readers.modules import resolve_module
 
 __all__ = ["Interpreter", "MAX_LOOP_ITERATIONS", "MAX_CALL_DEPTH", "MAX_LAYERS"]
 
@@ -59,8 +64,27 @@ _PURE_BUILTINS: dict[str, Callable] = {
     for name in (
         "abs", "bool", "dict", "divmod", "enumerate", "float", "int", "len", "list", "max",
         "min", "range", "reversed", "round", "set", "sorted", "str", "sum", "tuple", "zip",
-        "any", "all", "isinstance",
+        "any", "all", "isinstance", "chr", "ord", "pow",
     )
+}
+def _linspace(start: float, stop: float, num: int = 50, endpoint: bool = True) -> list[float]:
+    """numpy.linspace on plain numbers (model code uses it for per-block rates)."""
+    if not isinstance(num, int) or num < 0 or num > _MAX_VALUE_SIZE:
+        raise ValueError("num")
+    if num == 1:
+        return [float(start)]
+    step = (stop - start) / ((num - 1) if endpoint else num)
+    return [start + i * step for i in range(num - 1)] + [stop if endpoint else start + (num - 1) * step]
+
+
+# Functions that are pure on known arguments (numpy's only where reimplemented here).
+_PURE_EXTERNALS: dict[str, Callable] = {
+    **{f"math.{name}": getattr(math, name) for name in (
+        "ceil", "floor", "sqrt", "log", "log2", "log10", "exp", "pow", "prod", "gcd", "isclose", "trunc", "fabs",
+    )},
+    "copy.deepcopy": copy.deepcopy,
+    "numpy.linspace": _linspace,
+    "copy.copy": copy.copy,
 }
 _PURE_METHODS = {
     str: {"format", "join", "upper", "lower", "replace", "strip", "lstrip", "rstrip", "split",
@@ -88,12 +112,51 @@ class _Continue(Exception):
     pass
 
 
+class _Abort(Exception):
+    """A ``raise`` statement: the path that reached it is not one a model is built on."""
+
+
+_NO_DEFAULT = object()
+
+
 @dataclass(eq=False)
 class FunctionValue:
-    """A user-defined function or lambda, with the scope it closes over."""
+    """A user-defined function or lambda, with the scope it closes over.
+
+    Default values are evaluated once, when the ``def`` runs, as in Python.
+    """
 
     node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
     closure: "_Scope"
+    defaults: list[Any]
+    kw_defaults: list[Any]
+    module: Any = None  # the _Module it was defined in
+
+
+@dataclass(eq=False)
+class PartialValue:
+    """``functools.partial(func, *args, **kwargs)``."""
+
+    func: Any
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
+class ClassValue:
+    """A class defined in the file; ``keras_base`` when it derives from a Keras layer or model."""
+
+    node: ast.ClassDef
+    keras_base: str | None
+    methods: dict[str, FunctionValue]
+
+
+@dataclass(eq=False)
+class InstanceValue:
+    """``self`` while a subclassed layer or model is analysed: its attributes are its sublayers."""
+
+    cls: ClassValue
+    attrs: dict[str, Any]
 
 
 class _Scope:
@@ -112,6 +175,33 @@ class _Scope:
         return False, None
 
 
+@dataclass(eq=False)
+class _Module:
+    """A source file being evaluated: where sites point, and what it binds."""
+
+    path: str
+    lines: list[str]
+    bound_names: set[str]
+    file: Path | None
+
+
+@dataclass(eq=False)
+class LocalModule:
+    """A module of the reading file's own package, read (not imported) on first use."""
+
+    qualname: str
+    file: Path
+    display: str
+
+
+@dataclass(eq=False)
+class _LazyImport:
+    """``from .blocks import conv_bn``: the name, resolved when first used."""
+
+    module: LocalModule
+    name: str
+
+
 class Interpreter:
     """Evaluates one module and collects the Keras models it builds.
 
@@ -125,31 +215,65 @@ class Interpreter:
         The file's lines, used to turn ``ast``'s UTF-8 byte offsets into columns.
     """
 
-    def __init__(self, tree: ast.Module, path: str, lines: list[str]) -> None:
+    def __init__(self, tree: ast.Module, path: str, lines: list[str], file: Path | None = None) -> None:
         self.tree = tree
         self.path = path
-        self.lines = lines
         self.builder = ModelBuilder(path)
         self.notes: list[str] = []
         self._depth = 0
-        self._bound_names = _names_bound_in(tree)
+        self._module = _Module(path, lines, _names_bound_in(tree), file)
+        self._invoked: set[ast.AST] = set()
+        self._module_scope = _Scope()
+        self._loaded: dict[Path, _Scope] = {}
 
     def run(self) -> list:
-        """Evaluate the module; return its :class:`~bnlint.graph.ModelGraph` objects."""
-        scope = _Scope()
+        """Evaluate the module; return its :class:`~bnlint.graph.ModelGraph` objects.
+
+        Then every top-level function that the module never called is
+        analysed as an entry point with its default arguments (required ones
+        UNKNOWN), so that model builders in a library file are checked: first
+        the functions no other function names (``ResNet50``), then any
+        helper still not reached.
+        """
+        scope = self._module_scope
         try:
             self._exec_block(self.tree.body, scope)
         except AnalysisLimit as limit:
             self.notes.append(str(limit))
-        except (_Return, _Break, _Continue):
+        except (_Return, _Break, _Continue, _Abort):
             pass
+        functions = [
+            scope.vars[node.name]
+            for node in self.tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and isinstance(scope.vars.get(node.name), FunctionValue)
+            and scope.vars[node.name].node is node
+        ]
+        referenced = _names_used_by_other_functions(self.tree)
+        roots = [f for f in functions if f.node.name not in referenced]
+        for function in roots + [f for f in functions if f not in roots]:
+            if function.node not in self._invoked:
+                self._analyse_entry(function)
+        for node in self.tree.body:
+            cls = scope.vars.get(node.name) if isinstance(node, ast.ClassDef) else None
+            if isinstance(cls, ClassValue) and cls.node is node and cls.keras_base and "call" in cls.methods:
+                self._analyse_class(cls)
         return self.builder.finish()
+
+    def _analyse_entry(self, function: FunctionValue) -> None:
+        self.builder.begin_entry(function.node.name)
+        try:
+            self._call_function(function, [], {"**entry": True}, function.node)
+        except AnalysisLimit as limit:
+            self.notes.append(str(limit))
+        finally:
+            self.builder.begin_entry(None)
 
     # -- positions -------------------------------------------------------
 
     def site(self, node: ast.expr) -> Site:
         return Site(
-            self.path,
+            self._module.path,
             node.lineno,
             self._column(node.lineno, node.col_offset) + 1,
             node.end_lineno or node.lineno,
@@ -158,7 +282,8 @@ class Interpreter:
 
     def _column(self, line: int, byte_offset: int) -> int:
         """ast offsets count UTF-8 bytes; users count characters."""
-        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        lines = self._module.lines
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
         if text.isascii():
             return byte_offset
         return len(text.encode("utf-8")[:byte_offset].decode("utf-8", "replace"))
@@ -195,30 +320,122 @@ class Interpreter:
     def _exec_Import(self, node: ast.Import, scope: _Scope) -> None:
         for alias in node.names:
             if alias.asname:
-                scope.vars[alias.asname] = ExternalRef(canonical_name(alias.name))
+                local = self._local_module(alias.name, 0)
+                scope.vars[alias.asname] = local or ExternalRef(canonical_name(alias.name))
             else:
                 top = alias.name.split(".")[0]
                 scope.vars[top] = ExternalRef(canonical_name(top))
 
     def _exec_ImportFrom(self, node: ast.ImportFrom, scope: _Scope) -> None:
-        if node.level or not node.module:
-            # A relative import names the user's own code, which is never read.
-            for alias in node.names:
-                scope.vars[alias.asname or alias.name] = UNKNOWN
-            return
+        source = self._local_module(node.module, node.level)
         for alias in node.names:
             if alias.name == "*":
                 continue
-            ref = ExternalRef(canonical_name(f"{node.module}.{alias.name}"))
-            scope.vars[alias.asname or alias.name] = ref
+            target = alias.asname or alias.name
+            qualname = f"{node.module}.{alias.name}" if node.module else alias.name
+            submodule = self._local_module(qualname if not node.level else (node.module + "." if node.module else "") + alias.name, node.level)
+            if submodule is not None:
+                scope.vars[target] = submodule
+            elif source is not None:
+                scope.vars[target] = _LazyImport(source, alias.name)
+            elif node.level:
+                scope.vars[target] = UNKNOWN  # a relative import we cannot find
+            else:
+                scope.vars[target] = ExternalRef(canonical_name(qualname))
+
+    def _local_module(self, module: str | None, level: int) -> LocalModule | None:
+        """The module of the file's own package that an import names, if it has a source file."""
+        if self._module.file is None or (not module and not level):
+            return None
+        found = resolve_module(self._module.file, module, level)
+        if found is None:
+            return None
+        display = os.path.join(os.path.dirname(self._module.path), os.path.relpath(found, self._module.file.parent))
+        return LocalModule(module or "", found, os.path.normpath(display))
+
+    def _module_attribute(self, module: LocalModule, name: str) -> Any:
+        """``module.name`` for a module read from source (Keras' own helpers stay modelled)."""
+        external = ExternalRef(canonical_name(f"{module.qualname}.{name}"))
+        if self.builder.models_call(external.path):
+            return external
+        scope = self._load(module)
+        found, value = scope.lookup(name) if scope is not None else (False, None)
+        if found:
+            return value
+        return external
+
+    def _load(self, module: LocalModule) -> _Scope | None:
+        """Evaluate a sibling module's top level once (its functions become callable)."""
+        key = module.file.resolve()
+        if key in self._loaded:
+            return self._loaded[key]
+        scope = self._loaded[key] = _Scope()
+        try:
+            text = module.file.read_text(encoding="utf-8")
+            tree = ast.parse(text, filename=module.display)
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+            self.notes.append(f"{self.path}: could not read imported module {module.display}")
+            return scope
+        caller_module = self._module
+        self._module = _Module(module.display, text.splitlines(), _names_bound_in(tree), module.file)
+        try:
+            self._exec_block(tree.body, scope)
+        except (_Return, _Break, _Continue, _Abort):
+            pass
+        finally:
+            self._module = caller_module
+        return scope
 
     def _exec_FunctionDef(self, node: ast.FunctionDef, scope: _Scope) -> None:
-        scope.vars[node.name] = FunctionValue(node, scope)
+        # Decorators (keras_export, tf.function) do not change what the body builds.
+        scope.vars[node.name] = self._function(node, scope)
 
     _exec_AsyncFunctionDef = _exec_FunctionDef
 
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, scope: _Scope) -> FunctionValue:
+        defaults = [self._eval(d, scope) for d in node.args.defaults]
+        kw_defaults = [self._eval(d, scope) if d is not None else _NO_DEFAULT for d in node.args.kw_defaults]
+        return FunctionValue(node, scope, defaults, kw_defaults, self._module)
+
     def _exec_ClassDef(self, node: ast.ClassDef, scope: _Scope) -> None:
-        scope.vars[node.name] = UNKNOWN
+        keras_base = None
+        methods: dict[str, FunctionValue] = {}
+        for base in node.bases:
+            value = self._eval(base, scope)
+            if isinstance(value, ExternalRef) and value.path.startswith("keras."):
+                keras_base = value.path
+            elif isinstance(value, ClassValue):
+                keras_base = keras_base or value.keras_base
+                methods.update(value.methods)  # inherited methods; the class's own override them
+        for statement in node.body:
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                methods[statement.name] = self._function(statement, scope)
+        scope.vars[node.name] = ClassValue(node, keras_base, methods)
+
+    def _analyse_class(self, cls: ClassValue) -> None:
+        """Read a subclassed layer or model: sublayers from ``__init__``/``build``, wiring from ``call``.
+
+        The class is instantiated with its default arguments and called on
+        one input of unknown shape, in a fresh naming session; the layers
+        ``call`` applies form a model named after the class.
+        """
+        name = cls.node.name
+        self.builder.begin_entry(name)
+        try:
+            instance = InstanceValue(cls, {})
+            for method, args in (("__init__", []), ("build", [UNKNOWN])):
+                if method in cls.methods:
+                    self._call_function(cls.methods[method], [instance, *args], {"**entry": True}, cls.node)
+            inputs = self.builder.make_input([], {}, self.site(cls.node))
+            outputs = self._call_function(cls.methods["call"], [instance, inputs], {"**entry": True}, cls.node)
+            self.builder.make_model([inputs, outputs], {"name": kinds.to_snake_case(name)}, self.site(cls.node))
+        except AnalysisLimit as limit:
+            self.notes.append(str(limit))
+        finally:
+            self.builder.begin_entry(None)
+
+    def _exec_Raise(self, node: ast.Raise, scope: _Scope) -> None:
+        raise _Abort
 
     def _exec_Return(self, node: ast.Return, scope: _Scope) -> None:
         raise _Return(self._eval(node.value, scope) if node.value is not None else None)
@@ -231,9 +448,14 @@ class Interpreter:
 
     def _exec_If(self, node: ast.If, scope: _Scope) -> None:
         test = self._truth(self._eval(node.test, scope))
-        # An undecidable condition takes the `if` branch: model code mostly
-        # guards the common configuration there (channels_last, include_top).
-        self._exec_block(node.body if test is not False else node.orelse, scope)
+        if test is UNKNOWN:
+            # An undecidable condition takes one branch, never both (both
+            # would invent layers). Argument checks raise in one branch: take
+            # the other. Otherwise take the `if` branch, where model code
+            # mostly puts the common case (`if include_top:`); the Keras
+            # settings such checks usually read (image_data_format) are known.
+            test = not _always_raises(node.body) or _always_raises(node.orelse)
+        self._exec_block(node.body if test else node.orelse, scope)
 
     def _exec_For(self, node: ast.For, scope: _Scope) -> None:
         iterable = self._eval(node.iter, scope)
@@ -256,7 +478,7 @@ class Interpreter:
         for count, item in enumerate(items):
             if count >= MAX_LOOP_ITERATIONS:
                 raise AnalysisLimit(
-                    f"{self.path}:{node.lineno}: loop stopped after {MAX_LOOP_ITERATIONS} iterations"
+                    f"{self._module.path}:{node.lineno}: loop stopped after {MAX_LOOP_ITERATIONS} iterations"
                 )
             bind(item)
             try:
@@ -312,7 +534,10 @@ class Interpreter:
                     container[key] = value
                 except (IndexError, TypeError):
                     pass
-        # Attributes (self.conv = ...) belong to subclassed models, read elsewhere.
+        elif isinstance(target, ast.Attribute):
+            owner = self._eval(target.value, scope)
+            if isinstance(owner, InstanceValue):
+                owner.attrs[target.attr] = value
 
     # -- expressions -----------------------------------------------------
 
@@ -325,11 +550,16 @@ class Interpreter:
     def _eval_Constant(self, node: ast.Constant, scope: _Scope) -> Any:
         return node.value
 
+    def _is_unbound(self, name: str, scope: _Scope) -> bool:
+        return not scope.lookup(name)[0] and name not in self._module.bound_names
+
     def _eval_Name(self, node: ast.Name, scope: _Scope) -> Any:
         found, value = scope.lookup(node.id)
         if found:
+            if isinstance(value, _LazyImport):
+                value = self._module_attribute(value.module, value.name)
             return value
-        if node.id in self._bound_names:
+        if node.id in self._module.bound_names:
             return UNKNOWN
         if node.id in WELL_KNOWN_NAMES:
             return ExternalRef(WELL_KNOWN_NAMES[node.id])
@@ -341,13 +571,28 @@ class Interpreter:
         return UNKNOWN
 
     def _eval_Attribute(self, node: ast.Attribute, scope: _Scope) -> Any:
+        if node.attr == "add" and isinstance(node.value, ast.Name) and self._is_unbound(node.value.id, scope):
+            # A snippet's `model.add(...)` on a name it never assigns: the
+            # model was a Sequential made in a part of the code we do not have.
+            sequential = self.builder.make_sequential([], {}, self.site(node.value))
+            self._module_scope.vars[node.value.id] = sequential
+            return _BoundMethod(sequential, "add")
         value = self._eval(node.value, scope)
         if isinstance(value, ExternalRef):
             return value.attribute(node.attr)
+        if isinstance(value, LocalModule):
+            return self._module_attribute(value, node.attr)
+        if isinstance(value, TensorValue):
+            return self.builder.tensor_attribute(value, node.attr)
         if isinstance(value, (str, list, dict, tuple)) and node.attr in _PURE_METHODS.get(type(value), ()):
             return _BoundMethod(value, node.attr)
         if isinstance(value, SequentialValue) and node.attr in ("add", "pop"):
             return _BoundMethod(value, node.attr)
+        if isinstance(value, InstanceValue):
+            if node.attr in value.attrs:
+                return value.attrs[node.attr]
+            method = value.cls.methods.get(node.attr)
+            return PartialValue(method, [value], {}) if method is not None else UNKNOWN
         return UNKNOWN
 
     def _eval_List(self, node: ast.List, scope: _Scope) -> Any:
@@ -417,7 +662,7 @@ class Interpreter:
 
     def _binary(self, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
         if isinstance(left, TensorValue) or isinstance(right, TensorValue):
-            return self.builder.apply_to_tensor(type(op).__name__.lower(), [left, right], self.site(node))
+            return self.builder.apply_to_tensor(type(op).__name__, [left, right], self.site(node))
         if not (_is_plain(left) and _is_plain(right)) or type(op) not in _BINARY:
             return UNKNOWN
         if isinstance(op, (ast.Pow, ast.LShift)) and isinstance(right, (int, float)) and abs(right) > 256:
@@ -433,7 +678,7 @@ class Interpreter:
     def _eval_UnaryOp(self, node: ast.UnaryOp, scope: _Scope) -> Any:
         operand = self._eval(node.operand, scope)
         if isinstance(operand, TensorValue):
-            return self.builder.apply_to_tensor(type(node.op).__name__.lower(), [operand], self.site(node))
+            return self.builder.apply_to_tensor(type(node.op).__name__, [operand], self.site(node))
         if isinstance(node.op, ast.Not):
             truth = self._truth(operand)
             return UNKNOWN if truth is UNKNOWN else not truth
@@ -479,7 +724,9 @@ class Interpreter:
 
     def _eval_IfExp(self, node: ast.IfExp, scope: _Scope) -> Any:
         test = self._truth(self._eval(node.test, scope))
-        return self._eval(node.body if test is not False else node.orelse, scope)
+        if test is UNKNOWN:
+            return UNKNOWN
+        return self._eval(node.body if test else node.orelse, scope)
 
     def _eval_Subscript(self, node: ast.Subscript, scope: _Scope) -> Any:
         value = self._eval(node.value, scope)
@@ -505,7 +752,53 @@ class Interpreter:
         return value
 
     def _eval_Lambda(self, node: ast.Lambda, scope: _Scope) -> Any:
-        return FunctionValue(node, scope)
+        return self._function(node, scope)
+
+    def _eval_ListComp(self, node: ast.ListComp, scope: _Scope) -> Any:
+        return self._comprehension(node, scope, lambda inner: [self._eval(node.elt, inner)])
+
+    def _eval_GeneratorExp(self, node: ast.GeneratorExp, scope: _Scope) -> Any:
+        # Consumed at once: sum(...), tuple(...), "".join(...) are what model code does with them.
+        return self._comprehension(node, scope, lambda inner: [self._eval(node.elt, inner)])
+
+    def _eval_SetComp(self, node: ast.SetComp, scope: _Scope) -> Any:
+        items = self._comprehension(node, scope, lambda inner: [self._eval(node.elt, inner)])
+        return set(items) if items is not UNKNOWN and _is_plain(items) else UNKNOWN
+
+    def _eval_DictComp(self, node: ast.DictComp, scope: _Scope) -> Any:
+        pairs = self._comprehension(node, scope, lambda inner: [(self._eval(node.key, inner), self._eval(node.value, inner))])
+        if pairs is UNKNOWN or not all(_is_plain(key) for key, _ in pairs):
+            return UNKNOWN
+        return dict(pairs)
+
+    def _comprehension(self, node, scope: _Scope, produce) -> Any:
+        """Items of a comprehension over known iterables, or UNKNOWN."""
+        results: list[Any] = []
+        inner = _Scope(scope)
+        count = 0
+
+        def loop(level: int) -> bool:
+            nonlocal count
+            if level == len(node.generators):
+                count += 1
+                if count > MAX_LOOP_ITERATIONS:
+                    raise AnalysisLimit(f"{self._module.path}:{node.lineno}: comprehension stopped after {MAX_LOOP_ITERATIONS} items")
+                results.extend(produce(inner))
+                return True
+            generator = node.generators[level]
+            iterable = self._eval(generator.iter, inner)
+            if not _is_iterable_value(iterable):
+                return False
+            for item in iterable:
+                self._assign(generator.target, item, inner)
+                conditions = [self._truth(self._eval(cond, inner)) for cond in generator.ifs]
+                if any(c is UNKNOWN for c in conditions):
+                    return False
+                if all(conditions) and not loop(level + 1):
+                    return False
+            return True
+
+        return results if loop(0) else UNKNOWN
 
     def _eval_Call(self, node: ast.Call, scope: _Scope) -> Any:
         func = self._eval(node.func, scope)
@@ -533,8 +826,28 @@ class Interpreter:
     def _call(self, func: Any, args: list, kwargs: dict, node: ast.Call) -> Any:
         if len(self.builder.workspace) > MAX_LAYERS:
             raise AnalysisLimit(f"{self.path}: stopped after {MAX_LAYERS} layer calls")
+        if isinstance(func, PartialValue):
+            return self._call(func.func, func.args + list(args), {**func.kwargs, **kwargs}, node)
         if isinstance(func, ExternalRef):
+            if func.path in ("functools.partial",) and args:
+                return PartialValue(args[0], list(args[1:]), kwargs)
+            if func.path in _PURE_EXTERNALS:
+                return _call_pure(_PURE_EXTERNALS[func.path], args, kwargs)
             return self.builder.call_external(func, args, kwargs, self.site(node))
+        if isinstance(func, ClassValue):
+            if func.keras_base is None:
+                return UNKNOWN
+            layer = self.builder.construct_custom(func.node.name, args, kwargs, self.site(node))
+            layer.instance = InstanceValue(func, {})
+            if "__init__" in func.methods:
+                # Sublayers made in __init__ take their automatic names now, as in Keras.
+                self._call_function(func.methods["__init__"], [layer.instance, *args], kwargs, node)
+            return layer
+        if isinstance(func, LayerValue) and func.instance is not None:
+            output = self.builder.call_object(func, args, kwargs, self.site(node))
+            if isinstance(output, TensorValue) and "call" in func.instance.cls.methods:
+                output.shape = self._custom_output_shape(func.instance, args, kwargs, node)
+            return output
         if isinstance(func, FunctionValue):
             return self._call_function(func, args, kwargs, node)
         if isinstance(func, (LayerValue, ModelValue, SequentialValue)):
@@ -548,11 +861,21 @@ class Interpreter:
             return self.builder.apply_to_tensor(_callee_name(node.func), list(args) + list(kwargs.values()), self.site(node))
         return UNKNOWN
 
-    def _call_function(self, func: FunctionValue, args: list, kwargs: dict, node: ast.Call) -> Any:
+    def _custom_output_shape(self, instance: InstanceValue, args: list, kwargs: dict, node: ast.AST) -> Any:
+        """The output shape of a custom layer, from running its ``call`` on the inputs in scratch."""
+        with self.builder.scratch():
+            args = self.builder.placeholders(list(args))
+            output = self._call_function(instance.cls.methods["call"], [instance, *args], kwargs, node)
+        return output.shape if isinstance(output, TensorValue) else UNKNOWN
+
+    def _call_function(self, func: FunctionValue, args: list, kwargs: dict, node: ast.AST) -> Any:
         if self._depth >= MAX_CALL_DEPTH:
-            raise AnalysisLimit(f"{self.path}:{node.lineno}: call depth exceeds {MAX_CALL_DEPTH}")
+            raise AnalysisLimit(f"{self._module.path}:{node.lineno}: call depth exceeds {MAX_CALL_DEPTH}")
+        self._invoked.add(func.node)
         scope = _Scope(func.closure)
-        self._bind_arguments(func.node.args, args, kwargs, scope, func.closure)
+        caller_module = self._module
+        self._module = func.module or caller_module
+        self._bind_arguments(func, args, kwargs, scope)
         self._depth += 1
         try:
             if isinstance(func.node, ast.Lambda):
@@ -560,38 +883,45 @@ class Interpreter:
             self._exec_block(func.node.body, scope)
         except _Return as returned:
             return returned.value
+        except (_Abort, _Break, _Continue):
+            return UNKNOWN
         finally:
             self._depth -= 1
+            self._module = caller_module
         return None
 
-    def _bind_arguments(self, spec: ast.arguments, args: list, kwargs: dict, scope: _Scope, defining: _Scope) -> None:
+    def _bind_arguments(self, func: FunctionValue, args: list, kwargs: dict, scope: _Scope) -> None:
+        spec = func.node.args
         positional = spec.posonlyargs + spec.args
-        defaults = [None] * (len(positional) - len(spec.defaults)) + list(spec.defaults)
+        defaults = [_NO_DEFAULT] * (len(positional) - len(func.defaults)) + list(func.defaults)
         kwargs = dict(kwargs)
         unknown_extra = kwargs.pop("**", None) is not None
+        entry = kwargs.pop("**entry", False)
         for index, (param, default) in enumerate(zip(positional, defaults)):
             if index < len(args):
                 value = args[index]
             elif param.arg in kwargs:
                 value = kwargs.pop(param.arg)
-            elif unknown_extra:
+            elif unknown_extra or default is _NO_DEFAULT:
                 value = UNKNOWN
-            elif default is not None:
-                value = self._eval(default, defining)
             else:
-                value = UNKNOWN
+                value = default
             scope.vars[param.arg] = value
         if spec.vararg is not None:
-            scope.vars[spec.vararg.arg] = tuple(args[len(positional):])
-        for param, default in zip(spec.kwonlyargs, spec.kw_defaults):
+            scope.vars[spec.vararg.arg] = tuple(args[len(positional):]) if not entry else UNKNOWN
+        for param, default in zip(spec.kwonlyargs, func.kw_defaults):
             if param.arg in kwargs:
                 scope.vars[param.arg] = kwargs.pop(param.arg)
-            elif default is not None and not unknown_extra:
-                scope.vars[param.arg] = self._eval(default, defining)
+            elif default is not _NO_DEFAULT and not unknown_extra:
+                scope.vars[param.arg] = default
             else:
                 scope.vars[param.arg] = UNKNOWN
         if spec.kwarg is not None:
-            scope.vars[spec.kwarg.arg] = UNKNOWN if unknown_extra else kwargs
+            scope.vars[spec.kwarg.arg] = UNKNOWN if unknown_extra or entry else kwargs
+        if entry and scope.vars.get("weights") is not None and "weights" in (p.arg for p in positional + spec.kwonlyargs):
+            # Entry points are analysed without pretrained weights: loading them
+            # needs the network, and the architecture is what bnlint checks.
+            scope.vars["weights"] = None
 
     # -- truth -----------------------------------------------------------
 
@@ -600,7 +930,8 @@ class Interpreter:
         """True, False, or UNKNOWN when the value cannot be decided statically."""
         if _is_plain(value):
             return bool(value)
-        if isinstance(value, (LayerValue, TensorValue, ModelValue, SequentialValue, FunctionValue, ExternalRef)):
+        if isinstance(value, (LayerValue, TensorValue, ModelValue, SequentialValue, FunctionValue, ExternalRef,
+                              InstanceValue, ClassValue, PartialValue)):
             return True
         return UNKNOWN
 
@@ -692,6 +1023,19 @@ def _callee_name(func: ast.expr) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
     return "call"
+
+
+def _always_raises(body: list[ast.stmt]) -> bool:
+    return bool(body) and isinstance(body[-1], ast.Raise)
+
+
+def _names_used_by_other_functions(tree: ast.Module) -> set[str]:
+    """Names that top-level functions and classes use, other than their own."""
+    used: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            used |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id != node.name}
+    return used
 
 
 def _names_bound_in(tree: ast.Module) -> set[str]:

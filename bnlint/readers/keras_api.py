@@ -15,6 +15,7 @@ and ``keras.layers.convolutional.Conv2D`` are all ``keras.layers.Conv2D``.
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ import networkx as nx
 
 from bnlint import kinds
 from bnlint.graph import UNKNOWN, Layer, ModelGraph, Site
+from bnlint.readers.shapes import output_shape
 
 __all__ = [
     "ExternalRef",
@@ -47,6 +49,16 @@ _KERAS_PREFIXES = (
 )
 _KERAS_ROOTS = {"tensorflow.keras", "tensorflow.python.keras", "tf_keras", "keras"}
 
+# Keras settings read by model code, at their defaults (keras.json as installed).
+_KERAS_SETTINGS = {
+    "keras.backend.image_data_format": "channels_last",
+    "keras.config.image_data_format": "channels_last",
+    "keras.backend.floatx": "float32",
+    "keras.config.floatx": "float32",
+    "keras.backend.backend": "tensorflow",
+    "keras.config.backend": "tensorflow",
+}
+
 _SEQUENTIAL = "keras.Sequential"
 _MODEL = "keras.Model"
 _INPUT = "keras.Input"
@@ -61,6 +73,19 @@ _MERGE_FUNCTIONS = {
     "minimum": "Minimum",
     "concatenate": "Concatenate",
     "dot": "Dot",
+}
+
+# What Keras 3 names the operation behind a Python operator on a KerasTensor.
+_OPERATOR_NAMES = {
+    "Add": "add", "Sub": "subtract", "Mult": "multiply", "Div": "true_divide", "FloorDiv": "floor_divide",
+    "Mod": "mod", "Pow": "power", "MatMult": "matmul", "USub": "negative", "UAdd": "positive",
+    "Invert": "logical_not", "getitem": "get_item", "BitAnd": "logical_and", "BitOr": "logical_or",
+}
+_ELEMENTWISE = {"Add", "Sub", "Mult", "Div", "FloorDiv", "Mod", "Pow", "USub", "UAdd"}
+
+_KERAS1_MERGE_MODES = {
+    "sum": "Add", "mul": "Multiply", "concat": "Concatenate", "ave": "Average",
+    "max": "Maximum", "dot": "Dot", "cos": "Dot",
 }
 
 # Names a snippet may use without importing them (``model = Sequential()``
@@ -123,13 +148,16 @@ class LayerValue:
     name: str
     site: Site | None
     layer_id: int
+    #: For a layer class defined in the file: its analysed ``self``.
+    instance: Any = None
 
 
 @dataclass(eq=False)
 class TensorValue:
-    """A symbolic tensor: the output of *node* in the builder's workspace."""
+    """A symbolic tensor: the output of *node* in the builder's workspace, with its static shape."""
 
     node: int
+    shape: Any = UNKNOWN
 
 
 @dataclass(eq=False)
@@ -149,6 +177,9 @@ class SequentialValue:
     layer_id: int
     items: list[Any] = field(default_factory=list)
     graph: ModelGraph | None = None
+    entry: str | None = None
+    #: The name of the InputLayer Keras adds itself (from input_shape=, or on the first call).
+    input_name: str | None = None
 
 
 class ModelBuilder:
@@ -160,10 +191,18 @@ class ModelBuilder:
         self.models: list[ModelValue | SequentialValue] = []
         self._uids: Counter[str] = Counter()
         self._layer_ids = 0
+        #: The uncalled function being analysed as an entry point, if any.
+        self.entry: str | None = None
+        self._node_entries: dict[int, str | None] = {}
         # Nested-model nodes whose submodel graph exists only once reading ends.
         self._pending_submodels: list[tuple[Layer, SequentialValue]] = []
 
     # -- names -----------------------------------------------------------
+
+    def begin_entry(self, name: str | None) -> None:
+        """Start (or, with None, end) analysing an uncalled function as if in a fresh Keras session."""
+        self.entry = name
+        self._uids.clear()
 
     def auto_name(self, prefix: str) -> str:
         """Keras' automatic name: the prefix, then prefix_1, prefix_2, ... per file."""
@@ -177,18 +216,41 @@ class ModelBuilder:
 
     # -- calls -----------------------------------------------------------
 
+    def models_call(self, path: str) -> bool:
+        """True when calling *path* has Keras semantics modelled here (not just an op node)."""
+        if path.startswith("keras.layers.") or path in (_INPUT, _SEQUENTIAL, _MODEL):
+            return True
+        if path in _KERAS_SETTINGS or path in _APPLICATION_HELPERS:
+            return True
+        return path in ("keras.backend.int_shape", "keras.ops.shape", "keras.backend.is_keras_tensor") or (
+            kinds.activation_of_function(path) is not None
+        )
+
     def call_external(self, ref: ExternalRef, args: list, kwargs: dict, site: Site) -> Any:
         """The value of calling *ref* (from an import) with evaluated arguments."""
         path = ref.path
         if path.startswith("keras.layers."):
             last = path.rsplit(".", 1)[1]
+            if last == "merge":  # Keras 1: merge([a, b], mode="sum")
+                mode = kwargs.pop("mode", args[1] if len(args) > 1 else "sum")
+                layer = self.construct(_KERAS1_MERGE_MODES.get(mode, "Add") if isinstance(mode, str) else "Add",
+                                       [], {k: v for k, v in kwargs.items() if k in ("name", "concat_axis", "dot_axes")}, site)
+                return self.call_layer(layer, args[:1], {}, site)
             if last in _MERGE_FUNCTIONS:
                 layer = self.construct(_MERGE_FUNCTIONS[last], args[1:], kwargs, site)
                 return self.call_layer(layer, args[:1], {}, site)
             if last[:1].isupper():
                 return self.construct(last, args, kwargs, site)
+        if path in _KERAS_SETTINGS:
+            return _KERAS_SETTINGS[path]
+        if path in ("keras.backend.int_shape", "keras.ops.shape") and args and isinstance(args[0], TensorValue):
+            return args[0].shape
+        if path == "keras.backend.is_keras_tensor" and args:
+            return isinstance(args[0], TensorValue) or UNKNOWN
+        if path in _APPLICATION_HELPERS:
+            return _APPLICATION_HELPERS[path](*args, **kwargs) if "**" not in kwargs else UNKNOWN
         if path == _INPUT:
-            return self.make_input(kwargs.get("name", UNKNOWN), site)
+            return self.make_input(args, kwargs, site)
         if path == _SEQUENTIAL:
             return self.make_sequential(args, kwargs, site)
         if path == _MODEL:
@@ -202,6 +264,18 @@ class ModelBuilder:
             return self.apply_op(path, "op", {}, tensors, short, site)
         return UNKNOWN
 
+    def tensor_attribute(self, tensor: TensorValue, attribute: str) -> Any:
+        """``x.shape``; other tensor attributes are not known statically."""
+        return tensor.shape if attribute == "shape" else UNKNOWN
+
+    def construct_custom(self, class_name: str, args: list, kwargs: dict, site: Site) -> LayerValue:
+        """A layer class defined in the file: its arguments are kept as given."""
+        config = {key: _config_value(value) for key, value in kwargs.items() if key != "**"}
+        name = config.get("name")
+        if not isinstance(name, str):
+            name = self.auto_name(kinds.to_snake_case(class_name))
+        return LayerValue(class_name, config, name, site, self._new_layer_id())
+
     def call_object(self, value: Any, args: list, kwargs: dict, site: Site) -> Any:
         """Calling a layer or model value on tensors."""
         if isinstance(value, LayerValue):
@@ -214,14 +288,26 @@ class ModelBuilder:
         """``model.add(layer)`` and friends; other methods of Keras objects give UNKNOWN."""
         if isinstance(value, SequentialValue) and method == "add" and args:
             value.items.append(args[0])
+            self._name_sequential_input(value, on_call=False)
             return None
         if isinstance(value, SequentialValue) and method == "pop" and value.items:
             return value.items.pop()
         return UNKNOWN
 
     def apply_to_tensor(self, operator: str, operands: list, site: Site) -> TensorValue:
-        """``x + y``, ``x[..., 0]``: a tensor expression becomes an op node."""
-        return self.apply_op(operator, "op", {}, _tensors_in(operands), operator, site)
+        """``x + y``, ``-x``, ``x[..., 0]``: a tensor expression becomes an op node.
+
+        *operator* is the ast operator's class name (``Add``, ``USub``, ...)
+        or ``getitem``; the node is named as Keras names the operation.
+        """
+        name = _OPERATOR_NAMES.get(operator, operator.lower())
+        tensors = _tensors_in(operands)
+        result = self.apply_op(name, "op", {}, tensors, name, site)
+        if operator in _ELEMENTWISE:
+            # Elementwise: a scalar operand keeps the tensor's shape; tensors broadcast.
+            shapes = [t.shape for t in tensors]
+            result.shape = shapes[0] if len(shapes) == 1 else output_shape("Add", {}, shapes)
+        return result
 
     # -- layers ----------------------------------------------------------
 
@@ -257,11 +343,12 @@ class ModelBuilder:
             name = self.auto_name(kinds.to_snake_case(class_name))
         return LayerValue(class_name, config, name, site, self._new_layer_id())
 
-    def _add_node(self, layer: Layer, inputs: list[TensorValue]) -> TensorValue:
+    def _add_node(self, layer: Layer, inputs: list[TensorValue], shape_config: dict | None = None) -> TensorValue:
         node = self.workspace.add_layer(layer)
+        self._node_entries[node] = self.entry
         for index, tensor in enumerate(inputs):
             self.workspace.add_edge(tensor.node, node, index)
-        return TensorValue(node)
+        return TensorValue(node, _shape_of(layer, shape_config, inputs))
 
     def call_layer(self, layer: LayerValue, args: list, kwargs: dict, site: Site) -> Any:
         inputs = args[0] if args else kwargs.get("inputs", UNKNOWN)
@@ -289,14 +376,20 @@ class ModelBuilder:
         )
         return self._add_node(record, tensors)
 
-    def make_input(self, name: Any, site: Site) -> TensorValue:
+    def make_input(self, args: list, kwargs: dict, site: Site) -> TensorValue:
+        name = kwargs.get("name", UNKNOWN)
         if not isinstance(name, str):
             name = self.auto_name("input_layer")
-        return self._input_node(name, site)
+        shape = kwargs.get("shape", args[0] if args else UNKNOWN)
+        batch = kwargs.get("batch_size", None)
+        config = {"shape": shape} if "batch_shape" not in kwargs else {"batch_shape": kwargs["batch_shape"]}
+        if isinstance(shape, (tuple, list)) and "batch_shape" not in kwargs:
+            config = {"batch_shape": (batch if isinstance(batch, int) else None, *shape)}
+        return self._input_node(name, site, config)
 
-    def _input_node(self, name: str, site: Site | None) -> TensorValue:
+    def _input_node(self, name: str, site: Site | None, config: dict | None = None) -> TensorValue:
         record = Layer(name, "InputLayer", "input", {}, site, self._new_layer_id())
-        return self._add_node(record, [])
+        return self._add_node(record, [], config or {})
 
     # -- models ----------------------------------------------------------
 
@@ -305,11 +398,23 @@ class ModelBuilder:
         name = kwargs.get("name", args[2] if len(args) > 2 else UNKNOWN)
         if not isinstance(name, str):
             name = self.auto_name("sequential")
-        model = SequentialValue(name, site, self._new_layer_id())
+        model = SequentialValue(name, site, self._new_layer_id(), entry=self.entry)
         if isinstance(items, (list, tuple)):
             model.items.extend(items)
+        self._name_sequential_input(model, on_call=False)
         self.models.append(model)
         return model
+
+    def _name_sequential_input(self, model: SequentialValue, on_call: bool) -> None:
+        """Keras names a Sequential's own InputLayer when it makes it: at the first
+        layer with ``input_shape=``, or when the model is first called."""
+        if model.input_name is not None or not model.items:
+            return
+        first = model.items[0]
+        if isinstance(first, TensorValue) or (isinstance(first, LayerValue) and first.class_name == "InputLayer"):
+            return
+        if on_call or (isinstance(first, LayerValue) and _declares_input(first)):
+            model.input_name = self.auto_name("input_layer")
 
     def make_model(self, args: list, kwargs: dict, site: Site) -> ModelValue | Any:
         inputs = kwargs.get("inputs", kwargs.get("input", args[0] if args else UNKNOWN))
@@ -321,6 +426,7 @@ class ModelBuilder:
         if not isinstance(name, str):
             name = self.auto_name("functional")
         graph = self._extract(name, site, _tensors_in([inputs]), output_tensors)
+        graph.entry = self.entry
         model = ModelValue(graph, self._new_layer_id())
         self.models.append(model)
         return model
@@ -348,8 +454,33 @@ class ModelBuilder:
             name, layer_id, sub = model.name, model.layer_id, None
         record = Layer(name, "Functional" if sub else "Sequential", "model", {}, site, layer_id, sub)
         if isinstance(model, SequentialValue):
+            self._name_sequential_input(model, on_call=True)
             self._pending_submodels.append((record, model))
         return self._add_node(record, _tensors_in(args[:1]))
+
+    @contextmanager
+    def scratch(self):
+        """Layer calls made inside the block leave no trace: no nodes, no models, no names used.
+
+        Keras runs a custom layer's ``call`` on placeholders to learn its
+        output shape; the operations it performs are not part of the model.
+        """
+        saved = (self.workspace, Counter(self._uids), list(self.models), list(self._pending_submodels))
+        self.workspace = ModelGraph("<scratch>")
+        try:
+            yield
+        finally:
+            self.workspace, self._uids, self.models, self._pending_submodels = saved
+
+    def placeholders(self, value: Any) -> Any:
+        """*value* with every tensor replaced by a fresh input of the same shape (for scratch runs)."""
+        if isinstance(value, TensorValue):
+            record = Layer("<placeholder>", "InputLayer", "input", {}, None, 0)
+            return TensorValue(self.workspace.add_layer(record), value.shape)
+        if isinstance(value, (list, tuple)):
+            items = [self.placeholders(item) for item in value]
+            return tuple(items) if isinstance(value, tuple) else items
+        return value
 
     def finish(self) -> list[ModelGraph]:
         """Every model the file builds, in creation order, plus orphan layer chains.
@@ -380,18 +511,21 @@ class ModelBuilder:
             first = self.workspace.layer(nodes[0])
             outputs = [TensorValue(n) for n in nodes if not any(s in component for s in self.workspace.successors(n))]
             inputs = [TensorValue(n) for n in nodes if self.workspace.layer(n).kind == "input"]
-            graphs.append(self._extract(f"<layers from {first.name}>", first.origin, inputs, outputs))
+            orphan = self._extract(f"<layers from {first.name}>", first.origin, inputs, outputs)
+            orphan.entry = self._node_entries.get(nodes[0])
+            graphs.append(orphan)
         return graphs
 
     def _sequential_graph(self, model: SequentialValue) -> ModelGraph:
         graph = ModelGraph(model.name, model.site)
+        graph.entry = model.entry
         previous: int | None = None
         for position, item in enumerate(model.items):
             if isinstance(item, TensorValue) and self.workspace.layer(item.node).kind == "input":
                 record = self.workspace.layer(item.node)
             elif isinstance(item, LayerValue):
-                if position == 0 and item.class_name != "InputLayer" and _declares_input(item):
-                    previous = graph.add_layer(Layer(self.auto_name("input_layer"), "InputLayer", "input", {}, item.site, self._new_layer_id()))
+                if position == 0 and model.input_name is not None:
+                    previous = graph.add_layer(Layer(model.input_name, "InputLayer", "input", {}, item.site, self._new_layer_id()))
                     graph.inputs.append(previous)
                 record = Layer(item.name, item.class_name, kinds.kind_of(item.class_name), dict(item.config), item.site, item.layer_id)
                 if item.class_name == "InputLayer":
@@ -466,3 +600,45 @@ def _translate_keras1(class_name: str, config: dict) -> None:
     for key, values in kinds.KERAS1_VALUES.items():
         if isinstance(config.get(key), str) and config[key] in values:
             config[key] = values[config[key]]
+
+
+def _shape_of(layer: Layer, shape_config: dict | None, inputs: list[TensorValue]) -> Any:
+    """The static output shape of a new node (UNKNOWN where it cannot be inferred)."""
+    shapes = [tensor.shape for tensor in inputs]
+    if layer.kind == "op":
+        return UNKNOWN
+    if layer.kind == "activation" and layer.class_name not in kinds.LAYER_KINDS:
+        return shapes[0] if shapes else UNKNOWN  # tf.nn.relu(x) and friends keep the shape
+    if layer.kind == "model":
+        return UNKNOWN
+    return output_shape(layer.class_name, shape_config if shape_config is not None else layer.config, shapes)
+
+
+def _obtain_input_shape(input_shape=None, default_size=224, min_size=32, data_format="channels_last",
+                        require_flatten=True, weights=None) -> Any:
+    """keras.applications' input-shape helper, for the arguments a static reader can know."""
+    if isinstance(input_shape, (tuple, list)):
+        return tuple(input_shape)
+    if input_shape is not None or not isinstance(default_size, int) or not isinstance(require_flatten, bool):
+        return UNKNOWN
+    size = default_size if require_flatten or weights == "imagenet" else None
+    return (3, size, size) if data_format == "channels_first" else (size, size, 3)
+
+
+def _correct_pad(inputs=None, kernel_size=None) -> Any:
+    """keras.applications' padding for a strided 'valid' convolution that mimics 'same'."""
+    shape = inputs.shape if isinstance(inputs, TensorValue) else UNKNOWN
+    if isinstance(kernel_size, int):
+        kernel_size = (kernel_size, kernel_size)
+    if not isinstance(shape, tuple) or len(shape) < 3 or not isinstance(kernel_size, tuple):
+        return UNKNOWN
+    rows, cols = shape[1], shape[2]
+    adjust = (1, 1) if rows is None else (1 - rows % 2, 1 - cols % 2)
+    correct = (kernel_size[0] // 2, kernel_size[1] // 2)
+    return ((correct[0] - adjust[0], correct[0]), (correct[1] - adjust[1], correct[1]))
+
+
+_APPLICATION_HELPERS = {
+    "keras.applications.imagenet_utils.obtain_input_shape": _obtain_input_shape,
+    "keras.applications.imagenet_utils.correct_pad": _correct_pad,
+}

@@ -38,7 +38,7 @@ def read_source_file(path: Path, display: str | None = None) -> ReadResult:
         data = path.read_bytes()
     except OSError as error:
         raise InputError(display, f"cannot read the file ({error.strerror or error})") from None
-    return read_source(decode_source(data, display), display)
+    return read_source(decode_source(data, display), display, path)
 
 
 def decode_source(data: bytes, display: str) -> str:
@@ -62,8 +62,11 @@ def decode_source(data: bytes, display: str) -> str:
     )
 
 
-def read_source(text: str, display: str = "<string>") -> ReadResult:
+def read_source(text: str, display: str = "<string>", file: Path | None = None) -> ReadResult:
     """Read every model built by the Python source *text*.
+
+    *file*, when given, is where the text came from: modules of its package
+    that it imports are then read too.
 
     Examples
     --------
@@ -84,6 +87,6 @@ def read_source(text: str, display: str = "<string>") -> ReadResult:
         raise InputError(display, f"is not valid Python: {error}") from None
     from bnlint.readers.interpreter import Interpreter
 
-    interpreter = Interpreter(tree, display, text.splitlines())
+    interpreter = Interpreter(tree, display, text.splitlines(), file)
     graphs = interpreter.run()
     return ReadResult(display, graphs, text, interpreter.notes)

@@ -1,0 +1,54 @@
+"""Find the source file of a module a file imports from its own package.
+
+The static interpreter follows calls into sibling modules (``resnet_v2.py``
+building on ``resnet.ResNet``) by reading their source too; it never
+imports them. Only modules of the importing file's own package are looked
+for (absolute imports naming that package, and relative imports): a model
+file's own helpers, not installed libraries.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["package_of", "resolve_module"]
+
+
+@lru_cache(maxsize=256)
+def package_of(directory: Path) -> str | None:
+    """The dotted package name of *directory*, from the ``__init__.py`` files above it."""
+    parts: list[str] = []
+    while (directory / "__init__.py").is_file():
+        parts.append(directory.name)
+        directory = directory.parent
+    return ".".join(reversed(parts)) or None
+
+
+def resolve_module(file: Path, module: str | None, level: int = 0) -> Path | None:
+    """The source file of *module* imported from *file*, when it is a module of the same package.
+
+    *level* counts the leading dots of a relative import (``from .blocks
+    import x`` is ``module="blocks", level=1``).
+    """
+    directory = file.parent
+    if level:
+        for _ in range(level - 1):
+            directory = directory.parent
+        relative = module.split(".") if module else []
+    else:
+        package = package_of(directory)
+        if not module or not package or not module.startswith(package + "."):
+            if package is None and module and "." not in module:
+                relative = [module]  # a script beside its helper: `import blocks`
+            else:
+                return None
+        else:
+            relative = module[len(package) + 1:].split(".")
+    if not relative:
+        return None
+    candidate = directory.joinpath(*relative)
+    for path in (candidate.with_suffix(".py"), candidate / "__init__.py"):
+        if path.is_file() and path.resolve() != file.resolve():
+            return path
+    return None

@@ -1,0 +1,220 @@
+"""The static interpreter on real-world code shapes: helpers, loops, closures, classes, entry points."""
+
+from __future__ import annotations
+
+import textwrap
+
+from bnlint.graph import UNKNOWN
+from bnlint.readers.python_source import read_source
+
+
+def graphs_of(source: str):
+    return read_source(textwrap.dedent(source), "model.py").graphs
+
+
+def names(graph):
+    return [layer.name for _, layer in graph.layers()]
+
+
+def test_uncalled_builder_is_analysed_with_its_defaults():
+    (g,) = graphs_of("""
+        import keras
+        from keras import layers
+
+        def build(width=16, depth=2, name="net"):
+            inputs = keras.Input((8,))
+            x = inputs
+            for i in range(depth):
+                x = layers.Dense(width * (i + 1), name=f"fc{i}")(x)
+            return keras.Model(inputs, x, name=name)
+    """)
+    assert (g.name, g.entry) == ("net", "build")
+    assert names(g) == ["input_layer", "fc0", "fc1"]
+    assert g.layer(2).config["units"] == 32
+
+
+def test_entry_points_are_the_functions_nothing_else_calls():
+    graphs = graphs_of("""
+        import keras
+        from keras import layers
+
+        def block(x, filters, name):
+            x = layers.Conv2D(filters, 3, use_bias=False, name=name + "_conv")(x)
+            return layers.BatchNormalization(name=name + "_bn")(x)
+
+        def Net(stack_fn, name):
+            inputs = keras.Input((32, 32, 3))
+            return keras.Model(inputs, stack_fn(inputs), name=name)
+
+        def NetSmall():
+            def stack_fn(x):
+                return block(x, 8, "b1")
+            return Net(stack_fn, "small")
+
+        def NetLarge():
+            def stack_fn(x):
+                x = block(x, 8, "b1")
+                return block(x, 16, "b2")
+            return Net(stack_fn, "large")
+    """)
+    assert [(g.name, g.entry) for g in graphs] == [("small", "NetSmall"), ("large", "NetLarge")]
+    # each entry point starts a fresh naming session, as a fresh Keras process would
+    assert names(graphs[1]) == ["input_layer", "b1_conv", "b1_bn", "b2_conv", "b2_bn"]
+
+
+def test_an_uncalled_helper_on_its_own_is_still_read():
+    (g,) = graphs_of("""
+        from keras import layers
+
+        def conv_bn(x, filters=8):
+            x = layers.Conv2D(filters, 3)(x)
+            return layers.BatchNormalization()(x)
+    """)
+    assert [layer.class_name for _, layer in g.layers()] == ["Conv2D", "BatchNormalization"]
+    assert g.entry == "conv_bn"
+
+
+def test_argument_checks_that_raise_do_not_stop_the_model():
+    (g,) = graphs_of("""
+        import keras
+        from mylib import validate
+
+        def build(weights="imagenet", classes=1000):
+            if not (weights in {"imagenet", None} or validate(weights)):
+                raise ValueError("bad weights")
+            if validate(classes):
+                raise ValueError("bad classes")
+            inputs = keras.Input((4,))
+            x = keras.layers.Dense(classes)(inputs)
+            if weights == "imagenet":
+                x = keras.layers.Rescaling(2.0)(x)
+            return keras.Model(inputs, x)
+    """)
+    # entry points are analysed without pretrained weights (weights=None)
+    assert [layer.class_name for _, layer in g.layers()] == ["InputLayer", "Dense"]
+
+
+def test_comprehensions_partial_deepcopy_and_math():
+    (g,) = graphs_of("""
+        import copy, math
+        from functools import partial
+        import keras
+        from keras import layers
+
+        BLOCKS = [{"filters": 8, "repeats": 1.5}, {"filters": 16, "repeats": 2}]
+        Conv = partial(layers.Conv2D, kernel_size=3, padding="same", use_bias=False)
+        inputs = keras.Input((32, 32, 3))
+        x = inputs
+        blocks = copy.deepcopy(BLOCKS)
+        total = sum(math.ceil(b["repeats"]) for b in blocks)
+        widths = [b["filters"] * 2 for b in blocks if b["filters"] > 8]
+        x = Conv(widths[0], name=f"conv_{total}")(x)
+        model = keras.Model(inputs, x)
+    """)
+    conv = g.layer(1)
+    assert (conv.name, conv.config["filters"], conv.config["use_bias"], conv.config["padding"]) == ("conv_4", 32, False, "same")
+
+
+def test_subclassed_model_is_read_from_init_and_call():
+    graphs = graphs_of("""
+        import keras
+        from keras import layers
+
+        class Block(keras.Model):
+            def __init__(self, filters=8, **kwargs):
+                super().__init__(**kwargs)
+                self.convs = [layers.Conv2D(filters, 3) for _ in range(2)]
+                self.bn = layers.BatchNormalization(momentum=0.1)
+                self.drop = layers.Dropout(0.5)
+
+            def call(self, inputs, training=None):
+                x = inputs
+                for conv in self.convs:
+                    x = conv(x)
+                x = self.drop(x)
+                return self.bn(x, training=training)
+    """)
+    (g,) = graphs
+    assert (g.name, g.entry) == ("block", "Block")
+    assert [layer.class_name for _, layer in g.layers()] == ["InputLayer", "Conv2D", "Conv2D", "Dropout", "BatchNormalization"]
+    assert g.layer(4).config["momentum"] == 0.1
+
+
+def test_custom_layer_called_in_functional_code_is_one_node():
+    graphs = graphs_of("""
+        import keras
+        from keras import layers
+
+        class Scale(layers.Layer):
+            def __init__(self, value=2.0, **kwargs):
+                super().__init__(**kwargs)
+                self.value = value
+
+            def call(self, x):
+                return x * self.value
+
+        inputs = keras.Input((4,))
+        x = Scale(name="scale")(layers.Dense(4)(inputs))
+        model = keras.Model(inputs, x, name="m")
+    """)
+    model = next(g for g in graphs if g.name == "m")
+    assert [(layer.name, layer.class_name, layer.kind) for _, layer in model.layers()][-1] == ("scale", "Scale", "other")
+
+
+def test_shapes_flow_into_values():
+    (g,) = graphs_of("""
+        import keras
+        from keras import backend, layers
+        inputs = keras.Input((32, 32, 3))
+        x = layers.Conv2D(24, 3, strides=2, padding="same")(inputs)
+        x = layers.Conv2D(int(x.shape[-1] * 0.5), 1, name="reduce")(x)
+        x = layers.Conv2D(backend.int_shape(x)[1], 1, name="spatial")(x)
+        model = keras.Model(inputs, x)
+    """)
+    assert g.layer(2).config["filters"] == 12
+    assert g.layer(3).config["filters"] == 16
+
+
+def test_image_data_format_is_the_default_setting():
+    (g,) = graphs_of("""
+        import keras
+        from keras import backend, layers
+        axis = 3 if backend.image_data_format() == "channels_last" else 1
+        model = keras.Sequential([layers.Conv2D(8, 3), layers.BatchNormalization(axis=axis)])
+    """)
+    assert g.layer(1).config["axis"] == 3
+
+
+def test_undecidable_conditional_expression_is_unknown():
+    (g,) = graphs_of("""
+        import os, keras
+        model = keras.Sequential([keras.layers.Dense(4 if os.environ["X"] else 8)])
+    """)
+    assert g.layer(0).config["units"] is UNKNOWN
+
+
+def test_snippet_without_imports_or_model_assignment():
+    (g,) = graphs_of("""
+        model.add(Conv2D(32, (3, 3), input_shape=(28, 28, 1)))
+        model.add(Dropout(0.25))
+        model.add(BatchNormalization())
+    """)
+    assert [layer.class_name for _, layer in g.layers()] == ["InputLayer", "Conv2D", "Dropout", "BatchNormalization"]
+
+
+def test_keras1_spellings():
+    (g,) = graphs_of("""
+        from keras.layers import Input, Convolution2D, merge
+        from keras.layers.normalization import BatchNormalization
+        from keras.models import Model
+        a = Input(shape=(3, 32, 32))
+        x = Convolution2D(16, 3, 3, border_mode="same", dim_ordering="th")(a)
+        y = Convolution2D(16, 1, 1, dim_ordering="th")(a)
+        s = merge([x, y], mode="sum")
+        out = BatchNormalization(axis=1, mode=0)(s)
+        model = Model(input=a, output=out)
+    """)
+    classes = [layer.class_name for _, layer in g.layers()]
+    assert classes == ["InputLayer", "Conv2D", "Conv2D", "Add", "BatchNormalization"]
+    conv = g.layer(1).config
+    assert (conv["filters"], conv["kernel_size"], conv["padding"], conv["data_format"]) == (16, (3, 3), "same", "channels_first")
