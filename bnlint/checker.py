@@ -60,10 +60,10 @@ def codes_for(config: Config, selection: Selection) -> set[str]:
     return extended - resolve_selection(list(selection.ignore))
 
 
-def check_paths(arguments: list[str], selection: Selection = Selection()) -> CheckReport:
-    """Check every file under *arguments*."""
+def check_paths(arguments: list[str], selection: Selection = Selection(), force_exclude: bool = False) -> CheckReport:
+    """Check every file under *arguments* (see :func:`~bnlint.discovery.discover` for *force_exclude*)."""
     report = CheckReport()
-    targets, report.errors = discover(arguments)
+    targets, report.errors = discover(arguments, force_exclude)
     cache: dict[int, set[str] | UserError] = {}
     for target in targets:
         key = id(target.config)

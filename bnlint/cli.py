@@ -52,6 +52,8 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output-format", choices=("text", "json"), default="text")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--statistics", action="store_true", help="print the number of findings per rule")
+    check.add_argument("--force-exclude", action="store_true",
+                       help="apply exclude patterns to paths named on the command line too")
     check.add_argument("--fix", action="store_true", help="apply fixes (not available yet)")
 
     rule = commands.add_parser("rule", help="show a rule's documentation, or the table of rules")
@@ -106,7 +108,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     )
     # Validate command-line selectors once, before any file is read.
     resolve_selection(selection.select or [], selection.ignore, selection.extend_select)
-    report = check_paths(args.paths or ["."], selection)
+    report = check_paths(args.paths or ["."], selection, args.force_exclude)
     REPORTERS[args.output_format](report, out, args.statistics)
     for note in report.notes:
         sys.stderr.write(f"bnlint: warning: {note}\n")

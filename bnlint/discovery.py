@@ -3,8 +3,9 @@
 Directories are walked recursively (symbolic links are followed, each real
 directory at most once, so a link loop ends); files are kept when a reader
 accepts their suffix and no ``exclude`` / ``extend-exclude`` pattern
-matches. Exclusion applies to files named explicitly too, so a pre-commit
-run respects it.
+matches below the directory named. Paths named explicitly are checked
+regardless, unless ``--force-exclude`` asks to apply exclusions to them too
+(the pre-commit hook does).
 """
 
 from __future__ import annotations
@@ -30,8 +31,13 @@ class Target:
     config: Config
 
 
-def discover(arguments: list[str]) -> tuple[list[Target], list[UserError]]:
-    """The files to check for the command-line *arguments*, and the errors met on the way."""
+def discover(arguments: list[str], force_exclude: bool = False) -> tuple[list[Target], list[UserError]]:
+    """The files to check for the command-line *arguments*, and the errors met on the way.
+
+    A path named on the command line is checked even when an exclude
+    pattern matches it, unless *force_exclude* is set (as the pre-commit
+    hook does: it names every staged file).
+    """
     targets: list[Target] = []
     errors: list[UserError] = []
     configs: dict[Path, Config] = {}
@@ -47,9 +53,11 @@ def discover(arguments: list[str]) -> tuple[list[Target], list[UserError]]:
         except UserError as error:
             errors.append(error)
             continue
+        if force_exclude and is_excluded(path, config):
+            continue
         if path.is_dir():
             targets.extend(_walk(path, argument, config))
-        elif not is_excluded(path, config):
+        else:
             targets.append(Target(path, argument, config))
     return targets, errors
 
@@ -68,7 +76,7 @@ def _walk(root: Path, argument: str, config: Config) -> list[Target]:
             path = Path(directory, filename)
             if is_readable(path) and not is_excluded(path, config, root) and path.is_file():
                 relative = os.path.relpath(path, root)
-                found.append(Target(path, os.path.join(argument, relative), config))
+                found.append(Target(path, os.path.normpath(os.path.join(argument, relative)), config))
     return found
 
 
@@ -77,11 +85,9 @@ def is_excluded(path: Path, config: Config, walked_from: Path | None = None) -> 
 
     Patterns without a slash match a single path component (``.venv``,
     ``*_pb2.py``) below the directory being walked (*walked_from*) or, for a
-    file named explicitly, below the configuration's directory: naming a
-    directory on the command line checks it even when it sits inside an
-    excluded one (``bnlint check .venv/lib/.../keras/applications``).
-    Patterns with a slash match the path relative to the configuration's
-    directory (``tests/fixtures/*``).
+    path named explicitly, below the configuration's directory. Patterns
+    with a slash match the path relative to the configuration's directory
+    (``tests/fixtures/*``).
     """
     patterns = config.exclude + config.extend_exclude
     if not patterns:

@@ -100,3 +100,11 @@ def test_a_directory_named_explicitly_is_checked_inside_an_excluded_one(tmp_path
     result = run_bnlint("check", "venv/lib/site-packages/keras/apps", cwd=tmp_path)
     assert "1 file checked" in result.stdout and "model.py" in result.stdout
     assert run_bnlint("check", ".", cwd=tmp_path).stdout.startswith("All checks passed (0 files checked)")
+
+
+def test_explicit_files_are_checked_unless_force_exclude(tmp_path, write):
+    write("pyproject.toml", '[tool.bnlint]\nextend-exclude = ["generated"]\n')
+    write("generated/model.py", BAD)
+    assert run_bnlint("check", "generated/model.py", cwd=tmp_path).returncode == 1
+    forced = run_bnlint("check", "--force-exclude", "generated/model.py", cwd=tmp_path)
+    assert (forced.returncode, forced.stdout) == (0, "All checks passed (0 files checked).\n")

@@ -218,3 +218,51 @@ def test_keras1_spellings():
     assert classes == ["InputLayer", "Conv2D", "Conv2D", "Add", "BatchNormalization"]
     conv = g.layer(1).config
     assert (conv["filters"], conv["kernel_size"], conv["padding"], conv["data_format"]) == (16, (3, 3), "same", "channels_first")
+
+
+def test_calls_into_sibling_modules_are_followed(tmp_path):
+    package = tmp_path / "models"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "blocks.py").write_text(textwrap.dedent("""
+        from keras import layers
+
+        def conv_bn(x, filters, name):
+            x = layers.Conv2D(filters, 3, name=name + "_conv")(x)
+            return layers.BatchNormalization(name=name + "_bn")(x)
+    """))
+    (package / "net.py").write_text(textwrap.dedent("""
+        import keras
+        from . import blocks
+        from .blocks import conv_bn
+        from models.blocks import conv_bn as absolute_conv_bn
+
+        inputs = keras.Input((32, 32, 3))
+        x = blocks.conv_bn(inputs, 8, "a")
+        x = conv_bn(x, 16, "b")
+        x = absolute_conv_bn(x, 32, "c")
+        model = keras.Model(inputs, x, name="net")
+    """))
+    from bnlint.readers.python_source import read_source_file
+
+    (g,) = read_source_file(package / "net.py", "models/net.py").graphs
+    assert names(g) == ["input_layer", "a_conv", "a_bn", "b_conv", "b_bn", "c_conv", "c_bn"]
+    assert g.layer(1).origin.path == "models/blocks.py" and g.layer(1).origin.line == 5
+
+
+def test_findings_are_reported_in_the_file_holding_the_call(tmp_path):
+    from conftest import run_bnlint
+
+    (tmp_path / "blocks.py").write_text("from keras import layers\n\ndef conv_bn(x):\n"
+                                        "    return layers.BatchNormalization()(layers.Conv2D(8, 3)(x))\n")
+    (tmp_path / "net.py").write_text("import keras\nimport blocks\ni = keras.Input((8, 8, 3))\n"
+                                     "m = keras.Model(i, blocks.conv_bn(i))\n")
+    net_only = run_bnlint("check", "net.py", cwd=tmp_path)
+    assert (net_only.returncode, net_only.stdout.splitlines()[-1]) == (0, "All checks passed (1 file checked).")
+    both = run_bnlint("check", ".", cwd=tmp_path)
+    assert [line.split(":")[0] for line in both.stdout.splitlines()[:-1]] == ["blocks.py"]
+
+
+def test_layer_cap_stops_with_a_note():
+    result = read_source("import keras\nfor i in range(300):\n    for j in range(300):\n        keras.layers.Dense(1)(None)\n", "m.py")
+    assert any("stopped after 50000 layer calls" in note for note in result.notes)

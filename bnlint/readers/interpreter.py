@@ -22,6 +22,7 @@ import operator
 import os
 from pathlib import Path
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any, Callable
 
 from bnlint.graph import UNKNOWN, Site
@@ -175,14 +176,19 @@ class _Scope:
         return False, None
 
 
-@dataclass(eq=False)
 class _Module:
     """A source file being evaluated: where sites point, and what it binds."""
 
-    path: str
-    lines: list[str]
-    bound_names: set[str]
-    file: Path | None
+    def __init__(self, path: str, lines: list[str], tree: ast.Module, file: Path | None) -> None:
+        self.path = path
+        self.lines = lines
+        self.tree = tree
+        self.file = file
+
+    @cached_property
+    def bound_names(self) -> set[str]:
+        # Needed only when a name is found nowhere, so computed only then.
+        return _names_bound_in(self.tree)
 
 
 @dataclass(eq=False)
@@ -221,10 +227,11 @@ class Interpreter:
         self.builder = ModelBuilder(path)
         self.notes: list[str] = []
         self._depth = 0
-        self._module = _Module(path, lines, _names_bound_in(tree), file)
+        self._module = _Module(path, lines, tree, file)
         self._invoked: set[ast.AST] = set()
         self._module_scope = _Scope()
         self._loaded: dict[Path, _Scope] = {}
+        self._sites: dict[ast.AST, Site] = {}
 
     def run(self) -> list:
         """Evaluate the module; return its :class:`~bnlint.graph.ModelGraph` objects.
@@ -271,7 +278,13 @@ class Interpreter:
 
     # -- positions -------------------------------------------------------
 
-    def site(self, node: ast.expr) -> Site:
+    def site(self, node: ast.AST) -> Site:
+        site = self._sites.get(node)
+        if site is None:
+            site = self._sites[node] = self._make_site(node)
+        return site
+
+    def _make_site(self, node: ast.AST) -> Site:
         return Site(
             self._module.path,
             node.lineno,
@@ -295,10 +308,10 @@ class Interpreter:
             self._exec(statement, scope)
 
     def _exec(self, node: ast.stmt, scope: _Scope) -> None:
-        method = getattr(self, "_exec_" + type(node).__name__, None)
+        method = _STATEMENTS.get(type(node))
         if method is not None:
-            method(node, scope)
-        # Statements without a handler (raise, assert, global, del, ...) cannot build layers.
+            method(self, node, scope)
+        # Statements without a handler (assert, global, del, ...) cannot build layers.
 
     def _exec_Expr(self, node: ast.Expr, scope: _Scope) -> None:
         self._eval(node.value, scope)
@@ -371,13 +384,12 @@ class Interpreter:
             return self._loaded[key]
         scope = self._loaded[key] = _Scope()
         try:
-            text = module.file.read_text(encoding="utf-8")
-            tree = ast.parse(text, filename=module.display)
+            lines, tree = _parse_module(key)
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
             self.notes.append(f"{self.path}: could not read imported module {module.display}")
             return scope
         caller_module = self._module
-        self._module = _Module(module.display, text.splitlines(), _names_bound_in(tree), module.file)
+        self._module = _Module(module.display, lines, tree, module.file)
         try:
             self._exec_block(tree.body, scope)
         except (_Return, _Break, _Continue, _Abort):
@@ -544,8 +556,8 @@ class Interpreter:
     def _eval(self, node: ast.expr | None, scope: _Scope) -> Any:
         if node is None:
             return None
-        method = getattr(self, "_eval_" + type(node).__name__, None)
-        return method(node, scope) if method is not None else UNKNOWN
+        method = _EXPRESSIONS.get(type(node))
+        return method(self, node, scope) if method is not None else UNKNOWN
 
     def _eval_Constant(self, node: ast.Constant, scope: _Scope) -> Any:
         return node.value
@@ -559,6 +571,8 @@ class Interpreter:
             if isinstance(value, _LazyImport):
                 value = self._module_attribute(value.module, value.name)
             return value
+        if node.id in _PURE_BUILTINS:
+            return _PURE_BUILTINS[node.id]
         if node.id in self._module.bound_names:
             return UNKNOWN
         if node.id in WELL_KNOWN_NAMES:
@@ -566,8 +580,6 @@ class Interpreter:
         if node.id in kinds.LAYER_KINDS or node.id in kinds.LEGACY_ALIASES:
             # A snippet that uses Conv2D without importing it means Keras' Conv2D.
             return ExternalRef("keras.layers." + node.id)
-        if node.id in _PURE_BUILTINS or node.id in ("True", "False", "None"):
-            return _PURE_BUILTINS.get(node.id, UNKNOWN)
         return UNKNOWN
 
     def _eval_Attribute(self, node: ast.Attribute, scope: _Scope) -> Any:
@@ -936,6 +948,19 @@ class Interpreter:
         return UNKNOWN
 
 
+# Handlers by node type, looked up once per node instead of by name.
+_STATEMENTS = {
+    getattr(ast, name[len("_exec_"):]): function
+    for name, function in vars(Interpreter).items()
+    if name.startswith("_exec_") and hasattr(ast, name[len("_exec_"):])
+}
+_EXPRESSIONS = {
+    getattr(ast, name[len("_eval_"):]): function
+    for name, function in vars(Interpreter).items()
+    if name.startswith("_eval_") and hasattr(ast, name[len("_eval_"):])
+}
+
+
 @dataclass(eq=False)
 class _BoundMethod:
     """A method of a known value: a pure one of a builtin type, or ``Sequential.add``."""
@@ -1023,6 +1048,17 @@ def _callee_name(func: ast.expr) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
     return "call"
+
+
+@lru_cache(maxsize=64)
+def _parse_module(path: Path) -> tuple[list[str], ast.Module]:
+    """An imported sibling module's lines and tree, parsed once per process.
+
+    Checking a directory reads the same helpers (``imagenet_utils.py``) from
+    many files; the trees are only read, never changed, so they are shared.
+    """
+    text = path.read_text(encoding="utf-8")
+    return text.splitlines(), ast.parse(text, filename=str(path))
 
 
 def _always_raises(body: list[ast.stmt]) -> bool:

@@ -18,8 +18,10 @@ def format_diagnostic(diagnostic: Diagnostic) -> str:
     line = f"{diagnostic.origin}: {diagnostic.code} [{diagnostic.name}] {diagnostic.message}"
     count = len(diagnostic.instances)
     if count > 1:
-        names = ", ".join(diagnostic.instances[:_SHOWN_INSTANCES])
-        more = ", ..." if count > _SHOWN_INSTANCES else ""
+        # ResNet50, 101 and 152 each have a `conv1_conv`: name it once.
+        distinct = list(dict.fromkeys(diagnostic.instances))
+        names = ", ".join(distinct[:_SHOWN_INSTANCES])
+        more = ", ..." if len(distinct) > _SHOWN_INSTANCES else ""
         line += f" ({count} instances: {names}{more})"
     return line
 
