@@ -18,13 +18,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_one_file import _tool  # noqa: E402  (bench scripts share the tool lookup)
+from check_one_file import _tool, _wall  # noqa: E402  (bench scripts share the tool lookup and timer)
 
 
 def applications_directory() -> Path:
@@ -32,12 +30,6 @@ def applications_directory() -> Path:
     if spec is None or spec.origin is None:
         raise SystemExit("bench: keras is not installed; pass a directory")
     return Path(spec.origin).parent / "src" / "applications"
-
-
-def _wall(command: list[str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
 
 
 def main() -> None:

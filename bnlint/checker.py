@@ -84,7 +84,7 @@ def check_paths(arguments: list[str], selection: Selection = Selection(), force_
             continue
         report.files_checked += 1
         report.notes.extend(result.notes)
-        report.diagnostics.extend(lint(result, codes))
+        report.diagnostics.extend(lint(result, codes, target.config.options))
     return report
 
 

@@ -48,6 +48,15 @@ class Config:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
     extend_exclude: list[str] = field(default_factory=list)
+    #: Rule options (flat keys such as ``bn-position``), validated against the rules.
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _rule_options() -> dict:
+    """Every rule's options by key (the rules define which keys are valid)."""
+    from bnlint.engine import all_rules
+
+    return {key: option for rule in all_rules().values() for key, option in rule.options.items()}
 
 
 def find_config(start: Path) -> Config:
@@ -96,11 +105,17 @@ def load_config(table: dict[str, Any], path: Path) -> Config:
         An unknown key, or a value of the wrong type.
     """
     where = "[tool.bnlint]" if path.name == "pyproject.toml" else "the configuration"
-    unknown = sorted(set(table) - _KNOWN_KEYS)
+    rule_options = _rule_options()
+    unknown = sorted(set(table) - _KNOWN_KEYS - set(rule_options))
     if unknown:
-        known = ", ".join(sorted(_KNOWN_KEYS))
+        known = ", ".join(sorted(_KNOWN_KEYS | set(rule_options)))
         raise ConfigError(f"{path}: unknown key '{unknown[0]}' in {where} (known keys: {known})")
     config = Config(path=path, root=path.parent)
+    for key in sorted(set(table) & set(rule_options)):
+        problem = rule_options[key].problem(table[key])
+        if problem is not None:
+            raise ConfigError(f"{path}: '{key}' in {where} {problem}")
+        config.options[key] = table[key]
     for key in _LIST_KEYS:
         if key in table:
             value = table[key]

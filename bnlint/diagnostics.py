@@ -25,6 +25,8 @@ class Violation:
 
     node: int
     message: str
+    #: Where to report, when that is not the node's own origin (a ``fit`` call).
+    origin: Origin | None = None
 
 
 @dataclass

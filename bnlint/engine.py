@@ -110,9 +110,13 @@ def suppressed_codes(line: str) -> set[str] | None:
     return codes
 
 
-def lint(result: ReadResult, codes: set[str]) -> list[Diagnostic]:
-    """Run the rules with *codes* on every graph of *result*; one diagnostic per rule and origin."""
-    rules = [rule() for code, rule in all_rules().items() if code in codes]
+def lint(result: ReadResult, codes: set[str], options: dict | None = None) -> list[Diagnostic]:
+    """Run the rules with *codes* on every graph of *result*; one diagnostic per rule and origin.
+
+    *options* are rule settings by their ``[tool.bnlint]`` key; rules use
+    their defaults for the rest.
+    """
+    rules = [rule(options) for code, rule in all_rules().items() if code in codes]
     lines = result.text.splitlines() if result.text is not None else []
     grouped: dict[tuple, Diagnostic] = {}
     seen_layers: dict[tuple, set[int]] = {}  # layer ids per finding
@@ -127,7 +131,7 @@ def _add(
     grouped: dict, seen_layers: dict, rule: Rule, graph: ModelGraph, violation: Violation, lines: list[str], path: str
 ) -> None:
     layer = graph.layer(violation.node)
-    origin = layer.origin
+    origin = violation.origin or layer.origin
     if origin is None or origin.path != path:
         return  # a layer built by an imported module is reported when that module is checked
     if isinstance(origin, Site) and 0 < origin.line <= len(lines):

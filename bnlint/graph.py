@@ -138,6 +138,8 @@ class ModelGraph:
         #: The uncalled function analysed (with its default arguments) to build
         #: this model, or None when the file's own code builds it.
         self.entry: str | None = None
+        #: ``model.fit(...)`` calls on this model: records with ``batch_size`` and ``site``.
+        self.fits: list[Any] = []
 
     def __repr__(self) -> str:
         return f"ModelGraph({self.name!r}, {len(self)} layers)"

@@ -14,12 +14,37 @@ tokens or syntax trees.
 from __future__ import annotations
 
 import inspect
-from typing import ClassVar, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Iterator
 
 from bnlint.diagnostics import Violation
 from bnlint.graph import ModelGraph
 
-__all__ = ["Rule"]
+__all__ = ["Rule", "Option"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting a rule reads from ``[tool.bnlint]`` (a flat key, unique across rules).
+
+    ``choices`` limits a string option to those values; otherwise the value
+    must have the default's type.
+    """
+
+    default: Any
+    help: str
+    choices: tuple[str, ...] | None = None
+
+    def problem(self, value: Any) -> str | None:
+        """Why *value* is not valid for this option, or None."""
+        if self.choices is not None:
+            return None if value in self.choices else f"must be one of {', '.join(repr(c) for c in self.choices)}"
+        expected = type(self.default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            return None
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            return f"must be {'a number' if expected in (int, float) else 'true or false' if expected is bool else 'a string'}"
+        return None
 
 
 class Rule:
@@ -31,8 +56,15 @@ class Rule:
     summary: ClassVar[str]
     #: Whether the rule runs when nothing selects it explicitly.
     default: ClassVar[bool] = True
+    #: Settings by their ``[tool.bnlint]`` key.
+    options: ClassVar[dict[str, Option]] = {}
     VALID: ClassVar[list[str]] = []
     INVALID: ClassVar[list[str]] = []
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        settings = settings or {}
+        #: The option values in force: configured ones, else the defaults.
+        self.settings = {key: settings.get(key, option.default) for key, option in self.options.items()}
 
     def check(self, graph: ModelGraph) -> Iterator[Violation]:
         """Yield a :class:`Violation` for each offending node of *graph*."""

@@ -266,3 +266,38 @@ def test_findings_are_reported_in_the_file_holding_the_call(tmp_path):
 def test_layer_cap_stops_with_a_note():
     result = read_source("import keras\nfor i in range(300):\n    for j in range(300):\n        keras.layers.Dense(1)(None)\n", "m.py")
     assert any("stopped after 50000 layer calls" in note for note in result.notes)
+
+
+def test_hostile_values_stay_unknown_instead_of_exhausting_memory():
+    (g,) = graphs_of("""
+        import keras
+        huge = "x" * 10**9
+        wide = f"{1:>999999999}"
+        pct = "%999999999d" % 1
+        fmt = "{:>999999999}".format(1)
+        total = sum(range(10**12))
+        power = 2 ** 10**9
+        model = keras.Sequential([keras.layers.Dense(4, name=huge), keras.layers.Dense(4, name=wide),
+                                  keras.layers.Dense(4, name=pct), keras.layers.Dense(4, name=fmt),
+                                  keras.layers.Dense(total), keras.layers.Dense(power)])
+    """)
+    first, second, third, fourth, fifth, sixth = (layer for _, layer in g.layers())
+    assert [first.name, second.name, third.name, fourth.name] == ["dense", "dense_1", "dense_2", "dense_3"]
+    assert fifth.config["units"] is UNKNOWN and sixth.config["units"] is UNKNOWN
+
+
+def test_keras_objects_are_kept_as_keras_serialises_them_and_fit_is_recorded():
+    (g,) = graphs_of("""
+        import keras
+        model = keras.Sequential([
+            keras.layers.Dense(4, kernel_initializer=keras.initializers.HeNormal(seed=1)),
+            keras.layers.BatchNormalization(gamma_initializer="zeros"),
+        ])
+        model.fit(x_train, y_train, batch_size=4, epochs=2)
+    """)
+    assert g.layer(0).config["kernel_initializer"] == {
+        "class_name": "HeNormal", "module": "keras.initializers", "config": {"seed": 1}
+    }
+    assert g.layer(1).config["gamma_initializer"] == "zeros"
+    (fit,) = g.fits
+    assert (fit.batch_size, fit.site.line) == (4, 7)

@@ -17,6 +17,14 @@ CASES = [
 ]
 
 
+def test_options_are_documented_and_have_valid_defaults():
+    for code, rule in RULES.items():
+        doc = rule.documentation()
+        for key, option in rule.options.items():
+            assert f"`{key}`" in doc, f"{code} does not document its option {key}"
+            assert option.problem(option.default) is None, f"{code}: the default of {key} is not valid"
+
+
 def test_every_rule_has_examples_of_both_kinds():
     for code, rule in RULES.items():
         assert len(rule.VALID) >= 3, f"{code} needs at least three VALID examples"
@@ -25,7 +33,10 @@ def test_every_rule_has_examples_of_both_kinds():
 
 @pytest.mark.parametrize("rule, kind, index, source", CASES)
 def test_example(rule, kind, index, source):
-    found = {(d.origin.line, d.code) for d in lint(read_source(source, "example.py"), {rule.code})}
+    # An example is a source string, or (source, {option: value}) to show an option at work.
+    source, options = source if isinstance(source, tuple) else (source, {})
+    assert set(options) <= set(rule.options), "an example may only set the rule's own options"
+    found = {(d.origin.line, d.code) for d in lint(read_source(source, "example.py"), {rule.code}, options)}
     if kind == "valid":
         assert found == set(), f"{rule.code} reported a VALID example"
     else:

@@ -20,6 +20,7 @@ import copy
 import math
 import operator
 import os
+import re
 from pathlib import Path
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -505,7 +506,7 @@ class Interpreter:
         for item in node.items:
             value = self._eval(item.context_expr, scope)
             if item.optional_vars is not None:
-                self._assign(item.optional_vars, UNKNOWN if value is not None else value, scope)
+                self._assign(item.optional_vars, UNKNOWN, scope)  # what __enter__ returns is not known
         self._exec_block(node.body, scope)
 
     _exec_AsyncWith = _exec_With
@@ -598,7 +599,9 @@ class Interpreter:
             return self.builder.tensor_attribute(value, node.attr)
         if isinstance(value, (str, list, dict, tuple)) and node.attr in _PURE_METHODS.get(type(value), ()):
             return _BoundMethod(value, node.attr)
-        if isinstance(value, SequentialValue) and node.attr in ("add", "pop"):
+        if isinstance(value, SequentialValue) and node.attr in ("add", "pop", "fit"):
+            return _BoundMethod(value, node.attr)
+        if isinstance(value, ModelValue) and node.attr == "fit":
             return _BoundMethod(value, node.attr)
         if isinstance(value, InstanceValue):
             if node.attr in value.attrs:
@@ -657,7 +660,7 @@ class Interpreter:
             assert isinstance(value, ast.FormattedValue)
             inner = self._eval(value.value, scope)
             spec = self._eval(value.format_spec, scope) if value.format_spec else ""
-            if not _is_plain(inner) or not isinstance(spec, str):
+            if not _is_plain(inner) or not isinstance(spec, str) or not _modest_template(spec):
                 return UNKNOWN
             try:
                 if value.conversion == ord("r"):
@@ -680,6 +683,8 @@ class Interpreter:
         if isinstance(op, (ast.Pow, ast.LShift)) and isinstance(right, (int, float)) and abs(right) > 256:
             return UNKNOWN
         if isinstance(op, ast.Mult) and _too_big_product(left, right):
+            return UNKNOWN
+        if isinstance(op, ast.Mod) and isinstance(left, str) and not _modest_template(left):
             return UNKNOWN
         try:
             result = _BINARY[type(op)](left, right)
@@ -969,9 +974,11 @@ class _BoundMethod:
     name: str
 
     def call(self, interpreter: Interpreter, args: list, kwargs: dict, node: ast.Call) -> Any:
-        if isinstance(self.owner, SequentialValue):
+        if isinstance(self.owner, (SequentialValue, ModelValue)):
             return interpreter.builder.call_method(self.owner, self.name, args, kwargs, interpreter.site(node))
         if "**" in kwargs:
+            return UNKNOWN
+        if self.name == "format" and not _modest_template(self.owner):
             return UNKNOWN
         mutating = self.name in ("append", "extend", "insert", "pop", "reverse", "update", "setdefault")
         if not mutating and not all(_is_plain(a) for a in list(args) + list(kwargs.values())):
@@ -1025,6 +1032,14 @@ def _is_iterable_value(value: Any) -> bool:
 
 def _size(value: Any) -> int:
     return len(value) if isinstance(value, (str, bytes, list, tuple)) else 0
+
+
+_BIG_NUMBER = re.compile(r"\d{6,}")
+
+
+def _modest_template(template: str) -> bool:
+    """False for a format string asking for a huge width or precision (``"%999999999d"``)."""
+    return not _BIG_NUMBER.search(template)
 
 
 def _too_big_product(left: Any, right: Any) -> bool:

@@ -27,6 +27,8 @@ from bnlint.readers.shapes import output_shape
 
 __all__ = [
     "ExternalRef",
+    "KerasObject",
+    "TrainingCall",
     "LayerValue",
     "TensorValue",
     "ModelValue",
@@ -140,6 +142,23 @@ class ExternalRef:
 
 
 @dataclass(eq=False)
+class KerasObject:
+    """The result of calling a Keras API that is not a layer or model (an initializer, ...)."""
+
+    path: str
+    args: list
+    kwargs: dict
+
+
+@dataclass(frozen=True)
+class TrainingCall:
+    """A ``model.fit(...)`` call: its batch size (a config value) and where it is."""
+
+    batch_size: Any
+    site: Site
+
+
+@dataclass(eq=False)
 class LayerValue:
     """A constructed Keras layer (not yet called)."""
 
@@ -167,6 +186,10 @@ class ModelValue:
     graph: ModelGraph
     layer_id: int
 
+    @property
+    def fits(self) -> list:
+        return self.graph.fits
+
 
 @dataclass(eq=False)
 class SequentialValue:
@@ -180,6 +203,7 @@ class SequentialValue:
     entry: str | None = None
     #: The name of the InputLayer Keras adds itself (from input_shape=, or on the first call).
     input_name: str | None = None
+    fits: list = field(default_factory=list)
 
 
 class ModelBuilder:
@@ -262,6 +286,9 @@ class ModelBuilder:
             if activation is not None:
                 return self.apply_op(path, "activation", {"activation": activation}, tensors, short, site)
             return self.apply_op(path, "op", {}, tensors, short, site)
+        if path.startswith("keras.") and "**" not in kwargs:
+            # An initializer, regularizer, constraint ...: kept as Keras serialises it.
+            return KerasObject(path, args, kwargs)
         return UNKNOWN
 
     def tensor_attribute(self, tensor: TensorValue, attribute: str) -> Any:
@@ -292,6 +319,11 @@ class ModelBuilder:
             return None
         if isinstance(value, SequentialValue) and method == "pop" and value.items:
             return value.items.pop()
+        if isinstance(value, (SequentialValue, ModelValue)) and method == "fit":
+            # fit(x, y, batch_size, ...): small batches matter to BN (rule BN010).
+            batch_size = kwargs.get("batch_size", args[2] if len(args) > 2 else None)
+            value.fits.append(TrainingCall(_config_value(batch_size), site))
+            return UNKNOWN
         return UNKNOWN
 
     def apply_to_tensor(self, operator: str, operands: list, site: Site) -> TensorValue:
@@ -519,6 +551,7 @@ class ModelBuilder:
     def _sequential_graph(self, model: SequentialValue) -> ModelGraph:
         graph = ModelGraph(model.name, model.site)
         graph.entry = model.entry
+        graph.fits = model.fits
         previous: int | None = None
         for position, item in enumerate(model.items):
             if isinstance(item, TensorValue) and self.workspace.layer(item.node).kind == "input":
@@ -581,14 +614,26 @@ def _activation_value(value: Any) -> Any:
 
 
 def _config_value(value: Any) -> Any:
-    """Config values are plain data: anything the reader models as an object is UNKNOWN."""
+    """Config values are plain data, as Keras serialises them; other objects are UNKNOWN.
+
+    A Keras object made by a call (``keras.initializers.Zeros()``) becomes
+    ``{"class_name": "Zeros", "module": "keras.initializers", "config": {...}}``.
+    """
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (list, tuple)):
         items = [_config_value(v) for v in value]
         return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        return {key: _config_value(v) for key, v in value.items()}
     if isinstance(value, ExternalRef):
         return value.path
+    if isinstance(value, KerasObject):
+        module, _, class_name = value.path.rpartition(".")
+        config = {key: _config_value(v) for key, v in value.kwargs.items()}
+        if value.args:
+            config["*args"] = [_config_value(v) for v in value.args]
+        return {"class_name": class_name, "module": module, "config": config}
     return UNKNOWN
 
 
