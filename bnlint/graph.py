@@ -1,10 +1,11 @@
 """The layer graph every reader produces and every rule reads.
 
-A :class:`ModelGraph` wraps a :class:`networkx.DiGraph` whose nodes are
-*layer calls*: a layer called twice is two nodes that share a ``layer_id``.
-Each node carries a :class:`Layer` record under the ``"layer"`` attribute;
-edges run producer -> consumer and carry the consumer's input ``index``
-(0 for single-input layers, the position in the list for merges).
+A :class:`ModelGraph` is a directed graph whose nodes are *layer calls*: a
+layer called twice is two nodes that share a ``layer_id``. Each node
+carries a :class:`Layer` record; edges run producer -> consumer and carry
+the consumer's input ``index`` (0 for single-input layers, the position in
+the list for merges). ``graph.nx`` gives the same graph as a
+:class:`networkx.DiGraph` for any networkx algorithm.
 
 Where a layer came from is its origin: a :class:`Site` (a constructor call in
 Python source) or a :class:`SavedLayer` (a layer in a saved model file).
@@ -19,8 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Iterator
-
-import networkx as nx
 
 __all__ = ["UNKNOWN", "Site", "SavedLayer", "Origin", "Layer", "ModelGraph", "is_known"]
 
@@ -116,8 +115,11 @@ class Layer:
 class ModelGraph:
     """A Keras model as a directed graph of layer calls.
 
-    Nodes are integers in creation order; ``graph.nx`` is the underlying
-    :class:`networkx.DiGraph`, on which any networkx algorithm may run.
+    Nodes are integers in creation order. ``graph.nx`` is the same graph as
+    a :class:`networkx.DiGraph` (node attribute ``layer``, edge attribute
+    ``index``), on which any networkx algorithm may run; it is built on
+    first use, so that reading and the built-in rules do not pay for
+    importing networkx.
 
     Examples
     --------
@@ -127,12 +129,13 @@ class ModelGraph:
     >>> g.add_edge(a, b)
     >>> [g.layer(n).name for n in g.successors(a)]
     ['dense']
+    >>> sorted(g.nx.edges)
+    [(0, 1)]
     """
 
     def __init__(self, name: str, origin: Origin | None = None) -> None:
         self.name = name
         self.origin = origin
-        self.nx = nx.DiGraph()
         self.inputs: list[int] = []
         self.outputs: list[int] = []
         #: The uncalled function analysed (with its default arguments) to build
@@ -140,50 +143,95 @@ class ModelGraph:
         self.entry: str | None = None
         #: ``model.fit(...)`` calls on this model: records with ``batch_size`` and ``site``.
         self.fits: list[Any] = []
+        self._layers: dict[int, Layer] = {}
+        self._succ: dict[int, dict[int, int]] = {}  # producer -> {consumer: input index}
+        self._pred: dict[int, dict[int, int]] = {}  # consumer -> {producer: input index}
+        self._next = 0
+        self._nx: Any = None
 
     def __repr__(self) -> str:
         return f"ModelGraph({self.name!r}, {len(self)} layers)"
 
     def __len__(self) -> int:
-        return self.nx.number_of_nodes()
+        return len(self._layers)
 
     def __contains__(self, node: object) -> bool:
-        return node in self.nx
+        return node in self._layers
+
+    @property
+    def nx(self) -> Any:
+        """The graph as a :class:`networkx.DiGraph` (built on first use, after each change)."""
+        if self._nx is None:
+            import networkx
+
+            graph = networkx.DiGraph()
+            for node, layer in self._layers.items():
+                graph.add_node(node, layer=layer)
+            for producer, consumers in self._succ.items():
+                for consumer, index in consumers.items():
+                    graph.add_edge(producer, consumer, index=index)
+            self._nx = graph
+        return self._nx
 
     def add_layer(self, layer: Layer) -> int:
         """Add a layer call as a new node and return its id."""
-        node = self.nx.number_of_nodes()
-        while node in self.nx:  # ids stay unique if nodes were ever removed
-            node += 1
-        self.nx.add_node(node, layer=layer)
+        node = self._next
+        self._next += 1
+        self._layers[node] = layer
+        self._succ[node] = {}
+        self._pred[node] = {}
+        self._nx = None
         return node
 
     def add_edge(self, producer: int, consumer: int, index: int = 0) -> None:
         """Connect *producer*'s output to input *index* of *consumer*."""
-        if producer not in self.nx or consumer not in self.nx:
+        if producer not in self._layers or consumer not in self._layers:
             raise KeyError(f"both ends of an edge must be nodes: {producer} -> {consumer}")
-        self.nx.add_edge(producer, consumer, index=index)
+        self._succ[producer][consumer] = index
+        self._pred[consumer][producer] = index
+        self._nx = None
 
     def layer(self, node: int) -> Layer:
         """The :class:`Layer` record of *node*."""
-        return self.nx.nodes[node]["layer"]
+        return self._layers[node]
 
     def nodes(self) -> Iterator[int]:
         """Node ids in creation order."""
-        return iter(sorted(self.nx.nodes))
+        return iter(self._layers)
 
     def layers(self) -> Iterator[tuple[int, Layer]]:
         """``(node, layer)`` pairs in creation order."""
-        for node in self.nodes():
-            yield node, self.layer(node)
+        return iter(self._layers.items())
+
+    def edges(self) -> Iterator[tuple[int, int, int]]:
+        """``(producer, consumer, input index)`` for every edge, in producer order."""
+        for producer, consumers in self._succ.items():
+            for consumer, index in consumers.items():
+                yield producer, consumer, index
+
+    def out_edges(self, node: int) -> list[tuple[int, int]]:
+        """``(consumer, input index)`` for every use of *node*'s output."""
+        return sorted(self._succ[node].items())
 
     def successors(self, node: int) -> list[int]:
         """Consumers of *node*'s output, in creation order."""
-        return sorted(self.nx.successors(node))
+        return sorted(self._succ[node])
 
     def predecessors(self, node: int) -> list[int]:
         """Producers of *node*'s inputs, ordered by input index."""
-        return sorted(self.nx.predecessors(node), key=lambda p: self.nx.edges[p, node]["index"])
+        inputs = self._pred[node]
+        return sorted(inputs, key=inputs.__getitem__)
+
+    def ancestors(self, node: int) -> set[int]:
+        """Every node whose output *node* depends on (not *node* itself)."""
+        seen: set[int] = set()
+        stack = [node]
+        while stack:
+            for producer in self._pred[stack.pop()]:
+                if producer not in seen:
+                    seen.add(producer)
+                    stack.append(producer)
+        return seen
 
     def is_output(self, node: int) -> bool:
         """True when *node*'s output is an output of the model."""
@@ -228,8 +276,8 @@ class ModelGraph:
                 for node, layer in self.layers()
             ],
             "edges": [
-                {"source": u, "target": v, "index": data["index"]}
-                for u, v, data in sorted(self.nx.edges(data=True))
+                {"source": u, "target": v, "index": index}
+                for u, v, index in sorted(self.edges())
             ],
         }
 

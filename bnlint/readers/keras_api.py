@@ -19,8 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import networkx as nx
-
 from bnlint import kinds
 from bnlint.graph import UNKNOWN, Layer, ModelGraph, Site
 from bnlint.readers.shapes import output_shape
@@ -468,13 +466,15 @@ class ModelBuilder:
         wanted = set()
         for tensor in outputs:
             wanted.add(tensor.node)
-            wanted |= nx.ancestors(self.workspace.nx, tensor.node)
+            wanted |= self.workspace.ancestors(tensor.node)
         graph = ModelGraph(name, site)
         renumber = {}
         for node in sorted(wanted):
             renumber[node] = graph.add_layer(self.workspace.layer(node))
-        for u, v, data in self.workspace.nx.subgraph(wanted).edges(data=True):
-            graph.add_edge(renumber[u], renumber[v], data["index"])
+        for node in sorted(wanted):
+            for consumer, index in self.workspace.out_edges(node):
+                if consumer in renumber:
+                    graph.add_edge(renumber[node], renumber[consumer], index)
         graph.inputs = [renumber[t.node] for t in inputs if t.node in renumber]
         graph.outputs = [renumber[t.node] for t in outputs]
         return graph
@@ -529,9 +529,8 @@ class ModelBuilder:
             record.submodel = model.graph
         graphs = [model.graph for model in self.models if model.graph is not None]
         claimed = {id(layer) for g in graphs for _, layer in g.layers()}
-        orphans = [n for n, layer in self.workspace.layers() if id(layer) not in claimed]
-        orphan_view = self.workspace.nx.subgraph(orphans)
-        for component in sorted(nx.weakly_connected_components(orphan_view), key=min):
+        orphans = {n for n, layer in self.workspace.layers() if id(layer) not in claimed}
+        for component in _components(self.workspace, orphans):
             if all(self.workspace.layer(n).kind == "input" for n in component):
                 continue
             feeds_from_model = any(
@@ -687,3 +686,23 @@ _APPLICATION_HELPERS = {
     "keras.applications.imagenet_utils.obtain_input_shape": _obtain_input_shape,
     "keras.applications.imagenet_utils.correct_pad": _correct_pad,
 }
+
+
+def _components(graph: ModelGraph, nodes: set[int]) -> list[set[int]]:
+    """The weakly connected groups among *nodes*, ordered by their first node."""
+    groups = []
+    unseen = set(nodes)
+    for start in sorted(nodes):
+        if start not in unseen:
+            continue
+        unseen.discard(start)
+        group, stack = {start}, [start]
+        while stack:
+            node = stack.pop()
+            for neighbour in (*graph.successors(node), *graph.predecessors(node)):
+                if neighbour in unseen:
+                    unseen.discard(neighbour)
+                    group.add(neighbour)
+                    stack.append(neighbour)
+        groups.append(group)
+    return groups
