@@ -7,17 +7,20 @@ the others are still checked.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 
 from bnlint.config import Config
 from bnlint.diagnostics import Diagnostic
-from bnlint.discovery import discover, relative_to_root
+from bnlint.discovery import Target, discover, relative_to_root
 from bnlint.engine import lint, resolve_selection
 from bnlint.errors import UserError
 from bnlint.readers import read_path
 
-__all__ = ["Selection", "CheckReport", "check_paths"]
+__all__ = ["Selection", "CheckReport", "check_paths", "check_file"]
 
 
 @dataclass(frozen=True)
@@ -60,32 +63,73 @@ def codes_for(config: Config, selection: Selection) -> set[str]:
     return extended - resolve_selection(list(selection.ignore))
 
 
-def check_paths(arguments: list[str], selection: Selection = Selection(), force_exclude: bool = False) -> CheckReport:
-    """Check every file under *arguments* (see :func:`~bnlint.discovery.discover` for *force_exclude*)."""
+def check_paths(
+    arguments: list[str], selection: Selection = Selection(), force_exclude: bool = False, jobs: int | None = None
+) -> CheckReport:
+    """Check every file under *arguments* (see :func:`~bnlint.discovery.discover` for *force_exclude*).
+
+    Files are checked in parallel across *jobs* processes (default: one per
+    core) when there are enough of them to pay for starting the processes;
+    the report is the same either way.
+    """
     report = CheckReport()
     targets, report.errors = discover(arguments, force_exclude)
-    cache: dict[int, set[str] | UserError] = {}
+    work: list[tuple[Target, frozenset[str]]] = []
+    selections: dict[int, set[str] | UserError] = {}
     for target in targets:
         key = id(target.config)
-        if key not in cache:
+        if key not in selections:
             try:
-                cache[key] = codes_for(target.config, selection)
+                selections[key] = codes_for(target.config, selection)
             except UserError as error:
-                cache[key] = error
+                selections[key] = error
                 report.errors.append(error)
-        codes = cache[key]
-        if isinstance(codes, UserError):
+        codes = selections[key]
+        if not isinstance(codes, UserError):
+            work.append((target, frozenset(codes - _per_file_ignored(target.path, target.config))))
+    for outcome in _run(work, jobs):
+        if isinstance(outcome, UserError):
+            report.errors.append(outcome)
             continue
-        codes = codes - _per_file_ignored(target.path, target.config)
-        try:
-            result = read_path(target.path, target.display)
-        except UserError as error:
-            report.errors.append(error)
-            continue
+        diagnostics, notes = outcome
         report.files_checked += 1
-        report.notes.extend(result.notes)
-        report.diagnostics.extend(lint(result, codes, target.config.options))
+        report.notes.extend(notes)
+        report.diagnostics.extend(diagnostics)
     return report
+
+
+def check_file(target: Target, codes: frozenset[str]) -> tuple[list[Diagnostic], list[str]] | UserError:
+    """Read and lint one file: its findings and reader notes, or the error that stopped it."""
+    try:
+        result = read_path(target.path, target.display)
+    except UserError as error:
+        return error
+    return lint(result, set(codes), target.config.options), result.notes
+
+
+# Below this many files, starting worker processes costs more than it saves.
+_PARALLEL_FROM = 4
+
+
+def _run(work: list, jobs: int | None) -> list:
+    """``check_file`` for every item, in order, in parallel when worthwhile."""
+    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    if jobs < 2 or len(work) < _PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return [check_file(target, codes) for target, codes in work]
+    # Fork: workers inherit the imported modules, so they start in milliseconds.
+    context = multiprocessing.get_context("fork")
+    # Biggest files first, so that no worker is left with a large one at the end.
+    order = sorted(range(len(work)), key=lambda i: -_size(work[i][0].path))
+    with ProcessPoolExecutor(max_workers=min(jobs, len(work)), mp_context=context) as pool:
+        futures = {i: pool.submit(check_file, *work[i]) for i in order}
+        return [futures[i].result() for i in range(len(work))]
+
+
+def _size(path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _per_file_ignored(path, config: Config) -> set[str]:

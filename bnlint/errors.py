@@ -22,6 +22,9 @@ class InputError(UserError):
         self.path = str(path)
         self.problem = problem
 
+    def __reduce__(self):  # travels back from worker processes
+        return (InputError, (self.path, self.problem))
+
 
 class ConfigError(UserError):
     """An invalid configuration file or command-line selection."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,7 @@ _KERAS1_MERGE_MODES = {
 WELL_KNOWN_NAMES = {"Sequential": _SEQUENTIAL, "Model": _MODEL, "Input": _INPUT}
 
 
+@lru_cache(maxsize=4096)
 def canonical_name(qualname: str) -> str:
     """One spelling for every path to the same Keras object.
 
