@@ -19,8 +19,9 @@ from bnlint.discovery import Target, discover, relative_to_root
 from bnlint.engine import lint, resolve_selection
 from bnlint.errors import UserError
 from bnlint.readers import read_path
+from bnlint.readers.python_source import load_source
 
-__all__ = ["Selection", "CheckReport", "check_paths", "check_file"]
+__all__ = ["Selection", "FixMode", "FileOutcome", "CheckReport", "check_paths", "check_file"]
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,34 @@ class Selection:
     extend_select: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class FixMode:
+    """What to do with fixable findings: apply them (``--fix``) or show them (``--diff``)."""
+
+    write: bool = True
+    unsafe: bool = False
+
+
+@dataclass
+class FileOutcome:
+    """One checked file: its findings, reader notes, and (when fixing) what was fixed."""
+
+    diagnostics: list[Diagnostic]
+    notes: list[str]
+    fixed: list[Diagnostic] = field(default_factory=list)
+    diff: str = ""
+
+
 @dataclass
 class CheckReport:
-    """Everything one run found."""
+    """Everything one run found (and, when fixing, fixed)."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
     errors: list[UserError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     files_checked: int = 0
+    fixed: list[Diagnostic] = field(default_factory=list)
+    diffs: list[str] = field(default_factory=list)
 
 
 def codes_for(config: Config, selection: Selection) -> set[str]:
@@ -64,17 +85,22 @@ def codes_for(config: Config, selection: Selection) -> set[str]:
 
 
 def check_paths(
-    arguments: list[str], selection: Selection = Selection(), force_exclude: bool = False, jobs: int | None = None
+    arguments: list[str],
+    selection: Selection = Selection(),
+    force_exclude: bool = False,
+    jobs: int | None = None,
+    fix: FixMode | None = None,
 ) -> CheckReport:
     """Check every file under *arguments* (see :func:`~bnlint.discovery.discover` for *force_exclude*).
 
-    Files are checked in parallel across *jobs* processes (default: one per
-    core) when there are enough of them to pay for starting the processes;
-    the report is the same either way.
+    With *fix*, fixable findings are fixed in place (or, with
+    ``fix.write=False``, only shown as diffs). Files are checked in parallel
+    across *jobs* processes (default: one per core) when there are enough of
+    them to pay for starting the processes; the report is the same either way.
     """
     report = CheckReport()
     targets, report.errors = discover(arguments, force_exclude)
-    work: list[tuple[Target, frozenset[str]]] = []
+    work: list[tuple[Target, frozenset[str], FixMode | None]] = []
     selections: dict[int, set[str] | UserError] = {}
     for target in targets:
         key = id(target.config)
@@ -86,25 +112,37 @@ def check_paths(
                 report.errors.append(error)
         codes = selections[key]
         if not isinstance(codes, UserError):
-            work.append((target, frozenset(codes - _per_file_ignored(target.path, target.config))))
+            work.append((target, frozenset(codes - _per_file_ignored(target.path, target.config)), fix))
     for outcome in _run(work, jobs):
         if isinstance(outcome, UserError):
             report.errors.append(outcome)
             continue
-        diagnostics, notes = outcome
         report.files_checked += 1
-        report.notes.extend(notes)
-        report.diagnostics.extend(diagnostics)
+        report.notes.extend(outcome.notes)
+        report.diagnostics.extend(outcome.diagnostics)
+        report.fixed.extend(outcome.fixed)
+        if outcome.diff:
+            report.diffs.append(outcome.diff)
     return report
 
 
-def check_file(target: Target, codes: frozenset[str]) -> tuple[list[Diagnostic], list[str]] | UserError:
-    """Read and lint one file: its findings and reader notes, or the error that stopped it."""
+def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None) -> FileOutcome | UserError:
+    """Read, lint and possibly fix one file; or the error that stopped it."""
     try:
-        result = read_path(target.path, target.display)
+        if fix is None or target.path.suffix != ".py":
+            result = read_path(target.path, target.display)
+            return FileOutcome(lint(result, set(codes), target.config.options), result.notes)
+        from bnlint.fixer import fix_source, unified_diff, write_atomically  # libcst: only when fixing
+
+        source = load_source(target.path, target.display)
+        outcome = fix_source(source.text, target.display, set(codes), target.config.options, fix.unsafe, target.path)
+        changed = outcome.text != source.text
+        if changed and fix.write:
+            write_atomically(target.path, source, outcome.text)
+        diff = unified_diff(target.display, source.text, outcome.text) if changed and not fix.write else ""
+        return FileOutcome(outcome.diagnostics, outcome.notes, outcome.fixed, diff)
     except UserError as error:
         return error
-    return lint(result, set(codes), target.config.options), result.notes
 
 
 # Below this many files, starting worker processes costs more than it saves.
@@ -115,7 +153,7 @@ def _run(work: list, jobs: int | None) -> list:
     """``check_file`` for every item, in order, in parallel when worthwhile."""
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     if jobs < 2 or len(work) < _PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-        return [check_file(target, codes) for target, codes in work]
+        return [check_file(*item) for item in work]
     # Fork: workers inherit the imported modules, so they start in milliseconds.
     context = multiprocessing.get_context("fork")
     # Biggest files first, so that no worker is left with a large one at the end.

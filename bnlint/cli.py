@@ -54,7 +54,12 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true", help="print the number of findings per rule")
     check.add_argument("--force-exclude", action="store_true",
                        help="apply exclude patterns to paths named on the command line too")
-    check.add_argument("--fix", action="store_true", help="apply fixes (not available yet)")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes to the source")
+    check.add_argument("--unsafe-fixes", action="store_true",
+                       help="with --fix or --diff, also apply fixes that change how the model trains")
+    check.add_argument("--diff", action="store_true",
+                       help="print the fixes as a unified diff instead of writing them (exit 1 if any)")
+    check.add_argument("--show-fixes", action="store_true", help="list the fixes applied")
 
     rule = commands.add_parser("rule", help="show a rule's documentation, or the table of rules")
     rule.add_argument("rule", nargs="?", metavar="CODE|NAME")
@@ -96,26 +101,33 @@ def _error(message: str) -> None:
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
-    from bnlint.checker import Selection, check_paths
+    from bnlint.checker import FixMode, Selection, check_paths
     from bnlint.engine import resolve_selection
     from bnlint.reporters import REPORTERS
 
-    if args.fix:
-        _error("--fix is not available in this version of bnlint yet; nothing was changed")
-        return EXIT_ERROR
+    fixing = args.fix or args.diff
+    fix = FixMode(write=not args.diff, unsafe=args.unsafe_fixes) if fixing else None
     selection = Selection(
         tuple(args.select) if args.select is not None else None, tuple(args.ignore), tuple(args.extend_select)
     )
     # Validate command-line selectors once, before any file is read.
     resolve_selection(selection.select or [], selection.ignore, selection.extend_select)
-    report = check_paths(args.paths or ["."], selection, args.force_exclude)
-    REPORTERS[args.output_format](report, out, args.statistics)
+    report = check_paths(args.paths or ["."], selection, args.force_exclude, fix=fix)
+    if args.diff:
+        for diff in report.diffs:
+            out.write(diff)
+        count = len(report.fixed)
+        sys.stderr.write(f"Would fix {count} finding{'s' if count != 1 else ''}.\n" if count else "No fixes to apply.\n")
+    else:
+        REPORTERS[args.output_format](report, out, args.statistics, args.show_fixes)
     for note in report.notes:
         sys.stderr.write(f"bnlint: warning: {note}\n")
     for error in report.errors:
         _error(str(error))
     if report.errors:
         return EXIT_ERROR
+    if args.diff:
+        return EXIT_FINDINGS if report.diffs and not args.exit_zero else EXIT_CLEAN
     return EXIT_FINDINGS if report.diagnostics and not args.exit_zero else EXIT_CLEAN
 
 

@@ -1,18 +1,61 @@
-"""Findings: what rules report and what users see.
+"""Findings: what rules report, what they propose to change, and what users see.
 
-A rule yields one :class:`Violation` per offending layer call. The engine
+A rule yields one :class:`Violation` per offending layer call, optionally
+with a :class:`Fix`: a description, an :class:`Applicability` and the
+*fix intents* that realise it (today :class:`SetArgument`). The engine
 groups violations that share a rule and an origin (one constructor call in
 the source, or one saved layer) into a :class:`Diagnostic`, which carries
-the number of layer instances and their names.
+the number of layer instances and their names. Writers realise intents on
+the origin; they never decide what to change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Union
 
 from bnlint.graph import Origin, SavedLayer, Site
 
-__all__ = ["Violation", "Diagnostic"]
+__all__ = ["Applicability", "SetArgument", "FixIntent", "Fix", "Violation", "Diagnostic"]
+
+
+class Applicability(str, Enum):
+    """How far a fix may be trusted.
+
+    ``safe`` keeps what the model computes or only removes waste, and is
+    applied by ``--fix``; ``unsafe`` changes how the model trains, and
+    needs ``--unsafe-fixes`` too.
+    """
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class SetArgument:
+    """Set constructor argument *key* of the layer built at *site* to *value* (a Python literal).
+
+    ``class_name`` lets the writer find a positional argument of that name.
+    """
+
+    site: Site
+    class_name: str
+    key: str
+    value: Any
+
+
+#: Every kind of fix intent a writer may be asked to realise.
+FixIntent = Union[SetArgument]
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A change that resolves a finding: what it does, how safe it is, and its intents."""
+
+    description: str
+    applicability: Applicability
+    intents: tuple[FixIntent, ...]
 
 
 @dataclass(frozen=True)
@@ -27,6 +70,7 @@ class Violation:
     message: str
     #: Where to report, when that is not the node's own origin (a ``fit`` call).
     origin: Origin | None = None
+    fix: Fix | None = None
 
 
 @dataclass
@@ -39,6 +83,10 @@ class Diagnostic:
     origin: Origin
     instances: list[str] = field(default_factory=list)
     models: list[str] = field(default_factory=list)
+    #: The fix every instance agrees on, if any.
+    fix: Fix | None = None
+    #: Why the finding has no fix although its rule has one (shown to the user).
+    unfixable: str | None = None
 
     @property
     def path(self) -> str:
@@ -61,4 +109,8 @@ class Diagnostic:
         data["instances"] = len(self.instances)
         data["layers"] = list(self.instances)
         data["models"] = list(self.models)
+        data["fix"] = (
+            {"description": self.fix.description, "applicability": self.fix.applicability.value}
+            if self.fix is not None else None
+        )
         return data

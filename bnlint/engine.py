@@ -141,8 +141,12 @@ def _add(
     key = (rule.code, origin)
     diagnostic = grouped.get(key)
     if diagnostic is None:
-        diagnostic = grouped[key] = Diagnostic(rule.code, rule.name, violation.message, origin)
+        diagnostic = grouped[key] = Diagnostic(rule.code, rule.name, violation.message, origin, fix=violation.fix)
         seen_layers[key] = set()
+    elif diagnostic.fix != violation.fix and diagnostic.unfixable is None:
+        # One constructor call makes every instance: it can only be edited one way.
+        diagnostic.fix = None
+        diagnostic.unfixable = "its layer instances would need different fixes"
     # An instance is a layer, not a call: a shared layer, or a layer in two
     # models (an encoder inside an autoencoder), counts once.
     if layer.layer_id not in seen_layers[key]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from bnlint import kinds
-from bnlint.diagnostics import Violation
-from bnlint.graph import ModelGraph
+from bnlint.diagnostics import Applicability, Fix, SetArgument, Violation
+from bnlint.graph import ModelGraph, Site
 from bnlint.rule import Rule
 
 # A flattened or globally pooled tensor has shape (batch, features).
@@ -82,9 +82,11 @@ class RedundantBias(Rule):
     ```
 
     ## Fix safety
-    No automatic fix yet. Removing the bias keeps what a trained model
-    computes, but checkpoints saved with the bias no longer load into the
-    changed model.
+    Safe: `--fix` sets `use_bias=False` on the layer. The model computes the
+    same function and trains the same way (the bias had zero gradient), but
+    checkpoints and saved weights that include the bias no longer load into
+    the changed model: re-save them, or fold the bias into the BN's moving
+    mean (`moving_mean -= bias`) when converting.
 
     ## Options
     None.
@@ -111,10 +113,20 @@ class RedundantBias(Rule):
             if axes is None:
                 continue
             bn = _only_batchnorm_after(graph, node, axes)
-            if bn is not None:
+            if bn is not None and isinstance(layer.origin, Site):
+                fix = Fix(
+                    "set `use_bias=False`",
+                    Applicability.SAFE,
+                    (SetArgument(layer.origin, layer.class_name, "use_bias", False),),
+                )
                 yield Violation(
                     node,
                     f"the bias of `{layer.class_name}` is cancelled by the `{bn}` after it; set `use_bias=False`",
+                    fix=fix,
+                )
+            elif bn is not None:
+                yield Violation(
+                    node, f"the bias of `{layer.class_name}` is cancelled by the `{bn}` after it; set `use_bias=False`"
                 )
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bnlint.diagnostics import Violation
-from bnlint.graph import ModelGraph
+from bnlint.diagnostics import Applicability, Fix, SetArgument, Violation
+from bnlint.graph import ModelGraph, Site
 from bnlint.rule import Rule
 
 _THRESHOLD = 0.5
@@ -37,8 +37,10 @@ class MomentumConvention(Rule):
     ```
 
     ## Fix safety
-    No automatic fix yet. Changing momentum changes how the moving
-    statistics are estimated during training.
+    Unsafe (`--fix --unsafe-fixes`): the fix sets `momentum` to `1 - m`
+    (0.1 becomes 0.9), which changes how the moving statistics are
+    estimated during training. A momentum computed by an expression is
+    replaced by the literal value.
 
     ## Options
     None.
@@ -59,10 +61,16 @@ class MomentumConvention(Rule):
             if layer.kind != "batchnorm" or isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
                 continue
             if momentum < _THRESHOLD:
+                keras_momentum = round(1 - momentum, 6)
+                fix = None
+                if isinstance(layer.origin, Site):
+                    intent = SetArgument(layer.origin, layer.class_name, "momentum", keras_momentum)
+                    fix = Fix(f"set `momentum={keras_momentum:g}`", Applicability.UNSAFE, (intent,))
                 yield Violation(
                     node,
                     f"momentum={momentum:g} looks like PyTorch's convention; "
-                    f"the Keras equivalent is momentum={round(1 - momentum, 6):g}",
+                    f"the Keras equivalent is momentum={keras_momentum:g}",
+                    fix=fix,
                 )
 
     VALID = [

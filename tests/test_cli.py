@@ -33,7 +33,7 @@ def test_text_output_format_and_exit_code_1(tmp_path, write):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("bad.py:4:5: BN003 [dropout-before-batchnorm] ")
     assert lines[1].startswith("bad.py:5:5: BN006 [momentum-convention] momentum=0.1 looks like PyTorch's")
-    assert lines[-1] == "Found 2 findings in 1 file (1 file checked)."
+    assert lines[-2:] == ["Found 2 findings in 1 file (1 file checked).", "1 more finding fixable with `--fix --unsafe-fixes`."]
 
 
 def test_instances_are_counted_in_text_output(tmp_path, write):
@@ -70,6 +70,7 @@ def test_json_output_schema(tmp_path, write):
         "instances": 1,
         "layers": ["dropout"],
         "models": ["sequential"],
+        "fix": None,
     }
 
 
@@ -84,7 +85,7 @@ def test_exit_zero_and_statistics(tmp_path, write):
 def test_select_from_the_command_line(tmp_path, write):
     write("bad.py", BAD)
     result = run_bnlint("check", "bad.py", "--select", "BN006", cwd=tmp_path)
-    assert [line.split()[1] for line in result.stdout.splitlines()[:-1]] == ["BN006"]
+    assert [line.split()[1] for line in result.stdout.splitlines() if ": BN" in line] == ["BN006"]
 
 
 def test_unknown_rule_in_select_is_exit_2(tmp_path, write):
@@ -137,14 +138,6 @@ def test_directory_with_a_symlink_loop_terminates(tmp_path, write):
     assert result.returncode == 1
     assert result.stdout.count("BN003") == 1
     assert result.stderr == ""
-
-
-def test_fix_is_refused_clearly_and_changes_nothing(tmp_path, write):
-    path = write("bad.py", BAD)
-    result = run_bnlint("--fix", "bad.py", cwd=tmp_path)
-    assert result.returncode == 2
-    assert "--fix is not available" in result.stderr
-    assert path.read_text() == BAD
 
 
 def test_rule_command_prints_docs_and_table():

@@ -13,15 +13,25 @@ import io
 import re
 import tokenize
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from bnlint.errors import InputError
 from bnlint.readers.result import ReadResult
 
-__all__ = ["read_source_file", "read_source"]
+__all__ = ["SourceText", "load_source", "read_source_file", "read_source"]
 
 # A file that mentions none of these cannot build a Keras model we could read.
 _MAY_BUILD_MODEL = re.compile(r"keras|tensorflow|Sequential|BatchNormalization|Conv[123]D|Dense|Model\(")
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A source file as read: its bytes, its text, and the encoding that maps one to the other."""
+
+    data: bytes
+    text: str
+    encoding: str
 
 
 def read_source_file(path: Path, display: str | None = None) -> ReadResult:
@@ -34,26 +44,33 @@ def read_source_file(path: Path, display: str | None = None) -> ReadResult:
         not valid Python.
     """
     display = display or str(path)
+    return read_source(load_source(path, display).text, display, path)
+
+
+def load_source(path: Path, display: str) -> SourceText:
+    """The file's bytes and text: UTF-8 (with or without BOM) unless a coding cookie says otherwise.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or is not valid text in its encoding.
+    """
     try:
         data = path.read_bytes()
     except OSError as error:
         raise InputError(display, f"cannot read the file ({error.strerror or error})") from None
-    return read_source(decode_source(data, display), display, path)
-
-
-def decode_source(data: bytes, display: str) -> str:
-    """The text of a source file: UTF-8 unless a coding cookie says otherwise."""
+    encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     try:
-        return data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
+        return SourceText(data, data.decode(encoding), encoding)
     except UnicodeDecodeError as error:
         utf8_error = error
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        declared, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError:
-        encoding = "utf-8"
-    if encoding not in ("utf-8", "utf-8-sig"):
+        declared = "utf-8"
+    if declared not in ("utf-8", "utf-8-sig"):
         try:
-            return data.decode(encoding)
+            return SourceText(data, data.decode(declared), declared)
         except (UnicodeDecodeError, LookupError):
             pass
     raise InputError(

@@ -6,7 +6,7 @@ from collections import Counter
 from typing import TextIO
 
 from bnlint.checker import CheckReport
-from bnlint.diagnostics import Diagnostic
+from bnlint.diagnostics import Applicability, Diagnostic
 
 __all__ = ["write", "format_diagnostic"]
 
@@ -14,8 +14,13 @@ _SHOWN_INSTANCES = 3
 
 
 def format_diagnostic(diagnostic: Diagnostic) -> str:
-    """``path:line:col: CODE [name] message (N instances: a, b, c, ...)``."""
-    line = f"{diagnostic.origin}: {diagnostic.code} [{diagnostic.name}] {diagnostic.message}"
+    """``path:line:col: CODE [name] message (N instances: a, b, c, ...)``.
+
+    ``[*]`` after the code marks a finding ``--fix`` can fix; a finding whose
+    fix was declined says why.
+    """
+    mark = " [*]" if diagnostic.fix is not None and diagnostic.fix.applicability is Applicability.SAFE else ""
+    line = f"{diagnostic.origin}: {diagnostic.code}{mark} [{diagnostic.name}] {diagnostic.message}"
     count = len(diagnostic.instances)
     if count > 1:
         # ResNet50, 101 and 152 each have a `conv1_conv`: name it once.
@@ -23,11 +28,16 @@ def format_diagnostic(diagnostic: Diagnostic) -> str:
         names = ", ".join(distinct[:_SHOWN_INSTANCES])
         more = ", ..." if len(distinct) > _SHOWN_INSTANCES else ""
         line += f" ({count} instances: {names}{more})"
+    if diagnostic.unfixable is not None:
+        line += f" (not fixed: {diagnostic.unfixable})"
     return line
 
 
-def write(report: CheckReport, out: TextIO, statistics: bool = False) -> None:
-    """Write the findings of *report*, or per-rule counts when *statistics* is set."""
+def write(report: CheckReport, out: TextIO, statistics: bool = False, show_fixes: bool = False) -> None:
+    """Write the findings of *report*, or per-rule counts when *statistics* is set.
+
+    With *show_fixes*, the fixes applied are listed per file after the findings.
+    """
     if statistics:
         counts = Counter((d.code, d.name) for d in report.diagnostics)
         for (code, name), count in sorted(counts.items()):
@@ -35,13 +45,39 @@ def write(report: CheckReport, out: TextIO, statistics: bool = False) -> None:
     else:
         for diagnostic in report.diagnostics:
             out.write(format_diagnostic(diagnostic) + "\n")
+    if show_fixes and report.fixed:
+        out.write("Fixed:\n")
+        counts: Counter = Counter()
+        instances: Counter = Counter()
+        for d in report.fixed:
+            counts[d.path, d.code, d.name] += 1
+            instances[d.path, d.code, d.name] += len(d.instances)
+        for (path, code, name), count in sorted(counts.items()):
+            layers = instances[path, code, name]
+            out.write(f"  {path}: {count} x {code} [{name}] ({_plural(layers, 'layer instance')})\n")
     out.write(_summary(report) + "\n")
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
 def _summary(report: CheckReport) -> str:
-    checked = f"{report.files_checked} file{'s' if report.files_checked != 1 else ''} checked"
+    checked = f"{_plural(report.files_checked, 'file')} checked"
+    fixed = len(report.fixed)
     if not report.diagnostics:
-        return f"All checks passed ({checked})."
+        done = f"Fixed {_plural(fixed, 'finding')}; all" if fixed else "All"
+        return f"{done} checks passed ({checked})."
     files = len({d.path for d in report.diagnostics})
     count = len(report.diagnostics)
-    return f"Found {count} finding{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''} ({checked})."
+    if fixed:
+        lines = [f"Found {_plural(count + fixed, 'finding')} ({fixed} fixed, {count} remaining) ({checked})."]
+    else:
+        lines = [f"Found {_plural(count, 'finding')} in {_plural(files, 'file')} ({checked})."]
+    safe = sum(1 for d in report.diagnostics if d.fix is not None and d.fix.applicability is Applicability.SAFE)
+    unsafe = sum(1 for d in report.diagnostics if d.fix is not None and d.fix.applicability is Applicability.UNSAFE)
+    if safe:
+        lines.append(f"[*] {_plural(safe, 'finding')} fixable with `--fix`.")
+    if unsafe:
+        lines.append(f"{_plural(unsafe, 'more finding')} fixable with `--fix --unsafe-fixes`.")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Writers realise fix intents on a model's origin; they never decide what to change."""

@@ -1,0 +1,302 @@
+"""`bnlint --fix`: each source form, the four properties, and real Keras agreeing with the edit.
+
+For every case: the fixed source parses, re-lints clean for the fixed rule,
+a second `--fix` changes nothing (byte-identical), and real Keras, running
+the fixed file, builds models whose layer graphs equal what `bnlint graph`
+predicts for it (`compare` from the keras.applications fidelity test).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bnlint.diagnostics import SetArgument
+from bnlint.errors import InputError
+from bnlint.fixer import write_atomically
+from bnlint.graph import Site
+from bnlint.readers.python_source import load_source
+from conftest import ROOT, run_bnlint
+from test_applications_fidelity import compare
+
+CASES = {
+    "sequential_list": (
+        """
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([
+            layers.Conv2D(8, 3, input_shape=(16, 16, 3)),  # first element
+            layers.BatchNormalization(momentum=0.1),
+            layers.ReLU(),
+            layers.Conv2D(
+                16,  # filters
+                3,  # kernel
+            ),  # middle element, one argument per line
+            layers.BatchNormalization(),
+            layers.Dense(4),
+            layers.BatchNormalization(momentum=0.2),  # last element
+        ], name="net")
+        """,
+        "--unsafe-fixes",
+    ),
+    "sequential_add": (
+        """
+        from tensorflow.keras.models import Sequential
+        from tensorflow.keras.layers import Dense, BatchNormalization as BN
+
+        model = Sequential(name="mlp")
+        model.add(Dense(32, input_shape=(8,)))
+        model.add(BN(-1, 0.1))
+        model.add(Dense(8,
+                        activation=None))
+        model.add(BN())
+        """,
+        "--unsafe-fixes",
+    ),
+    "functional_and_nested_call": (
+        """
+        import keras
+        from keras import layers
+
+        inputs = keras.Input((16, 16, 3))
+        x = layers.Conv2D(8, 3, padding="same")(inputs)
+        x = layers.BatchNormalization()(x)
+        y = layers.BatchNormalization()(layers.Conv2D(8, 1)(inputs))
+        out = layers.Add()([x, y])
+        model = keras.Model(inputs, out, name="two_paths")
+        """,
+        "",
+    ),
+    "helper_in_a_loop": (
+        """
+        import keras
+        from keras import layers
+
+        def conv_bn(x, filters, name):
+            x = layers.Conv2D(filters, 3, padding="same", name=name + "_conv")(x)
+            x = layers.BatchNormalization(momentum=0.1, name=name + "_bn")(x)
+            return layers.Activation("relu", name=name + "_relu")(x)
+
+        inputs = keras.Input((16, 16, 3))
+        x = inputs
+        for i, filters in enumerate([8, 16, 32]):
+            x = conv_bn(x, filters, f"block{i}")
+        model = keras.Model(inputs, x, name="stack")
+        """,
+        "--unsafe-fixes",
+    ),
+}
+
+
+def write_case(directory: Path, name: str) -> Path:
+    path = directory / f"{name}.py"
+    path.write_text(textwrap.dedent(CASES[name][0]).lstrip())
+    return path
+
+
+KERAS_PROBE = """
+import json, os, runpy, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, sys.argv[1])
+import keras
+from keras_reference import describe_config
+out = {}
+for path in sys.argv[2:]:
+    keras.backend.clear_session()
+    namespace = runpy.run_path(path)
+    models = [v for v in namespace.values() if isinstance(v, keras.Model)]
+    out[path] = [describe_config(m.get_config(), type(m).__name__) for m in models]
+print(json.dumps(out))
+"""
+
+
+def keras_models(paths: list[Path]) -> dict[str, list[dict]]:
+    """What real Keras builds from each file: one TensorFlow process for all of them."""
+    result = subprocess.run(
+        [sys.executable, "-c", KERAS_PROBE, str(ROOT / "tests"), *map(str, paths)],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_every_form_is_fixed_and_real_keras_agrees(tmp_path):
+    paths = [write_case(tmp_path, name) for name in CASES]
+    for path, (name, (_, flags)) in zip(paths, CASES.items()):
+        before = path.read_text()
+        fixed = run_bnlint("check", "--fix", *([flags] if flags else []), path.name, cwd=tmp_path)
+        assert fixed.returncode == 0, (name, fixed.stdout, fixed.stderr)
+        after = path.read_text()
+        assert after != before
+        compile(after, str(path), "exec")  # the fixed source parses
+        # Comments and untouched lines are kept as written.
+        kept = [line for line in before.splitlines() if "Conv2D" not in line and "Dense" not in line
+                and "BatchNormalization" not in line and "BN(" not in line and "activation=None" not in line]
+        assert all(line in after.splitlines() for line in kept), name
+        again = run_bnlint("check", "--fix", "--unsafe-fixes", path.name, cwd=tmp_path)
+        assert (again.returncode, path.read_text()) == (0, after), name  # a second run changes nothing
+    built = keras_models(paths)
+    for path in paths:
+        graphs = json.loads(run_bnlint("graph", str(path), "--format", "json").stdout)
+        for reference in built[str(path)]:
+            graph = next(g for g in graphs if g["name"] == reference["name"])
+            assert compare(reference, graph, graphs) == [], (path.name, reference["name"])
+        # the fixes really are in the Keras model
+        for reference in built[str(path)]:
+            for layer in reference["layers"]:
+                if layer["class_name"] == "BatchNormalization":
+                    assert layer["config"]["momentum"] >= 0.5
+            convs = [layer for layer in reference["layers"] if layer["class_name"] in ("Conv2D", "Dense")]
+            assert convs and all(layer["config"]["use_bias"] is False for layer in convs)
+
+
+def test_helper_site_is_edited_once_and_instances_are_counted(tmp_path):
+    path = write_case(tmp_path, "helper_in_a_loop")
+    result = run_bnlint("check", "--fix", "--unsafe-fixes", "--show-fixes", path.name, cwd=tmp_path)
+    assert path.read_text().count("use_bias=False") == 1
+    assert path.read_text().count("momentum=0.9") == 1
+    assert "helper_in_a_loop.py: 1 x BN004 [redundant-bias] (3 layer instances)" in result.stdout
+    assert "helper_in_a_loop.py: 1 x BN006 [momentum-convention] (3 layer instances)" in result.stdout
+
+
+def test_safe_fixes_only_without_unsafe_flag(tmp_path):
+    path = write_case(tmp_path, "sequential_add")
+    result = run_bnlint("check", "--fix", path.name, cwd=tmp_path)
+    text = path.read_text()
+    assert "use_bias=False" in text and "BN(-1, 0.1)" in text
+    assert result.returncode == 1
+    assert "1 more finding fixable with `--fix --unsafe-fixes`." in result.stdout
+
+
+def test_diff_writes_nothing_and_exits_1(tmp_path):
+    path = write_case(tmp_path, "functional_and_nested_call")
+    before = path.read_bytes()
+    result = run_bnlint("check", "--diff", path.name, cwd=tmp_path)
+    assert result.returncode == 1 and path.read_bytes() == before
+    assert result.stdout.startswith("--- a/functional_and_nested_call.py\n+++ b/functional_and_nested_call.py\n")
+    added = [line for line in result.stdout.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert len(added) == 2 and all("use_bias=False" in line for line in added)
+    assert result.stderr == "Would fix 2 findings.\n"
+    clean = run_bnlint("check", "--diff", "--select", "BN003", path.name, cwd=tmp_path)
+    assert (clean.returncode, clean.stdout, clean.stderr) == (0, "", "No fixes to apply.\n")
+
+
+def test_subclassed_model_sublayer_is_fixed(tmp_path):
+    path = tmp_path / "block.py"
+    path.write_text(textwrap.dedent("""
+        import keras
+        from keras import layers
+
+        class Block(keras.Model):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.conv = layers.Conv2D(8, 3)
+                self.bn = layers.BatchNormalization()
+
+            def call(self, x):
+                return self.bn(self.conv(x))
+        """))
+    assert run_bnlint("check", "--fix", "block.py", cwd=tmp_path).returncode == 0
+    assert "self.conv = layers.Conv2D(8, 3, use_bias=False)" in path.read_text()
+
+
+def test_a_call_with_kwargs_is_left_alone_with_the_reason(tmp_path):
+    path = tmp_path / "m.py"
+    original = "import keras\nopts = dict(padding='same')\nm = keras.Sequential([keras.layers.Conv2D(8, 3, **opts), keras.layers.BatchNormalization()])\n"
+    path.write_text(original)
+    result = run_bnlint("check", "--fix", "m.py", cwd=tmp_path)
+    assert path.read_text() == original
+    assert "(not fixed: the call passes *args or **kwargs, which may already set `use_bias`)" in result.stdout
+
+
+def test_file_attributes_are_kept(tmp_path):
+    path = tmp_path / "m.py"
+    source = "# -*- coding: latin-1 -*-\r\nimport keras\r\nname = 'caf\xe9'\r\nm = keras.Sequential([keras.layers.Dense(4), keras.layers.BatchNormalization()])\r\n"
+    path.write_bytes(source.encode("latin-1"))
+    os.chmod(path, 0o750)
+    assert run_bnlint("check", "--fix", "m.py", cwd=tmp_path).returncode == 0
+    data = path.read_bytes()
+    assert data == source.replace("Dense(4)", "Dense(4, use_bias=False)").encode("latin-1")
+    assert (os.stat(path).st_mode & 0o777) == 0o750
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.py"]  # no temporary file left behind
+
+
+def test_a_file_changed_on_disk_meanwhile_is_not_overwritten(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text("import keras\n")
+    source = load_source(path, "m.py")
+    path.write_text("import keras  # edited by someone else\n")
+    with pytest.raises(InputError, match="changed on disk while bnlint was fixing it"):
+        write_atomically(path, source, "import keras\nimport os\n")
+    assert path.read_text() == "import keras  # edited by someone else\n"
+
+
+def test_set_argument_intent_compares_by_value():
+    site = Site("m.py", 1, 1, 1, 5)
+    assert SetArgument(site, "Conv2D", "use_bias", False) == SetArgument(site, "Conv2D", "use_bias", False)
+
+
+RESNET_PROBE = """
+import json, os, sys, importlib.util
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, sys.argv[1])
+import keras
+from keras_reference import describe_config
+spec = importlib.util.spec_from_file_location("fixed_resnet", sys.argv[2])
+fixed_module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fixed_module)
+out = {}
+for label, builder in (("original", keras.applications.ResNet50), ("fixed", fixed_module.ResNet50)):
+    keras.backend.clear_session()
+    model = builder(weights=None)
+    out[label] = {
+        "biases": sum(1 for w in model.weights if w.path.endswith("/bias")),
+        "description": describe_config(model.get_config(), "Functional"),
+    }
+print(json.dumps(out))
+"""
+
+
+def test_fixing_keras_resnet_removes_exactly_the_redundant_biases(tmp_path):
+    original = Path(keras_applications_file("resnet.py"))
+    copy = tmp_path / "resnet.py"
+    copy.write_text(original.read_text())
+    result = run_bnlint("check", "--fix", "--select", "BN004", "--show-fixes", "resnet.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "resnet.py: 5 x BN004 [redundant-bias] (312 layer instances)" in result.stdout
+    before, after = original.read_text().splitlines(), copy.read_text().splitlines()
+    assert len(before) == len(after)
+    changed = [(a, b) for a, b in zip(before, after) if a != b]
+    assert len(changed) == 5 and all("use_bias=False" in b for _, b in changed)
+    probe = subprocess.run(
+        [sys.executable, "-c", RESNET_PROBE, str(ROOT / "tests"), str(copy)],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    built = json.loads(probe.stdout.splitlines()[-1])
+    assert built["original"]["biases"] - built["fixed"]["biases"] == 53
+    # The same layer graph otherwise: names, classes, edges; only use_bias differs.
+    fixed, original_model = built["fixed"]["description"], built["original"]["description"]
+    assert fixed["edges"] == original_model["edges"]
+    assert [(l["name"], l["class_name"]) for l in fixed["layers"]] == [
+        (l["name"], l["class_name"]) for l in original_model["layers"]
+    ]
+    flipped = [l["name"] for l, o in zip(fixed["layers"], original_model["layers"]) if l["config"] != o["config"]]
+    assert len(flipped) == 53 and all(name.endswith("_conv") for name in flipped)
+    # And bnlint's reading of the fixed file is what Keras built from it.
+    graphs = json.loads(run_bnlint("graph", str(copy), "--format", "json").stdout)
+    graph = next(g for g in graphs if g["entry"] == "ResNet50")
+    assert compare(fixed, graph, graphs) == []
+
+
+def keras_applications_file(name: str) -> str:
+    import keras
+
+    return str(Path(keras.__file__).parent / "src" / "applications" / name)
