@@ -132,7 +132,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _rule(key: str | None, out: TextIO) -> int:
-    from bnlint.engine import all_rules, find_rule
+    from bnlint.engine import find_rule
 
     if key is None:
         out.write(rule_table() + "\n")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_bnlint
+from conftest import run_bnlint
 
 BAD = """\
 from keras import layers, Sequential

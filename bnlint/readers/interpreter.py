@@ -504,7 +504,7 @@ class Interpreter:
 
     def _exec_With(self, node: ast.With, scope: _Scope) -> None:
         for item in node.items:
-            value = self._eval(item.context_expr, scope)
+            self._eval(item.context_expr, scope)  # it may build layers
             if item.optional_vars is not None:
                 self._assign(item.optional_vars, UNKNOWN, scope)  # what __enter__ returns is not known
         self._exec_block(node.body, scope)
