@@ -233,6 +233,31 @@ class ModelGraph:
                     stack.append(producer)
         return seen
 
+    def descendants(self, node: int) -> set[int]:
+        """Every node that depends on *node*'s output (not *node* itself)."""
+        seen: set[int] = set()
+        stack = [node]
+        while stack:
+            for consumer in self._succ[stack.pop()]:
+                if consumer not in seen:
+                    seen.add(consumer)
+                    stack.append(consumer)
+        return seen
+
+    def topological_order(self) -> list[int]:
+        """Nodes ordered so that every producer comes before its consumers (ties by creation)."""
+        waiting = {node: len(producers) for node, producers in self._pred.items()}
+        ready = sorted(node for node, count in waiting.items() if count == 0)
+        order: list[int] = []
+        while ready:
+            node = ready.pop(0)
+            order.append(node)
+            for consumer in sorted(self._succ[node]):
+                waiting[consumer] -= 1
+                if waiting[consumer] == 0:
+                    ready.append(consumer)
+        return order
+
     def is_output(self, node: int) -> bool:
         """True when *node*'s output is an output of the model."""
         return node in self.outputs

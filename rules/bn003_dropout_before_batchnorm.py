@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from bnlint.diagnostics import Violation
-from bnlint.graph import ModelGraph
+from bnlint.diagnostics import Applicability, Fix, MoveLayer, Violation
+from bnlint.graph import ModelGraph, Site
 from bnlint.rule import Rule
 
 # Layers that do not stop the variance shift from reaching the BN.
 _TRANSPARENT = {"activation", "pool", "reshape", "dropout"}
+
+
+def _move_after(graph: ModelGraph, dropout: int, bn: int) -> Fix | None:
+    """Moving the dropout after the BN, when the path between is a plain chain (no branches)."""
+    node = dropout
+    while node != bn:
+        consumers = graph.successors(node)
+        if len(consumers) != 1 or len(graph.predecessors(consumers[0])) != 1 or graph.is_output(node):
+            return None
+        node = consumers[0]
+    sites = (graph.layer(dropout).origin, graph.layer(bn).origin)
+    if not all(isinstance(site, Site) for site in sites):
+        return None
+    return Fix("move the dropout after the BN", Applicability.UNSAFE, (MoveLayer(sites[0], after=sites[1]),))
 
 
 class DropoutBeforeBatchnorm(Rule):
@@ -44,7 +58,10 @@ class DropoutBeforeBatchnorm(Rule):
     ```
 
     ## Fix safety
-    No automatic fix yet. Moving dropout changes how the model trains.
+    Unsafe (`--fix --unsafe-fixes`): the dropout is moved, unchanged, to
+    right after the BN, which changes how the model trains. Offered only
+    when the layers between form a plain chain (no branch leaves or joins
+    it), where the move keeps every other connection.
 
     ## Options
     None.
@@ -70,8 +87,10 @@ class DropoutBeforeBatchnorm(Rule):
                         node,
                         f"`{layer.class_name}` feeds `{bn.class_name}` '{bn.name}' (variance shift "
                         "between training and inference); move the dropout after the BN",
+                        fix=_move_after(graph, node, reached),
                     )
                     break
+
 
     VALID = [
         """

@@ -1,0 +1,677 @@
+"""BN001 missing-batchnorm."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+
+from bnlint import kinds
+from bnlint.diagnostics import Applicability, Fix, InsertLayer, SetArgument, Violation
+from bnlint.graph import Layer, ModelGraph, Site, is_known
+from bnlint.rule import Option, Rule
+
+# The layers this rule checks.
+_CHECKED = {"conv", "dense"}
+# Layers with weights of their own: a walk that meets one has reached the next weight layer.
+_WEIGHTED = {"conv", "dense", "embedding", "recurrent", "attention"}
+_WEIGHTED_OTHERS = {"Highway", "MaxoutDense", "DenseFeatures", "RandomFourierFeatures", "SpectralNormalization"}
+# Layers that may hold anything, a BN included: bnlint cannot see inside them.
+_WRAPPERS = {"TimeDistributed", "Wrapper", "Layer", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer", "Pipeline"}
+_NORMALISERS = {"batchnorm", "norm"}
+# Tensor functions that are a batch normalisation.
+_BN_FUNCTIONS = {"batch_normalization", "batch_norm", "fused_batch_norm"}
+# What Python operators on tensors are called in the graph.
+_OPERATORS = {
+    "add", "subtract", "multiply", "true_divide", "floor_divide", "mod", "power", "matmul",
+    "negative", "positive", "logical_not", "get_item", "logical_and", "logical_or",
+}
+_LIBRARIES = ("keras.", "tensorflow.", "tf.", "numpy.", "jax.", "torch.")
+# Between a layer and the BN that normalises its output: layers without
+# weights. Merges count: pre-activation designs normalise after the Add.
+_FORWARD = {"activation", "pool", "reshape", "dropout", "merge", "op", "other"}
+# Between a BN and the layer whose input it normalises (BN -> ReLU -> conv).
+_BACKWARD = {"activation", "pool", "reshape", "dropout"}
+# Between an output head and the model output (a merge: the last residual Add).
+_TO_OUTPUT = {"activation", "pool", "reshape", "dropout", "merge"}
+# Single-input steps of a side branch (gates, residual scaling, classifier heads).
+_BRANCH = {"activation", "pool", "reshape", "dropout", "op", "other", "conv", "dense"}
+# How deep nested models are looked into.
+_MAX_DEPTH = 8
+
+
+def _role(layer: Layer) -> str:
+    """What a layer is to this rule: "norm", "weights", "opaque" (cannot tell) or "through"."""
+    kind = layer.kind
+    if kind in _NORMALISERS:
+        return "norm"
+    if kind in _WEIGHTED:
+        return "weights"
+    if kind == "model":
+        return "model" if layer.submodel is not None else "opaque"
+    if kind == "op":
+        name = layer.class_name
+        if name.rpartition(".")[2] in _BN_FUNCTIONS and name.startswith(_LIBRARIES):
+            return "norm"
+        if name in _OPERATORS or name.startswith(_LIBRARIES):
+            return "through"
+        return "opaque"  # a function of the user's that bnlint could not read
+    if kind == "other":
+        if layer.class_name in _WEIGHTED_OTHERS:
+            return "weights"
+        if layer.class_name in _WRAPPERS or layer.class_name not in kinds.LAYER_KINDS:
+            return "opaque"  # a custom layer or a wrapper
+    return "through"
+
+
+def _maybe_linear(layer: Layer) -> bool:
+    """True unless the layer is known to apply a nonlinearity (an unknown activation may be linear)."""
+    if "activation" not in layer.config:
+        return layer.kind != "activation"  # ReLU, LeakyReLU, ... name their function by their class
+    activation = layer.config["activation"]
+    return not is_known(activation) or activation == "linear"
+
+
+def _is_batchnorm(layer: Layer) -> bool:
+    return layer.kind == "batchnorm" or (layer.kind == "op" and _role(layer) == "norm")
+
+
+def _normalised_after(graph: ModelGraph, node: int, depth: int = 0) -> bool:
+    """True when a normalisation follows *node*'s output before the next weight layer (or may: an opaque layer)."""
+    seen = {node}
+    stack = [node]
+    while stack:
+        for succ in graph.successors(stack.pop()):
+            if succ in seen:
+                continue
+            seen.add(succ)
+            layer = graph.layer(succ)
+            role = _role(layer)
+            if role in ("norm", "opaque"):
+                return True
+            if role == "model":
+                if _starts_normalised(layer.submodel, depth):
+                    return True
+            elif role == "through" and layer.kind in _FORWARD:
+                stack.append(succ)
+    return False
+
+
+def _normalised_with_next(graph: ModelGraph, node: int) -> bool:
+    """True when *node* is linear and feeds only the next linear weight layer, whose output is normalised.
+
+    A depthwise convolution straight into its pointwise one, or a transposed
+    convolution concatenated into the next convolution: the BN after the
+    second layer normalises the linear map the two compose.
+    """
+    if not _maybe_linear(graph.layer(node)):
+        return False
+    current = node
+    while True:
+        succs = graph.successors(current)
+        if len(succs) != 1 or graph.is_output(current):
+            return False
+        layer = graph.layer(succs[0])
+        role = _role(layer)
+        if role == "weights":
+            return (
+                layer.kind in _CHECKED and _maybe_linear(layer) and _normalised_after(graph, succs[0])
+            )
+        if role != "through" or layer.kind not in _FORWARD:
+            return False
+        if layer.kind == "activation" and not _maybe_linear(layer):
+            return False
+        current = succs[0]
+
+
+def _normalised_before(graph: ModelGraph, node: int, own: bool, depth: int = 0) -> bool:
+    """True when *node*'s input comes from a normalisation through weightless single-input layers.
+
+    With *own*, a BN that already normalises an earlier weight layer's output
+    does not count: only pre-activation BNs (after a merge or the input) do.
+    """
+    seen = {node}
+    stack = [node]
+    while stack:
+        for pred in graph.predecessors(stack.pop()):
+            if pred in seen:
+                continue
+            seen.add(pred)
+            layer = graph.layer(pred)
+            role = _role(layer)
+            if role == "opaque":
+                return True
+            if role == "norm":
+                if not own or not _follows_weight_layer(graph, pred):
+                    return True
+            elif role == "model":
+                if _ends_normalised(layer.submodel, own, depth):
+                    return True
+            elif role == "through" and layer.kind in _BACKWARD:
+                stack.append(pred)
+    return False
+
+
+def _follows_weight_layer(graph: ModelGraph, node: int) -> bool:
+    """True when *node* (a BN) normalises a weight layer's output: one reaches it through weightless layers."""
+    seen = {node}
+    stack = [node]
+    while stack:
+        for pred in graph.predecessors(stack.pop()):
+            if pred in seen:
+                continue
+            seen.add(pred)
+            layer = graph.layer(pred)
+            role = _role(layer)
+            if role == "weights":
+                return True
+            if role == "through" and layer.kind in _BACKWARD:
+                stack.append(pred)
+    return False
+
+
+def _starts_normalised(submodel: ModelGraph | None, depth: int) -> bool:
+    """A nested model whose inputs meet a normalisation before any weight layer ([BN, ReLU, Conv] blocks)."""
+    if submodel is None or depth >= _MAX_DEPTH:
+        return True  # cannot tell
+    return any(_normalised_after(submodel, start, depth + 1) for start in submodel.inputs)
+
+
+def _ends_normalised(submodel: ModelGraph | None, own: bool, depth: int) -> bool:
+    """A nested model whose outputs come from a normalisation through weightless layers only."""
+    if submodel is None or depth >= _MAX_DEPTH:
+        return True  # cannot tell
+    for end in submodel.outputs:
+        role = _role(submodel.layer(end))
+        if role == "opaque" or (role == "norm" and not (own and _follows_weight_layer(submodel, end))):
+            return True
+        if _normalised_before(submodel, end, own, depth + 1):
+            return True
+    return False
+
+
+def _ends(graph: ModelGraph) -> set[int]:
+    """The model's outputs; for a chain never wrapped in a model, its last layers."""
+    return set(graph.outputs) or {n for n in graph.nodes() if not graph.successors(n)}
+
+
+def _single_input(graph: ModelGraph, node: int) -> bool:
+    return len(graph.predecessors(node)) == 1
+
+
+def _is_output_head(graph: ModelGraph, node: int) -> bool:
+    """True when *node*'s output reaches a model output through weightless layers only."""
+    ends = _ends(graph)
+    seen = {node}
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current in ends or not graph.successors(current):
+            return True
+        for succ in graph.successors(current):
+            kind = graph.layer(succ).kind
+            if succ not in seen and (
+                kind in _TO_OUTPUT or (kind in ("op", "other") and _single_input(graph, succ))
+            ):
+                seen.add(succ)
+                stack.append(succ)
+    return False
+
+
+def _is_collapse(layer: Layer) -> bool:
+    """Flatten or global pooling: where the feature maps become a feature vector."""
+    return layer.class_name == "Flatten" or (layer.kind == "pool" and layer.class_name.startswith("Global"))
+
+
+def _in_plain_classifier(graph: ModelGraph, node: int) -> bool:
+    """True when *node* is in a classifier without BN: after a Flatten or global pooling,
+    on a chain of single-input layers to a model output that holds no normalisation.
+
+    VGG-style heads (Flatten -> Dense -> Dropout -> Dense -> Dropout -> Dense)
+    and MobileNetV3's 1x1 "last point" convolution after its global pooling
+    are built this way on purpose, in models whose feature extractor uses BN.
+    """
+    current = node
+    while True:  # up to the collapse
+        preds = graph.predecessors(current)
+        if len(preds) != 1:
+            return False
+        layer = graph.layer(preds[0])
+        if _is_collapse(layer):
+            break
+        if layer.kind not in _BRANCH or _role(layer) == "norm":
+            return False
+        current = preds[0]
+    ends = _ends(graph)
+    current = node
+    while current not in ends:  # down to the output
+        succs = graph.successors(current)
+        if len(succs) != 1:
+            return False
+        layer = graph.layer(succs[0])
+        if layer.kind not in _BRANCH or _role(layer) == "norm" or not _single_input(graph, succs[0]):
+            return False
+        current = succs[0]
+    return True
+
+
+def _is_multiply(layer: Layer) -> bool:
+    return (layer.kind == "merge" and layer.class_name == "Multiply") or (
+        layer.kind == "op" and layer.class_name.rpartition(".")[2] == "multiply"
+    )
+
+
+def _on_gating_branch(graph: ModelGraph, node: int) -> bool:
+    """True when *node* sits on a side branch that starts at a tensor X and ends multiplying X.
+
+    That is the shape of squeeze-and-excitation and other gates (X -> global
+    pooling -> conv/dense -> ... -> sigmoid -> X * gate): the branch computes
+    per-channel weights, not features.
+    """
+    current = node
+    while True:  # up to the tensor the branch leaves
+        preds = graph.predecessors(current)
+        if len(preds) != 1:
+            return False
+        source = preds[0]
+        if graph.layer(source).kind not in _BRANCH or graph.successors(source) != [current]:
+            break
+        current = source
+    current = node
+    while True:  # down to the multiplication that applies the gate
+        succs = graph.successors(current)
+        if len(succs) != 1:
+            return False
+        succ = succs[0]
+        layer = graph.layer(succ)
+        preds = graph.predecessors(succ)
+        if len(preds) >= 2:
+            return _is_multiply(layer) and source in preds
+        if layer.kind not in _BRANCH:
+            return False
+        current = succ
+
+
+def _is_scaled_residual(graph: ModelGraph, node: int) -> bool | None:
+    """True when *node* is a linear projection whose output is scaled and added to a residual.
+
+    InceptionResNet's block "up" convolutions (`x + scale * conv(...)`, in a
+    Lambda, a custom layer or tensor arithmetic) and ConvNeXt's LayerScale
+    branches end this way: the scale keeps the residual branch small on
+    purpose. A plain `Add` right after the layer is not enough: a ResNet
+    branch that forgot its BN looks like that. None when the layer's
+    configuration is not known.
+    """
+    layer = graph.layer(node)
+    activation, use_bias = layer.get("activation"), layer.get("use_bias")
+    if not is_known(activation) or not is_known(use_bias):
+        return None
+    if activation != "linear" or use_bias is not True:
+        return False
+    current, scaled = node, False
+    while True:
+        succs = graph.successors(current)
+        if len(succs) != 1:
+            return False
+        succ = succs[0]
+        succ_layer = graph.layer(succ)
+        preds = graph.predecessors(succ)
+        if len(preds) >= 2:
+            custom = succ_layer.kind == "other"
+            adds = custom or (succ_layer.kind == "merge" and succ_layer.class_name == "Add") or (
+                succ_layer.kind == "op" and succ_layer.class_name.rpartition(".")[2] == "add"
+            )
+            if not adds or not (scaled or custom):
+                return False
+            ancestors = graph.ancestors(node)
+            return any(p in ancestors for p in preds if p != current)
+        if succ_layer.kind in ("op", "other"):
+            scaled = True
+        elif not (succ_layer.kind == "activation" and _maybe_linear(succ_layer)):
+            return False
+        current = succ
+
+
+def _insert_batchnorm(layer) -> Fix | None:
+    """A BN right after the layer (with Keras' default initialisation), and its bias dropped."""
+    if not isinstance(layer.origin, Site):
+        return None
+    intents = [InsertLayer(layer.origin, "BatchNormalization")]
+    if layer.get("use_bias") is True:
+        intents.append(SetArgument(layer.origin, layer.class_name, "use_bias", False))
+    return Fix("insert a BatchNormalization after the layer", Applicability.UNSAFE, tuple(intents))
+
+
+class MissingBatchnorm(Rule):
+    """
+    ## What it does
+    Finds hidden convolution and dense layers that no `BatchNormalization`
+    normalises, in a model that uses `BatchNormalization` elsewhere (or in
+    every model, with `require-batchnorm`).
+
+    A layer counts as normalised when a BN follows its output before the
+    next weight layer (activation, pooling, reshape, dropout, merge and
+    tensor-arithmetic layers may sit between: a BN after the `Add` of a
+    residual block normalises the branches that feed it), or when a BN
+    precedes its input with only activation, pooling, reshape, padding or
+    dropout layers between (pre-activation designs such as ResNetV2 and
+    DenseNet: BN -> ReLU -> Conv). A linear layer whose only consumer,
+    through weightless layers and no nonlinearity, is another linear weight
+    layer (a depthwise convolution straight into its pointwise one) is
+    normalised by the BN after that layer, which normalises the linear map
+    the two compose. Other normalisations (`LayerNormalization`,
+    `GroupNormalization`, ...) normalise too, but only `BatchNormalization`
+    makes a model a "BN model": ConvNeXt is not one. A custom layer,
+    wrapper or unreadable function next to a layer may hold a BN, so the
+    layer is not reported.
+
+    Never reported:
+    - the output head: a layer whose output reaches a model output through
+      activation, pooling, reshape, dropout or merge layers only (the
+      classifier `Dense`, a final 1x1 convolution, the last convolution of
+      a residual branch whose `Add` is the output), and every layer of a
+      classifier without BN that follows the `Flatten` or global pooling
+      of the features (VGG-style `Dense -> Dropout -> Dense` heads,
+      MobileNetV3's 1x1 convolution after its global pooling);
+    - layers on a gating branch: a side branch that starts at a tensor `X`
+      and ends multiplying `X` (squeeze-and-excitation in MobileNetV3 and
+      EfficientNet: global pooling -> reduce -> expand -> sigmoid -> `X * gate`);
+    - linear projections (`use_bias=True`, no activation) whose output is
+      scaled and then added to the residual it branched from
+      (InceptionResNetV2's `x + scale * up`, ConvNeXt's LayerScale); a plain
+      `Add` right after the layer is not enough;
+    - anything in a model without `BatchNormalization` layers of its own
+      (a BN backbone called as a nested model does not make the layers
+      around it a BN model), unless `require-batchnorm` is set.
+
+    ## Why is this bad?
+    A network that relies on BN for well-scaled activations loses that at
+    every layer left out: the layer's output statistics drift with its
+    weights during training, the layers after it see inputs of arbitrary
+    scale, and the model tolerates smaller learning rates than its
+    normalised parts would. A single layer without BN in a model that uses
+    BN everywhere else is usually an oversight, often in a stem or a
+    copy-pasted block. Where a layer is left out on purpose (the first
+    convolution of a DCGAN discriminator), say so with `# noqa: BN001`.
+
+    ## Example
+    ```python
+    inputs = keras.Input((32, 32, 3))
+    x = layers.Conv2D(32, 3, activation="relu")(inputs)
+    x = layers.Conv2D(64, 3, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    ```
+
+    ## Use instead
+    ```python
+    inputs = keras.Input((32, 32, 3))
+    x = layers.Conv2D(32, 3, use_bias=False)(inputs)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Conv2D(64, 3, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    ```
+
+    ## Fix safety
+    Unsafe (`--fix --unsafe-fixes`): the fix inserts a
+    `BatchNormalization()` right after the layer — Keras' default
+    initialisation: gamma 1, beta 0, moving mean 0, moving variance 1,
+    epsilon 1e-3, momentum 0.99 — and sets `use_bias=False` on the layer
+    (the BN's beta takes the bias's place). On a layer with a fused
+    activation the BN lands after the activation. Adding a BN changes what
+    the model computes and how it trains.
+
+    ## Options
+    - `require-batchnorm` (default `false`): report unnormalised hidden
+      layers in every model, also in models without any BN (VGG). Layers
+      normalised by `LayerNormalization` or `GroupNormalization` still pass.
+    - `require-own-batchnorm` (default `false`): every hidden layer needs a
+      normalisation of its own output. A BN before a layer's input then
+      counts only when it normalises no earlier weight layer's output (a
+      true pre-activation BN after a merge or the model input): in
+      `Conv -> BN -> ReLU -> Conv -> ReLU -> Conv -> BN`, the second
+      convolution is reported, which by default passes as pre-activated.
+
+    ## References
+    - S. Ioffe, C. Szegedy, "Batch Normalization: Accelerating Deep Network
+      Training by Reducing Internal Covariate Shift", ICML 2015.
+    - K. He, X. Zhang, S. Ren, J. Sun, "Identity Mappings in Deep Residual
+      Networks", ECCV 2016 (pre-activation: BN before the convolution).
+    - J. Hu, L. Shen, G. Sun, "Squeeze-and-Excitation Networks", CVPR 2018.
+    - Keras documentation, `keras.layers.BatchNormalization`.
+    """
+
+    code = "BN001"
+    name = "missing-batchnorm"
+    summary = "Hidden conv/dense layer that no BatchNormalization normalises, in a model that uses BN"
+    options = {
+        "require-batchnorm": Option(
+            False, "report unnormalised hidden conv/dense layers in every model, even one without BN"
+        ),
+        "require-own-batchnorm": Option(
+            False, "a BN that normalises one layer's output does not also count for the next layer's input"
+        ),
+    }
+
+    def check(self, graph: ModelGraph) -> Iterator[Violation]:
+        uses_bn = any(_is_batchnorm(layer) for _, layer in graph.layers())
+        if not uses_bn and self.settings["require-batchnorm"] is not True:
+            return
+        own = self.settings["require-own-batchnorm"] is True
+        reason = "while this model uses BatchNormalization elsewhere" if uses_bn else "and `require-batchnorm` is set"
+        for node, layer in graph.layers():
+            if layer.kind not in _CHECKED:
+                continue
+            if _normalised_after(graph, node) or _normalised_before(graph, node, own):
+                continue
+            if _normalised_with_next(graph, node):
+                continue
+            if _is_output_head(graph, node) or _in_plain_classifier(graph, node):
+                continue
+            if _on_gating_branch(graph, node) or _is_scaled_residual(graph, node) is not False:
+                continue
+            yield Violation(
+                node,
+                f"`{layer.class_name}` output is not normalised before the next weight layer, {reason}; "
+                "add a BatchNormalization after it",
+                fix=_insert_batchnorm(layer),
+            )
+
+    VALID = [
+        """
+import keras
+from keras import layers
+model = keras.Sequential([
+    keras.Input((32, 32, 3)),
+    layers.Conv2D(32, 3, use_bias=False),
+    layers.BatchNormalization(),
+    layers.ReLU(),
+    layers.DepthwiseConv2D(3, use_bias=False),
+    layers.BatchNormalization(),
+    layers.ReLU(),
+    layers.Conv2D(64, 1, use_bias=False),   # pointwise: BN after it too
+    layers.BatchNormalization(),
+    layers.ReLU(),
+    layers.GlobalAveragePooling2D(),
+    layers.Dense(10, activation="softmax"),  # the output head
+])
+""",
+        """
+import keras
+from keras import layers
+
+def preact_block(x, filters):
+    p = layers.BatchNormalization()(x)
+    p = layers.ReLU()(p)
+    shortcut = layers.Conv2D(filters, 1)(p)          # BN before its input
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(p)
+    y = layers.BatchNormalization()(y)
+    y = layers.ReLU()(y)
+    y = layers.Conv2D(filters, 3, padding="same")(y)  # the next block's BN follows the Add
+    return layers.Add()([shortcut, y])
+
+inputs = keras.Input((32, 32, 3))
+x = layers.Conv2D(16, 3, padding="same")(inputs)
+for _ in range(3):
+    x = preact_block(x, 16)
+x = layers.BatchNormalization()(x)
+x = layers.ReLU()(x)
+x = layers.GlobalAveragePooling2D()(x)
+model = keras.Model(inputs, layers.Dense(10)(x))
+""",
+        """
+import keras
+from keras import layers
+inputs = keras.Input((32, 32, 16))
+x = layers.Conv2D(64, 1, use_bias=False)(inputs)
+x = layers.BatchNormalization()(x)
+x = layers.Activation("swish")(x)
+se = layers.GlobalAveragePooling2D(keepdims=True)(x)
+se = layers.Conv2D(4, 1, activation="swish")(se)      # squeeze-and-excitation gate
+se = layers.Conv2D(64, 1, activation="sigmoid")(se)
+x = layers.Multiply()([x, se])
+a = layers.Conv2D(16, 1, use_bias=False)(x)
+a = layers.BatchNormalization()(a)
+b = layers.Conv2D(16, 3, padding="same", use_bias=False)(x)
+b = layers.BatchNormalization()(b)
+mixed = layers.Concatenate()([a, b])
+up = layers.Conv2D(16, 1)(mixed)                       # linear, scaled into the residual
+x = layers.Lambda(lambda t: t[0] + 0.2 * t[1])([inputs, up])
+x = layers.ReLU()(x)
+x = layers.Conv2D(32, 3, use_bias=False)(x)
+x = layers.BatchNormalization()(x)
+model = keras.Model(inputs, x)
+""",
+        """
+from keras import layers, Sequential
+model = Sequential([                 # no BN anywhere: nothing to be consistent with
+    layers.Input((32, 32, 3)),
+    layers.Conv2D(32, 3, activation="relu"),
+    layers.Conv2D(32, 3, activation="relu"),
+    layers.Flatten(),
+    layers.Dense(10),
+])
+""",
+        """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((32, 32, 3)),
+    layers.Conv2D(32, 3, use_bias=False),
+    layers.BatchNormalization(),
+    layers.ReLU(),
+    layers.MaxPooling2D(),
+    layers.Flatten(),
+    layers.Dense(256, activation="relu"),   # a classifier without BN, as in VGG-BN
+    layers.Dropout(0.5),
+    layers.Dense(256, activation="relu"),
+    layers.Dropout(0.5),
+    layers.Dense(10),
+])
+""",
+        (
+            """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((16, 64)),
+    layers.Dense(64),
+    layers.LayerNormalization(),   # another normalisation counts too
+    layers.ReLU(),
+    layers.Dense(2),
+])
+""",
+            {"require-batchnorm": True},
+        ),
+    ]
+    INVALID = [
+        """
+import keras
+from keras import layers
+inputs = keras.Input((32, 32, 3))
+x = layers.Conv2D(32, 3, activation="relu")(inputs)  # expect: BN001
+x = layers.Conv2D(64, 3, use_bias=False)(x)
+x = layers.BatchNormalization()(x)
+x = layers.ReLU()(x)
+model = keras.Model(inputs, x)
+""",
+        """
+import keras
+from keras import layers
+
+def conv_block(x, filters, norm):
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=not norm)(x)  # expect: BN001
+    if norm:
+        x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    return layers.MaxPooling2D()(x)
+
+inputs = keras.Input((64, 64, 3))
+x = inputs
+for filters, norm in [(16, True), (32, True), (64, False), (64, False)]:
+    x = conv_block(x, filters, norm)
+x = layers.GlobalAveragePooling2D()(x)
+model = keras.Model(inputs, layers.Dense(10)(x))
+""",
+        """
+import keras
+from keras import layers
+
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = layers.Conv2D(16, 3, use_bias=False)
+        self.bn1 = layers.BatchNormalization()
+        self.conv2 = layers.Conv2D(16, 3)
+        self.conv3 = layers.Conv2D(16, 3)  # expect: BN001
+        self.pool = layers.GlobalAveragePooling2D()
+        self.head = layers.Dense(10)
+
+    def call(self, x):
+        x = keras.ops.relu(self.bn1(self.conv1(x)))
+        x = keras.ops.relu(self.conv2(x))   # pre-activated by bn1
+        x = keras.ops.relu(self.conv3(x))   # nothing normalises this one
+        return self.head(self.pool(x))
+""",
+        """
+from keras.models import Sequential
+from keras.layers import Dense, BatchNormalization, Activation, Input
+model = Sequential()
+model.add(Input((20,)))
+model.add(Dense(64, use_bias=False))
+model.add(BatchNormalization())
+model.add(Activation("relu"))
+model.add(Dense(64, activation="relu"))
+model.add(Dense(32, activation="relu"))  # expect: BN001
+model.add(Dense(1, activation="sigmoid"))
+""",
+        (
+            """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((32, 32, 3)),
+    layers.Conv2D(32, 3, activation="relu"),  # expect: BN001
+    layers.Conv2D(32, 3, activation="relu"),  # expect: BN001
+    layers.GlobalAveragePooling2D(),
+    layers.Dense(10),
+])
+""",
+            {"require-batchnorm": True},
+        ),
+        (
+            """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((32, 32, 3)),
+    layers.Conv2D(32, 3, use_bias=False),
+    layers.BatchNormalization(),
+    layers.ReLU(),
+    layers.Conv2D(32, 3),  # expect: BN001
+    layers.ReLU(),
+    layers.Conv2D(32, 3, use_bias=False),
+    layers.BatchNormalization(),
+    layers.ReLU(),
+])
+""",
+            {"require-own-batchnorm": True},
+        ),
+    ]

@@ -1,0 +1,149 @@
+"""BN008 batchnorm-axis."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+
+from bnlint import kinds
+from bnlint.diagnostics import Violation
+from bnlint.graph import ModelGraph
+from bnlint.rule import Rule
+
+_SAME_LAYOUT_KINDS = {"activation", "dropout", "batchnorm", "norm", "pool"}  # they keep the input's channel axis
+_SAME_LAYOUT_CLASSES = ("ZeroPadding", "Cropping", "UpSampling", "Identity", "Concatenate", "Add", "Subtract",
+                        "Multiply", "Average", "Maximum", "Minimum")
+_RANK2 = frozenset({-1, 1})  # (batch, features) after Flatten or global pooling
+
+
+def _layout(graph: ModelGraph, node: int, known: dict[int, frozenset[int] | None]) -> frozenset[int] | None:
+    """The equivalent indices of the channel axis of *node*'s output, or None; *known* holds its producers'."""
+    layer = graph.layer(node)
+    if layer.kind in ("conv", "dense", "recurrent"):  # EinsumDense may put its features on any axis
+        return None if layer.class_name == "EinsumDense" else kinds.channel_axes(layer.class_name, layer.config)
+    keepdims = layer.get("keepdims", False) if layer.class_name.startswith("Global") else True
+    if layer.class_name == "Flatten" or keepdims is False:
+        return _RANK2
+    keeps_layout = layer.kind in _SAME_LAYOUT_KINDS or layer.class_name.startswith(_SAME_LAYOUT_CLASSES)
+    if keepdims is not True or not keeps_layout:
+        return None
+    found = {known[p] for p in graph.predecessors(node)}
+    axes = found.pop() if len(found) == 1 else None  # merged inputs must agree
+    data_format = layer.get("data_format", None)  # pooling/padding must read the layout it is given
+    channel = {"channels_last": -1, "channels_first": 1}.get(data_format) if isinstance(data_format, str) else None
+    return None if axes is None or (data_format is not None and channel not in axes) else axes
+
+
+class BatchnormAxis(Rule):
+    """
+    ## What it does
+    Finds `BatchNormalization` layers whose `axis` is not the channel axis of
+    their input: a `data_format="channels_first"` conv followed by the default
+    `axis=-1`, or a channels-last conv followed by `axis=1`. The layout comes
+    from the conv, `Dense`, `Flatten` or global pooling before the BN, seen
+    through activations, dropout, normalisations, merges whose inputs agree,
+    and pooling and padding with the same `data_format`. Not reported: an
+    unknown layout (after an `Input`, a `Reshape`, a tensor operation, an
+    unknown `data_format`), a `Dense` with `axis >= 0` (its input rank is
+    unknown), and a BN over several axes (Keras 2 only; a deliberate choice).
+    Limitation: a layer without `data_format` is read as channels-last, Keras'
+    default; a global `keras.config.set_image_data_format` is not seen.
+
+    ## Why is this bad?
+    BN keeps one mean, variance, `gamma` and `beta` per index of its `axis`.
+    On the wrong axis it normalises, say, each image row across all channels:
+    channels of different scales share statistics, the parameters are per row
+    instead of per feature map, and the model only accepts its built size.
+
+    ## Example
+    ```python
+    x = layers.Conv2D(64, 3, data_format="channels_first", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    ```
+
+    ## Use instead
+    ```python
+    x = layers.Conv2D(64, 3, data_format="channels_first", use_bias=False)(x)
+    x = layers.BatchNormalization(axis=1)(x)
+    ```
+
+    ## Fix safety
+    No automatic fix yet. Changing the axis changes the shape of the BN's weights.
+
+    ## Options
+    None.
+
+    ## References
+    - Keras documentation, `keras.layers.BatchNormalization` ("typically the features axis").
+    - S. Ioffe, C. Szegedy, "Batch Normalization: Accelerating Deep Network
+      Training by Reducing Internal Covariate Shift", ICML 2015, section 3.2.
+    """
+
+    code = "BN008"
+    name = "batchnorm-axis"
+    summary = "BatchNormalization axis is not the channel axis of its input"
+
+    def check(self, graph: ModelGraph) -> Iterator[Violation]:
+        layouts: dict[int, frozenset[int] | None] = {}
+        for node in graph.topological_order():
+            layouts[node] = _layout(graph, node, layouts)
+        for node, layer in graph.layers():
+            axis = layer.get("axis")
+            axis = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
+            if layer.kind != "batchnorm" or isinstance(axis, bool) or not isinstance(axis, int):
+                continue
+            producers = graph.predecessors(node)
+            axes = layouts[producers[0]] if len(producers) == 1 else None
+            if axes is None or axis in axes or (axis >= 0 and all(a < 0 for a in axes)):
+                continue
+            expected = " or ".join(f"axis={a}" for a in sorted(axes, reverse=True))
+            yield Violation(node, f"axis={axis} is not the channel axis of its input; use {expected}")
+
+    VALID = [
+        """
+from keras import layers, Sequential
+model = Sequential([layers.Input((3, 32, 32)), layers.Conv2D(8, 3, data_format="channels_first", use_bias=False),
+                    layers.MaxPooling2D(data_format="channels_first"), layers.BatchNormalization(axis=1)])
+""",
+        """
+from keras import Input, Model, layers
+inputs = Input((16,))
+x = layers.BatchNormalization(axis=1)(layers.Dense(8, use_bias=False)(inputs))  # Dense: rank unknown
+model = Model(inputs, layers.BatchNormalization(axis=1)(layers.Reshape((2, 4))(x)))  # layout unknown
+""",
+        """
+from keras import Input, Model, layers
+def conv_bn(x, data_format):
+    x = layers.Conv2D(8, 3, padding="same", data_format=data_format, use_bias=False)(x)
+    return layers.BatchNormalization(axis=1 if data_format == "channels_first" else -1)(x)
+x = inputs = Input((32, 32, 3))
+for _ in range(2):
+    x = conv_bn(x, "channels_last")
+model = Model(inputs, x)
+""",
+    ]
+    INVALID = [
+        """
+from keras import layers, Sequential
+model = Sequential([layers.Input((3, 32, 32)), layers.Conv2D(8, 3, data_format="channels_first", use_bias=False),
+                    layers.BatchNormalization()])  # expect: BN008
+""",
+        """
+import tf_keras as keras   # Keras 2 also accepts a list axis
+model = keras.Sequential()
+model.add(keras.layers.Conv2D(8, 3, use_bias=False, input_shape=(32, 32, 3)))
+model.add(keras.layers.Activation("relu"))
+model.add(keras.layers.BatchNormalization(axis=[1]))  # expect: BN008
+""",
+        """
+import keras
+from keras import layers
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = layers.Conv1D(8, 3, padding="same", use_bias=False), layers.Conv1D(8, 1, use_bias=False)
+        self.bn = layers.BatchNormalization(axis=1)  # expect: BN008
+    def call(self, x):
+        return self.bn(layers.add([self.a(x), self.b(x)]))
+""",
+    ]

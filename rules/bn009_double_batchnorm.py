@@ -1,0 +1,155 @@
+"""BN009 double-batchnorm."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bnlint.diagnostics import Applicability, Fix, RemoveLayer, Violation
+from bnlint.graph import ModelGraph, Site
+from bnlint.rule import Rule
+
+# Layers that commute (nearly: dropout, padding) with a per-channel affine map.
+_TRANSPARENT = {"pool", "reshape", "dropout"}
+
+
+def _normalisation_before(graph: ModelGraph, node: int) -> int | None:
+    """The batchnorm/norm node whose output reaches only *node*, through transparent layers; else None."""
+    producers = graph.predecessors(node)
+    while len(producers) == 1:
+        producer = producers[0]
+        if len(graph.successors(producer)) > 1 or graph.is_output(producer):
+            return None  # the first normalisation's output is used elsewhere too
+        kind = graph.layer(producer).kind
+        if kind in ("batchnorm", "norm"):
+            return producer
+        if kind not in _TRANSPARENT:
+            return None
+        producers = graph.predecessors(producer)
+    return None
+
+
+class DoubleBatchnorm(Rule):
+    """
+    ## What it does
+    Finds a `BatchNormalization` fed by another normalisation layer (BN,
+    `LayerNormalization`, `GroupNormalization`, `UnitNormalization`,
+    `RMSNormalization`) with nothing between them but pooling, reshaping
+    (`Flatten`, padding, ...) or dropout. Not reported: an activation between
+    them (it changes the distribution the second BN sees), a merge or an
+    unknown tensor operation between them, and a first normalisation whose
+    output is also used elsewhere (another branch, a model output): there
+    the second BN gives its branch an affine map of its own.
+
+    ## Why is this bad?
+    The second BN subtracts the batch mean and divides by the batch standard
+    deviation of a tensor that was just normalised. Pooling and reshaping
+    commute with the first layer's per-channel affine map (max pooling when
+    its scale is positive), so the second BN computes the same without the
+    first: its normalisation, `gamma` and `beta` are wasted work and
+    parameters, and at inference the pair is two affine maps in a row.
+    Dropout (the identity at inference) and padding keep this nearly so.
+
+    ## Example
+    ```python
+    x = layers.BatchNormalization()(x)
+    x = layers.MaxPooling2D()(x)
+    x = layers.BatchNormalization()(x)
+    ```
+
+    ## Use instead
+    Keep one normalisation, or put the activation the block was meant to have between them:
+    ```python
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.MaxPooling2D()(x)
+    ```
+
+    ## Fix safety
+    Unsafe (`--fix --unsafe-fixes`): the fix removes the second
+    normalisation, reconnecting its input to its consumers. That changes a
+    checkpoint's weights and how the model trains.
+
+    ## Options
+    None.
+
+    ## References
+    - S. Ioffe, C. Szegedy, "Batch Normalization: Accelerating Deep Network
+      Training by Reducing Internal Covariate Shift", ICML 2015, section 3.
+    - Keras documentation, `keras.layers.BatchNormalization`.
+    """
+
+    code = "BN009"
+    name = "double-batchnorm"
+    summary = "BatchNormalization directly after another normalisation layer"
+
+    def check(self, graph: ModelGraph) -> Iterator[Violation]:
+        for node, layer in graph.layers():
+            first = _normalisation_before(graph, node) if layer.kind == "batchnorm" else None
+            if first is not None:
+                before = graph.layer(first)
+                fix = None
+                if isinstance(layer.origin, Site):
+                    fix = Fix("remove the second normalisation", Applicability.UNSAFE, (RemoveLayer(layer.origin),))
+                yield Violation(node, f"`{layer.class_name}` re-normalises the output of `{before.class_name}` "
+                                f"'{before.name}' with no activation between; keep one of them", fix=fix)
+
+    VALID = [
+        """
+from keras import layers, Sequential
+model = Sequential([layers.Input((32, 32, 3)), layers.Conv2D(8, 3, use_bias=False),
+                    layers.BatchNormalization(), layers.ReLU(), layers.BatchNormalization()])
+""",
+        """
+import keras
+from keras import layers
+def block(x):
+    x = layers.LayerNormalization()(x)
+    x = layers.Add()([x, layers.Dense(8, use_bias=False)(x)])
+    x = layers.BatchNormalization()(x)   # a merge sits between the two normalisations
+    return layers.ReLU()(x)
+x = inputs = keras.Input((16, 8))
+for _ in range(2):
+    x = block(x)
+model = keras.Model(inputs, x)
+""",
+        """
+import keras
+from keras import layers
+inputs = keras.Input((16,))
+x = layers.Dense(8, use_bias=False)(inputs)
+x = layers.BatchNormalization()(x)
+branch = layers.BatchNormalization()(x)   # x is used by the other output too
+model = keras.Model(inputs, [layers.Dense(2)(x), layers.Dense(3)(branch)])
+""",
+    ]
+    INVALID = [
+        """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((32, 32, 3)),
+    layers.Conv2D(8, 3, use_bias=False),
+    layers.BatchNormalization(),
+    layers.MaxPooling2D(),
+    layers.BatchNormalization(),  # expect: BN009
+])
+""",
+        """
+import tensorflow as tf
+model = tf.keras.Sequential()
+model.add(tf.keras.layers.Dense(8, use_bias=False, input_shape=(4,)))
+model.add(tf.keras.layers.LayerNormalization())
+model.add(tf.keras.layers.BatchNormalization())  # expect: BN009
+""",
+        """
+import keras
+from keras import layers
+class Head(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.norm = layers.GroupNormalization(groups=4)
+        self.flatten = layers.Flatten()
+        self.bn = layers.BatchNormalization()  # expect: BN009
+    def call(self, x):
+        return self.bn(self.flatten(self.norm(x)))
+""",
+    ]
