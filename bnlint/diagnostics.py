@@ -2,7 +2,8 @@
 
 A rule yields one :class:`Violation` per offending layer call, optionally
 with a :class:`Fix`: a description, an :class:`Applicability` and the
-*fix intents* that realise it (today :class:`SetArgument`). The engine
+*fix intents* that realise it (:class:`SetArgument`, :class:`InsertLayer`,
+:class:`RemoveLayer`, :class:`MoveLayer`). The engine
 groups violations that share a rule and an origin (one constructor call in
 the source, or one saved layer) into a :class:`Diagnostic`, which carries
 the number of layer instances and their names. Writers realise intents on
@@ -17,7 +18,10 @@ from typing import Any, Union
 
 from bnlint.graph import Origin, SavedLayer, Site
 
-__all__ = ["Applicability", "SetArgument", "FixIntent", "Fix", "Violation", "Diagnostic"]
+__all__ = [
+    "Applicability", "SetArgument", "InsertLayer", "RemoveLayer", "MoveLayer", "FixIntent", "Fix", "Violation",
+    "Diagnostic",
+]
 
 
 class Applicability(str, Enum):
@@ -45,8 +49,36 @@ class SetArgument:
     value: Any
 
 
+@dataclass(frozen=True)
+class InsertLayer:
+    """Insert a new layer (``class_name`` with *arguments*) right after the layer built at *after*."""
+
+    after: Site
+    class_name: str
+    arguments: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def site(self) -> Site:
+        return self.after
+
+
+@dataclass(frozen=True)
+class RemoveLayer:
+    """Remove the layer built at *site*, connecting its input to its consumers."""
+
+    site: Site
+
+
+@dataclass(frozen=True)
+class MoveLayer:
+    """Move the layer built at *site*, unchanged, to right after the layer built at *after*."""
+
+    site: Site
+    after: Site
+
+
 #: Every kind of fix intent a writer may be asked to realise.
-FixIntent = Union[SetArgument]
+FixIntent = Union[SetArgument, InsertLayer, RemoveLayer, MoveLayer]
 
 
 @dataclass(frozen=True)

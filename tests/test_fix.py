@@ -300,3 +300,97 @@ def keras_applications_file(name: str) -> str:
     import keras
 
     return str(Path(keras.__file__).parent / "src" / "applications" / name)
+
+
+STRUCTURAL = {
+    "structural_list": """
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([
+            keras.Input((16,)),
+            layers.Dense(32, use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Dense(32, use_bias=False),
+            layers.ReLU(),
+            layers.Dense(32),  # BN001: nothing normalises it
+            layers.ReLU(),
+            layers.Dense(16, use_bias=False),
+            layers.Dropout(0.3),  # BN003: before the BN
+            layers.ReLU(),
+            layers.BatchNormalization(),
+            layers.BatchNormalization(),  # BN009: twice
+            layers.Dense(2, activation="softmax"),
+        ], name="mlp")
+        """,
+    "structural_add": """
+        from keras.models import Sequential
+        from keras.layers import Conv2D, BatchNormalization, Dropout, ReLU, Flatten, Dense, Input
+
+        model = Sequential(name="cnn")
+        model.add(Input((16, 16, 3)))
+        model.add(Conv2D(8, 3, use_bias=False))
+        model.add(BatchNormalization())
+        model.add(ReLU())
+        model.add(Conv2D(8, 3, use_bias=False))
+        model.add(ReLU())
+        model.add(Conv2D(8, 3))
+        model.add(ReLU())
+        model.add(Conv2D(8, 3, use_bias=False))
+        model.add(Dropout(0.2))
+        model.add(BatchNormalization())
+        model.add(BatchNormalization())
+        model.add(Flatten())
+        model.add(Dense(2))
+        """,
+    "structural_functional": """
+        import keras
+        from keras.layers import Conv2D as C
+        from keras import layers
+
+        inputs = keras.Input((16, 16, 3))
+        x = C(8, 3, use_bias=False)(inputs)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        x = C(8, 3, use_bias=False)(x)
+        x = layers.ReLU()(x)
+        x = C(8, 3)(x)
+        x = layers.ReLU()(x)
+        y = layers.Dropout(0.2)(layers.Conv2D(8, 1, use_bias=False)(x))
+        y = layers.BatchNormalization()(y)
+        z = layers.BatchNormalization()(layers.BatchNormalization()(layers.Conv2D(8, 1, use_bias=False)(x)))
+        out = layers.Add()([y, z])
+        model = keras.Model(inputs, out, name="branches")
+        """,
+}
+STRUCTURAL_RULES = "BN001,BN003,BN009"
+
+
+def test_structural_fixes_insert_remove_and_move_layers_and_keras_agrees(tmp_path):
+    paths = []
+    for name, source in STRUCTURAL.items():
+        path = tmp_path / f"{name}.py"
+        path.write_text(textwrap.dedent(source).lstrip())
+        paths.append(path)
+    for path in paths:
+        found = run_bnlint("check", "--select", STRUCTURAL_RULES, path.name, cwd=tmp_path)
+        assert {line.split()[1] for line in found.stdout.splitlines() if ": BN" in line} == {"BN001", "BN003", "BN009"}
+        fixed = run_bnlint("check", "--fix", "--unsafe-fixes", "--select", STRUCTURAL_RULES, path.name, cwd=tmp_path)
+        assert fixed.returncode == 0, (path.name, fixed.stdout, fixed.stderr)
+        after = path.read_text()
+        compile(after, path.name, "exec")
+        again = run_bnlint("check", "--fix", "--unsafe-fixes", "--select", STRUCTURAL_RULES, path.name, cwd=tmp_path)
+        assert (again.returncode, path.read_text()) == (0, after)
+    assert "from keras.layers import Conv2D as C, BatchNormalization\n" in paths[2].read_text()
+    built = keras_models(paths)
+    for path in paths:
+        graphs = json.loads(run_bnlint("graph", str(path), "--format", "json").stdout)
+        (reference,) = built[str(path)]
+        graph = next(g for g in graphs if g["name"] == reference["name"])
+        assert compare(reference, graph, graphs) == [], (path.name, path.read_text())
+        # the dropout now follows its BN; no BN feeds a BN
+        class_of = {layer["name"]: layer["class_name"] for layer in reference["layers"]}
+        pairs = {(class_of[src], class_of[dst]) for src, dst, _ in reference["edges"]}
+        assert ("Dropout", "BatchNormalization") not in pairs and ("BatchNormalization", "Dropout") in pairs
+        assert ("BatchNormalization", "BatchNormalization") not in pairs

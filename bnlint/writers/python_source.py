@@ -1,10 +1,16 @@
 """Realise fix intents on Python source with libcst, keeping everything else as written.
 
 :func:`apply_intents` edits the constructor calls named by the intents'
-sites and returns the new text; comments, formatting, quotes and newline
-style are untouched outside the edited arguments. An intent that cannot be
-realised safely is declined with a reason instead (for example, the call
-passes ``**kwargs`` that may already hold the argument).
+sites and what holds them, and returns the new text; comments, formatting,
+quotes and newline style are untouched outside the edited code. An intent
+that cannot be realised safely is declined with a reason instead (for
+example, the call passes ``**kwargs`` that may already hold the argument).
+
+Argument edits change the constructor call itself. Layer insertions,
+removals and moves edit what holds the call, which must be one of the forms
+model code uses: an element of a ``Sequential([...])`` list, a
+``model.add(...)`` statement, a ``y = Layer(...)(x)`` statement, or a call
+nested in another expression (``BN()(Conv2D(8, 3)(x))``).
 """
 
 from __future__ import annotations
@@ -12,25 +18,37 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from bnlint import kinds
-from bnlint.diagnostics import FixIntent, SetArgument
+from bnlint.diagnostics import FixIntent, InsertLayer, MoveLayer, SetArgument
 
 __all__ = ["EditResult", "apply_intents"]
+
+_NOT_FOUND = "the constructor call was not found in the file"
+_DEFERRED = "another fix changes the same layer in this pass"  # retried in the next round
+_UNSUPPORTED = (
+    "the layer is not built in a form the fixer edits "
+    "(a list element, `model.add(...)`, `y = Layer(...)(x)` or a nested call)"
+)
 
 
 @dataclass
 class EditResult:
-    """The edited text, the intents realised, and those declined with the reason."""
+    """The edited text, the intents realised, those declined with the reason, and those
+    deferred because another intent of the pass changes the same layer."""
 
     text: str
     applied: list[FixIntent] = field(default_factory=list)
     declined: list[tuple[FixIntent, str]] = field(default_factory=list)
+    deferred: list[FixIntent] = field(default_factory=list)
 
 
 def apply_intents(text: str, intents: list[FixIntent]) -> EditResult:
     """Realise *intents* on the source *text* in one pass.
+
+    Intents that touch a layer another intent of the pass already changes
+    are deferred (the fixer's next round takes them).
 
     Raises
     ------
@@ -38,48 +56,266 @@ def apply_intents(text: str, intents: list[FixIntent]) -> EditResult:
         *text* is not valid Python (the caller read it as Python, so this is a bug).
     """
     wrapper = MetadataWrapper(cst.parse_module(text))
-    # A call is found by its whole span: `Conv2D(8, 3)(x)` starts where `Conv2D(8, 3)` does.
-    by_position: dict[tuple[int, int, int, int], list[FixIntent]] = {}
+    positions = wrapper.resolve(PositionProvider)
+    parents = wrapper.resolve(ParentNodeProvider)
+    calls = {_span(positions[node]): node for node in positions if isinstance(node, cst.Call)}
+    result = EditResult(text)
+    arguments: dict[tuple[int, int, int, int], list[SetArgument]] = {}
+    plan = _Plan(wrapper.module)
     for intent in intents:
-        site = intent.site
-        by_position.setdefault((site.line, site.column - 1, site.end_line, site.end_column - 1), []).append(intent)
-    editor = _CallEditor(wrapper.resolve(PositionProvider), by_position)
-    module = wrapper.module.visit(editor)
-    result = EditResult(module.code, editor.applied, editor.declined)
-    for position, pending in by_position.items():
-        if position not in editor.seen:
-            result.declined.extend((intent, "the constructor call was not found in the file") for intent in pending)
+        if isinstance(intent, SetArgument):
+            if _key(intent.site) in calls:
+                arguments.setdefault(_key(intent.site), []).append(intent)
+            else:
+                result.declined.append((intent, _NOT_FOUND))
+            continue
+        problem = plan.add(intent, calls, parents)
+        if problem is _DEFERRED:
+            result.deferred.append(intent)
+        elif problem is not None:
+            result.declined.append((intent, problem))
+    editor = _Editor(positions, arguments, plan, _quote_of(text))
+    result.text = wrapper.module.visit(editor).code
+    result.applied = editor.applied + plan.intents
+    result.declined.extend(editor.declined)
     return result
 
 
-class _CallEditor(cst.CSTTransformer):
-    def __init__(self, positions, by_position: dict[tuple[int, int, int, int], list[FixIntent]]) -> None:
+def _span(code_range) -> tuple[int, int, int, int]:
+    return (code_range.start.line, code_range.start.column, code_range.end.line, code_range.end.column)
+
+
+def _key(site) -> tuple[int, int, int, int]:
+    # A call is found by its whole span: `Conv2D(8, 3)(x)` starts where `Conv2D(8, 3)` does.
+    return (site.line, site.column - 1, site.end_line, site.end_column - 1)
+
+
+@dataclass
+class _Holder:
+    """Where a constructor call sits, in a form the writer can edit."""
+
+    kind: str  # "element", "add", "assign" or "nested"
+    node: cst.CSTNode  # the list Element, the statement line, or the outer call
+    call: cst.Call  # the constructor call
+    target: str | None = None  # the assigned name, for "assign"
+    source: cst.BaseExpression | None = None  # the layer's input, for "assign" and "nested"
+
+
+class _Plan:
+    """The structural edits of one pass, keyed by the nodes that hold the calls."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self.intents: list[FixIntent] = []
+        self.holders: dict[int, _Holder] = {}  # id() of a holder node -> holder
+        self.removed: set[int] = set()
+        self.inserted: dict[int, list[cst.Call]] = {}  # calls to insert after a holder node
+        self.imports: dict[int, set[str]] = {}  # id() of an ImportFrom -> names to add to it
+        self._touched: set[tuple[int, int, int, int]] = set()
+
+    def add(self, intent: FixIntent, calls: dict, parents) -> str | None:
+        keys = [_key(intent.site)]
+        if isinstance(intent, MoveLayer):
+            keys.append(_key(intent.after))
+        if any(key not in calls for key in keys):
+            return _NOT_FOUND
+        if any(key in self._touched for key in keys):
+            return _DEFERRED
+        holders = [_holder(calls[key], parents) for key in keys]
+        if any(holder is None for holder in holders):
+            return _UNSUPPORTED
+        if isinstance(intent, InsertLayer):
+            new = self._new_call(holders[0].call, intent.class_name, intent.arguments)
+            if new is None:
+                return f"the fixer cannot spell `{intent.class_name}` the way this file names layers"
+            self._insert(holders[0], new)
+        elif isinstance(intent, MoveLayer):
+            self._remove(holders[0])
+            self._insert(holders[1], holders[0].call)
+        else:  # RemoveLayer
+            self._remove(holders[0])
+        self._touched.update(keys)
+        self.intents.append(intent)
+        return None
+
+    def _insert(self, holder: _Holder, call: cst.Call) -> None:
+        self.holders[id(holder.node)] = holder
+        self.inserted.setdefault(id(holder.node), []).append(call)
+
+    def _remove(self, holder: _Holder) -> None:
+        self.holders[id(holder.node)] = holder
+        self.removed.add(id(holder.node))
+
+    def _new_call(self, beside: cst.Call, class_name: str, arguments) -> cst.Call | None:
+        """``class_name(**arguments)``, spelled the way this file spells *beside*'s class."""
+        if isinstance(beside.func, cst.Attribute):  # layers.Conv2D -> layers.BatchNormalization
+            func: cst.BaseExpression = beside.func.with_changes(attr=cst.Name(class_name))
+        elif isinstance(beside.func, cst.Name):
+            local = _imported_name(self.module, class_name)
+            if local is None:
+                statement = _import_of(self.module, beside.func.value)
+                if statement is not None:  # from keras.layers import Conv2D -> ..., BatchNormalization
+                    self.imports.setdefault(id(statement), set()).add(class_name)
+                local = class_name  # a snippet without imports names Keras classes bare
+            func = cst.Name(local)
+        else:
+            return None
+        args = [_keyword(key, _literal(value, _quote_of(self.module.code))) for key, value in arguments]
+        spaced = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        return cst.Call(func=func, args=[arg.with_changes(comma=spaced) for arg in args[:-1]] + args[-1:])
+
+
+def _holder(call: cst.Call, parents) -> _Holder | None:
+    parent = parents.get(call)
+    if isinstance(parent, cst.Element) and isinstance(parents.get(parent), (cst.List, cst.Tuple)):
+        return _Holder("element", parent, call)
+    if isinstance(parent, cst.Arg):
+        outer = parents.get(parent)
+        expression = parents.get(outer)
+        line = parents.get(expression)
+        is_add = (
+            isinstance(outer, cst.Call) and isinstance(outer.func, cst.Attribute) and outer.func.attr.value == "add"
+            and len(outer.args) == 1 and isinstance(expression, cst.Expr)
+            and isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
+        )
+        return _Holder("add", line, call) if is_add else None
+    if isinstance(parent, cst.Call) and parent.func is call and parent.args and not parent.args[0].star:
+        source = parent.args[0].value
+        assign = parents.get(parent)
+        line = parents.get(assign)
+        if (
+            isinstance(assign, cst.Assign) and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name)
+            and isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
+        ):
+            return _Holder("assign", line, call, assign.targets[0].target.value, source)
+        return _Holder("nested", parent, call, None, source)
+    return None
+
+
+def _imported_name(module: cst.Module, class_name: str) -> str | None:
+    """The local name under which a ``from ... import`` brings *class_name*, if any."""
+    for alias in _from_import_aliases(module):
+        if isinstance(alias.name, cst.Name) and alias.name.value == class_name:
+            return alias.asname.name.value if alias.asname else class_name
+    return None
+
+
+def _import_of(module: cst.Module, local: str) -> cst.ImportFrom | None:
+    """The top-level ``from ... import`` statement that binds the name *local*."""
+    for statement in module.body:
+        for small in getattr(statement, "body", ()):
+            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    bound = alias.asname.name.value if alias.asname else getattr(alias.name, "value", None)
+                    if bound == local:
+                        return small
+    return None
+
+
+def _from_import_aliases(module: cst.Module):
+    for statement in module.body:
+        for small in getattr(statement, "body", ()):
+            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                yield from small.names
+
+
+class _Editor(cst.CSTTransformer):
+    """Applies argument edits to calls, and the plan's insertions and removals to their holders."""
+
+    def __init__(self, positions, arguments: dict, plan: _Plan, quote: str) -> None:
         super().__init__()
+        self.quote = quote
         self.positions = positions
-        self.by_position = by_position
-        self.seen: set[tuple[int, int, int, int]] = set()
+        self.arguments = arguments
+        self.plan = plan
         self.applied: list[FixIntent] = []
         self.declined: list[tuple[FixIntent, str]] = []
 
-    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
-        span = self.positions[original]
-        position = (span.start.line, span.start.column, span.end.line, span.end.column)
-        intents = self.by_position.get(position)
-        if not intents:
-            return updated
-        self.seen.add(position)
-        for intent in intents:
-            edited, problem = _set_argument(updated, intent)
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        for intent in self.arguments.get(_span(self.positions[original]), ()):
+            edited, problem = _set_argument(updated, intent, self.quote)
             if problem is None:
                 updated = edited
                 self.applied.append(intent)
             else:
                 self.declined.append((intent, problem))
+        holder = self.plan.holders.get(id(original))
+        if holder is not None and holder.kind == "nested":
+            if id(original) in self.plan.removed:
+                return updated.args[0].value
+            for call in self.plan.inserted.get(id(original), ()):
+                updated = cst.Call(func=call, args=[cst.Arg(updated)])
         return updated
 
+    def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom) -> cst.ImportFrom:
+        names = self.plan.imports.get(id(original))
+        if not names or isinstance(updated.names, cst.ImportStar):
+            return updated
+        aliases = list(updated.names)
+        for name in sorted(names):
+            aliases = _extend(aliases, cst.ImportAlias(name=cst.Name(name)), updated.lpar)
+        return updated.with_changes(names=aliases)
 
-def _set_argument(call: cst.Call, intent: SetArgument) -> tuple[cst.Call, str | None]:
-    value = cst.parse_expression(repr(intent.value))
+    def leave_List(self, original: cst.List, updated: cst.List) -> cst.List:
+        return updated.with_changes(elements=self._elements(original, updated))
+
+    def leave_Tuple(self, original: cst.Tuple, updated: cst.Tuple) -> cst.Tuple:
+        return updated.with_changes(elements=self._elements(original, updated))
+
+    def _elements(self, original, updated) -> list:
+        opening = getattr(updated, "lbracket", None)
+        result: list = []
+        for old, element in zip(original.elements, updated.elements):
+            if id(old) not in self.plan.removed:
+                result.append(element)
+            for call in self.plan.inserted.get(id(old), ()):
+                result = _extend(result, cst.Element(value=call), opening)
+        if updated.elements and result and id(original.elements[-1]) in self.plan.removed:
+            # The last element went: the new last one keeps the list's trailing-comma style.
+            result[-1] = result[-1].with_changes(comma=updated.elements[-1].comma)
+        return result
+
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+        return updated.with_changes(body=self._statements(original.body, updated.body))
+
+    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
+        return updated.with_changes(body=self._statements(original.body, updated.body))
+
+    def _statements(self, originals, updated) -> list:
+        result: list = []
+        for original, statement in zip(originals, updated):
+            holder = self.plan.holders.get(id(original))
+            if holder is None or holder.kind not in ("add", "assign"):
+                result.append(statement)
+                continue
+            if id(original) not in self.plan.removed:
+                result.append(statement)
+            elif holder.kind == "assign" and not (
+                isinstance(holder.source, cst.Name) and holder.source.value == holder.target
+            ):
+                # `y = Layer(...)(x)` without the layer is `y = x`.
+                assign = statement.body[0]
+                result.append(statement.with_changes(body=[assign.with_changes(value=holder.source)]))
+            for call in self.plan.inserted.get(id(original), ()):
+                result.append(_statement_after(holder, statement, call))
+        return result
+
+
+def _statement_after(holder: _Holder, statement: cst.SimpleStatementLine, call: cst.Call) -> cst.SimpleStatementLine:
+    """``model.add(NEW)`` or ``y = NEW(y)``, on a line of its own after *statement*."""
+    plain = dict(leading_lines=(), trailing_whitespace=cst.TrailingWhitespace())
+    if holder.kind == "add":
+        add = statement.body[0].value
+        new_add = add.with_changes(args=[add.args[0].with_changes(value=call)])
+        return statement.with_changes(body=[statement.body[0].with_changes(value=new_add)], **plain)
+    target = cst.Name(holder.target)
+    assign = cst.Assign(targets=[cst.AssignTarget(target)], value=cst.Call(func=call, args=[cst.Arg(target)]))
+    return statement.with_changes(body=[assign], **plain)
+
+
+def _set_argument(call: cst.Call, intent: SetArgument, quote: str) -> tuple[cst.Call, str | None]:
+    value = _literal(intent.value, quote)
     args = list(call.args)
     for index, arg in enumerate(args):
         if arg.keyword is not None and arg.keyword.value == intent.key:
@@ -93,7 +329,7 @@ def _set_argument(call: cst.Call, intent: SetArgument) -> tuple[cst.Call, str | 
         return call.with_changes(args=args), None
     if any(arg.star for arg in args):
         return call, f"the call passes *args or **kwargs, which may already set `{intent.key}`"
-    return call.with_changes(args=_append(call, args, _keyword(intent.key, value))), None
+    return call.with_changes(args=_extend(args, _keyword(intent.key, value), call.whitespace_before_args)), None
 
 
 def _keyword(key: str, value: cst.BaseExpression) -> cst.Arg:
@@ -101,44 +337,59 @@ def _keyword(key: str, value: cst.BaseExpression) -> cst.Arg:
     return cst.Arg(value=value, keyword=cst.Name(key), equal=cst.AssignEqual(no_space, no_space))
 
 
-def _append(call: cst.Call, args: list[cst.Arg], new: cst.Arg) -> list[cst.Arg]:
-    """*args* plus *new* at the end, laid out like the arguments already there."""
-    if not args:
+def _extend(items: list, new, opening) -> list:
+    """*items* (arguments, list elements or import names) plus *new*, laid out like the others.
+
+    *opening* is the whitespace after the opening bracket (or the bracket
+    itself), used for the indentation of a one-item-per-line layout.
+    """
+    if not items:
         return [new]
-    last = args[-1]
+    last = items[-1]
     trailing = last.comma if isinstance(last.comma, cst.Comma) else None
     if trailing is not None and isinstance(trailing.whitespace_after, cst.ParenthesizedWhitespace):
-        # One argument per line with a trailing comma: the new one gets a line of its own.
-        indent = _argument_indent(call, args)
+        # One item per line with a trailing comma: the new one gets a line of its own.
         last = last.with_changes(comma=trailing.with_changes(
-            whitespace_after=trailing.whitespace_after.with_changes(last_line=indent)))
+            whitespace_after=trailing.whitespace_after.with_changes(last_line=_indent(items, opening))))
         closing = cst.Comma(whitespace_after=trailing.whitespace_after.with_changes(
             first_line=cst.TrailingWhitespace(), empty_lines=[]))
-        return args[:-1] + [last, new.with_changes(comma=closing)]
-    # Whatever followed the last argument (a newline before a hanging `)`) now follows the new one.
-    separator = _separator(args)
-    last, new = (
-        last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace("")),
-        new.with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg),
-    )
-    return args[:-1] + [last, new]
+        return items[:-1] + [last, new.with_changes(comma=closing)]
+    # Whatever followed the last item (a newline before a hanging `)`) now follows the new one.
+    moved = {}
+    if hasattr(last, "whitespace_after_arg"):
+        moved = {"whitespace_after_arg": last.whitespace_after_arg}
+        last = last.with_changes(whitespace_after_arg=cst.SimpleWhitespace(""))
+    return items[:-1] + [last.with_changes(comma=_separator(items)), new.with_changes(comma=trailing or last.comma, **moved)]
 
 
-def _separator(args: list[cst.Arg]) -> cst.Comma:
-    """The comma and whitespace that separate the existing arguments (without their comments)."""
-    if len(args) >= 2 and isinstance(args[-2].comma, cst.Comma):
-        comma = args[-2].comma
-        after = comma.whitespace_after
-        if isinstance(after, cst.ParenthesizedWhitespace):
-            after = after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
-        return comma.with_changes(whitespace_after=after)
+def _separator(items: list) -> cst.Comma:
+    """The comma and whitespace that separate the existing items (without their comments)."""
+    for item in reversed(items[:-1]):
+        if isinstance(item.comma, cst.Comma):
+            after = item.comma.whitespace_after
+            if isinstance(after, cst.ParenthesizedWhitespace):
+                after = after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+            return item.comma.with_changes(whitespace_after=after)
     return cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
 
 
-def _argument_indent(call: cst.Call, args: list[cst.Arg]) -> cst.SimpleWhitespace:
-    for arg in args[:-1]:
-        if isinstance(arg.comma, cst.Comma) and isinstance(arg.comma.whitespace_after, cst.ParenthesizedWhitespace):
-            return arg.comma.whitespace_after.last_line
-    if isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
-        return call.whitespace_before_args.last_line
+def _indent(items: list, opening) -> cst.SimpleWhitespace:
+    for item in items[:-1]:
+        if isinstance(item.comma, cst.Comma) and isinstance(item.comma.whitespace_after, cst.ParenthesizedWhitespace):
+            return item.comma.whitespace_after.last_line
+    whitespace = getattr(opening, "whitespace_after", opening)
+    if isinstance(whitespace, cst.ParenthesizedWhitespace):
+        return whitespace.last_line
     return cst.SimpleWhitespace("    ")
+
+
+def _quote_of(text: str) -> str:
+    """The quote character the file mostly uses for strings."""
+    return "'" if text.count("'") > text.count('"') else '"'
+
+
+def _literal(value, quote: str) -> cst.BaseExpression:
+    """*value* as source, strings in the file's quote style."""
+    if isinstance(value, str) and quote == '"' and '"' not in value and "\\" not in value:
+        return cst.SimpleString(f'"{value}"')
+    return cst.parse_expression(repr(value))
