@@ -148,9 +148,12 @@ def rule_table() -> str:
     """The Markdown table of rules, as in the README."""
     from bnlint.engine import all_rules
 
-    rows = ["| code | name | summary | default |", "| --- | --- | --- | --- |"]
+    rows = ["| code | name | summary | default | fix | options |", "| --- | --- | --- | --- | --- | --- |"]
     for code, rule in all_rules().items():
-        rows.append(f"| {code} | {rule.name} | {rule.summary} | {'on' if rule.default else 'off'} |")
+        options = ", ".join(f"`{key}`" for key in rule.options)
+        rows.append(
+            f"| {code} | {rule.name} | {rule.summary} | {'on' if rule.default else 'off'} | {rule.fix or ''} | {options} |"
+        )
     return "\n".join(rows)
 
 

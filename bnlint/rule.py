@@ -58,6 +58,8 @@ class Rule:
     default: ClassVar[bool] = True
     #: Settings by their ``[tool.bnlint]`` key.
     options: ClassVar[dict[str, Option]] = {}
+    #: How safe the rule's fixes are ("safe" / "unsafe"), or None when it proposes none.
+    fix: ClassVar[str | None] = None
     VALID: ClassVar[list[str]] = []
     INVALID: ClassVar[list[str]] = []
 

@@ -445,6 +445,7 @@ class MissingBatchnorm(Rule):
     code = "BN001"
     name = "missing-batchnorm"
     summary = "Hidden conv/dense layer that no BatchNormalization normalises, in a model that uses BN"
+    fix = "unsafe"
     options = {
         "require-batchnorm": Option(
             False, "report unnormalised hidden conv/dense layers in every model, even one without BN"

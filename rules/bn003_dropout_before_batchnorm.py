@@ -75,6 +75,7 @@ class DropoutBeforeBatchnorm(Rule):
     code = "BN003"
     name = "dropout-before-batchnorm"
     summary = "Dropout output reaches a BatchNormalization (variance shift)"
+    fix = "unsafe"
 
     def check(self, graph: ModelGraph) -> Iterator[Violation]:
         for node, layer in graph.layers():

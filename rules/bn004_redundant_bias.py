@@ -100,6 +100,7 @@ class RedundantBias(Rule):
     code = "BN004"
     name = "redundant-bias"
     summary = "Bias of a conv/dense layer is cancelled by the BatchNormalization after it"
+    fix = "safe"
 
     def check(self, graph: ModelGraph) -> Iterator[Violation]:
         for node, layer in graph.layers():

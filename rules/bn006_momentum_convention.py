@@ -54,6 +54,7 @@ class MomentumConvention(Rule):
     code = "BN006"
     name = "momentum-convention"
     summary = "BatchNormalization momentum below 0.5 (PyTorch's convention)"
+    fix = "unsafe"
 
     def check(self, graph: ModelGraph) -> Iterator[Violation]:
         for node, layer in graph.layers():

@@ -81,6 +81,7 @@ class DoubleBatchnorm(Rule):
     code = "BN009"
     name = "double-batchnorm"
     summary = "BatchNormalization directly after another normalisation layer"
+    fix = "unsafe"
 
     def check(self, graph: ModelGraph) -> Iterator[Violation]:
         for node, layer in graph.layers():

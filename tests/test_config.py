@@ -108,3 +108,18 @@ def test_explicit_files_are_checked_unless_force_exclude(tmp_path, write):
     assert run_bnlint("check", "generated/model.py", cwd=tmp_path).returncode == 1
     forced = run_bnlint("check", "--force-exclude", "generated/model.py", cwd=tmp_path)
     assert (forced.returncode, forced.stdout) == (0, "All checks passed (0 files checked).\n")
+
+
+def test_rule_options_are_read_and_validated(tmp_path, write):
+    write("m.py", "import keras\nm = keras.Sequential([keras.layers.Dense(4), keras.layers.BatchNormalization()])\n"
+                  "m.fit(x, y, batch_size=8)\n")
+    write("pyproject.toml", '[tool.bnlint]\nselect = ["BN010"]\nmin-batch-size = 16\n')
+    assert "BN010" in run_bnlint("check", "m.py", cwd=tmp_path).stdout
+    write("pyproject.toml", '[tool.bnlint]\nselect = ["BN010"]\n')
+    assert run_bnlint("check", "m.py", cwd=tmp_path).returncode == 0
+    write("pyproject.toml", '[tool.bnlint]\nmin-batch-size = "big"\n')
+    bad = run_bnlint("check", "m.py", cwd=tmp_path)
+    assert (bad.returncode, bad.stderr.strip().endswith("'min-batch-size' in [tool.bnlint] must be a number")) == (2, True)
+    write("pyproject.toml", '[tool.bnlint]\nbn-position = "sideways"\n')
+    bad = run_bnlint("check", "m.py", cwd=tmp_path)
+    assert bad.returncode == 2 and "must be one of 'consistent', 'before-activation', 'after-activation'" in bad.stderr

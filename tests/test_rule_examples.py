@@ -60,3 +60,14 @@ def test_codes_and_names_are_well_formed_and_unique():
     for code, rule in RULES.items():
         assert rule.code == code and code[:2] == "BN" and code[2:].isdigit() and len(code) == 5
         assert rule.name == rule.name.lower() and " " not in rule.name and "_" not in rule.name
+
+
+def test_rules_that_declare_a_fix_propose_it_and_only_they_do():
+    for code, rule in RULES.items():
+        proposed = set()
+        for source in rule.INVALID:
+            source, options = source if isinstance(source, tuple) else (source, {})
+            for diagnostic in lint(read_source(source, "example.py"), {code}, options):
+                if diagnostic.fix is not None:
+                    proposed.add(diagnostic.fix.applicability.value)
+        assert proposed == ({rule.fix} if rule.fix else set()), code
