@@ -301,3 +301,12 @@ def test_keras_objects_are_kept_as_keras_serialises_them_and_fit_is_recorded():
     assert g.layer(1).config["gamma_initializer"] == "zeros"
     (fit,) = g.fits
     assert (fit.batch_size, fit.site.line) == (4, 7)
+
+
+def test_relative_path_inside_a_package_is_read(tmp_path):
+    from conftest import run_bnlint
+
+    (tmp_path / "__init__.py").write_text("")
+    (tmp_path / "m.py").write_text("import keras\nfrom pkg import helper\nm = keras.Sequential([keras.layers.Dense(2)])\n")
+    result = run_bnlint("check", "m.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr

@@ -19,7 +19,8 @@ __all__ = ["package_of", "resolve_module"]
 def package_of(directory: Path) -> str | None:
     """The dotted package name of *directory*, from the ``__init__.py`` files above it."""
     parts: list[str] = []
-    while (directory / "__init__.py").is_file():
+    directory = directory.resolve()  # Path(".").parent is Path("."): walk real directories
+    while (directory / "__init__.py").is_file() and directory.parent != directory:
         parts.append(directory.name)
         directory = directory.parent
     return ".".join(reversed(parts)) or None
