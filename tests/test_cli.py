@@ -33,7 +33,7 @@ def test_text_output_format_and_exit_code_1(tmp_path, write):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("bad.py:4:5: BN003 [dropout-before-batchnorm] ")
     assert lines[1].startswith("bad.py:5:5: BN006 [momentum-convention] momentum=0.1 looks like PyTorch's")
-    assert lines[-2:] == ["Found 2 findings in 1 file (1 file checked).", "1 more finding fixable with `--fix --unsafe-fixes`."]
+    assert lines[-2:] == ["Found 2 findings in 1 file (1 file checked).", "2 more findings fixable with `--fix --unsafe-fixes`."]
 
 
 def test_instances_are_counted_in_text_output(tmp_path, write):
@@ -70,7 +70,7 @@ def test_json_output_schema(tmp_path, write):
         "instances": 1,
         "layers": ["dropout"],
         "models": ["sequential"],
-        "fix": None,
+        "fix": {"description": "move the dropout after the BN", "applicability": "unsafe"},
     }
 
 

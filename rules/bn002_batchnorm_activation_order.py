@@ -1,0 +1,491 @@
+"""BN002 batchnorm-activation-order."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from bnlint import kinds
+from bnlint.diagnostics import Violation
+from bnlint.graph import ModelGraph
+from bnlint.rule import Option, Rule
+
+_BEFORE = "before"
+_AFTER = "after"
+
+# Layers that neither compute nor undo an activation: the BN on one side of
+# them sits next to the activation on the other side (conv -> ReLU ->
+# MaxPooling2D -> BN is "after"; conv -> BN -> MaxPooling2D -> ReLU "before").
+_TRANSPARENT = {"pool", "reshape", "dropout"}
+
+# Squashing functions are output and gating functions, not hidden
+# nonlinearities: the logits of a softmax and the input of a sigmoid gate are
+# normalised whatever the model's convention, and a BN after the final
+# softmax/sigmoid is BN005's finding. A BN next to one is not classified.
+_SQUASHING = {"softmax", "log_softmax", "sigmoid", "hard_sigmoid", "log_sigmoid", "sparsemax"}
+
+# Answers of the one-sided tests below; _LINEAR is an identity activation.
+_YES, _NO, _UNSURE, _LINEAR = "yes", "no", "unsure", "linear"
+
+
+def _nonlinearity(graph: ModelGraph, node: int) -> str:
+    """Whether *node* applies a hidden nonlinearity (its own or a fused ``activation=``).
+
+    ``_YES`` for ReLU-like activations; ``_LINEAR`` for ``Activation("linear")``
+    (an identity to look through); ``_UNSURE`` when the activation is not
+    statically known; ``_NO`` for everything else, squashing functions
+    included.
+    """
+    layer = graph.layer(node)
+    if layer.kind == "activation":
+        if layer.class_name == "Activation" or "activation" in layer.config:
+            name = layer.get("activation")
+        else:  # ReLU, LeakyReLU, Softmax ...: the class is the activation
+            name = kinds.ACTIVATION_LAYERS.get(layer.class_name, layer.class_name)
+        if name == "linear":
+            return _LINEAR
+    elif layer.kind in ("conv", "dense"):
+        name = layer.get("activation")
+        if name == "linear":
+            return _NO
+    else:
+        return _NO
+    if not isinstance(name, str):
+        return _UNSURE
+    if name in _SQUASHING:
+        return _NO
+    return _YES
+
+
+def _activated_input(graph: ModelGraph, node: int, memo: dict[int, tuple[str, int | None]]) -> tuple[str, int | None]:
+    """Whether *node*'s output is an activation's output, and which node applied it.
+
+    Returns ``(answer, source)``: *source* is the activation layer or the
+    conv/dense layer with a fused ``activation=``, when one node explains the
+    answer ``_YES`` (a ``Concatenate`` of several activated branches has none).
+    Looks back through pooling, reshaping, dropout and ``Activation("linear")``,
+    and through ``Concatenate`` when every input is activated. An ``Add`` is a
+    new pre-activation (ResNetV2's pre-activation BN reads one), so it stops
+    the search.
+    """
+    if node in memo:
+        return memo[node]
+    memo[node] = (_NO, None)  # a model graph has no cycles; guard anyway
+    layer = graph.layer(node)
+    preds = graph.predecessors(node)
+    answer: tuple[str, int | None] = (_NO, None)
+    if layer.kind in ("activation", "conv", "dense"):
+        found = _nonlinearity(graph, node)
+        if found == _LINEAR:
+            answer = _activated_input(graph, preds[0], memo) if len(preds) == 1 else (_NO, None)
+        else:
+            answer = (found, node if found == _YES else None)
+    elif layer.kind in _TRANSPARENT and len(preds) == 1:
+        answer = _activated_input(graph, preds[0], memo)
+    elif layer.class_name == "Concatenate" and preds:
+        # Inputs that answer without looking further back go first, so that a
+        # DenseNet chain of concatenations stops at its conv input.
+        recursive = _TRANSPARENT | {"activation", "merge"}
+        ordered = sorted(preds, key=lambda pred: graph.layer(pred).kind in recursive)
+        answer = (_YES, None)
+        for pred in ordered:
+            found = _activated_input(graph, pred, memo)[0]
+            if found == _NO:
+                answer = (_NO, None)
+                break
+            if found == _UNSURE:
+                answer = (_UNSURE, None)
+    memo[node] = answer
+    return answer
+
+
+def _feeds_activation(graph: ModelGraph, node: int) -> tuple[str, int | None]:
+    """Whether *node*'s output reaches an activation through transparent layers only.
+
+    Returns ``(answer, activation node)``. One such path is enough: a BN whose
+    output goes to a ReLU and also to a shortcut still normalises the
+    activation's input.
+    """
+    answer: tuple[str, int | None] = (_NO, None)
+    stack = [node]
+    seen = {node}
+    while stack:
+        for succ in graph.successors(stack.pop()):
+            if succ in seen:
+                continue
+            seen.add(succ)
+            if graph.layer(succ).kind in _TRANSPARENT:
+                stack.append(succ)
+            elif graph.layer(succ).kind == "activation":
+                found = _nonlinearity(graph, succ)
+                if found == _YES:
+                    return (_YES, succ)
+                if found == _LINEAR:
+                    stack.append(succ)
+                elif found == _UNSURE:
+                    answer = (_UNSURE, None)
+    return answer
+
+
+def _classify(graph: ModelGraph, bn: int, memo: dict | None = None) -> tuple[str | None, int | None]:
+    """The order of the BN call *bn* relative to its activation.
+
+    Returns ``(_BEFORE, activation)`` when the BN's output feeds an activation
+    and its input is not an activation's output; ``(_AFTER, source)`` when its
+    input is an activation's output (*source* is the activation layer or the
+    conv/dense with the fused activation, or None for a concatenation of
+    activated branches) and its output feeds no activation; ``(None, None)``
+    otherwise: no activation next to it, one on each side (fits either
+    order), or an unknown value in the way.
+    """
+    memo = {} if memo is None else memo
+    preds = graph.predecessors(bn)
+    upstream = _activated_input(graph, preds[0], memo) if preds else (_NO, None)
+    downstream = _feeds_activation(graph, bn)
+    if _UNSURE in (upstream[0], downstream[0]):
+        return None, None
+    if upstream[0] == _YES and downstream[0] == _NO:
+        return _AFTER, upstream[1]
+    if downstream[0] == _YES and upstream[0] == _NO:
+        return _BEFORE, downstream[1]
+    return None, None
+
+
+def _tally(graph: ModelGraph, seen: set[int] | None = None) -> dict[str, set[tuple[int, int]]]:
+    """The BN layers of *graph* and of the models nested in it, by order.
+
+    Layers are counted once (a shared BN is one layer); keys are
+    ``(id of the graph, layer_id)`` so that nested models do not collide.
+    """
+    seen = set() if seen is None else seen
+    counts: dict[str, set[tuple[int, int]]] = {_BEFORE: set(), _AFTER: set()}
+    if id(graph) in seen:
+        return counts
+    seen.add(id(graph))
+    memo: dict = {}
+    for node, layer in graph.layers():
+        if layer.kind == "batchnorm":
+            order, _ = _classify(graph, node, memo)
+            if order is not None:
+                counts[order].add((id(graph), layer.layer_id))
+        elif layer.kind == "model" and layer.submodel is not None:
+            inner = _tally(layer.submodel, seen)
+            for key in counts:
+                counts[key] |= inner[key]
+    return counts
+
+
+def _describe(graph: ModelGraph, node: int) -> str:
+    layer = graph.layer(node)
+    return f"`{layer.class_name}` '{layer.name}'"
+
+
+class BatchnormActivationOrder(Rule):
+    """
+    ## What it does
+    Classifies every `BatchNormalization` that sits next to an activation:
+
+    - **before** the activation: its output feeds an activation (conv/dense
+      -> BN -> ReLU, or a pre-activation BN such as ResNetV2's and
+      DenseNet's, whose input is an `Add`, a `Concatenate`, a pooling layer
+      or the model input and whose output goes to the ReLU);
+    - **after** the activation: its input is an activation's output (conv
+      -> ReLU -> BN, or `Conv2D(..., activation="relu")` -> BN, also with
+      pooling, reshaping or dropout in between).
+
+    Activations are hidden nonlinearities: activation layers (`ReLU`,
+    `Activation("relu")`, `LeakyReLU`, ...), activation functions applied
+    to tensors (`keras.ops.relu(x)`) and fused `activation=` arguments.
+    `Activation("linear")` is looked through. Squashing functions
+    (softmax, sigmoid, hard sigmoid, ...) are output and gating functions,
+    not counted: a BN before the final softmax or a sigmoid gate is where
+    it belongs in either convention, and a BN after the final
+    softmax/sigmoid is BN005's finding.
+
+    Not classified, so never reported: a BN with no activation next to it
+    (before an `Add` in a residual branch, after a linear projection, the
+    last layer); a BN with an activation on both sides (ReLU -> pooling ->
+    BN -> ReLU, DenseNet's first block), which fits both orders; a BN next
+    to an activation that is not statically known.
+
+    With the default `bn-position = "consistent"` it reports the BN layers
+    whose order differs from the order most BN layers of the same model use
+    (nested models count towards the model that contains them). On a tie it
+    reports nothing: there is no convention to point to.
+
+    ## Why is this bad?
+    The two orders are different models: BN before the activation
+    normalises the activation's input, as the BN paper proposes; BN after it
+    normalises the activation's output, which many practitioners prefer.
+    Both train, and the literature disagrees on which is better. A model
+    that mixes them, though, is almost always a copy-paste accident (a head
+    written in another style, one block edited by hand), and the odd layers
+    behave differently from the rest: a ReLU after BN sees zero-mean inputs
+    and zeroes half of them; a BN after ReLU sees non-negative inputs.
+
+    ## Example
+    ```python
+    x = layers.Conv2D(64, 3, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Conv2D(64, 3, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(128, activation="relu")(x)  # BN002: activation before BN
+    x = layers.BatchNormalization()(x)
+    ```
+
+    ## Use instead
+    ```python
+    x = layers.Dense(128, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    ```
+
+    When the activation that precedes the BN is fused into a conv or dense
+    layer (`activation="relu"`), the finding is reported at that layer: its
+    `activation=` argument is what puts the activation first, and the fix
+    is to remove it there and apply the activation after the BN. Otherwise
+    the finding is reported at the `BatchNormalization`.
+
+    ## Fix safety
+    No automatic fix yet. Moving a BN across its activation changes what
+    the model computes; trained weights do not carry over.
+
+    ## Options
+    - `bn-position` (default `"consistent"`): `"consistent"` reports BN
+      layers whose order differs from the majority of their model;
+      `"before-activation"` reports every BN placed after its activation;
+      `"after-activation"` reports every BN placed before its activation.
+
+    ## References
+    - S. Ioffe, C. Szegedy, "Batch Normalization: Accelerating Deep Network
+      Training by Reducing Internal Covariate Shift", ICML 2015, section 3.2
+      ("we add the BN transform immediately before the nonlinearity").
+    - K. He, X. Zhang, S. Ren, J. Sun, "Identity Mappings in Deep Residual
+      Networks", ECCV 2016 (pre-activation: BN -> ReLU -> conv).
+    - G. Huang, Z. Liu, L. van der Maaten, K. Q. Weinberger, "Densely
+      Connected Convolutional Networks", CVPR 2017 (BN -> ReLU -> conv).
+    - D. Mishkin, N. Sergievskiy, J. Matas, "Systematic evaluation of
+      convolution neural network advances on the ImageNet", CVIU 2017
+      (compares BN before and after the activation).
+    - Keras documentation, `keras.layers.BatchNormalization`.
+    """
+
+    code = "BN002"
+    name = "batchnorm-activation-order"
+    summary = "BatchNormalization on the other side of its activation than the model's convention"
+    options = {
+        "bn-position": Option(
+            "consistent",
+            "where BN goes relative to its activation: the model's majority, or always before/after",
+            ("consistent", "before-activation", "after-activation"),
+        ),
+    }
+
+    def check(self, graph: ModelGraph) -> Iterator[Violation]:
+        position = self.settings["bn-position"]
+        if position == "consistent":
+            counts = _tally(graph)
+            before, after = len(counts[_BEFORE]), len(counts[_AFTER])
+            if before == after:
+                return  # no majority: either half would be an arbitrary pick
+            wrong = _AFTER if before > after else _BEFORE
+            reason = (
+                f"while {max(before, after)} of the {before + after} BN layers next to an activation "
+                f"in this model come {'before' if wrong == _AFTER else 'after'} theirs"
+            )
+        else:
+            wrong = _AFTER if position == "before-activation" else _BEFORE
+            reason = f'while `bn-position = "{position}"` asks for BN {"before" if wrong == _AFTER else "after"} it'
+        memo: dict = {}
+        for node, layer in graph.layers():
+            if layer.kind != "batchnorm":
+                continue
+            order, other = _classify(graph, node, memo)
+            if order != wrong:
+                continue
+            if order == _BEFORE:
+                yield Violation(node, f"`{layer.class_name}` comes before the activation {_describe(graph, other)} {reason}")
+            elif other is not None and graph.layer(other).kind in ("conv", "dense"):
+                # The fused activation="..." is the text that puts the activation
+                # first, and the call a fix edits; the BN call has nothing to change.
+                fused = graph.layer(other)
+                yield Violation(
+                    other,
+                    f"`{fused.class_name}` applies activation={fused.get('activation')!r} before the "
+                    f"{_describe(graph, node)} that follows it, {reason}; "
+                    "remove `activation=` here and apply the activation after the BN",
+                )
+            else:
+                activation = (
+                    "the activations of the branches its `Concatenate` joins" if other is None
+                    else f"the activation {_describe(graph, other)}"
+                )
+                yield Violation(node, f"`{layer.class_name}` comes after {activation} {reason}")
+
+    VALID = [
+        # ResNetV2-style pre-activation: the BN reads an Add and feeds a ReLU,
+        # which is "before", the same as conv -> BN -> ReLU.
+        """
+import keras
+from keras import layers
+inputs = keras.Input((32, 32, 16))
+x = layers.Conv2D(16, 3, padding="same", use_bias=False)(inputs)
+x = layers.BatchNormalization()(x)
+x = layers.ReLU()(x)
+x = layers.Conv2D(16, 3, padding="same")(x)
+x = layers.Add()([x, inputs])
+x = layers.BatchNormalization()(x)
+x = layers.ReLU()(x)
+model = keras.Model(inputs, x)
+""",
+        # The BN before the Add and the BN of the linear projection have no
+        # activation next to them: not classified.
+        """
+from keras import layers, Model, Input
+inputs = Input((32, 32, 8))
+y = layers.Conv2D(8, 3, padding="same", use_bias=False)(inputs)
+y = layers.BatchNormalization()(y)
+y = layers.Activation("relu")(y)
+y = layers.Conv2D(8, 3, padding="same", use_bias=False)(y)
+y = layers.BatchNormalization()(y)
+out = layers.Add()([y, inputs])
+out = layers.Dense(4, use_bias=False)(out)
+out = layers.BatchNormalization()(out)
+model = Model(inputs, out)
+""",
+        # Consistently after the activation, with a fused activation and an
+        # activation layer; Activation("linear") is no activation.
+        """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((28, 28, 1)),
+    layers.Conv2D(32, 3, activation="relu"),
+    layers.BatchNormalization(),
+    layers.Conv2D(32, 3),
+    layers.ReLU(),
+    layers.MaxPooling2D(),
+    layers.BatchNormalization(),
+    layers.Flatten(),
+    layers.Dense(10),
+    layers.BatchNormalization(),
+    layers.Activation("linear"),
+])
+""",
+        # Softmax and sigmoid are output and gating functions: the BN before
+        # the softmax is where it belongs in an "after" model too.
+        """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((32,)),
+    layers.Dense(64, activation="relu"),
+    layers.BatchNormalization(),
+    layers.Dense(64, activation="relu"),
+    layers.BatchNormalization(),
+    layers.Dense(10, use_bias=False),
+    layers.BatchNormalization(),
+    layers.Softmax(),
+])
+""",
+        # A tie: one of each, no convention to point to.
+        """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((16,)),
+    layers.Dense(32, use_bias=False),
+    layers.BatchNormalization(),
+    layers.ReLU(),
+    layers.Dense(32, activation="relu"),
+    layers.BatchNormalization(),
+    layers.Dense(1),
+])
+""",
+        # An activation on both sides fits either order.
+        (
+            """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((32, 32, 3)),
+    layers.Conv2D(16, 3, use_bias=False),
+    layers.BatchNormalization(),
+    layers.ReLU(),
+    layers.MaxPooling2D(),
+    layers.BatchNormalization(),
+    layers.ReLU(),
+])
+""",
+            {"bn-position": "before-activation"},
+        ),
+    ]
+    INVALID = [
+        """
+import keras
+from keras import layers
+inputs = keras.Input((32, 32, 3))
+x = layers.Conv2D(16, 3, use_bias=False)(inputs)
+x = layers.BatchNormalization()(x)
+x = layers.ReLU()(x)
+x = layers.Conv2D(16, 3, use_bias=False)(x)
+x = layers.BatchNormalization()(x)
+x = layers.ReLU()(x)
+x = layers.GlobalAveragePooling2D()(x)
+x = layers.Dense(64)(x)
+x = layers.ReLU()(x)
+x = layers.BatchNormalization()(x)  # expect: BN002
+model = keras.Model(inputs, x)
+""",
+        # A fused activation is reported at the layer that fuses it.
+        """
+import tensorflow as tf
+model = tf.keras.Sequential([
+    tf.keras.layers.Input((64,)),
+    tf.keras.layers.Dense(32, use_bias=False),
+    tf.keras.layers.BatchNormalization(),
+    tf.keras.layers.Activation("relu"),
+    tf.keras.layers.Dense(32, use_bias=False),
+    tf.keras.layers.BatchNormalization(),
+    tf.keras.layers.Activation("relu"),
+    tf.keras.layers.Dense(16, activation="relu"),  # expect: BN002
+    tf.keras.layers.BatchNormalization(),
+])
+""",
+        # The majority is "after": the odd one out is the BN before its ReLU.
+        """
+from keras.models import Sequential
+from keras.layers import Conv2D, BatchNormalization, ReLU, MaxPooling2D, Input
+model = Sequential()
+model.add(Input((32, 32, 3)))
+model.add(Conv2D(16, 3, activation="relu"))
+model.add(BatchNormalization())
+model.add(Conv2D(16, 3, activation="relu"))
+model.add(BatchNormalization())
+model.add(Conv2D(16, 3, use_bias=False))
+model.add(BatchNormalization())  # expect: BN002
+model.add(MaxPooling2D())
+model.add(ReLU())
+""",
+        (
+            """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((16,)),
+    layers.Dense(8, use_bias=False),
+    layers.BatchNormalization(),  # expect: BN002
+    layers.ReLU(),
+])
+""",
+            {"bn-position": "after-activation"},
+        ),
+        (
+            """
+import keras
+inputs = keras.Input((16,))
+x = keras.layers.Dense(8)(inputs)
+x = keras.ops.relu(x)
+x = keras.layers.BatchNormalization()(x)  # expect: BN002
+model = keras.Model(inputs, x)
+""",
+            {"bn-position": "before-activation"},
+        ),
+    ]
