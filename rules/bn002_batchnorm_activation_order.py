@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from bnlint import kinds
-from bnlint.diagnostics import Violation
-from bnlint.graph import ModelGraph
+from bnlint.diagnostics import Applicability, Fix, InsertLayer, MoveLayer, SetArgument, Violation
+from bnlint.graph import ModelGraph, Site
 from bnlint.rule import Option, Rule
 
 _BEFORE = "before"
@@ -124,6 +124,38 @@ def _feeds_activation(graph: ModelGraph, node: int) -> tuple[str, int | None]:
                 elif found == _UNSURE:
                     answer = (_UNSURE, None)
     return answer
+
+
+def _plain_chain(graph: ModelGraph, start: int, end: int | None) -> bool:
+    """True when *start* leads to *end* along single-consumer, single-input layers only."""
+    node = start
+    while node != end:
+        consumers = graph.successors(node)
+        if end is None or len(consumers) != 1 or graph.is_output(node) or len(graph.predecessors(consumers[0])) != 1:
+            return False
+        node = consumers[0]
+    return True
+
+
+def _reorder(graph: ModelGraph, bn: int, after: int) -> Fix | None:
+    """Move the BN, unchanged, to right after *after* (the activation, or the layer before it)."""
+    sites = (graph.layer(bn).origin, graph.layer(after).origin)
+    if not all(isinstance(site, Site) for site in sites):
+        return None
+    return Fix("move the BN across its activation", Applicability.UNSAFE, (MoveLayer(sites[0], after=sites[1]),))
+
+
+def _split(graph: ModelGraph, fused: int, bn: int) -> Fix | None:
+    """``activation=None`` on the layer, and its activation applied as a layer after the BN."""
+    layer, norm = graph.layer(fused), graph.layer(bn)
+    activation = layer.get("activation")
+    if not isinstance(layer.origin, Site) or not isinstance(norm.origin, Site) or not isinstance(activation, str):
+        return None
+    intents = (
+        SetArgument(layer.origin, layer.class_name, "activation", None),
+        InsertLayer(norm.origin, "Activation", (("activation", activation),)),
+    )
+    return Fix("move the fused activation after the BN", Applicability.UNSAFE, intents)
 
 
 def _classify(graph: ModelGraph, bn: int, memo: dict | None = None) -> tuple[str | None, int | None]:
@@ -249,8 +281,13 @@ class BatchnormActivationOrder(Rule):
     the finding is reported at the `BatchNormalization`.
 
     ## Fix safety
-    No automatic fix yet. Moving a BN across its activation changes what
-    the model computes; trained weights do not carry over.
+    Unsafe (`--fix --unsafe-fixes`): the fix reorders to the configured
+    policy — it moves the BN across its activation layer, or splits a fused
+    activation (`Conv2D(..., activation="relu")` becomes `Conv2D(...,
+    activation=None)`, the BN, then an `Activation("relu")` spelled like the
+    file's other layers). Offered only where the layers between form a
+    plain chain. It changes what the model computes; trained weights do not
+    carry over.
 
     ## Options
     - `bn-position` (default `"consistent"`): `"consistent"` reports BN
@@ -275,6 +312,7 @@ class BatchnormActivationOrder(Rule):
     code = "BN002"
     name = "batchnorm-activation-order"
     summary = "BatchNormalization on the other side of its activation than the model's convention"
+    fix = "unsafe"
     options = {
         "bn-position": Option(
             "consistent",
@@ -306,7 +344,10 @@ class BatchnormActivationOrder(Rule):
             if order != wrong:
                 continue
             if order == _BEFORE:
-                yield Violation(node, f"`{layer.class_name}` comes before the activation {_describe(graph, other)} {reason}")
+                fix = _reorder(graph, node, after=other) if _plain_chain(graph, node, other) else None
+                yield Violation(
+                    node, f"`{layer.class_name}` comes before the activation {_describe(graph, other)} {reason}", fix=fix
+                )
             elif other is not None and graph.layer(other).kind in ("conv", "dense"):
                 # The fused activation="..." is the text that puts the activation
                 # first, and the call a fix edits; the BN call has nothing to change.
@@ -316,13 +357,18 @@ class BatchnormActivationOrder(Rule):
                     f"`{fused.class_name}` applies activation={fused.get('activation')!r} before the "
                     f"{_describe(graph, node)} that follows it, {reason}; "
                     "remove `activation=` here and apply the activation after the BN",
+                    fix=_split(graph, other, node) if _plain_chain(graph, other, node) else None,
                 )
             else:
                 activation = (
                     "the activations of the branches its `Concatenate` joins" if other is None
                     else f"the activation {_describe(graph, other)}"
                 )
-                yield Violation(node, f"`{layer.class_name}` comes after {activation} {reason}")
+                producers = graph.predecessors(other) if other is not None else []
+                fix = None
+                if len(producers) == 1 and _plain_chain(graph, producers[0], node):
+                    fix = _reorder(graph, node, after=producers[0])
+                yield Violation(node, f"`{layer.class_name}` comes after {activation} {reason}", fix=fix)
 
     VALID = [
         # ResNetV2-style pre-activation: the BN reads an Add and feeds a ReLU,

@@ -394,3 +394,79 @@ def test_structural_fixes_insert_remove_and_move_layers_and_keras_agrees(tmp_pat
         pairs = {(class_of[src], class_of[dst]) for src, dst, _ in reference["edges"]}
         assert ("Dropout", "BatchNormalization") not in pairs and ("BatchNormalization", "Dropout") in pairs
         assert ("BatchNormalization", "BatchNormalization") not in pairs
+
+
+REORDER = {
+    "reorder_split_fused": ("""
+        import keras
+        from keras import layers
+
+        model = keras.Sequential([
+            keras.Input((16, 16, 3)),
+            layers.Conv2D(8, 3, use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Conv2D(8, 3, use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Conv2D(8, 3, use_bias=False, activation="relu"),  # BN002: fused, then BN
+            layers.BatchNormalization(),
+        ], name="split")
+        """, None),
+    "reorder_functional": ("""
+        import keras
+        from keras.layers import Conv2D, BatchNormalization as BN, ReLU
+
+        inputs = keras.Input((16, 16, 3))
+        x = Conv2D(8, 3, use_bias=False)(inputs)
+        x = BN()(x)
+        x = ReLU()(x)
+        x = Conv2D(8, 3, use_bias=False)(x)
+        x = BN()(x)
+        x = ReLU()(x)
+        x = Conv2D(8, 3, use_bias=False)(x)
+        x = ReLU()(x)
+        x = BN()(x)  # BN002: after its activation
+        model = keras.Model(inputs, x, name="moved")
+        """, None),
+    "reorder_policy_after": ("""
+        from keras.models import Sequential
+        from keras.layers import Dense, BatchNormalization, ReLU, Input
+
+        model = Sequential(name="policy")
+        model.add(Input((8,)))
+        model.add(Dense(16, use_bias=False))
+        model.add(BatchNormalization())
+        model.add(ReLU())
+        model.add(Dense(2))
+        """, 'bn-position = "after-activation"'),
+}
+
+
+def test_reorder_fixes_follow_the_policy_and_keras_agrees(tmp_path):
+    paths = []
+    for name, (source, option) in REORDER.items():
+        directory = tmp_path / name
+        directory.mkdir()
+        if option:
+            (directory / "pyproject.toml").write_text(f"[tool.bnlint]\n{option}\n")
+        path = directory / "model.py"
+        path.write_text(textwrap.dedent(source).lstrip())
+        assert run_bnlint("check", "--select", "BN002", "model.py", cwd=directory).returncode == 1
+        fixed = run_bnlint("check", "--fix", "--unsafe-fixes", "--select", "BN002", "model.py", cwd=directory)
+        assert fixed.returncode == 0, (name, fixed.stdout, fixed.stderr)
+        paths.append(path)
+    assert 'layers.Conv2D(8, 3, use_bias=False, activation=None),' in paths[0].read_text()
+    assert 'layers.Activation("relu"),' in paths[0].read_text()
+    built = keras_models(paths)
+    for path in paths:
+        graphs = json.loads(run_bnlint("graph", str(path), "--format", "json").stdout)
+        (reference,) = built[str(path)]
+        graph = next(g for g in graphs if g["name"] == reference["name"])
+        assert compare(reference, graph, graphs) == [], path.read_text()
+        class_of = {layer["name"]: layer["class_name"] for layer in reference["layers"]}
+        pairs = {(class_of[src], class_of[dst]) for src, dst, _ in reference["edges"]}
+        if path.parent.name == "reorder_policy_after":
+            assert ("ReLU", "BatchNormalization") in pairs and ("BatchNormalization", "ReLU") not in pairs
+        else:
+            assert ("ReLU", "BatchNormalization") not in pairs

@@ -160,7 +160,14 @@ class _Plan:
             func = cst.Name(local)
         else:
             return None
-        args = [_keyword(key, _literal(value, _quote_of(self.module.code))) for key, value in arguments]
+        quote = _quote_of(self.module.code)
+        leading = kinds.positional_params(class_name) or ()
+        args = []
+        for index, (key, value) in enumerate(arguments):
+            if index < len(leading) and leading[index] == key and all(isinstance(a.keyword, type(None)) for a in args):
+                args.append(cst.Arg(_literal(value, quote)))  # Activation("relu"), as people write it
+            else:
+                args.append(_keyword(key, _literal(value, quote)))
         spaced = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
         return cst.Call(func=func, args=[arg.with_changes(comma=spaced) for arg in args[:-1]] + args[-1:])
 
