@@ -51,11 +51,17 @@ class SetArgument:
 
 @dataclass(frozen=True)
 class InsertLayer:
-    """Insert a new layer (``class_name`` with *arguments*) right after the layer built at *after*."""
+    """Insert a new layer (``class_name`` with *arguments*) right after the layer built at *after*.
+
+    With ``rename = (old, new)``, the new layer is named like its neighbour:
+    the ``name=`` expression of the call at *after*, with its final *old*
+    replaced by *new* (``name + "_1_conv"`` gives ``name + "_1_bn"``).
+    """
 
     after: Site
     class_name: str
     arguments: tuple[tuple[str, Any], ...] = ()
+    rename: tuple[str, str] | None = None
 
     @property
     def site(self) -> Site:

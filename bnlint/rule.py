@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterator
+from typing import Any, Callable, ClassVar, Iterator
 
 from bnlint.diagnostics import Violation
 from bnlint.graph import ModelGraph
@@ -34,9 +34,13 @@ class Option:
     default: Any
     help: str
     choices: tuple[str, ...] | None = None
+    #: For a table option: returns why a value is not valid, or None.
+    validate: Callable[[Any], str | None] | None = None
 
     def problem(self, value: Any) -> str | None:
         """Why *value* is not valid for this option, or None."""
+        if self.validate is not None:
+            return self.validate(value)
         if self.choices is not None:
             return None if value in self.choices else f"must be one of {', '.join(repr(c) for c in self.choices)}"
         expected = type(self.default)

@@ -209,9 +209,10 @@ def _is_output_head(graph: ModelGraph, node: int) -> bool:
             return True
         for succ in graph.successors(current):
             kind = graph.layer(succ).kind
-            if succ not in seen and (
-                kind in _TO_OUTPUT or (kind in ("op", "other") and _single_input(graph, succ))
-            ):
+            # A merge counts only as the model's last layer: through a residual
+            # Add that feeds later blocks, every branch would "reach the output".
+            passes = kind in _TO_OUTPUT and (kind != "merge" or succ in ends)
+            if succ not in seen and (passes or (kind in ("op", "other") and _single_input(graph, succ))):
                 seen.add(succ)
                 stack.append(succ)
     return False
@@ -331,11 +332,51 @@ def _is_scaled_residual(graph: ModelGraph, node: int) -> bool | None:
         current = succ
 
 
-def _insert_batchnorm(layer) -> Fix | None:
-    """A BN right after the layer (with Keras' default initialisation), and its bias dropped."""
+# [tool.bnlint.insert]: how inserted BN layers are initialised (Keras' defaults otherwise).
+_INSERT_KEYS = {"epsilon": float, "momentum": float, "center": bool, "scale": bool, "zero-gamma-residual": bool}
+_KERAS_DEFAULTS = {"epsilon": 0.001, "momentum": 0.99, "center": True, "scale": True}
+
+
+def _insert_problem(table: object) -> str | None:
+    if not isinstance(table, dict):
+        return "must be a table ([tool.bnlint.insert])"
+    for key, value in table.items():
+        expected = _INSERT_KEYS.get(key)
+        if expected is None:
+            return f"has an unknown key '{key}' (known: {', '.join(_INSERT_KEYS)})"
+        numeric = expected is float and isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not (numeric or (expected is bool and isinstance(value, bool))):
+            return f"'{key}' must be {'a number' if expected is float else 'true or false'}"
+    return None
+
+
+def _ends_residual_branch(graph: ModelGraph, node: int) -> bool:
+    """True when *node*'s only consumer is an ``Add`` that also reads another path (a shortcut)."""
+    consumers = graph.successors(node)
+    return len(consumers) == 1 and graph.layer(consumers[0]).class_name == "Add" and len(
+        graph.predecessors(consumers[0])
+    ) > 1
+
+
+def _insert_batchnorm(graph: ModelGraph, node: int, insert: dict) -> Fix | None:
+    """A BN right after the layer (with Keras' default initialisation), and its bias dropped.
+
+    A layer named ``..._conv`` (or ``..._dense``, ``..._fc``...) gets a BN
+    named ``..._bn`` next to it, unless that name is taken.
+    """
+    layer = graph.layer(node)
     if not isinstance(layer.origin, Site):
         return None
-    intents = [InsertLayer(layer.origin, "BatchNormalization")]
+    arguments = [(key, float(value) if key in ("epsilon", "momentum") else value)
+                 for key, value in insert.items() if key in _KERAS_DEFAULTS and value != _KERAS_DEFAULTS[key]]
+    if insert.get("zero-gamma-residual") is True and _ends_residual_branch(graph, node):
+        arguments.append(("gamma_initializer", "zeros"))  # Goyal et al. 2017: the block starts as identity
+    rename = None
+    head, _, token = layer.name.rpartition("_")
+    taken = {other.name for _, other in graph.layers()}
+    if head and token.isalpha() and token != "bn" and f"{head}_bn" not in taken:
+        rename = (token, "bn")
+    intents = [InsertLayer(layer.origin, "BatchNormalization", tuple(arguments), rename=rename)]
     if layer.get("use_bias") is True:
         intents.append(SetArgument(layer.origin, layer.class_name, "use_bias", False))
     return Fix("insert a BatchNormalization after the layer", Applicability.UNSAFE, tuple(intents))
@@ -419,8 +460,9 @@ class MissingBatchnorm(Rule):
     initialisation: gamma 1, beta 0, moving mean 0, moving variance 1,
     epsilon 1e-3, momentum 0.99 — and sets `use_bias=False` on the layer
     (the BN's beta takes the bias's place). On a layer with a fused
-    activation the BN lands after the activation. Adding a BN changes what
-    the model computes and how it trains.
+    activation the BN lands after the activation. A layer named like
+    `name + "_1_conv"` gets a BN named `name + "_1_bn"`. Adding a BN changes
+    what the model computes and how it trains.
 
     ## Options
     - `require-batchnorm` (default `false`): report unnormalised hidden
@@ -432,6 +474,13 @@ class MissingBatchnorm(Rule):
       true pre-activation BN after a merge or the model input): in
       `Conv -> BN -> ReLU -> Conv -> ReLU -> Conv -> BN`, the second
       convolution is reported, which by default passes as pre-activated.
+    - `insert` (the table `[tool.bnlint.insert]`): how the fix initialises
+      the BN it inserts. `epsilon` and `momentum` (Keras' defaults 1e-3
+      and 0.99), `center` and `scale` (true) are written into the call when
+      they differ from the defaults; `zero-gamma-residual = true` sets
+      `gamma_initializer="zeros"` on a BN that ends a residual branch (its
+      layer feeds an `Add` with a shortcut), so each block starts as the
+      identity (Goyal et al. 2017).
 
     ## References
     - S. Ioffe, C. Szegedy, "Batch Normalization: Accelerating Deep Network
@@ -439,6 +488,8 @@ class MissingBatchnorm(Rule):
     - K. He, X. Zhang, S. Ren, J. Sun, "Identity Mappings in Deep Residual
       Networks", ECCV 2016 (pre-activation: BN before the convolution).
     - J. Hu, L. Shen, G. Sun, "Squeeze-and-Excitation Networks", CVPR 2018.
+    - P. Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet in
+      1 Hour", 2017, §5.1 (zero gamma on the last BN of a residual block).
     - Keras documentation, `keras.layers.BatchNormalization`.
     """
 
@@ -452,6 +503,10 @@ class MissingBatchnorm(Rule):
         ),
         "require-own-batchnorm": Option(
             False, "a BN that normalises one layer's output does not also count for the next layer's input"
+        ),
+        "insert": Option(
+            {}, "[tool.bnlint.insert]: epsilon, momentum, center, scale, zero-gamma-residual of inserted BN layers",
+            validate=_insert_problem,
         ),
     }
 
@@ -476,7 +531,7 @@ class MissingBatchnorm(Rule):
                 node,
                 f"`{layer.class_name}` output is not normalised before the next weight layer, {reason}; "
                 "add a BatchNormalization after it",
-                fix=_insert_batchnorm(layer),
+                fix=_insert_batchnorm(graph, node, self.settings["insert"]),
             )
 
     VALID = [

@@ -470,3 +470,49 @@ def test_reorder_fixes_follow_the_policy_and_keras_agrees(tmp_path):
             assert ("ReLU", "BatchNormalization") in pairs and ("BatchNormalization", "ReLU") not in pairs
         else:
             assert ("ReLU", "BatchNormalization") not in pairs
+
+
+def test_inserted_batchnorm_follows_insert_options_and_neighbour_names(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.bnlint.insert]\nmomentum = 0.9\nepsilon = 1e-5\nzero-gamma-residual = true\n"
+    )
+    path = tmp_path / "resblock.py"
+    path.write_text(textwrap.dedent("""
+        import keras
+        from keras import layers
+
+        def block(x, name):
+            shortcut = x
+            x = layers.Conv2D(8, 3, padding="same", use_bias=False, name=name + "_1_conv")(x)
+            x = layers.BatchNormalization(name=name + "_1_bn")(x)
+            x = layers.ReLU(name=name + "_1_relu")(x)
+            x = layers.Conv2D(8, 3, padding="same", use_bias=False, name=name + "_2_conv")(x)
+            x = layers.ReLU(name=name + "_2_relu")(x)
+            x = layers.Conv2D(8, 3, padding="same", name=name + "_3_conv")(x)
+            return layers.Add(name=name + "_add")([shortcut, x])
+
+        inputs = keras.Input((8, 8, 8))
+        x = inputs
+        for i in range(2):
+            x = block(x, f"block{i}")
+        model = keras.Model(inputs, x, name="resnet_like")
+        """).lstrip())
+    result = run_bnlint("check", "--fix", "--unsafe-fixes", "--select", "BN001", "--show-fixes", "resblock.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = path.read_text()
+    assert ('    x = layers.BatchNormalization(momentum=0.9, epsilon=1e-05, gamma_initializer="zeros", '
+            'name=name + "_3_bn")(x)\n') in text
+    assert 'layers.Conv2D(8, 3, padding="same", name=name + "_3_conv", use_bias=False)' in text
+    (reference,) = keras_models([path])[str(path)]
+    graphs = json.loads(run_bnlint("graph", str(path), "--format", "json").stdout)
+    assert compare(reference, graphs[0], graphs) == []
+    bn = next(layer for layer in reference["layers"] if layer["name"] == "block1_3_bn")
+    assert (bn["config"]["momentum"], bn["config"]["epsilon"]) == (0.9, 1e-05)
+
+
+def test_invalid_insert_options_are_a_config_error(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.bnlint.insert]\nmomentom = 0.9\n")
+    (tmp_path / "m.py").write_text("import keras\n")
+    result = run_bnlint("check", "m.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "'insert' in [tool.bnlint] has an unknown key 'momentom'" in result.stderr

@@ -126,6 +126,9 @@ class _Plan:
             return _UNSUPPORTED
         if isinstance(intent, InsertLayer):
             new = self._new_call(holders[0].call, intent.class_name, intent.arguments)
+            name = _renamed(holders[0].call, intent.rename) if intent.rename and new is not None else None
+            if name is not None:
+                new = new.with_changes(args=_extend(list(new.args), _keyword("name", name), None))
             if new is None:
                 return f"the fixer cannot spell `{intent.class_name}` the way this file names layers"
             self._insert(holders[0], new)
@@ -400,3 +403,30 @@ def _literal(value, quote: str) -> cst.BaseExpression:
     if isinstance(value, str) and quote == '"' and '"' not in value and "\\" not in value:
         return cst.SimpleString(f'"{value}"')
     return cst.parse_expression(repr(value))
+
+
+def _renamed(call: cst.Call, rename: tuple[str, str]) -> cst.BaseExpression | None:
+    """*call*'s ``name=`` expression with its trailing *old* text replaced by *new*, if it has one."""
+    old, new = rename
+    name = next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == "name"), None)
+    if name is None:
+        return None
+    if isinstance(name, cst.BinaryOperation) and isinstance(name.operator, cst.Add):
+        right = _renamed_literal(name.right, old, new)
+        return name.with_changes(right=right) if right is not None else None
+    if isinstance(name, cst.FormattedString) and name.parts and isinstance(name.parts[-1], cst.FormattedStringText):
+        text = name.parts[-1].value
+        if text.endswith(old):
+            last = name.parts[-1].with_changes(value=text[: -len(old)] + new)
+            return name.with_changes(parts=[*name.parts[:-1], last])
+        return None
+    return _renamed_literal(name, old, new)
+
+
+def _renamed_literal(node: cst.BaseExpression, old: str, new: str) -> cst.BaseExpression | None:
+    if isinstance(node, cst.SimpleString):
+        quote = node.quote
+        body = node.value[len(node.prefix) + len(quote): -len(quote)]
+        if body.endswith(old):
+            return node.with_changes(value=f"{node.prefix}{quote}{body[: -len(old)] + new}{quote}")
+    return None
