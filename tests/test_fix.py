@@ -516,3 +516,63 @@ def test_invalid_insert_options_are_a_config_error(tmp_path):
     result = run_bnlint("check", "m.py", cwd=tmp_path)
     assert result.returncode == 2
     assert "'insert' in [tool.bnlint] has an unknown key 'momentom'" in result.stderr
+
+
+SUBCLASS_PROBE = """
+import os, runpy, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
+namespace = runpy.run_path(sys.argv[1])
+layer = namespace[sys.argv[2]]()
+output = layer(np.zeros((1, 16, 16, 3), "float32"))
+print(tuple(output.shape), sorted(type(sub).__name__ for sub in layer._layers))
+"""
+
+
+def test_subclassed_models_get_sublayers_added_moved_and_removed(tmp_path):
+    path = tmp_path / "net.py"
+    path.write_text(textwrap.dedent("""
+        import keras
+        from keras.layers import Conv2D, BatchNormalization, ReLU, Dropout
+
+
+        class Net(keras.layers.Layer):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.a = Conv2D(8, 3, use_bias=False)
+                self.a_bn = BatchNormalization()
+                self.b = Conv2D(8, 3, use_bias=False)
+                self.c = Conv2D(8, 3)
+                self.c_bn = BatchNormalization()  # taken: the new one is c_bn2
+                self.d = Conv2D(8, 3, use_bias=False)
+                self.drop = Dropout(0.2)
+                self.d_bn = BatchNormalization()
+                self.d_bn_again = BatchNormalization()
+                self.relu = ReLU()
+
+            def call(self, x):
+                x = self.relu(self.a_bn(self.a(x)))
+                x = self.relu(self.b(x))
+                x = self.relu(self.c(x))
+                x = self.drop(self.d(x))
+                x = self.d_bn(x)
+                x = self.d_bn_again(x)
+                return self.relu(x)
+        """).lstrip())
+    before = run_bnlint("check", "--select", "ALL", "net.py", cwd=tmp_path)
+    assert {line.split()[1] for line in before.stdout.splitlines() if ": BN" in line} == {"BN001", "BN003", "BN009"}
+    fixed = run_bnlint("check", "--select", "ALL", "--fix", "--unsafe-fixes", "net.py", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    text = path.read_text()
+    assert "        self.c = Conv2D(8, 3, use_bias=False)\n        self.c_bn2 = BatchNormalization()\n" in text
+    assert "x = self.relu(self.c_bn2(self.c(x)))" in text
+    assert "x = self.d(x)\n        x = self.drop(self.d_bn(x))\n" in text and "d_bn_again" not in text
+    again = run_bnlint("check", "--select", "ALL", "--fix", "--unsafe-fixes", "net.py", cwd=tmp_path)
+    assert (again.returncode, path.read_text()) == (0, text)
+    probe = subprocess.run([sys.executable, "-c", SUBCLASS_PROBE, str(path), "Net"], capture_output=True, text=True,
+                           timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    assert probe.stdout.splitlines()[-1] == (
+        "(1, 8, 8, 8) ['BatchNormalization', 'BatchNormalization', 'BatchNormalization', 'BatchNormalization', "
+        "'Conv2D', 'Conv2D', 'Conv2D', 'Conv2D', 'Dropout', 'ReLU']"
+    )

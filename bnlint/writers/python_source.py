@@ -26,6 +26,8 @@ from bnlint.diagnostics import FixIntent, InsertLayer, MoveLayer, SetArgument
 __all__ = ["EditResult", "apply_intents"]
 
 _NOT_FOUND = "the constructor call was not found in the file"
+# Attribute suffixes for sublayers the fixer adds to a subclassed model.
+_SHORT = {"BatchNormalization": "bn", "Activation": "activation"}
 _DEFERRED = "another fix changes the same layer in this pass"  # retried in the next round
 _UNSUPPORTED = (
     "the layer is not built in a form the fixer edits "
@@ -94,11 +96,11 @@ def _key(site) -> tuple[int, int, int, int]:
 class _Holder:
     """Where a constructor call sits, in a form the writer can edit."""
 
-    kind: str  # "element", "add", "assign" or "nested"
+    kind: str  # "element", "add", "assign", "nested" or "attribute"
     node: cst.CSTNode  # the list Element, the statement line, or the outer call
     call: cst.Call  # the constructor call
-    target: str | None = None  # the assigned name, for "assign"
-    source: cst.BaseExpression | None = None  # the layer's input, for "assign" and "nested"
+    target: str | None = None  # the assigned name ("assign") or attribute ("attribute")
+    source: cst.CSTNode | None = None  # the layer's input ("assign", "nested"), or the class ("attribute")
 
 
 class _Plan:
@@ -111,6 +113,9 @@ class _Plan:
         self.removed: set[int] = set()
         self.inserted: dict[int, list[cst.Call]] = {}  # calls to insert after a holder node
         self.imports: dict[int, set[str]] = {}  # id() of an ImportFrom -> names to add to it
+        # Sublayers of subclassed models, by (id() of the class, attribute name):
+        self.wraps: dict[tuple[int, str], list[str]] = {}  # self.x(...) becomes self.y(self.x(...))
+        self.unwraps: set[tuple[int, str]] = set()  # self.x(arg) becomes arg
         self._touched: set[tuple[int, int, int, int]] = set()
 
     def add(self, intent: FixIntent, calls: dict, parents) -> str | None:
@@ -124,7 +129,11 @@ class _Plan:
         holders = [_holder(calls[key], parents) for key in keys]
         if any(holder is None for holder in holders):
             return _UNSUPPORTED
-        if isinstance(intent, InsertLayer):
+        if any(holder.kind == "attribute" for holder in holders):
+            problem = self._add_to_class(intent, holders)
+            if problem is not None:
+                return problem
+        elif isinstance(intent, InsertLayer):
             new = self._new_call(holders[0].call, intent.class_name, intent.arguments)
             name = _renamed(holders[0].call, intent.rename) if intent.rename and new is not None else None
             if name is not None:
@@ -139,6 +148,31 @@ class _Plan:
             self._remove(holders[0])
         self._touched.update(keys)
         self.intents.append(intent)
+        return None
+
+    def _add_to_class(self, intent: FixIntent, holders: list[_Holder]) -> str | None:
+        """Insertions, removals and moves of sublayers: the ``self.x = ...`` line and every ``self.x(...)``."""
+        if not all(h.kind == "attribute" and h.source is holders[0].source for h in holders):
+            return "the layers are not sublayers of one subclassed layer or model"
+        owner = id(holders[0].source)
+        if isinstance(intent, InsertLayer):
+            new = self._new_call(holders[0].call, intent.class_name, intent.arguments)
+            if new is None:
+                return f"the fixer cannot spell `{intent.class_name}` the way this file names layers"
+            attribute = f"{holders[0].target}_{_SHORT.get(intent.class_name, kinds.to_snake_case(intent.class_name))}"
+            taken = self.module.code_for_node(holders[0].source)
+            base, number = attribute, 2
+            while f"self.{attribute}" in taken:  # never reuse an attribute the class has
+                attribute, number = f"{base}{number}", number + 1
+            self._insert(holders[0], cst.Assign(
+                targets=[cst.AssignTarget(cst.Attribute(cst.Name("self"), cst.Name(attribute)))], value=new))
+            self.wraps.setdefault((owner, holders[0].target), []).append(attribute)
+        elif isinstance(intent, MoveLayer):
+            self.unwraps.add((owner, holders[0].target))
+            self.wraps.setdefault((owner, holders[1].target), []).append(holders[0].target)
+        else:  # RemoveLayer: its line and its applications go
+            self._remove(holders[0])
+            self.unwraps.add((owner, holders[0].target))
         return None
 
     def _insert(self, holder: _Holder, call: cst.Call) -> None:
@@ -189,6 +223,20 @@ def _holder(call: cst.Call, parents) -> _Holder | None:
             and isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
         )
         return _Holder("add", line, call) if is_add else None
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0].target
+        line = parents.get(parent)
+        if (
+            isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self"
+            and isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
+        ):
+            # A sublayer of a subclassed layer or model: `self.conv = Conv2D(...)`, applied as `self.conv(x)`.
+            owner = parents.get(line)
+            while owner is not None and not isinstance(owner, cst.ClassDef):
+                owner = parents.get(owner)
+            if owner is not None:
+                return _Holder("attribute", line, call, target.attr.value, owner)
+        return None
     if isinstance(parent, cst.Call) and parent.func is call and parent.args and not parent.args[0].star:
         source = parent.args[0].value
         assign = parents.get(parent)
@@ -241,8 +289,34 @@ class _Editor(cst.CSTTransformer):
         self.plan = plan
         self.applied: list[FixIntent] = []
         self.declined: list[tuple[FixIntent, str]] = []
+        self.classes: list[int] = []  # id() of the original ClassDef nodes we are in
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.classes.append(id(node))
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        self.classes.pop()
+        return updated
+
+    def _sublayer_call(self, updated: cst.Call) -> cst.BaseExpression:
+        """``self.x(arg)`` unwrapped to ``arg``, or wrapped in the sublayers that now follow ``x``."""
+        func = updated.func
+        if not (self.classes and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
+                and func.value.value == "self"):
+            return updated
+        key = (self.classes[-1], func.attr.value)
+        result: cst.BaseExpression = updated
+        if key in self.plan.unwraps and updated.args and not updated.args[0].star:
+            result = updated.args[0].value
+        for attribute in self.plan.wraps.get(key, ()):
+            result = cst.Call(func=cst.Attribute(cst.Name("self"), cst.Name(attribute)), args=[cst.Arg(result)])
+        return result
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if self.plan.wraps or self.plan.unwraps:
+            rewritten = self._sublayer_call(updated)
+            if rewritten is not updated:
+                return rewritten
         for intent in self.arguments.get(_span(self.positions[original]), ()):
             edited, problem = _set_argument(updated, intent, self.quote)
             if problem is None:
@@ -295,8 +369,10 @@ class _Editor(cst.CSTTransformer):
     def _statements(self, originals, updated) -> list:
         result: list = []
         for original, statement in zip(originals, updated):
+            if _self_assignment(statement) and not _self_assignment(original):
+                continue  # `x = self.drop(x)` whose layer moved away is now `x = x`
             holder = self.plan.holders.get(id(original))
-            if holder is None or holder.kind not in ("add", "assign"):
+            if holder is None or holder.kind not in ("add", "assign", "attribute"):
                 result.append(statement)
                 continue
             if id(original) not in self.plan.removed:
@@ -315,6 +391,8 @@ class _Editor(cst.CSTTransformer):
 def _statement_after(holder: _Holder, statement: cst.SimpleStatementLine, call: cst.Call) -> cst.SimpleStatementLine:
     """``model.add(NEW)`` or ``y = NEW(y)``, on a line of its own after *statement*."""
     plain = dict(leading_lines=(), trailing_whitespace=cst.TrailingWhitespace())
+    if holder.kind == "attribute":  # `call` is the whole `self.x_bn = BatchNormalization()`
+        return statement.with_changes(body=[call], **plain)
     if holder.kind == "add":
         add = statement.body[0].value
         new_add = add.with_changes(args=[add.args[0].with_changes(value=call)])
@@ -430,3 +508,14 @@ def _renamed_literal(node: cst.BaseExpression, old: str, new: str) -> cst.BaseEx
         if body.endswith(old):
             return node.with_changes(value=f"{node.prefix}{quote}{body[: -len(old)] + new}{quote}")
     return None
+
+
+def _self_assignment(statement) -> bool:
+    """``x = x``."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    assign = statement.body[0]
+    return (
+        isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(assign.value, cst.Name)
+        and isinstance(assign.targets[0].target, cst.Name) and assign.targets[0].target.value == assign.value.value
+    )
