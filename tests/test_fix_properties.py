@@ -1,9 +1,11 @@
 """Property-based: generated model sources with injected mistakes, fixed, keep four properties.
 
 Hypothesis writes models in every supported form (Sequential list,
-Sequential().add, functional, a helper called in a loop) with random layer
-choices: biases before BN or not, fused activations, PyTorch-style momenta,
-dropout after BN. After `fix_source` with unsafe fixes:
+Sequential().add, functional, a helper called in a loop) with random
+mistakes for every rule that has a fix: a missing BN (BN001), a BN on the
+minority side of its activation (BN002), dropout before BN (BN003), a bias
+before BN (BN004), PyTorch's momentum (BN006), a doubled BN (BN009). After
+`fix_source` with unsafe fixes:
 
 1. the fixed source parses;
 2. it re-lints clean for the fixed rules;
@@ -20,7 +22,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,31 +33,33 @@ from conftest import ROOT
 from test_applications_fidelity import compare
 from test_fix import KERAS_PROBE
 
-FIXED = {"BN004", "BN006"}
+FIXED = {"BN001", "BN002", "BN003", "BN004", "BN006", "BN009"}
 
 block = st.fixed_dictionaries({
     "layer": st.sampled_from(["conv", "dense"]),
     "width": st.sampled_from([4, 8]),
     "bias": st.sampled_from(["", ", use_bias=True", ", use_bias=False"]),
-    "fused": st.sampled_from(["", ', activation="relu"']),
-    "momentum": st.sampled_from(["", "momentum=0.1", "momentum=0.01", "momentum=0.9", "0.99"]),
-    "relu": st.booleans(),
-    "dropout": st.booleans(),
+    "fused": st.sampled_from(["", "", ', activation="relu"']),
+    "bn": st.sampled_from(["one", "one", "one", "none", "two"]),  # none: BN001, two: BN009
+    "momentum": st.sampled_from(["", "momentum=0.1", "momentum=0.9", "-1, 0.99"]),  # 0.1: BN006
+    "order": st.sampled_from(["bn-act", "bn-act", "act-bn"]),  # a minority order: BN002
+    "dropout": st.sampled_from(["none", "after", "before"]),  # before: BN003
 })
 
 
 def constructor(spec: dict, index: int) -> list[str]:
-    """The layer constructors of one block, as source expressions."""
+    """The layer constructors of one block, in order, as source expressions."""
     kind = "Conv2D" if spec["layer"] == "conv" else "Dense"
-    size = ", 3, padding=\"same\"" if kind == "Conv2D" else ""
+    size = ', 3, padding="same"' if kind == "Conv2D" else ""
+    parts = [f'layers.{kind}({spec["width"]}{size}{spec["bias"]}{spec["fused"]}, name="l{index}")']
     momentum = spec["momentum"]
-    if momentum == "0.99":
-        momentum = "-1, 0.99"  # positional axis, momentum
-    parts = [f'layers.{kind}({spec["width"]}{size}{spec["bias"]}{spec["fused"]}, name="l{index}")',
-             f'layers.BatchNormalization({momentum}{", " if momentum else ""}name="bn{index}")']
-    if spec["relu"]:
-        parts.append(f'layers.ReLU(name="relu{index}")')
-    if spec["dropout"]:
+    norms = [f'layers.BatchNormalization({momentum}{", " if momentum else ""}name="bn{index}_{k}")'
+             for k in range({"none": 0, "one": 1, "two": 2}[spec["bn"]])]
+    activation = [f'layers.ReLU(name="relu{index}")']
+    if spec["dropout"] == "before":
+        parts.append(f'layers.Dropout(0.2, name="drop{index}")')
+    parts += activation + norms if spec["order"] == "act-bn" else norms + activation
+    if spec["dropout"] == "after":
         parts.append(f'layers.Dropout(0.2, name="drop{index}")')
     return parts
 
@@ -64,23 +67,26 @@ def constructor(spec: dict, index: int) -> list[str]:
 def source_for(form: str, blocks: list[dict]) -> str:
     shape = "(8, 8, 3)"  # Dense applies to the last axis of an image too
     head = "import keras\nfrom keras import layers\n\n"
+    tail_layer = 'layers.Dense(3, name="head")'
     if form == "list":
         items = [f"    keras.Input({shape}),"] + [f"    {c}," for i, b in enumerate(blocks) for c in constructor(b, i)]
+        items.append(f"    {tail_layer},")
         return head + "model = keras.Sequential([\n" + "\n".join(items) + "\n], name=\"generated\")\n"
     if form == "add":
-        lines = [f"model = keras.Sequential(name=\"generated\")", f"model.add(keras.Input({shape}))"]
+        lines = ["model = keras.Sequential(name=\"generated\")", f"model.add(keras.Input({shape}))"]
         lines += [f"model.add({c})" for i, b in enumerate(blocks) for c in constructor(b, i)]
+        lines.append(f"model.add({tail_layer})")
         return head + "\n".join(lines) + "\n"
     if form == "functional":
         lines = [f"inputs = keras.Input({shape})", "x = inputs"]
         lines += [f"x = {c}(x)" for i, b in enumerate(blocks) for c in constructor(b, i)]
+        lines.append(f"x = {tail_layer}(x)")
         return head + "\n".join(lines) + "\nmodel = keras.Model(inputs, x, name=\"generated\")\n"
     # A helper called in a loop: one site, several instances (names from the loop index).
-    spec = blocks[0]
-    body = [c.replace(f'name="', 'name=f"b{i}_').replace('l0"', 'l"').replace('bn0"', 'bn"')
-            .replace('relu0"', 'relu"').replace('drop0"', 'drop"') for c in constructor(spec, 0)]
+    body = [c.replace('name="', 'name=f"b{i}_') for c in constructor(blocks[0], 0)]
     lines = ["def block(x, i):"] + [f"    x = {c}(x)" for c in body] + ["    return x", ""]
     lines += [f"inputs = keras.Input({shape})", "x = inputs", f"for i in range({len(blocks)}):", "    x = block(x, i)"]
+    lines.append(f"x = {tail_layer}(x)")
     return head + "\n".join(lines) + "\nmodel = keras.Model(inputs, x, name=\"generated\")\n"
 
 
