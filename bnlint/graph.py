@@ -258,6 +258,19 @@ class ModelGraph:
                     ready.append(consumer)
         return order
 
+    def is_chain(self, start: int, end: int) -> bool:
+        """True when *start* leads to *end* along a plain chain: every layer on the way
+        (from *start*, before *end*) has one consumer, which has one input, and is no
+        model output. Moving a layer along such a chain keeps every other connection.
+        """
+        node = start
+        while node != end:
+            consumers = self.successors(node)
+            if len(consumers) != 1 or self.is_output(node) or len(self._pred[consumers[0]]) != 1:
+                return False
+            node = consumers[0]
+        return True
+
     def is_output(self, node: int) -> bool:
         """True when *node*'s output is an output of the model."""
         return node in self.outputs

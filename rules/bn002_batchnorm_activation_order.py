@@ -126,17 +126,6 @@ def _feeds_activation(graph: ModelGraph, node: int) -> tuple[str, int | None]:
     return answer
 
 
-def _plain_chain(graph: ModelGraph, start: int, end: int | None) -> bool:
-    """True when *start* leads to *end* along single-consumer, single-input layers only."""
-    node = start
-    while node != end:
-        consumers = graph.successors(node)
-        if end is None or len(consumers) != 1 or graph.is_output(node) or len(graph.predecessors(consumers[0])) != 1:
-            return False
-        node = consumers[0]
-    return True
-
-
 def _reorder(graph: ModelGraph, bn: int, after: int) -> Fix | None:
     """Move the BN, unchanged, to right after *after* (the activation, or the layer before it)."""
     sites = (graph.layer(bn).origin, graph.layer(after).origin)
@@ -344,7 +333,7 @@ class BatchnormActivationOrder(Rule):
             if order != wrong:
                 continue
             if order == _BEFORE:
-                fix = _reorder(graph, node, after=other) if _plain_chain(graph, node, other) else None
+                fix = _reorder(graph, node, after=other) if graph.is_chain(node, other) else None
                 yield Violation(
                     node, f"`{layer.class_name}` comes before the activation {_describe(graph, other)} {reason}", fix=fix
                 )
@@ -357,7 +346,7 @@ class BatchnormActivationOrder(Rule):
                     f"`{fused.class_name}` applies activation={fused.get('activation')!r} before the "
                     f"{_describe(graph, node)} that follows it, {reason}; "
                     "remove `activation=` here and apply the activation after the BN",
-                    fix=_split(graph, other, node) if _plain_chain(graph, other, node) else None,
+                    fix=_split(graph, other, node) if graph.is_chain(other, node) else None,
                 )
             else:
                 activation = (
@@ -366,7 +355,7 @@ class BatchnormActivationOrder(Rule):
                 )
                 producers = graph.predecessors(other) if other is not None else []
                 fix = None
-                if len(producers) == 1 and _plain_chain(graph, producers[0], node):
+                if len(producers) == 1 and graph.is_chain(producers[0], node):
                     fix = _reorder(graph, node, after=producers[0])
                 yield Violation(node, f"`{layer.class_name}` comes after {activation} {reason}", fix=fix)
 

@@ -14,12 +14,8 @@ _TRANSPARENT = {"activation", "pool", "reshape", "dropout"}
 
 def _move_after(graph: ModelGraph, dropout: int, bn: int) -> Fix | None:
     """Moving the dropout after the BN, when the path between is a plain chain (no branches)."""
-    node = dropout
-    while node != bn:
-        consumers = graph.successors(node)
-        if len(consumers) != 1 or len(graph.predecessors(consumers[0])) != 1 or graph.is_output(node):
-            return None
-        node = consumers[0]
+    if not graph.is_chain(dropout, bn):
+        return None
     sites = (graph.layer(dropout).origin, graph.layer(bn).origin)
     if not all(isinstance(site, Site) for site in sites):
         return None
