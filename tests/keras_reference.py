@@ -76,7 +76,9 @@ from applications_builders import BUILDERS  # noqa: E402
 CONFIG_KEYS = ("use_bias", "activation", "momentum", "epsilon", "axis",
                "rate", "filters", "units")
 
-OPS_MODULE_PREFIX = "keras.src.ops"
+# Operations recorded in a functional config: keras.ops calls, and keras.activations
+# functions applied to symbolic tensors (an Operation such as activations.ReLU).
+OPS_MODULE_PREFIX = ("keras.src.ops", "keras.src.activations")
 
 
 # ---------------------------------------------------------------------------

@@ -65,7 +65,9 @@ def test_nested_sequential_is_a_model_node_and_a_model_of_its_own():
     assert chain(outer)[0] == ["InputLayer", "Sequential", "Flatten"]
     node = next(n for n, layer in outer.layers() if layer.kind == "model")
     assert outer.layer(node).submodel is inner
-    assert chain(inner)[0] == ["Conv2D", "BatchNormalization"]
+    # Building the outer model builds the inner one, which makes its own InputLayer (as in Keras).
+    assert chain(inner)[0] == ["InputLayer", "Conv2D", "BatchNormalization"]
+    assert inner.layer(0).name == "input_layer_1"
 
 
 def test_inline_nested_sequential_in_a_list():

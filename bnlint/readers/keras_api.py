@@ -204,6 +204,7 @@ class SequentialValue:
     #: The name of the InputLayer Keras adds itself (from input_shape=, or on the first call).
     input_name: str | None = None
     fits: list = field(default_factory=list)
+    built: bool = False
 
 
 class ModelBuilder:
@@ -316,6 +317,7 @@ class ModelBuilder:
         if isinstance(value, SequentialValue) and method == "add" and args:
             value.items.append(args[0])
             self._name_sequential_input(value, on_call=False)
+            self._maybe_build(value)
             return None
         if isinstance(value, SequentialValue) and method == "pop" and value.items:
             return value.items.pop()
@@ -434,8 +436,33 @@ class ModelBuilder:
         if isinstance(items, (list, tuple)):
             model.items.extend(items)
         self._name_sequential_input(model, on_call=False)
+        self._maybe_build(model)
         self.models.append(model)
         return model
+
+    # Building a Sequential uses Keras' automatic names, so it is followed as
+    # Keras does it: a Sequential whose input is known (re)builds after its
+    # construction and after each add() once it has a layer besides its
+    # input; a Sequential without one builds when first called. Building
+    # calls (so builds) the Sequential models inside it, then makes an
+    # internal Functional model, which takes a "functional" name.
+
+    def _maybe_build(self, model: SequentialValue) -> None:
+        first = model.items[0] if model.items else None
+        has_input = model.input_name is not None or isinstance(first, TensorValue) or (
+            isinstance(first, LayerValue) and first.class_name == "InputLayer"
+        )
+        layers = len(model.items) + (1 if model.input_name is not None else 0)
+        if has_input and layers > 1:
+            self._build(model)
+
+    def _build(self, model: SequentialValue) -> None:
+        for item in model.items:
+            if isinstance(item, SequentialValue) and not item.built:
+                self._name_sequential_input(item, on_call=True)
+                self._build(item)
+        self.auto_name("functional")
+        model.built = True
 
     def _name_sequential_input(self, model: SequentialValue, on_call: bool) -> None:
         """Keras names a Sequential's own InputLayer when it makes it: at the first
@@ -488,7 +515,9 @@ class ModelBuilder:
             name, layer_id, sub = model.name, model.layer_id, None
         record = Layer(name, "Functional" if sub else "Sequential", "model", {}, site, layer_id, sub)
         if isinstance(model, SequentialValue):
-            self._name_sequential_input(model, on_call=True)
+            if not model.built:
+                self._name_sequential_input(model, on_call=True)
+                self._build(model)
             self._pending_submodels.append((record, model))
         return self._add_node(record, _tensors_in(args[:1]))
 

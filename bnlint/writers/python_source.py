@@ -141,6 +141,8 @@ class _Plan:
             if new is None:
                 return f"the fixer cannot spell `{intent.class_name}` the way this file names layers"
             self._insert(holders[0], new)
+        elif holders[0].kind == "assign" and holders[0].source is None:
+            return "the layer is made and applied by one function call, which the fixer does not take apart"
         elif isinstance(intent, MoveLayer):
             self._remove(holders[0])
             self._insert(holders[1], holders[0].call)
@@ -226,6 +228,9 @@ def _holder(call: cst.Call, parents) -> _Holder | None:
     if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
         target = parent.targets[0].target
         line = parents.get(parent)
+        if isinstance(target, cst.Name) and isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
+            # `x = layers.add([a, b])`: a layer made and applied by one call; layers can follow it.
+            return _Holder("assign", line, call, target.value, None)
         if (
             isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self"
             and isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
@@ -368,24 +373,36 @@ class _Editor(cst.CSTTransformer):
 
     def _statements(self, originals, updated) -> list:
         result: list = []
+        orphaned: list = []  # comment lines above a removed statement, kept for the next one
+
+        def keep(statement):
+            nonlocal orphaned
+            if orphaned:
+                statement = statement.with_changes(leading_lines=[*orphaned, *statement.leading_lines])
+                orphaned = []
+            result.append(statement)
+
         for original, statement in zip(originals, updated):
             if _self_assignment(statement) and not _self_assignment(original):
+                orphaned.extend(getattr(statement, "leading_lines", ()))
                 continue  # `x = self.drop(x)` whose layer moved away is now `x = x`
             holder = self.plan.holders.get(id(original))
             if holder is None or holder.kind not in ("add", "assign", "attribute"):
-                result.append(statement)
+                keep(statement)
                 continue
             if id(original) not in self.plan.removed:
-                result.append(statement)
+                keep(statement)
             elif holder.kind == "assign" and not (
                 isinstance(holder.source, cst.Name) and holder.source.value == holder.target
             ):
                 # `y = Layer(...)(x)` without the layer is `y = x`.
                 assign = statement.body[0]
-                result.append(statement.with_changes(body=[assign.with_changes(value=holder.source)]))
+                keep(statement.with_changes(body=[assign.with_changes(value=holder.source)]))
+            else:
+                orphaned.extend(statement.leading_lines)
             for call in self.plan.inserted.get(id(original), ()):
-                result.append(_statement_after(holder, statement, call))
-        return result
+                keep(_statement_after(holder, statement, call))
+        return result  # comments above a removed last statement go with it
 
 
 def _statement_after(holder: _Holder, statement: cst.SimpleStatementLine, call: cst.Call) -> cst.SimpleStatementLine:
