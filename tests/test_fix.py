@@ -576,3 +576,27 @@ def test_subclassed_models_get_sublayers_added_moved_and_removed(tmp_path):
         "(1, 8, 8, 8) ['BatchNormalization', 'BatchNormalization', 'BatchNormalization', 'BatchNormalization', "
         "'Conv2D', 'Conv2D', 'Conv2D', 'Conv2D', 'Dropout', 'ReLU']"
     )
+
+
+def test_a_layer_made_in_a_comprehension_is_left_alone_with_the_reason(tmp_path):
+    path = tmp_path / "m.py"
+    original = textwrap.dedent("""
+        import keras
+        from keras import layers
+
+        blocks = [layers.Dense(8, use_bias=False) for _ in range(2)]
+        model = keras.Sequential([
+            keras.Input((4,)),
+            layers.Dense(8, use_bias=False),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            *blocks,
+            layers.ReLU(),
+            layers.Dense(2),
+        ])
+        """).lstrip()
+    path.write_text(original)
+    result = run_bnlint("check", "--select", "BN001", "--fix", "--unsafe-fixes", "m.py", cwd=tmp_path)
+    assert result.returncode == 1 and path.read_text() == original
+    assert "m.py:4:11: BN001 [missing-batchnorm]" in result.stdout
+    assert "(not fixed: the layer is not built in a form the fixer edits" in result.stdout
