@@ -17,7 +17,7 @@ from pathlib import Path, PurePath
 
 from bnlint.config import Config, find_config
 from bnlint.errors import InputError, UserError
-from bnlint.readers import is_readable
+from bnlint.readers import is_readable, is_savedmodel
 
 __all__ = ["Target", "discover", "is_excluded"]
 
@@ -55,7 +55,7 @@ def discover(arguments: list[str], force_exclude: bool = False) -> tuple[list[Ta
             continue
         if force_exclude and is_excluded(path, config):
             continue
-        if path.is_dir():
+        if path.is_dir() and not is_savedmodel(path):
             targets.extend(_walk(path, argument, config))
         else:
             targets.append(Target(path, argument, config))
@@ -72,6 +72,11 @@ def _walk(root: Path, argument: str, config: Config) -> list[Target]:
             continue
         visited.add(real)
         dirnames[:] = sorted(d for d in dirnames if not is_excluded(Path(directory, d), config, root))
+        for name in [d for d in dirnames if is_savedmodel(Path(directory, d))]:
+            # A SavedModel directory is one model to read, not a tree to walk.
+            dirnames.remove(name)
+            found.append(Target(Path(directory, name), os.path.normpath(os.path.join(argument, os.path.relpath(
+                Path(directory, name), root))), config))
         for filename in sorted(filenames):
             path = Path(directory, filename)
             if is_readable(path) and not is_excluded(path, config, root) and path.is_file():

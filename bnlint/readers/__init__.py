@@ -1,6 +1,8 @@
 """Readers turn a path into :class:`~bnlint.graph.ModelGraph` objects.
 
-One reader per input kind. Today: Python source (``.py``).
+One reader per input kind: Python source (``.py``), ``.keras`` archives,
+legacy ``.h5`` files, and SavedModel directories (a directory holding
+``saved_model.pb``).
 """
 
 from __future__ import annotations
@@ -10,14 +12,20 @@ from pathlib import Path
 from bnlint.errors import InputError
 from bnlint.readers.result import ReadResult
 
-__all__ = ["read_path", "is_readable", "ReadResult"]
+__all__ = ["read_path", "is_readable", "is_savedmodel", "ReadResult"]
 
 SOURCE_SUFFIXES = (".py",)
+SAVED_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
 def is_readable(path: Path) -> bool:
     """True when some reader accepts files named like *path*."""
-    return path.suffix in SOURCE_SUFFIXES
+    return path.suffix in SOURCE_SUFFIXES or path.suffix in SAVED_SUFFIXES
+
+
+def is_savedmodel(path: Path) -> bool:
+    """True for a SavedModel directory: one model, not a tree to walk."""
+    return (path / "saved_model.pb").is_file()
 
 
 def read_path(path: Path, display: str | None = None) -> ReadResult:
@@ -33,4 +41,15 @@ def read_path(path: Path, display: str | None = None) -> ReadResult:
         from bnlint.readers.python_source import read_source_file
 
         return read_source_file(path, display)
-    raise InputError(display, f"is not a kind of file bnlint reads (expected {', '.join(SOURCE_SUFFIXES)})")
+    if path.suffix == ".keras":
+        from bnlint.readers.keras_file import read_keras_archive
+
+        return read_keras_archive(path, display)
+    if path.suffix in (".h5", ".hdf5"):
+        from bnlint.readers.keras_file import read_h5
+
+        return read_h5(path, display)
+    if path.is_dir() and is_savedmodel(path):
+        raise InputError(display, "is a SavedModel directory, which this version of bnlint cannot read yet")
+    kinds = ", ".join(SOURCE_SUFFIXES + SAVED_SUFFIXES)
+    raise InputError(display, f"is not a kind of file bnlint reads (expected {kinds}, or a SavedModel directory)")

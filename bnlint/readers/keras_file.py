@@ -1,0 +1,214 @@
+"""Read saved Keras models (``.keras`` archives and legacy ``.h5`` files) without TensorFlow.
+
+Both formats carry the model's Keras config as JSON: ``config.json`` inside
+the ``.keras`` zip, the ``model_config`` attribute of the ``.h5`` root.
+:func:`graphs_from_config` turns that config into layer graphs, in either
+inbound-node form (Keras 3's ``{"args": [...], "kwargs": {...}}`` with
+``__keras_tensor__`` entries, or tf_keras' ``[[["layer", 0, 0, {}]]]``).
+Nothing is deserialised: a ``Lambda`` or a custom class is a node of kind
+``other`` that keeps its edges. Weights are not read.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from bnlint import kinds
+from bnlint.errors import InputError
+from bnlint.graph import Layer, ModelGraph, SavedLayer
+from bnlint.readers.result import ReadResult
+
+__all__ = ["read_keras_archive", "read_h5", "graphs_from_config", "MAX_CONFIG_BYTES"]
+
+#: The largest model config read (a ResNet152's is about 0.5 MB).
+MAX_CONFIG_BYTES = 64 * 1024 * 1024
+_MODEL_CLASSES = {"Functional", "Sequential", "Model"}
+
+
+def read_keras_archive(path: Path, display: str) -> ReadResult:
+    """The models in a ``.keras`` archive (only its ``config.json`` is read).
+
+    Raises
+    ------
+    InputError
+        Not a zip archive, truncated, no or oversized ``config.json``, invalid JSON.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            try:
+                member = archive.getinfo("config.json")
+            except KeyError:
+                raise InputError(display, "is a zip archive without config.json, so not a .keras model") from None
+            if member.file_size > MAX_CONFIG_BYTES:
+                raise InputError(display, f"has a config.json of {member.file_size} bytes, over the "
+                                          f"{MAX_CONFIG_BYTES} byte limit")
+            data = archive.read(member)  # read in memory: member names never become paths
+    except zipfile.BadZipFile:
+        raise InputError(display, "is not a .keras archive (not a valid zip file)") from None
+    except (OSError, EOFError, zipfile.LargeZipFile) as error:
+        raise InputError(display, f"cannot be read as a .keras archive ({error})") from None
+    return ReadResult(display, graphs_from_config(_json(data, display, "config.json"), display))
+
+
+def read_h5(path: Path, display: str) -> ReadResult:
+    """The model in a legacy ``.h5`` file (its ``model_config`` attribute).
+
+    Raises
+    ------
+    InputError
+        Not an HDF5 file, or one without a Keras model config.
+    """
+    try:
+        import h5py  # only when an .h5 file is read
+    except ImportError:  # pragma: no cover - h5py is a dependency
+        raise InputError(display, "needs h5py to be read (pip install h5py)") from None
+    try:
+        with h5py.File(path, "r") as handle:
+            raw = handle.attrs.get("model_config")
+    except OSError:
+        raise InputError(display, "is not a readable HDF5 file") from None
+    if raw is None:
+        raise InputError(display, "is an HDF5 file without a Keras model (no model_config attribute)")
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    return ReadResult(display, graphs_from_config(_json(str(raw), display, "model_config"), display))
+
+
+def _json(data: bytes | str, display: str, what: str) -> dict:
+    try:
+        value = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InputError(display, f"has a {what} that is not valid JSON ({error})") from None
+    if not isinstance(value, dict) or "config" not in value:
+        raise InputError(display, f"has a {what} that is not a Keras model config")
+    return value
+
+
+def graphs_from_config(config: dict, display: str) -> list[ModelGraph]:
+    """The graphs of a serialised Keras model: the model itself, then every nested model.
+
+    Raises
+    ------
+    InputError
+        The config is not a model config bnlint understands.
+    """
+    graphs: list[ModelGraph] = []
+    try:
+        _model_graph(config, display, graphs)
+    except (KeyError, TypeError, IndexError, ValueError, AttributeError) as error:
+        raise InputError(display, f"has a model config bnlint cannot read ({type(error).__name__}: {error})") from None
+    return graphs
+
+
+def _model_graph(spec: dict, display: str, graphs: list[ModelGraph], prefix: str = "") -> ModelGraph:
+    body = spec["config"]
+    name = body.get("name") or spec.get("name") or "model"
+    graph = ModelGraph(name, SavedLayer(display, prefix + name))
+    graphs.append(graph)
+    layers = body.get("layers") or []
+    if spec.get("class_name") == "Sequential" or not any("inbound_nodes" in layer for layer in layers):
+        _sequential(graph, layers, display, graphs, prefix)
+        return graph
+    calls: dict[tuple[str, int], int] = {}
+    wiring: list[tuple[int, list]] = []
+    for position, layer_spec in enumerate(layers):
+        layer_name = _layer_name(layer_spec)
+        inbound = layer_spec.get("inbound_nodes") or []
+        for call_index, node in enumerate(inbound or [None]):
+            record = _layer(layer_spec, display, graphs, prefix, position)
+            calls[layer_name, call_index] = graph.add_layer(record)
+            if node is not None:
+                wiring.append((calls[layer_name, call_index], _history(node)))
+    for consumer, producers in wiring:
+        for index, (producer_name, call_index) in enumerate(producers):
+            producer = calls.get((producer_name, call_index), calls.get((producer_name, 0)))
+            if producer is not None:
+                graph.add_edge(producer, consumer, index)
+    graph.inputs = [calls[key] for key in _endpoints(body.get("input_layers")) if key in calls]
+    graph.outputs = [calls[key] for key in _endpoints(body.get("output_layers")) if key in calls]
+    return graph
+
+
+def _sequential(graph: ModelGraph, layers: list, display: str, graphs: list, prefix: str) -> None:
+    previous = None
+    for position, layer_spec in enumerate(layers):
+        node = graph.add_layer(_layer(layer_spec, display, graphs, prefix, position))
+        if graph.layer(node).kind == "input":
+            graph.inputs.append(node)
+        if previous is not None:
+            graph.add_edge(previous, node)
+        previous = node
+    graph.outputs = [previous] if previous is not None else []
+
+
+def _layer_name(spec: dict) -> str:
+    return spec.get("name") or spec.get("config", {}).get("name") or spec.get("class_name", "layer")
+
+
+def _layer(spec: dict, display: str, graphs: list, prefix: str, layer_id: int) -> Layer:
+    """A node record for a serialised layer, its config normalised as the source reader's."""
+    class_name = kinds.canonical_class(spec.get("class_name", "Layer"))
+    name = _layer_name(spec)
+    raw = dict(spec.get("config") or {})
+    module = spec.get("module") or ""
+    if class_name in _MODEL_CLASSES and "layers" in raw:
+        submodel = _model_graph(spec, display, graphs, prefix + name + "/")
+        return Layer(name, class_name, "model", {}, SavedLayer(display, prefix + name), layer_id, submodel)
+    if module.startswith(("keras.src.ops", "keras.ops", "keras.src.activations")):
+        # keras.ops / keras.activations calls in a functional model are operations, not layers
+        # (`Add` here is not the Add layer); an activation keeps its kind, as in source.
+        activation = next((a for a in (kinds.activation_of_function(f"keras.ops.{n}") for n in (
+            kinds.to_snake_case(class_name), class_name.lower())) if a is not None), None)
+        kind = "activation" if activation is not None else "op"
+        config = {"activation": activation} if activation is not None else {}
+        return Layer(name, class_name, kind, config, SavedLayer(display, prefix + name), layer_id)
+    if spec.get("registered_name") not in (None, spec.get("class_name")) or (module and not module.startswith("keras")):
+        kind = "other"  # a custom or registered class, never deserialised; it keeps its edges
+    else:
+        kind = kinds.kind_of(class_name)
+    config: dict[str, Any] = {key: value for key, value in raw.items() if key != "name"}
+    for key, default in kinds.DEFAULT_CONFIG.get(class_name, {}).items():
+        config.setdefault(key, default)
+    if "activation" in config:
+        activation = kinds.activation_name(config["activation"])
+        config["activation"] = activation if activation is not None else config["activation"]
+    elif class_name in kinds.ACTIVATION_LAYERS:
+        config["activation"] = kinds.ACTIVATION_LAYERS[class_name]
+    if config.get("data_format") is None and "data_format" in kinds.DEFAULT_CONFIG.get(class_name, {}):
+        config["data_format"] = "channels_last"
+    if isinstance(config.get("axis"), list):
+        config["axis"] = tuple(config["axis"])
+    return Layer(name, class_name, kind, config, SavedLayer(display, prefix + name), layer_id)
+
+
+def _history(node: Any) -> list[tuple[str, int]]:
+    """``(producer layer, producer call)`` for each input tensor of one call, in order."""
+    if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
+        found: list[tuple[str, int]] = []
+        _tensors(node.get("args", []), found)
+        return found
+    # tf_keras: [["layer", node_index, tensor_index, {kwargs}], ...]
+    return [(entry[0], entry[1]) for entry in node if isinstance(entry, (list, tuple)) and entry]
+
+
+def _tensors(value: Any, found: list) -> None:
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            history = value["config"]["keras_history"]
+            found.append((history[0], history[1]))
+        return
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            _tensors(item, found)
+
+
+def _endpoints(spec: Any) -> list[tuple[str, int]]:
+    """``input_layers`` / ``output_layers``: one ``[name, node, tensor]`` or a list of them."""
+    if not spec:
+        return []
+    if isinstance(spec[0], str):
+        spec = [spec]
+    return [(item[0], item[1]) for item in spec]

@@ -1,0 +1,180 @@
+""".keras and .h5 files: read without TensorFlow, linted like their source."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import keras
+import pytest
+
+from bnlint.engine import all_rules
+from bnlint.errors import InputError
+from bnlint.readers import keras_file
+from bnlint.readers.keras_file import read_h5, read_keras_archive
+from bnlint.readers.python_source import read_source_file
+from conftest import run_bnlint
+
+APPLICATIONS = Path(keras.__file__).parent / "src" / "applications"
+BUILDERS = {
+    "ResNet50": "resnet.py",
+    "MobileNetV2": "mobilenet_v2.py",
+    "EfficientNetB0": "efficientnet.py",
+    "DenseNet121": "densenet.py",
+}
+
+SAVE = """
+import os, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras
+out = sys.argv[1]
+for name in sys.argv[2:]:
+    keras.backend.clear_session()
+    model = getattr(keras.applications, name)(weights=None)
+    model.save(os.path.join(out, name + ".keras"))
+    model.save(os.path.join(out, name + ".h5"))
+"""
+
+
+@pytest.fixture(scope="module")
+def saved_applications(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("saved")
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", SAVE, str(directory), *BUILDERS], capture_output=True, text=True,
+                            timeout=900, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    print(f"saved {len(BUILDERS)} models twice in {time.perf_counter() - started:.0f} s")
+    return directory
+
+
+def findings(graph) -> set[tuple[str, str]]:
+    """(rule code, layer name) for every default rule's violation on one graph."""
+    found = set()
+    for code, rule in all_rules().items():
+        if rule.default:
+            found |= {(code, graph.layer(v.node).name) for v in rule().check(graph)}
+    return found
+
+
+@pytest.mark.parametrize("builder", list(BUILDERS))
+def test_saved_models_get_the_findings_of_their_source(saved_applications, builder):
+    source_graph = next(g for g in read_source_file(APPLICATIONS / BUILDERS[builder]).graphs if g.entry == builder)
+    expected = findings(source_graph)
+    for suffix in (".keras", ".h5"):
+        path = saved_applications / f"{builder}{suffix}"
+        (graph,) = (read_keras_archive if suffix == ".keras" else read_h5)(path, path.name).graphs
+        assert graph.name == source_graph.name
+        assert findings(graph) == expected, (builder, suffix)
+    if builder == "ResNet50":
+        assert len(expected) == 53 and {code for code, _ in expected} == {"BN004"}
+
+
+def test_checking_resnet50_keras_is_fast_and_imports_no_tensorflow(saved_applications):
+    path = saved_applications / "ResNet50.keras"
+    assert path.stat().st_size > 50_000_000  # the weights are there; bnlint does not read them
+    probe = (
+        "import sys, time; start = time.perf_counter()\n"
+        "from bnlint.cli import main\n"
+        f"code = main(['check', {str(path)!r}])\n"
+        "print(round(time.perf_counter() - start, 3), sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('tensorflow', 'keras', 'tf_keras')))\n"
+    )
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    last = result.stdout.splitlines()[-1]
+    assert last.endswith(" []"), last
+    assert wall < 3.0  # measured here: about 0.3 s; generous for a shared, noisy machine
+    assert "ResNet50.keras::conv1_conv: BN004" in result.stdout
+
+
+def test_cli_reports_layer_locations(saved_applications):
+    result = run_bnlint("check", "ResNet50.h5", "--output-format", "json", cwd=saved_applications)
+    first = json.loads(result.stdout)[0]
+    assert (first["path"], first["code"], "location" in first) == ("ResNet50.h5", "BN004", False)
+    assert first["layer"] == first["layers"][0]
+
+
+def write_archive(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: p.write_bytes(b"not a zip"), "is not a .keras archive (not a valid zip file)"),
+        (lambda p: write_archive(p, {"metadata.json": b"{}"}), "is a zip archive without config.json"),
+        (lambda p: write_archive(p, {"config.json": b"{nope"}), "has a config.json that is not valid JSON"),
+        (lambda p: write_archive(p, {"config.json": b"[1, 2]"}), "has a config.json that is not a Keras model config"),
+        (lambda p: write_archive(p, {"config.json": b'{"config": {"layers": 3}}'}), "has a model config bnlint cannot read"),
+    ],
+)
+def test_bad_keras_archives_are_one_sentence_and_exit_2(tmp_path, make, message):
+    path = tmp_path / "bad.keras"
+    make(path)
+    result = run_bnlint("check", "bad.keras", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"bnlint: error: bad.keras: {message}")
+
+
+def test_truncated_archive(tmp_path, saved_applications):
+    data = (saved_applications / "MobileNetV2.keras").read_bytes()
+    (tmp_path / "cut.keras").write_bytes(data[: len(data) // 2])
+    result = run_bnlint("check", "cut.keras", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.startswith("bnlint: error: cut.keras: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_oversized_config_member(tmp_path, monkeypatch):
+    path = write_archive(tmp_path / "big.keras", {"config.json": b'{"config": {}}' + b" " * 100})
+    monkeypatch.setattr(keras_file, "MAX_CONFIG_BYTES", 50)
+    with pytest.raises(InputError, match="over the 50 byte limit"):
+        read_keras_archive(path, "big.keras")
+
+
+def test_hdf5_without_a_model_and_non_hdf5(tmp_path):
+    import h5py
+
+    with h5py.File(tmp_path / "weights.h5", "w") as handle:
+        handle["x"] = [1, 2, 3]
+    (tmp_path / "text.h5").write_text("hello")
+    result = run_bnlint("check", "weights.h5", "text.h5", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "bnlint: error: weights.h5: is an HDF5 file without a Keras model (no model_config attribute)",
+        "bnlint: error: text.h5: is not a readable HDF5 file",
+    ]
+
+
+def test_custom_and_lambda_layers_are_other_nodes_that_keep_their_edges(tmp_path):
+    config = {
+        "class_name": "Functional",
+        "config": {
+            "name": "custom",
+            "layers": [
+                {"class_name": "InputLayer", "config": {"name": "in"}, "name": "in", "inbound_nodes": []},
+                {"module": "my_package", "class_name": "Mystery", "registered_name": "Custom>Mystery",
+                 "config": {"name": "mystery"}, "name": "mystery",
+                 "inbound_nodes": [{"args": [{"class_name": "__keras_tensor__",
+                                              "config": {"keras_history": ["in", 0, 0]}}], "kwargs": {}}]},
+                {"class_name": "Lambda", "config": {"name": "lam", "function": "exec('boom')"}, "name": "lam",
+                 "inbound_nodes": [[["mystery", 0, 0, {}]]]},
+            ],
+            "input_layers": [["in", 0, 0]],
+            "output_layers": [["lam", 0, 0]],
+        },
+    }
+    write_archive(tmp_path / "custom.keras", {"config.json": json.dumps(config).encode()})
+    (graph,) = read_keras_archive(tmp_path / "custom.keras", "custom.keras").graphs
+    assert [(layer.name, layer.kind) for _, layer in graph.layers()] == [
+        ("in", "input"), ("mystery", "other"), ("lam", "other")
+    ]
+    assert sorted(graph.edges()) == [(0, 1, 0), (1, 2, 0)]
