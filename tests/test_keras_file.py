@@ -178,3 +178,17 @@ def test_custom_and_lambda_layers_are_other_nodes_that_keep_their_edges(tmp_path
         ("in", "input"), ("mystery", "other"), ("lam", "other")
     ]
     assert sorted(graph.edges()) == [(0, 1, 0), (1, 2, 0)]
+
+
+def test_bundled_saved_models_in_every_format_report_their_expected_findings():
+    from conftest import ROOT
+
+    saved = ROOT / "fixtures" / "saved"
+    expected = json.loads((saved / "EXPECTED.json").read_text())
+    result = run_bnlint("check", "fixtures/saved", "--output-format", "json", cwd=ROOT)
+    assert result.returncode == 1, result.stderr
+    found: dict[str, set] = {}
+    for finding in json.loads(result.stdout):
+        found.setdefault(Path(finding["path"]).name, set()).add((finding["code"], finding["layer"]))
+    assert found == {name: {(f["code"], f["layer"]) for f in items} for name, items in expected.items()}
+    assert len(found) == 8  # .keras, .h5, tf_keras .keras and tf_keras SavedModel, of two models

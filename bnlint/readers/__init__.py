@@ -50,6 +50,8 @@ def read_path(path: Path, display: str | None = None) -> ReadResult:
 
         return read_h5(path, display)
     if path.is_dir() and is_savedmodel(path):
-        raise InputError(display, "is a SavedModel directory, which this version of bnlint cannot read yet")
+        from bnlint.readers.savedmodel import read_legacy_savedmodel
+
+        return read_legacy_savedmodel(path, display)
     kinds = ", ".join(SOURCE_SUFFIXES + SAVED_SUFFIXES)
     raise InputError(display, f"is not a kind of file bnlint reads (expected {kinds}, or a SavedModel directory)")
