@@ -15,16 +15,11 @@ in :attr:`Interpreter.notes`.
 from __future__ import annotations
 
 import ast
-import builtins
-import copy
-import math
-import operator
 import os
-import re
 from pathlib import Path
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from bnlint.graph import UNKNOWN, Site
 from bnlint.readers.keras_api import (
@@ -38,6 +33,21 @@ from bnlint.readers.keras_api import (
     canonical_name,
 )
 from bnlint import kinds
+from bnlint.readers.known_values import (
+    BINARY_OPERATORS,
+    COMPARISONS,
+    MAX_VALUE_SIZE,
+    PURE_BUILTINS,
+    PURE_FUNCTIONS,
+    PURE_METHODS,
+    UNARY_OPERATORS,
+    call_pure,
+    is_iterable,
+    is_plain,
+    modest_template,
+    size_of,
+    too_big_product,
+)
 from bnlint.readers.modules import resolve_module
 
 __all__ = ["Interpreter", "MAX_LOOP_ITERATIONS", "MAX_CALL_DEPTH", "MAX_LAYERS"]
@@ -45,58 +55,6 @@ __all__ = ["Interpreter", "MAX_LOOP_ITERATIONS", "MAX_CALL_DEPTH", "MAX_LAYERS"]
 MAX_LOOP_ITERATIONS = 10_000
 MAX_CALL_DEPTH = 40
 MAX_LAYERS = 50_000
-# Containers and strings larger than this are not worth knowing exactly.
-_MAX_VALUE_SIZE = 100_000
-
-_BINARY = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
-    ast.Pow: operator.pow, ast.LShift: operator.lshift, ast.RShift: operator.rshift,
-    ast.BitOr: operator.or_, ast.BitXor: operator.xor, ast.BitAnd: operator.and_,
-}
-_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg, ast.Not: operator.not_, ast.Invert: operator.invert}
-_COMPARE = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Is: operator.is_, ast.IsNot: operator.is_not,
-    ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
-}
-# Builtins that are pure on known arguments; nothing else is ever called.
-_PURE_BUILTINS: dict[str, Callable] = {
-    name: getattr(builtins, name)
-    for name in (
-        "abs", "bool", "dict", "divmod", "enumerate", "float", "int", "len", "list", "max",
-        "min", "range", "reversed", "round", "set", "sorted", "str", "sum", "tuple", "zip",
-        "any", "all", "isinstance", "chr", "ord", "pow",
-    )
-}
-def _linspace(start: float, stop: float, num: int = 50, endpoint: bool = True) -> list[float]:
-    """numpy.linspace on plain numbers (model code uses it for per-block rates)."""
-    if not isinstance(num, int) or num < 0 or num > _MAX_VALUE_SIZE:
-        raise ValueError("num")
-    if num == 1:
-        return [float(start)]
-    step = (stop - start) / ((num - 1) if endpoint else num)
-    return [start + i * step for i in range(num - 1)] + [stop if endpoint else start + (num - 1) * step]
-
-
-# Functions that are pure on known arguments (numpy's only where reimplemented here).
-_PURE_EXTERNALS: dict[str, Callable] = {
-    **{f"math.{name}": getattr(math, name) for name in (
-        "ceil", "floor", "sqrt", "log", "log2", "log10", "exp", "pow", "prod", "gcd", "isclose", "trunc", "fabs",
-    )},
-    "copy.deepcopy": copy.deepcopy,
-    "numpy.linspace": _linspace,
-    "copy.copy": copy.copy,
-}
-_PURE_METHODS = {
-    str: {"format", "join", "upper", "lower", "replace", "strip", "lstrip", "rstrip", "split",
-          "startswith", "endswith", "title", "capitalize"},
-    list: {"append", "extend", "insert", "pop", "copy", "index", "count", "reverse"},
-    dict: {"get", "items", "keys", "values", "update", "copy", "pop", "setdefault"},
-    tuple: {"index", "count"},
-}
-
-
 class AnalysisLimit(Exception):
     """A cap was hit; the message says which."""
 
@@ -472,7 +430,7 @@ class Interpreter:
 
     def _exec_For(self, node: ast.For, scope: _Scope) -> None:
         iterable = self._eval(node.iter, scope)
-        if not _is_iterable_value(iterable):
+        if not is_iterable(iterable):
             return
         completed = self._loop(node, scope, iter(iterable), lambda item: self._assign(node.target, item, scope))
         if completed:
@@ -542,7 +500,7 @@ class Interpreter:
         elif isinstance(target, ast.Subscript):
             container = self._eval(target.value, scope)
             key = self._eval(target.slice, scope)
-            if isinstance(container, (list, dict)) and _is_plain(key):
+            if isinstance(container, (list, dict)) and is_plain(key):
                 try:
                     container[key] = value
                 except (IndexError, TypeError):
@@ -572,8 +530,8 @@ class Interpreter:
             if isinstance(value, _LazyImport):
                 value = self._module_attribute(value.module, value.name)
             return value
-        if node.id in _PURE_BUILTINS:
-            return _PURE_BUILTINS[node.id]
+        if node.id in PURE_BUILTINS:
+            return PURE_BUILTINS[node.id]
         if node.id in self._module.bound_names:
             return UNKNOWN
         if node.id in WELL_KNOWN_NAMES:
@@ -597,7 +555,7 @@ class Interpreter:
             return self._module_attribute(value, node.attr)
         if isinstance(value, TensorValue):
             return self.builder.tensor_attribute(value, node.attr)
-        if isinstance(value, (str, list, dict, tuple)) and node.attr in _PURE_METHODS.get(type(value), ()):
+        if isinstance(value, (str, list, dict, tuple)) and node.attr in PURE_METHODS.get(type(value), ()):
             return _BoundMethod(value, node.attr)
         if isinstance(value, SequentialValue) and node.attr in ("add", "pop", "fit"):
             return _BoundMethod(value, node.attr)
@@ -646,7 +604,7 @@ class Interpreter:
                 result.update(value)
                 continue
             key = self._eval(key_node, scope)
-            if not _is_plain(key):
+            if not is_plain(key):
                 return UNKNOWN
             result[key] = value
         return result
@@ -660,7 +618,7 @@ class Interpreter:
             assert isinstance(value, ast.FormattedValue)
             inner = self._eval(value.value, scope)
             spec = self._eval(value.format_spec, scope) if value.format_spec else ""
-            if not _is_plain(inner) or not isinstance(spec, str) or not _modest_template(spec):
+            if not is_plain(inner) or not isinstance(spec, str) or not modest_template(spec):
                 return UNKNOWN
             try:
                 if value.conversion == ord("r"):
@@ -678,19 +636,19 @@ class Interpreter:
     def _binary(self, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
         if isinstance(left, TensorValue) or isinstance(right, TensorValue):
             return self.builder.apply_to_tensor(type(op).__name__, [left, right], self.site(node))
-        if not (_is_plain(left) and _is_plain(right)) or type(op) not in _BINARY:
+        if not (is_plain(left) and is_plain(right)) or type(op) not in BINARY_OPERATORS:
             return UNKNOWN
         if isinstance(op, (ast.Pow, ast.LShift)) and isinstance(right, (int, float)) and abs(right) > 256:
             return UNKNOWN
-        if isinstance(op, ast.Mult) and _too_big_product(left, right):
+        if isinstance(op, ast.Mult) and too_big_product(left, right):
             return UNKNOWN
-        if isinstance(op, ast.Mod) and isinstance(left, str) and not _modest_template(left):
+        if isinstance(op, ast.Mod) and isinstance(left, str) and not modest_template(left):
             return UNKNOWN
         try:
-            result = _BINARY[type(op)](left, right)
+            result = BINARY_OPERATORS[type(op)](left, right)
         except (ArithmeticError, TypeError, ValueError):
             return UNKNOWN
-        return result if _size(result) <= _MAX_VALUE_SIZE else UNKNOWN
+        return result if size_of(result) <= MAX_VALUE_SIZE else UNKNOWN
 
     def _eval_UnaryOp(self, node: ast.UnaryOp, scope: _Scope) -> Any:
         operand = self._eval(node.operand, scope)
@@ -699,10 +657,10 @@ class Interpreter:
         if isinstance(node.op, ast.Not):
             truth = self._truth(operand)
             return UNKNOWN if truth is UNKNOWN else not truth
-        if not _is_plain(operand):
+        if not is_plain(operand):
             return UNKNOWN
         try:
-            return _UNARY[type(node.op)](operand)
+            return UNARY_OPERATORS[type(node.op)](operand)
         except TypeError:
             return UNKNOWN
 
@@ -726,10 +684,10 @@ class Interpreter:
             if isinstance(op, (ast.Is, ast.IsNot)) and (left is None or right is None) and (
                 left is not UNKNOWN and right is not UNKNOWN
             ):
-                outcome = _COMPARE[type(op)](left, right)
-            elif _is_plain(left) and _is_plain(right):
+                outcome = COMPARISONS[type(op)](left, right)
+            elif is_plain(left) and is_plain(right):
                 try:
-                    outcome = _COMPARE[type(op)](left, right)
+                    outcome = COMPARISONS[type(op)](left, right)
                 except TypeError:
                     return UNKNOWN
             else:
@@ -750,7 +708,7 @@ class Interpreter:
         key = self._eval(node.slice, scope)
         if isinstance(value, TensorValue):
             return self.builder.apply_to_tensor("getitem", [value], self.site(node))
-        if isinstance(value, (list, tuple, dict, str)) and (_is_plain(key) or isinstance(key, slice)):
+        if isinstance(value, (list, tuple, dict, str)) and (is_plain(key) or isinstance(key, slice)):
             try:
                 return value[key]
             except (IndexError, KeyError, TypeError):
@@ -780,11 +738,11 @@ class Interpreter:
 
     def _eval_SetComp(self, node: ast.SetComp, scope: _Scope) -> Any:
         items = self._comprehension(node, scope, lambda inner: [self._eval(node.elt, inner)])
-        return set(items) if items is not UNKNOWN and _is_plain(items) else UNKNOWN
+        return set(items) if items is not UNKNOWN and is_plain(items) else UNKNOWN
 
     def _eval_DictComp(self, node: ast.DictComp, scope: _Scope) -> Any:
         pairs = self._comprehension(node, scope, lambda inner: [(self._eval(node.key, inner), self._eval(node.value, inner))])
-        if pairs is UNKNOWN or not all(_is_plain(key) for key, _ in pairs):
+        if pairs is UNKNOWN or not all(is_plain(key) for key, _ in pairs):
             return UNKNOWN
         return dict(pairs)
 
@@ -804,7 +762,7 @@ class Interpreter:
                 return True
             generator = node.generators[level]
             iterable = self._eval(generator.iter, inner)
-            if not _is_iterable_value(iterable):
+            if not is_iterable(iterable):
                 return False
             for item in iterable:
                 self._assign(generator.target, item, inner)
@@ -848,8 +806,8 @@ class Interpreter:
         if isinstance(func, ExternalRef):
             if func.path in ("functools.partial",) and args:
                 return PartialValue(args[0], list(args[1:]), kwargs)
-            if func.path in _PURE_EXTERNALS:
-                return _call_pure(_PURE_EXTERNALS[func.path], args, kwargs)
+            if func.path in PURE_FUNCTIONS:
+                return call_pure(PURE_FUNCTIONS[func.path], args, kwargs)
             return self.builder.call_external(func, args, kwargs, self.site(node))
         if isinstance(func, ClassValue):
             if func.keras_base is None:
@@ -871,8 +829,8 @@ class Interpreter:
             return self.builder.call_object(func, args, kwargs, self.site(node))
         if isinstance(func, _BoundMethod):
             return func.call(self, args, kwargs, node)
-        if func in _PURE_BUILTINS.values() and "**" not in kwargs:
-            return _call_pure(func, args, kwargs)
+        if func in PURE_BUILTINS.values() and "**" not in kwargs:
+            return call_pure(func, args, kwargs)
         if func is UNKNOWN and _has_tensor(args, kwargs):
             # An unknown function applied to tensors still passes them on.
             return self.builder.apply_to_tensor(_callee_name(node.func), list(args) + list(kwargs.values()), self.site(node))
@@ -945,7 +903,7 @@ class Interpreter:
     @staticmethod
     def _truth(value: Any) -> Any:
         """True, False, or UNKNOWN when the value cannot be decided statically."""
-        if _is_plain(value):
+        if is_plain(value):
             return bool(value)
         if isinstance(value, (LayerValue, TensorValue, ModelValue, SequentialValue, FunctionValue, ExternalRef,
                               InstanceValue, ClassValue, PartialValue)):
@@ -978,10 +936,10 @@ class _BoundMethod:
             return interpreter.builder.call_method(self.owner, self.name, args, kwargs, interpreter.site(node))
         if "**" in kwargs:
             return UNKNOWN
-        if self.name == "format" and not _modest_template(self.owner):
+        if self.name == "format" and not modest_template(self.owner):
             return UNKNOWN
         mutating = self.name in ("append", "extend", "insert", "pop", "reverse", "update", "setdefault")
-        if not mutating and not all(_is_plain(a) for a in list(args) + list(kwargs.values())):
+        if not mutating and not all(is_plain(a) for a in list(args) + list(kwargs.values())):
             return UNKNOWN
         try:
             result = getattr(self.owner, self.name)(*args, **kwargs)
@@ -990,63 +948,6 @@ class _BoundMethod:
         if isinstance(result, (type({}.items()), type({}.keys()), type({}.values()))):
             result = list(result)
         return result
-
-
-def _call_pure(func: Callable, args: list, kwargs: dict) -> Any:
-    if func is isinstance or not all(_is_plain(a) for a in list(args) + list(kwargs.values())):
-        if func in (len, list, tuple, enumerate, zip, reversed, sorted) and all(
-            isinstance(a, (list, tuple, str, dict, range)) for a in args
-        ) and not kwargs:
-            # len() of a list of layers, enumerate() over blocks: the structure is known.
-            try:
-                result = func(*args)
-            except TypeError:
-                return UNKNOWN
-            return list(result) if func in (enumerate, zip, reversed) else result
-        return UNKNOWN
-    if any(isinstance(a, range) and len(a) > _MAX_VALUE_SIZE for a in args):
-        return UNKNOWN
-    try:
-        result = func(*args, **kwargs)
-    except (ArithmeticError, TypeError, ValueError, OverflowError):
-        return UNKNOWN
-    if func in (enumerate, zip, reversed):
-        result = list(result)
-    return result
-
-
-def _is_plain(value: Any) -> bool:
-    """A fully known plain-data value (numbers, strings, and containers of them)."""
-    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, range, slice)):
-        return True
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return all(_is_plain(v) for v in value)
-    if isinstance(value, dict):
-        return all(_is_plain(k) and _is_plain(v) for k, v in value.items())
-    return False
-
-
-def _is_iterable_value(value: Any) -> bool:
-    return isinstance(value, (list, tuple, dict, str, range, set))
-
-
-def _size(value: Any) -> int:
-    return len(value) if isinstance(value, (str, bytes, list, tuple)) else 0
-
-
-_BIG_NUMBER = re.compile(r"\d{6,}")
-
-
-def _modest_template(template: str) -> bool:
-    """False for a format string asking for a huge width or precision (``"%999999999d"``)."""
-    return not _BIG_NUMBER.search(template)
-
-
-def _too_big_product(left: Any, right: Any) -> bool:
-    for seq, count in ((left, right), (right, left)):
-        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(count, int):
-            return len(seq) * count > _MAX_VALUE_SIZE
-    return False
 
 
 def _has_tensor(args: list, kwargs: dict) -> bool:
