@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from bnlint.errors import InputError
+from bnlint.readers.protobuf import fields
 from bnlint.readers.result import ReadResult
 
 __all__ = ["read_legacy_savedmodel", "is_savedmodel_dir", "decode_saved_metadata", "MAX_METADATA_BYTES"]
@@ -42,8 +43,10 @@ def read_legacy_savedmodel(directory: Path, display: str) -> ReadResult:
         raise InputError(display, "is not a SavedModel directory (it has no saved_model.pb)")
     path = directory / METADATA_FILE
     if not path.is_file():
-        raise InputError(display, f"is a SavedModel without Keras metadata ({METADATA_FILE}), such as a "
-                                  "Keras 3 model.export() writes, and bnlint cannot read such exports yet")
+        # No Keras config: a Keras 3 model.export(), read at op level.
+        from bnlint.readers.exported import read_exported_savedmodel
+
+        return read_exported_savedmodel(directory, display)
     try:
         size = path.stat().st_size
         if size > MAX_METADATA_BYTES:
@@ -110,63 +113,19 @@ _SAVED_OBJECT = {3: "node_path", 4: "identifier", 5: "metadata"}
 def decode_saved_metadata(data: bytes) -> list[dict[str, str]]:
     """The ``SavedObject`` entries of a ``SavedMetadata`` message, as ``{field name: str}``.
 
-    Wire format facts used: a message is a sequence of fields, each a varint
-    key ``(field_number << 3) | wire_type`` followed by its value. Wire type 0
-    is a varint (7 bits per byte, little-endian, high bit = more bytes
-    follow, at most 10 bytes); 1 is 8 fixed bytes; 5 is 4 fixed bytes; 2 is
-    length-delimited (a varint length, then that many bytes: strings and
-    embedded messages). Unknown fields are skipped, a repeated field is the
-    same key repeated, and the last occurrence of a singular field wins.
-    ``SavedMetadata { repeated SavedObject nodes = 1; }`` and
+    The wire format is decoded by :mod:`bnlint.readers.protobuf`; unknown
+    fields are skipped. ``SavedMetadata { repeated SavedObject nodes = 1; }`` and
     ``SavedObject { int32 node_id = 2; string node_path = 3; string identifier = 4;
     string metadata = 5; VersionDef version = 6; }``.
 
     Raises ``ValueError`` on truncated or malformed input.
     """
     nodes = []
-    for number, value in _fields(data):
+    for number, _, value in fields(data):
         if number == 1 and isinstance(value, bytes):
             node = {}
-            for field, text in _fields(value):
+            for field, _, text in fields(value):
                 if field in _SAVED_OBJECT and isinstance(text, bytes):
                     node[_SAVED_OBJECT[field]] = text.decode("utf-8", "replace")
             nodes.append(node)
     return nodes
-
-
-def _fields(data: bytes) -> Iterator[tuple[int, int | bytes]]:
-    """``(field number, value)`` for each field of one message: an int, or bytes for wire types 1, 2, 5."""
-    pos, end = 0, len(data)
-    while pos < end:
-        key, pos = _varint(data, pos)
-        number, wire = key >> 3, key & 7
-        if number == 0:
-            raise ValueError(f"field number 0 at byte {pos}")
-        if wire == 0:
-            value, pos = _varint(data, pos)
-            yield number, value
-            continue
-        if wire == 2:
-            size, pos = _varint(data, pos)
-        elif wire in (1, 5):
-            size = 8 if wire == 1 else 4
-        else:
-            raise ValueError(f"unsupported wire type {wire} at byte {pos}")
-        if pos + size > end:
-            raise ValueError(f"truncated: a field needs {size} bytes at byte {pos} of {end}")
-        yield number, data[pos:pos + size]
-        pos += size
-
-
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    """The varint at *pos* and the position after it."""
-    result = 0
-    for shift in range(0, 70, 7):
-        if pos >= len(data):
-            raise ValueError(f"truncated varint at byte {pos}")
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, pos
-    raise ValueError(f"varint longer than 10 bytes at byte {pos}")

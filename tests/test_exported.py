@@ -1,0 +1,288 @@
+"""Reading Keras 3 ``model.export()`` SavedModels at op level (bnlint/readers/exported.py).
+
+The models are built and exported at test time in one TensorFlow subprocess
+(``sys.executable`` must have TensorFlow and Keras 3; the tests are skipped
+otherwise). The reader itself must never import TensorFlow, Keras or protobuf.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bnlint import kinds
+from bnlint.engine import all_rules, lint
+from bnlint.errors import InputError
+from bnlint.graph import UNKNOWN
+from bnlint.readers import exported
+from bnlint.readers.exported import RULES_NOT_CHECKABLE, read_exported_savedmodel
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BUILD = r'''
+import json, os, sys, time
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import keras
+from keras import layers
+
+out = sys.argv[1]
+
+def basic():
+    inp = keras.Input((32, 32, 3), name="image")
+    x = layers.Conv2D(8, 3, padding="same", use_bias=True, name="conv_biased")(inp)
+    x = layers.BatchNormalization(epsilon=0.002, momentum=0.1, name="bn_1")(x)
+    x = layers.ReLU(name="relu_1")(x)
+    y = layers.Conv2D(8, 3, padding="same", use_bias=False, name="conv_2")(x)
+    y = layers.BatchNormalization(name="bn_2")(y)
+    y = layers.Activation("relu", name="act_2")(y)
+    x = layers.Add(name="residual_add")([x, y])
+    x = layers.MaxPooling2D(2, name="pool")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = layers.Dropout(0.5, name="drop")(x)
+    x = layers.Dense(10, activation="softmax", name="head")(x)
+    return keras.Model(inp, x, name="basic")
+
+def variants():
+    inp = keras.Input((16, 16, 4), name="inp")
+    x = layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_relu")(inp)
+    x = layers.BatchNormalization(center=False, name="bn_nocenter")(x)
+    x = layers.BatchNormalization(scale=False, name="bn_noscale")(x)
+    x = layers.BatchNormalization(axis=1, name="bn_axis1")(x)
+    x = layers.Activation("swish", name="act_swish")(x)
+    x = layers.Activation("gelu", name="act_gelu")(x)
+    x = layers.LeakyReLU(name="leaky")(x)
+    x = layers.ZeroPadding2D(name="pad")(x)
+    x = layers.SeparableConv2D(8, 3, name="sep")(x)
+    x = layers.Conv2DTranspose(8, 3, name="conv_t")(x)
+    a = layers.AveragePooling2D(2, name="avg")(x)
+    b = layers.MaxPooling2D(2, name="maxp")(x)
+    x = layers.Concatenate(name="cat")([a, b])
+    x = layers.Multiply(name="mul")([x, x])
+    x = layers.Flatten(name="flat")(x)
+    x = layers.Dense(16, activation="relu", name="d1")(x)
+    x = layers.BatchNormalization(name="bn_dense")(x)
+    x = layers.Reshape((4, 4), name="resh")(x)
+    x = layers.Conv1D(4, 2, name="c1d")(x)
+    x = layers.GlobalMaxPooling1D(name="gmp")(x)
+    x = layers.Dense(3, use_bias=False, name="d2")(x)
+    x = layers.Activation("sigmoid", name="sig")(x)
+    return keras.Model(inp, x, name="variants")
+
+def sequential():
+    return keras.Sequential([keras.Input((20,)), layers.Dense(16, name="hidden"),
+                             layers.BatchNormalization(name="bn"), layers.Activation("tanh", name="tanh"),
+                             layers.Dense(2, name="logits")], name="seq")
+
+def nested():
+    i = keras.Input((8, 8, 3))
+    x = layers.Conv2D(4, 3, name="in_conv")(i)
+    x = layers.BatchNormalization(name="in_bn")(x)
+    x = layers.ReLU(name="in_relu")(x)
+    inner = keras.Model(i, x, name="inner")
+    o = keras.Input((8, 8, 3), name="outer_in")
+    y = layers.Flatten(name="fl")(inner(o))
+    return keras.Model(o, layers.Dense(2, name="out")(y), name="outer")
+
+def mobilenet():
+    return keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3))
+
+summary = {}
+for builder in (basic, variants, sequential, nested, mobilenet):
+    start = time.time()
+    model = builder()
+    model.export(os.path.join(out, builder.__name__), verbose=False)
+    summary[builder.__name__] = {
+        "model": model.name,
+        "layers": [[layer.name, type(layer).__name__] for layer in model.layers],
+        "seconds": time.time() - start,
+    }
+with open(os.path.join(out, "summary.json"), "w") as handle:
+    json.dump(summary, handle)
+'''
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory) -> tuple[Path, dict]:
+    directory = tmp_path_factory.mktemp("exports")
+    try:
+        result = subprocess.run([sys.executable, "-c", BUILD, str(directory)], capture_output=True, text=True, check=False,
+                                timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    except subprocess.TimeoutExpired:
+        pytest.skip("building and exporting the test models took too long")
+    if result.returncode != 0:
+        if "No module named" in result.stderr:
+            pytest.skip("TensorFlow/Keras are needed to build the exports")
+        pytest.fail(result.stderr[-3000:])
+    return directory, json.loads((directory / "summary.json").read_text())
+
+
+def _read(exports, name):
+    directory, summary = exports
+    return read_exported_savedmodel(directory / name, name), summary[name]
+
+
+def _surviving(layers):
+    """``(name, kind)`` of the model's layers that leave ops in an inference export."""
+    return [(name, kinds.kind_of(cls)) for name, cls in layers if cls not in ("InputLayer", "Dropout")]
+
+
+def _recovered(graph):
+    return [(layer.name, layer.kind) for _, layer in graph.layers() if layer.kind != "input"]
+
+
+@pytest.mark.parametrize("name", ["basic", "variants", "sequential", "mobilenet"])
+def test_recovered_layers_match_the_model(exports, name):
+    result, expected = _read(exports, name)
+    assert len(result.graphs) == 1
+    graph = result.graphs[0]
+    assert graph.name == expected["model"]
+    assert sorted(_recovered(graph)) == sorted(_surviving(expected["layers"]))
+    assert len(graph.inputs) == 1 and len(graph.outputs) == 1
+    # every layer is connected to the input
+    assert set(graph.descendants(graph.inputs[0])) == set(graph.nodes()) - {graph.inputs[0]}
+
+
+def test_basic_structure_and_configs(exports):
+    result, _ = _read(exports, "basic")
+    graph = result.graphs[0]
+    by_name = {layer.name: (node, layer) for node, layer in graph.layers()}
+    assert by_name["image"][1].kind == "input"
+    conv_node, conv = by_name["conv_biased"]
+    assert conv.class_name == "Conv2D" and conv.config["use_bias"] is True
+    assert conv.config["data_format"] == "channels_last" and conv.config["activation"] == "linear"
+    assert by_name["conv_2"][1].config["use_bias"] is False
+    bn = by_name["bn_1"][1]
+    assert bn.class_name == "BatchNormalization"
+    assert bn.config["epsilon"] == pytest.approx(0.002)
+    assert bn.config["momentum"] is UNKNOWN
+    assert bn.config["center"] is True and bn.config["scale"] is True and bn.config["axis"] == -1
+    assert by_name["relu_1"][1].config == {"activation": "relu"}
+    assert graph.successors(conv_node) == [by_name["bn_1"][0]]
+    add_node, add = by_name["residual_add"]
+    assert add.class_name == "Add"
+    assert graph.predecessors(add_node) == [by_name["relu_1"][0], by_name["act_2"][0]]
+    # dropout has no op: the pooling feeds the head directly
+    assert graph.successors(by_name["gap"][0]) == [by_name["head"][0]]
+    head_node, head = by_name["head"]
+    assert head.class_name == "Dense" and head.config["activation"] == "softmax"
+    assert graph.outputs == [head_node]
+    assert by_name["gap"][1].config["keepdims"] is False
+
+
+def test_variant_configs(exports):
+    result, _ = _read(exports, "variants")
+    layers = {layer.name: layer for _, layer in result.graphs[0].layers()}
+    assert layers["conv_relu"].config["activation"] == "relu"
+    assert layers["bn_nocenter"].config["center"] is False
+    assert layers["bn_noscale"].config["scale"] is False and layers["bn_noscale"].config["center"] is True
+    assert layers["bn_axis1"].config["axis"] == 1
+    assert layers["act_swish"].config["activation"] == "silu"
+    assert layers["act_gelu"].config["activation"] == "gelu"
+    assert layers["leaky"].config["activation"] == "leaky_relu"
+    assert layers["sep"].class_name == "SeparableConv2D"
+    assert layers["conv_t"].class_name == "Conv2DTranspose"
+    assert layers["c1d"].class_name == "Conv1D"
+    assert layers["flat"].class_name == "Flatten" and layers["resh"].class_name == "Reshape"
+    assert layers["cat"].class_name == "Concatenate" and layers["cat"].config["axis"] == -1
+    assert layers["mul"].class_name == "Multiply"
+    assert layers["gmp"].class_name == "GlobalMaxPooling1D"
+    assert layers["d2"].config["use_bias"] is False
+
+
+def test_rules_on_exports(exports):
+    codes = set(all_rules())
+    found = {(d.code, d.origin.layer_name) for d in lint(_read(exports, "basic")[0], codes)}
+    assert ("BN004", "conv_biased") in found
+    assert not any(code == "BN006" for code, _ in found)  # momentum 0.1 is not exported
+    variants = {(d.code, d.origin.layer_name) for d in lint(_read(exports, "variants")[0], codes)}
+    assert ("BN008", "bn_axis1") in variants
+    assert ("BN009", "bn_noscale") in variants
+    assert lint(_read(exports, "mobilenet")[0], codes) == []  # as for the .keras file: no findings
+
+
+def test_nested_model_is_flattened(exports):
+    result, _ = _read(exports, "nested")
+    graph = result.graphs[0]
+    assert [(layer.name, layer.kind) for _, layer in graph.layers()] == [
+        ("outer_in", "input"), ("inner/in_conv", "conv"), ("inner/in_bn", "batchnorm"),
+        ("inner/in_relu", "activation"), ("fl", "reshape"), ("out", "dense")]
+    assert ("BN004", "inner/in_conv") in {(d.code, d.origin.layer_name) for d in lint(result, set(all_rules()))}
+
+
+def test_rules_not_checkable():
+    assert {"BN003", "BN006"} <= set(RULES_NOT_CHECKABLE)
+    assert set(RULES_NOT_CHECKABLE) <= set(all_rules())
+    assert all(isinstance(reason, str) and reason for reason in RULES_NOT_CHECKABLE.values())
+    for code in RULES_NOT_CHECKABLE:
+        assert code in exported.__doc__
+
+
+def test_mobilenet_exports_quickly_and_reads_fast(exports):
+    import time
+
+    directory, summary = exports
+    assert summary["mobilenet"]["seconds"] < 60
+    start = time.perf_counter()
+    read_exported_savedmodel(directory / "mobilenet", "m")
+    assert time.perf_counter() - start < 5
+
+
+# -- bad input ---------------------------------------------------------------
+
+
+def test_no_saved_model_pb(tmp_path):
+    with pytest.raises(InputError, match="no saved_model.pb"):
+        read_exported_savedmodel(tmp_path, "empty")
+
+
+def test_truncated_protobuf(exports, tmp_path):
+    directory, _ = exports
+    data = (directory / "basic" / "saved_model.pb").read_bytes()
+    (tmp_path / "saved_model.pb").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="not a valid SavedModel protobuf"):
+        read_exported_savedmodel(tmp_path, "cut")
+
+
+@pytest.mark.parametrize("data", [b"\xff\xff\xff", b"not a protobuf at all", b""])
+def test_garbage(tmp_path, data):
+    (tmp_path / "saved_model.pb").write_bytes(data)
+    with pytest.raises(InputError):
+        read_exported_savedmodel(tmp_path, "junk")
+
+
+def test_no_serving_function(tmp_path):
+    # SavedModel{meta_graphs: MetaGraphDef{graph_def: GraphDef{}}}
+    (tmp_path / "saved_model.pb").write_bytes(b"\x12\x02\x12\x00")
+    with pytest.raises(InputError, match="without a serving function"):
+        read_exported_savedmodel(tmp_path, "bare")
+
+
+def test_size_cap(exports, tmp_path, monkeypatch):
+    directory, _ = exports
+    shutil.copy(directory / "basic" / "saved_model.pb", tmp_path / "saved_model.pb")
+    monkeypatch.setattr(exported, "MAX_SAVED_MODEL_BYTES", 100)
+    with pytest.raises(InputError, match="byte limit"):
+        read_exported_savedmodel(tmp_path, "big")
+
+
+def test_reading_imports_no_tensorflow(exports):
+    directory, _ = exports
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from bnlint.readers.exported import read_exported_savedmodel\n"
+        f"g = read_exported_savedmodel(Path({str(directory / 'basic')!r}), 'x').graphs[0]\n"
+        "assert len(g) > 5\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf_keras', 'google')]\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=False, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
