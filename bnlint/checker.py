@@ -131,7 +131,10 @@ def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None
     try:
         if fix is None or target.path.suffix != ".py":
             result = read_path(target.path, target.display)
-            return FileOutcome(lint(result, set(codes), target.config.options), result.notes)
+            notes = list(result.notes)
+            if fix is not None:
+                notes.append(f"{target.display}: fixes apply to Python source; this saved model was only checked")
+            return FileOutcome(lint(result, set(codes), target.config.options), notes)
         from bnlint.fixer import fix_source, unified_diff, write_atomically  # libcst: only when fixing
 
         source = load_source(target.path, target.display)

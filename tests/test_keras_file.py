@@ -201,3 +201,35 @@ def test_bundled_saved_models_in_every_format_report_their_expected_findings():
         found.setdefault(Path(finding["path"]).name, set()).add((finding["code"], finding["layer"]))
     assert found == {name: {(f["code"], f["layer"]) for f in items} for name, items in expected.items()}
     assert len(found) == 8  # .keras, .h5, tf_keras .keras and tf_keras SavedModel, of two models
+
+
+SHARED = """
+import os, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras
+from keras import layers
+a, b = keras.Input((8,), name="a"), keras.Input((8,), name="b")
+shared = layers.Dense(4, name="shared")
+inner = keras.Sequential([keras.Input((4,)), layers.Dense(4, name="inner_dense"), layers.BatchNormalization(name="inner_bn")], name="inner")
+x = layers.Concatenate(name="cat")([shared(a), shared(b)])
+y = inner(layers.Dense(4, name="proj")(x))
+keras.Model([a, b], y, name="siamese").save(sys.argv[1])
+"""
+
+
+def test_shared_layers_merges_and_nested_models_in_a_keras_archive(tmp_path):
+    path = tmp_path / "siamese.keras"
+    result = subprocess.run([sys.executable, "-c", SHARED, str(path)], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    outer, inner = read_keras_archive(path, "siamese.keras").graphs
+    assert (outer.name, inner.name) == ("siamese", "inner")
+    calls = [(n, layer) for n, layer in outer.layers() if layer.name == "shared"]
+    assert len(calls) == 2 and calls[0][1].layer_id == calls[1][1].layer_id
+    cat = next(n for n, layer in outer.layers() if layer.name == "cat")
+    assert sorted((outer.layer(p).name, i) for p, _, i in outer.edges() if _ == cat) == [("shared", 0), ("shared", 1)]
+    model_node = next(layer for _, layer in outer.layers() if layer.kind == "model")
+    assert model_node.submodel is inner
+    assert [layer.class_name for _, layer in inner.layers()] == ["InputLayer", "Dense", "BatchNormalization"]
+    fixed = run_bnlint("check", "--fix", "siamese.keras", cwd=tmp_path)
+    assert "siamese.keras: fixes apply to Python source; this saved model was only checked" in fixed.stderr
