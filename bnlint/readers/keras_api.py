@@ -415,11 +415,14 @@ class ModelBuilder:
         if not isinstance(name, str):
             name = self.auto_name("input_layer")
         shape = kwargs.get("shape", args[0] if args else UNKNOWN)
-        batch = kwargs.get("batch_size", None)
-        config = {"shape": shape} if "batch_shape" not in kwargs else {"batch_shape": kwargs["batch_shape"]}
-        if isinstance(shape, (tuple, list)) and "batch_shape" not in kwargs:
-            config = {"batch_shape": (batch if isinstance(batch, int) else None, *shape)}
-        return self._input_node(name, site, config)
+        batch = kwargs.get("batch_size")
+        if "batch_shape" in kwargs:
+            shape_config = {"batch_shape": kwargs["batch_shape"]}
+        elif isinstance(shape, (tuple, list)):
+            shape_config = {"batch_shape": (batch if isinstance(batch, int) else None, *shape)}
+        else:
+            shape_config = {"shape": shape}
+        return self._input_node(name, site, shape_config)
 
     def _input_node(self, name: str, site: Site | None, config: dict | None = None) -> TensorValue:
         record = Layer(name, "InputLayer", "input", {}, site, self._new_layer_id())
