@@ -27,30 +27,10 @@ from bnlint.fixer import fix_source
 from bnlint.readers.python_source import read_source
 from conftest import FIXTURES, ROOT, expected_findings
 from test_applications_fidelity import compare
+from test_fix import KERAS_PROBE
 
 FIXABLE = {code for code, rule in all_rules().items() if rule.fix}
 
-PROBE = """
-import json, os, runpy, sys
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, sys.argv[1])
-import keras
-from keras_reference import describe_config
-out = {}
-for path in sys.argv[2:]:
-    keras.backend.clear_session()
-    namespace = runpy.run_path(path)
-    described = []
-    for model in [v for v in namespace.values() if isinstance(v, keras.Model)]:
-        if type(model).__name__ not in ("Sequential", "Functional"):
-            continue  # a subclassed model has no layer graph to compare
-        description = describe_config(model.get_config(), type(model).__name__)
-        if not model.built:  # never called: Keras has not decided its inputs
-            del description["inputs"], description["outputs"]
-        described.append(description)
-    out[path] = described
-print(json.dumps(out))
-"""
 
 
 def keras3(source: str) -> str:
@@ -93,7 +73,7 @@ def test_every_fixable_example_and_fixture(tmp_path):
         written.append(path)
     assert fixed_something >= 30  # the cases do exercise the fixes
     probe = subprocess.run(
-        [sys.executable, "-c", PROBE, str(ROOT / "tests"), *map(str, written)],
+        [sys.executable, "-c", KERAS_PROBE, str(ROOT / "tests"), *map(str, written)],
         capture_output=True, text=True, timeout=900, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     assert probe.returncode == 0, probe.stderr[-3000:]
