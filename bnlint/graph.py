@@ -19,7 +19,7 @@ Configuration values a reader could not determine statically are
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 __all__ = ["UNKNOWN", "Site", "SavedLayer", "Origin", "Layer", "ModelGraph", "is_known"]
 
@@ -275,22 +275,28 @@ class ModelGraph:
         """True when *node*'s output is an output of the model."""
         return node in self.outputs
 
-    def reachable(self, start: int, through: set[str]) -> Iterator[int]:
-        """Nodes reached from *start* along paths whose inner nodes all have a kind in *through*.
+    def reachable(
+        self, start: int, through: set[str] | Callable[[Layer], bool], backward: bool = False
+    ) -> Iterator[int]:
+        """Nodes reached from *start* along paths whose inner nodes all pass *through*.
 
-        The reached nodes themselves may be of any kind; each is yielded once.
-        *start* itself is not yielded.
+        *through* is a set of kinds, or a test on a node's :class:`Layer`.
+        The reached nodes themselves may be anything; each is yielded once.
+        *start* itself is not yielded. With *backward*, paths run from
+        consumers to producers.
         """
+        passes = through if callable(through) else (lambda layer: layer.kind in through)
+        step = self.predecessors if backward else self.successors
         seen = {start}
         stack = [start]
         while stack:
-            for succ in self.successors(stack.pop()):
-                if succ in seen:
+            for node in step(stack.pop()):
+                if node in seen:
                     continue
-                seen.add(succ)
-                yield succ
-                if self.layer(succ).kind in through:
-                    stack.append(succ)
+                seen.add(node)
+                yield node
+                if passes(self.layer(node)):
+                    stack.append(node)
 
     def to_dict(self) -> dict[str, Any]:
         """The graph as plain JSON-ready data (the schema is in the README)."""

@@ -129,44 +129,29 @@ def _normalised_before(graph: ModelGraph, node: int, own: bool, depth: int = 0) 
     With *own*, a BN that already normalises an earlier weight layer's output
     does not count: only pre-activation BNs (after a merge or the input) do.
     """
-    seen = {node}
-    stack = [node]
-    while stack:
-        for pred in graph.predecessors(stack.pop()):
-            if pred in seen:
-                continue
-            seen.add(pred)
-            layer = graph.layer(pred)
-            role = _role(layer)
-            if role == "opaque":
-                return True
-            if role == "norm":
-                if not own or not _follows_weight_layer(graph, pred):
-                    return True
-            elif role == "model":
-                if _ends_normalised(layer.submodel, own, depth):
-                    return True
-            elif role == "through" and layer.kind in _BACKWARD:
-                stack.append(pred)
+    for pred in graph.reachable(node, through=_passes_backward, backward=True):
+        layer = graph.layer(pred)
+        role = _role(layer)
+        if role == "opaque":
+            return True
+        if role == "norm" and (not own or not _follows_weight_layer(graph, pred)):
+            return True
+        if role == "model" and _ends_normalised(layer.submodel, own, depth):
+            return True
     return False
+
+
+def _passes_backward(layer: Layer) -> bool:
+    """A weightless layer that a walk back from a layer's input may cross."""
+    return _role(layer) == "through" and layer.kind in _BACKWARD
 
 
 def _follows_weight_layer(graph: ModelGraph, node: int) -> bool:
     """True when *node* (a BN) normalises a weight layer's output: one reaches it through weightless layers."""
-    seen = {node}
-    stack = [node]
-    while stack:
-        for pred in graph.predecessors(stack.pop()):
-            if pred in seen:
-                continue
-            seen.add(pred)
-            layer = graph.layer(pred)
-            role = _role(layer)
-            if role == "weights":
-                return True
-            if role == "through" and layer.kind in _BACKWARD:
-                stack.append(pred)
-    return False
+    return any(
+        _role(graph.layer(pred)) == "weights"
+        for pred in graph.reachable(node, through=_passes_backward, backward=True)
+    )
 
 
 def _starts_normalised(submodel: ModelGraph | None, depth: int) -> bool:
