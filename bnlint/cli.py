@@ -2,7 +2,8 @@
 
 ``bnlint check [PATH ...]`` lints; ``bnlint PATH`` and ``bnlint --fix PATH``
 mean ``bnlint check ...``. ``bnlint rule [CODE|NAME]`` documents rules and
-``bnlint graph PATH`` shows the layer graphs bnlint recovered.
+``bnlint graph PATH`` shows the layer graphs bnlint recovered, and
+``bnlint fold IN OUT`` folds BatchNormalization in a saved model.
 
 Exit codes: 0 no findings, 1 findings, 2 something could not be checked
 (each such problem is one sentence on standard error; other files are
@@ -22,7 +23,7 @@ from bnlint.errors import UserError
 __all__ = ["main"]
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-_COMMANDS = ("check", "rule", "graph")
+_COMMANDS = ("check", "rule", "graph", "fold")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -67,6 +68,17 @@ def _build_parser() -> argparse.ArgumentParser:
     graph = commands.add_parser("graph", help="show the layer graphs read from PATH")
     graph.add_argument("paths", nargs="+", metavar="PATH")
     graph.add_argument("--format", choices=("text", "json"), default="text")
+
+    fold = commands.add_parser("fold", help="fold BatchNormalization into the layers next to it (saved models)")
+    fold.add_argument("input", metavar="IN", help="a Keras 3 .keras or .h5 model")
+    fold.add_argument("output", metavar="OUT", help="where to write the folded model (.keras, or .h5)")
+    fold.add_argument("--fold-preceding", action="store_true",
+                      help="also fold a BN into the layer after it (valid padding only) when it cannot fold backward")
+    fold.add_argument("--verify", action="store_true",
+                      help="run both models with Keras on a random batch of 8 and compare (exit 1 if they differ)")
+    fold.add_argument("--report", choices=("text", "json"), default="text", help="report format")
+    fold.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    fold.add_argument("-v", "--verbose", action="store_true", help="list every folded BN, not only the refused ones")
     return parser
 
 
@@ -85,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rule(args.rule, sys.stdout)
         if args.command == "graph":
             return _graph(args.paths, args.format, sys.stdout)
+        if args.command == "fold":
+            return _fold(args, sys.stdout)
         return _check(args, sys.stdout)
     except UserError as error:
         _error(str(error))
@@ -129,6 +143,24 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     if args.diff:
         return EXIT_FINDINGS if report.diffs and not args.exit_zero else EXIT_CLEAN
     return EXIT_FINDINGS if report.diagnostics and not args.exit_zero else EXIT_CLEAN
+
+
+def _fold(args: argparse.Namespace, out: TextIO) -> int:
+    from bnlint.folding import fold_file
+
+    report = fold_file(args.input, args.output, fold_preceding=args.fold_preceding, force=args.force,
+                       verify=args.verify)
+    if args.report == "json":
+        json.dump(report.to_dict(), out, indent=2)
+        out.write("\n")
+    else:
+        out.write(report.text(args.verbose))
+    for note in report.notes:
+        sys.stderr.write(f"bnlint: warning: {note}\n")
+    if report.verify is not None and not report.verify.passed:
+        _error(f"{args.output}: the folded model's outputs differ from the original's beyond the tolerance")
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
 
 
 def _rule(key: str | None, out: TextIO) -> int:

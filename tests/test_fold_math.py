@@ -1,4 +1,4 @@
-"""The numerical core of folding (``bnlint/fold.py``) against real Keras and a numpy reference.
+"""The numerical core of folding (``bnlint/folding/maths.py``) against real Keras and a numpy reference.
 
 Every case builds a tiny Keras model ``layer -> BatchNormalization`` with random
 weights and random BN statistics, runs it in inference mode, folds the BN into a
@@ -26,7 +26,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from bnlint.fold import BatchNormParams, FoldRefused, fold_into, output_channel_axis, scale_and_shift
+from bnlint.folding.maths import BatchNormParams, FoldRefused, fold_into, output_channel_axis, scale_and_shift
 
 TOLERANCE = 1e-5
 MAX_ERRORS: dict[str, float] = {}  # layer class -> largest relative error seen (printed with -s)
@@ -420,7 +420,7 @@ def test_refuses_integer_kernel_and_nonpositive_variance():
 
 
 def test_fold_module_never_imports_tensorflow_or_keras():
-    code = ("import sys, bnlint.fold; "
+    code = ("import sys, bnlint.folding.maths; "
             "bad = [m for m in ('tensorflow', 'keras', 'tf_keras', 'jax', 'torch') if m in sys.modules]; "
             "assert not bad, bad")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)

@@ -42,6 +42,14 @@ caller must check that the BN's ``axis`` is the layer's channel axis):
     axis -2. Folding on axis -1 (the usual bug) is silently wrong whenever
     Cin == Cout.
 
+A BatchNormalization immediately BEFORE a layer folds into it too
+(:func:`fold_preceding_into`), but only into ``Dense``, ``Conv1D/2D/3D``
+(any ``groups``) and ``DepthwiseConv1D/2D`` and only with ``valid`` padding:
+``conv(s * x + t) = conv'(x) + b'`` with the kernel scaled along its INPUT
+channels and ``b' = b + sum(W * t)``. With ``same``/``causal`` padding the
+zero border would be shifted by ``t`` only inside the image, so the fold would
+be wrong near the borders; it is refused.
+
 Legacy spellings (``Convolution2D``, ``Deconv2D``, ...) are accepted through
 :func:`bnlint.kinds.canonical_class`.
 
@@ -67,6 +75,7 @@ __all__ = [
     "BatchNormParams",
     "FoldRefused",
     "fold_into",
+    "fold_preceding_into",
     "output_channel_axis",
     "scale_and_shift",
 ]
@@ -239,3 +248,68 @@ def fold_into(
         w = w * s  # (..., Cout): scale the last axis
     new_bias = b * s + t  # == (b - mean) * s + beta
     return w.astype(dtype), new_bias.astype(dtype)
+
+
+_PRECEDING = {"Dense", "Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2D"}
+
+
+def fold_preceding_into(
+    class_name: str,
+    config: dict,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    bn: BatchNormParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(new_kernel, new_bias)`` of a *class_name* layer whose input is the output of the BN *bn*.
+
+    ``layer(BN(x)) == layer'(x)`` exactly for ``valid`` padding. The kernel is
+    scaled along its input channels (for grouped convolutions, the channels of
+    each output channel's group) and the BN shift enters the bias through the
+    kernel. Raises :class:`FoldRefused` for other classes, other paddings and
+    disagreeing shapes.
+    """
+    canonical = canonical_class(class_name)
+    if canonical not in _PRECEDING:
+        raise FoldRefused(f"bnlint folds a BatchNormalization into the layer after it only for Dense, "
+                          f"Conv1D/2D/3D and DepthwiseConv1D/2D, not {class_name}.")
+    padding = str((config or {}).get("padding", "valid")).lower()
+    if padding != "valid":
+        raise FoldRefused(f"{class_name} uses {padding!r} padding; a BatchNormalization before it folds exactly "
+                          f"only with 'valid' padding (the zero border would not be normalised).")
+    rank, layout = _LAYOUTS[canonical]
+    kernel = np.asarray(kernel)
+    dtype = kernel.dtype
+    if not _is_float(dtype):
+        raise FoldRefused(f"{class_name} kernel has dtype {dtype}, not a floating-point type.")
+    if kernel.ndim != rank:
+        raise FoldRefused(f"{class_name} kernel has rank {kernel.ndim}, expected {rank}.")
+    s, t = scale_and_shift(bn)
+    w = kernel.astype(np.float64)
+    spatial = tuple(range(w.ndim - 2))
+    if layout == "depthwise":
+        in_channels, multiplier = w.shape[-2], w.shape[-1]
+        if s.shape[0] != in_channels:
+            raise FoldRefused(f"BatchNormalization has {s.shape[0]} channels but the {class_name} after it "
+                              f"takes {in_channels}.")
+        scale, shift = s[:, None], t[:, None]
+        out_channels = in_channels * multiplier
+    else:
+        groups = _config_int(config, "groups") or 1
+        per_group_in, out_channels = w.shape[-2], w.shape[-1]
+        if out_channels % groups:
+            raise FoldRefused(f"{class_name} has {out_channels} filters, not a multiple of groups={groups}.")
+        if s.shape[0] != per_group_in * groups:
+            raise FoldRefused(f"BatchNormalization has {s.shape[0]} channels but the {class_name} after it "
+                              f"takes {per_group_in * groups}.")
+        # index[i, o]: the input channel that kernel[..., i, o] reads.
+        group_of = np.arange(out_channels) // (out_channels // groups)
+        index = group_of[None, :] * per_group_in + np.arange(per_group_in)[:, None]
+        scale, shift = s[index], t[index]
+    if bias is None:
+        b = np.zeros(out_channels)
+    else:
+        b = np.asarray(bias).astype(np.float64)
+        if b.shape != (out_channels,):
+            raise FoldRefused(f"{class_name} bias has shape {b.shape}, expected ({out_channels},).")
+    new_bias = b + (w * shift).sum(axis=spatial + (w.ndim - 2,) if layout != "depthwise" else spatial).reshape(-1)
+    return (w * scale).astype(dtype), new_bias.astype(dtype)

@@ -1,0 +1,180 @@
+"""Fold inference-mode BatchNormalization into the layers next to it, in saved Keras 3 models.
+
+:func:`fold_file` reads a ``.keras``/``.h5`` file with h5py, decides per BN
+(:mod:`bnlint.folding.plan`), computes new weights in float64
+(:mod:`bnlint.folding.maths`) and writes the folded model
+(:mod:`bnlint.folding.archive`) — no TensorFlow involved. :func:`fold` is the
+Python API; it imports Keras only for a live ``keras.Model`` or ``verify=True``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from bnlint.errors import InputError, UserError
+
+__all__ = ["FoldReport", "FoldResult", "fold", "fold_file"]
+
+
+@dataclass
+class FoldReport:
+    """Per-BN decisions of one fold, notes, and the verification when one ran."""
+
+    input: str
+    output: str
+    decisions: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    verify: Any = None  # a bnlint.folding.verify.VerifyResult
+
+    @property
+    def folded(self) -> list:
+        return [d for d in self.decisions if d.folded]
+
+    @property
+    def refused(self) -> list:
+        return [d for d in self.decisions if not d.folded]
+
+    def to_dict(self) -> dict:
+        """The ``--report json`` document (see the README for its fields)."""
+        return {
+            "input": self.input,
+            "output": self.output,
+            "batchnorm_layers": len(self.decisions),
+            "folded": len(self.folded),
+            "refused": len(self.refused),
+            "decisions": [decision.to_dict() for decision in self.decisions],
+            "notes": list(self.notes),
+            "verify": self.verify.to_dict() if self.verify is not None else None,
+        }
+
+    def text(self, verbose: bool = False) -> str:
+        """The human-readable report ``bnlint fold`` prints: refusals, and with *verbose* every fold too."""
+        lines = [f"{self.input} -> {self.output}"]
+        for decision in self.decisions:
+            if decision.folded and not verbose:
+                continue
+            if decision.folded:
+                where = "after" if decision.position == "after" else "before"
+                lines.append(f"  folded   {decision.batchnorm} into {decision.into} (the BN was {where} it)")
+            else:
+                lines.append(f"  refused  {decision.batchnorm}: {decision.reason}")
+        count = len(self.decisions)
+        lines.append(f"Folded {len(self.folded)} of {count} BatchNormalization layer{'s' if count != 1 else ''}"
+                     f"{f'; {len(self.refused)} refused' if self.refused else ''}.")
+        if self.verify is not None:
+            lines.append(self.verify.text())
+        return "\n".join(lines) + "\n"
+
+
+class FoldResult(NamedTuple):
+    """What :func:`fold` returns: the folded model (a path, or a live Keras model) and the report."""
+
+    model: Any
+    report: FoldReport
+
+
+def fold_file(source: str | os.PathLike, out: str | os.PathLike, *, fold_preceding: bool = False,
+              force: bool = False, verify: bool = False) -> FoldReport:
+    """Fold the BNs of the saved model *source* and write the result to *out*.
+
+    *out* is a ``.keras`` file unless it ends in ``.h5``; it is written
+    atomically, must differ from *source*, and may exist only with *force*.
+    With *verify*, both models are run with Keras (see
+    :mod:`bnlint.folding.verify`) and the result is in ``report.verify``.
+
+    Raises
+    ------
+    UserError
+        Unreadable or unsupported input, or an output that may not be written;
+        the message is one sentence naming the file.
+
+    Example
+    -------
+    >>> report = fold_file("model.keras", "model.folded.keras")  # doctest: +SKIP
+    >>> print(report.text())  # doctest: +SKIP
+    """
+    from bnlint.folding.archive import open_saved_model, write_saved_model
+    from bnlint.folding.maths import FoldRefused
+    from bnlint.folding.plan import plan_and_fold
+
+    source, out = Path(source), Path(out)
+    if not source.exists():
+        raise InputError(str(source), "does not exist")
+    if out.suffix.lower() not in (".keras", ".h5", ".hdf5"):
+        raise UserError(f"{out}: the output must end in .keras or .h5")
+    if out.exists() or out.is_symlink():
+        if out.exists() and source.resolve() == out.resolve():
+            raise UserError(f"{out}: the output must not be the input file")
+        if not force:
+            raise UserError(f"{out}: already exists (use --force to overwrite it)")
+        if out.is_dir():
+            raise UserError(f"{out}: is a directory")
+    if not out.parent.is_dir():
+        raise UserError(f"{out}: its directory does not exist")
+    model = open_saved_model(source, str(source))
+    try:
+        try:
+            plan = plan_and_fold(model.config, model.layer_weights, fold_preceding)
+        except FoldRefused as refusal:
+            raise InputError(str(source), f"cannot be folded: {refusal.reason}") from None
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            raise InputError(str(source), f"has a model config bnlint cannot fold "
+                                          f"({type(error).__name__}: {error})") from None
+        report = FoldReport(str(source), str(out), plan.decisions)
+        write_saved_model(model, plan.config, plan.replaced, out, report.notes)
+    finally:
+        model.close()
+    if verify:
+        from bnlint.folding.verify import verify_files
+
+        report.verify = verify_files(source, out)
+    return report
+
+
+def fold(model: Any, out: str | os.PathLike | None = None, *, fold_preceding: bool = False,
+         force: bool = False, verify: bool = False) -> FoldResult:
+    """Fold BatchNormalization for inference, in a saved model or a live ``keras.Model``.
+
+    Given a path, *out* is required: the folded model is written there (no
+    TensorFlow is imported unless *verify*) and ``result.model`` is *out* as a
+    :class:`~pathlib.Path`. Given a ``keras.Model``, the model is saved to a
+    temporary ``.keras`` file, folded, and loaded back: ``result.model`` is a
+    new live model (the input is not changed); *out*, when given, also keeps
+    the folded file.
+
+    Example
+    -------
+    >>> import bnlint, keras
+    >>> model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4),
+    ...                           keras.layers.BatchNormalization()])
+    >>> folded, report = bnlint.fold(model)
+    >>> [layer.__class__.__name__ for layer in folded.layers]
+    ['Dense']
+    >>> len(report.folded)
+    1
+    """
+    if isinstance(model, (str, os.PathLike)):
+        if out is None:
+            raise UserError(f"{model}: bnlint.fold needs `out`, the path to write the folded model to")
+        report = fold_file(model, out, fold_preceding=fold_preceding, force=force, verify=verify)
+        return FoldResult(Path(out), report)
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"bnlint.fold takes a path or a keras.Model, not {type(model).__name__}")
+    with tempfile.TemporaryDirectory(prefix="bnlint-fold-") as directory:
+        source = Path(directory) / "model.keras"
+        model.save(source)
+        target = Path(out) if out is not None else Path(directory) / "folded.keras"
+        report = fold_file(source, target, fold_preceding=fold_preceding, force=force)
+        folded = keras.saving.load_model(target, compile=False)
+    report.input = getattr(model, "name", "model")
+    if verify:
+        from bnlint.folding.verify import verify_models
+
+        report.verify = verify_models(model, folded)
+    return FoldResult(folded, report)

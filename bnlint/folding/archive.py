@@ -1,0 +1,323 @@
+"""Read and write the weights of saved Keras 3 models (``.keras`` and ``.h5``) with h5py, without Keras.
+
+``.keras`` is a zip of ``config.json``, ``metadata.json`` and
+``model.weights.h5``. Inside the weights file each top-level layer has a group
+``layers/<snake_case(class)>[_<n>]/vars`` whose datasets ``0, 1, ...`` are the
+layer's variables in creation order; the suffix counts earlier layers of the
+same class in ``model.layers`` order, and the ``vars`` group carries the layer
+name as its ``name`` attribute. Removing a layer therefore renames the groups
+of later layers of the same class; :func:`write_keras` recomputes them.
+
+A legacy ``.h5`` file carries the config as the ``model_config`` root
+attribute and each layer's weights under ``model_weights/<layer>``, ordered by
+that group's ``weight_names`` attribute.
+
+Optimizer state is never written: after folding, the optimizer's slots no
+longer match the model's variables. A compile config is kept when input and
+output have the same format; across formats it is dropped (the two formats
+spell it differently) and :class:`SavedModel` says so in ``notes``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from bnlint.errors import InputError
+from bnlint.kinds import to_snake_case
+from bnlint.readers.keras_file import MAX_CONFIG_BYTES
+
+__all__ = ["SavedModel", "open_saved_model", "write_saved_model"]
+
+_WEIGHTS = "model.weights.h5"
+
+
+@dataclass
+class SavedModel:
+    """A saved model opened for folding: its config and access to each layer's weights."""
+
+    display: str
+    format: str  # "keras" or "h5"
+    config: dict  # the whole config.json (``.keras``) or model_config (``.h5``)
+    handle: object  # the open h5py.File holding the weights
+    members: dict[str, bytes] = field(default_factory=dict)  # other zip members of a .keras archive
+    training_config: str | None = None  # .h5 only
+    keras_version: str = "3"
+    _groups: dict[str, str] = field(default_factory=dict)  # layer name -> weights group path
+
+    def layer_weights(self, name: str) -> list[np.ndarray]:
+        """The variables of top-level layer *name*, in Keras' order."""
+        if self.format == "keras":
+            group = self.handle[self._groups[name]]["vars"]
+            return [np.asarray(group[str(index)]) for index in range(len(group))]
+        group = self.handle["model_weights"].get(name)
+        if group is None:
+            return []
+        return [np.asarray(group[_text(weight)]) for weight in group.attrs.get("weight_names", [])]
+
+    def is_plain(self, name: str) -> bool:
+        """Whether *name* keeps only its own variables (no nested layers), so it converts between formats."""
+        if self.format == "keras":
+            return set(self.handle[self._groups[name]].keys()) <= {"vars"}
+        group = self.handle["model_weights"].get(name)
+        names = [_text(weight) for weight in group.attrs.get("weight_names", [])] if group is not None else []
+        return all(weight.count("/") == 1 for weight in names)
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def open_saved_model(path: Path, display: str) -> SavedModel:
+    """Open a Keras 3 ``.keras`` or ``.h5`` model for folding.
+
+    Raises
+    ------
+    InputError
+        Any other kind of file, or one that is not a readable Keras 3 model.
+    """
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        raise InputError(display, "is a directory; bnlint fold reads .keras and .h5 files (a SavedModel "
+                                  "cannot be folded, re-save it as .keras)")
+    if suffix == ".keras":
+        return _open_keras(path, display)
+    if suffix in (".h5", ".hdf5"):
+        return _open_h5(path, display)
+    raise InputError(display, "is not a .keras or .h5 model file")
+
+
+def _h5py():
+    import h5py
+
+    return h5py
+
+
+def _open_keras(path: Path, display: str) -> SavedModel:
+    h5py = _h5py()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if "config.json" not in names or _WEIGHTS not in names:
+                raise InputError(display, "is a zip archive without config.json and model.weights.h5, "
+                                          "so not a Keras 3 .keras model")
+            if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
+                raise InputError(display, "has an oversized config.json")
+            members = {name: archive.read(name) for name in names}
+    except zipfile.BadZipFile:
+        raise InputError(display, "is not a .keras archive (not a valid zip file)") from None
+    except (OSError, EOFError, zipfile.LargeZipFile) as error:
+        raise InputError(display, f"cannot be read as a .keras archive ({error})") from None
+    config = _config(members.pop("config.json"), display, "config.json")
+    try:
+        handle = h5py.File(io.BytesIO(members.pop(_WEIGHTS)), "r")
+    except OSError:
+        raise InputError(display, "has a model.weights.h5 that is not a readable HDF5 file") from None
+    metadata = members.get("metadata.json", b"{}")
+    try:
+        version = str(json.loads(metadata).get("keras_version", "3"))
+    except (ValueError, AttributeError):
+        version = "3"
+    model = SavedModel(display, "keras", config, handle, members, keras_version=version)
+    layers = handle.get("layers")
+    if layers is not None:
+        for key in layers:
+            vars_group = layers[key].get("vars") if isinstance(layers[key], h5py.Group) else None
+            if vars_group is not None and "name" in vars_group.attrs:
+                model._groups[_text(vars_group.attrs["name"])] = f"layers/{key}"
+    for spec in config["config"].get("layers", []):
+        name = spec.get("config", {}).get("name")
+        if name not in model._groups and spec.get("class_name") != "InputLayer":
+            handle.close()
+            raise InputError(display, f"has no weights group for layer '{name}' in model.weights.h5")
+    return model
+
+
+def _open_h5(path: Path, display: str) -> SavedModel:
+    h5py = _h5py()
+    try:
+        handle = h5py.File(path, "r")
+    except OSError:
+        raise InputError(display, "is not a readable HDF5 file") from None
+    raw = handle.attrs.get("model_config")
+    if raw is None or "model_weights" not in handle:
+        handle.close()
+        raise InputError(display, "is an HDF5 file without a whole Keras model (no model_config or "
+                                  "model_weights; a weights-only file cannot be folded)")
+    config = _config(_text(raw).encode(), display, "model_config")
+    training = handle.attrs.get("training_config")
+    version = _text(handle.attrs.get("keras_version", "3"))
+    return SavedModel(display, "h5", config, handle, training_config=_text(training) if training is not None else None,
+                      keras_version=version)
+
+
+def _config(data: bytes, display: str, what: str) -> dict:
+    try:
+        value = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InputError(display, f"has a {what} that is not valid JSON ({error})") from None
+    if not isinstance(value, dict) or not isinstance(value.get("config"), dict):
+        raise InputError(display, f"has a {what} that is not a Keras model config")
+    return value
+
+
+def write_saved_model(source: SavedModel, config: dict, replaced: dict[str, list[np.ndarray]],
+                      out: Path, notes: list[str]) -> None:
+    """Write the folded model to *out* (``.keras`` unless *out* ends in ``.h5``), atomically.
+
+    *config* is the rewritten model config (same shape as ``source.config``);
+    layers absent from it are dropped, layers in *replaced* get those
+    variables, every other layer's weights are copied unchanged.
+    """
+    target = "h5" if out.suffix.lower() in (".h5", ".hdf5") else "keras"
+    layers = config["config"].get("layers", [])
+    if target != source.format:
+        for spec in layers:
+            name = spec["config"]["name"]
+            if name not in replaced and not source.is_plain(name):
+                raise InputError(str(out), f"cannot be written as .{target} from a .{source.format} input "
+                                           f"because layer '{name}' ({spec.get('class_name')}) has nested "
+                                           f"weights; write the output in the input's format")
+        if config.get("compile_config") or source.training_config:
+            notes.append(f"the compile config is not carried from .{source.format} to .{target}; "
+                         f"compile the folded model again before training it")
+    if target == "keras":
+        weights = _keras_weights(source, config, replaced)
+        _write_atomically(out, lambda stream: _write_keras_zip(stream, source, config, weights))
+    else:
+        data = _h5_bytes(source, config, replaced)
+        _write_atomically(out, lambda stream: stream.write(data))
+
+
+def _write_atomically(path: Path, write: Callable) -> None:
+    """Call *write* on a temporary file beside *path*, then rename it over *path*."""
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".bnlint")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                write(out)
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(temporary, 0o666 & ~mask)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise InputError(str(path), f"cannot be written ({error.strerror or error})") from None
+
+
+def _weights_of(source: SavedModel, name: str, replaced: dict) -> list[np.ndarray]:
+    return replaced[name] if name in replaced else source.layer_weights(name)
+
+
+def _keras_weights(source: SavedModel, config: dict, replaced: dict) -> memoryview:
+    """The folded model's ``model.weights.h5``, in memory."""
+    h5py = _h5py()
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as weights:
+        if source.format == "keras":
+            for key, value in source.handle.attrs.items():
+                weights.attrs[key] = value
+            if "vars" in source.handle:
+                source.handle.copy(source.handle["vars"], weights, "vars")
+            else:
+                weights.create_group("vars").attrs["name"] = config["config"].get("name", "functional")
+        else:
+            weights.create_group("vars").attrs["name"] = config["config"].get("name", "functional")
+        weights.create_group("layers")
+        counts: dict[str, int] = {}
+        for spec in config["config"].get("layers", []):
+            class_name = spec.get("class_name", "Layer")
+            if class_name == "InputLayer" and config.get("class_name") == "Sequential":
+                continue  # Sequential.layers leaves its InputLayer out
+            name = spec["config"]["name"]
+            key = to_snake_case(class_name)
+            if key in counts:
+                counts[key] += 1
+                key = f"{key}_{counts[key] - 1}"
+            else:
+                counts[key] = 1
+            path = f"layers/{key}"
+            if source.format == "keras" and name not in replaced:
+                source.handle.copy(source.handle[source._groups[name]], weights, path)
+                continue
+            group = weights.create_group(f"{path}/vars")
+            group.attrs["name"] = name
+            for index, value in enumerate(_weights_of(source, name, replaced)):
+                group.create_dataset(str(index), data=value)
+    return buffer.getbuffer()
+
+
+def _write_keras_zip(stream, source: SavedModel, config: dict, weights: memoryview) -> None:
+    whole = dict(config)
+    if source.format != "keras":
+        whole = {"module": "keras.src.models.functional" if config.get("class_name") == "Functional"
+                 else "keras", **config, "registered_name": None}
+        whole.pop("compile_config", None)
+    members = dict(source.members) if source.format == "keras" else {}
+    members.setdefault("metadata.json", json.dumps({"keras_version": source.keras_version,
+                                                    "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S")}).encode())
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("metadata.json", members.pop("metadata.json"))
+        archive.writestr("config.json", json.dumps(whole))
+        archive.writestr(_WEIGHTS, weights)
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def _h5_bytes(source: SavedModel, config: dict, replaced: dict) -> bytes:
+    h5py = _h5py()
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as handle:
+        model_config = {"class_name": config.get("class_name"), "config": config["config"]}
+        handle.attrs["model_config"] = json.dumps(model_config)
+        handle.attrs["backend"] = "tensorflow"
+        handle.attrs["keras_version"] = source.keras_version
+        if source.format == "h5" and source.training_config is not None:
+            handle.attrs["training_config"] = source.training_config
+        group = handle.create_group("model_weights")
+        group.attrs["backend"] = "tensorflow"
+        group.attrs["keras_version"] = source.keras_version
+        names = [spec["config"]["name"] for spec in config["config"].get("layers", [])]
+        group.attrs["layer_names"] = np.array(names, dtype=h5py.string_dtype())
+        for name in names:
+            if source.format == "h5" and name not in replaced and name in source.handle["model_weights"]:
+                source.handle.copy(source.handle["model_weights"][name], group, name)
+                continue
+            layer = group.create_group(name)
+            values = _weights_of(source, name, replaced)
+            weight_names = _weight_names(source, name, len(values))
+            layer.attrs["weight_names"] = np.array(weight_names, dtype=h5py.string_dtype())
+            for weight, value in zip(weight_names, values):
+                layer.create_dataset(weight, data=value)
+        if source.format == "h5" and "top_level_model_weights" in source.handle["model_weights"]:
+            source.handle.copy(source.handle["model_weights"]["top_level_model_weights"], group,
+                               "top_level_model_weights")
+        else:
+            group.create_group("top_level_model_weights").attrs["weight_names"] = np.array([], dtype=h5py.string_dtype())
+    return buffer.getvalue()
+
+
+def _weight_names(source: SavedModel, name: str, count: int) -> list[str]:
+    """Dataset names for *name*'s variables in an ``.h5`` file: the source's where it has enough."""
+    existing: list[str] = []
+    if source.format == "h5" and name in source.handle["model_weights"]:
+        existing = [_text(w) for w in source.handle["model_weights"][name].attrs.get("weight_names", [])]
+    if len(existing) >= count:
+        return existing[:count]
+    if existing and count == len(existing) + 1:
+        return [*existing, f"{existing[0].rsplit('/', 1)[0]}/bias"]  # a bias created by folding
+    return [f"{name}/variable_{index}" for index in range(count)]

@@ -1,0 +1,424 @@
+"""Decide, for every BatchNormalization of a saved Keras 3 model, whether it folds, and rewrite the config.
+
+A BN *after* a layer folds into it when all of these hold (otherwise the
+decision records the first that fails, in one sentence):
+
+- the BN is a built-in ``BatchNormalization``, called once, without renorm,
+  normalising one axis;
+- its input comes straight from a built-in Dense/Conv/DepthwiseConv/
+  SeparableConv/ConvTranspose layer (not an Add, a pooling, an input...);
+- that layer has no fused activation, is called once, is not quantized or
+  LoRA-enabled, and its output feeds nothing but this BN (no other layer, not
+  a model output);
+- the BN axis is that layer's channel axis (last for channels_last and Dense,
+  1 for channels_first).
+
+With ``fold_preceding`` a BN that cannot fold into the layer before it folds
+into the single layer after it instead (Dense, Conv1D/2D/3D,
+DepthwiseConv1D/2D with ``valid`` padding; see
+:func:`bnlint.folding.maths.fold_preceding_into`).
+
+Planning repeats until nothing more folds, so ``Conv -> BN -> BN`` folds both.
+Only the top-level model is rewritten; a BN inside a nested model is reported
+as refused.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from bnlint.folding.maths import (
+    FOLDABLE_CLASSES,
+    BatchNormParams,
+    FoldRefused,
+    fold_into,
+    fold_preceding_into,
+)
+from bnlint.folding.maths import _PRECEDING
+from bnlint.kinds import canonical_class
+
+__all__ = ["Decision", "FoldPlan", "plan_and_fold"]
+
+_CONV_RANK = {"1D": 3, "2D": 4, "3D": 5}
+_MODELS = {"Functional", "Sequential", "Model"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happened to one BatchNormalization."""
+
+    batchnorm: str
+    folded: bool
+    into: str | None = None
+    position: str | None = None  # "after" the layer it folded into, or "before" it
+    reason: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"batchnorm": self.batchnorm, "folded": self.folded, "into": self.into,
+                "position": self.position, "reason": self.reason}
+
+
+@dataclass
+class FoldPlan:
+    """The rewritten config, the new weights of the layers that absorbed a BN, and every decision."""
+
+    config: dict
+    replaced: dict[str, list[np.ndarray]]
+    decisions: list[Decision]
+
+    @property
+    def folded(self) -> list[Decision]:
+        return [d for d in self.decisions if d.folded]
+
+    @property
+    def refused(self) -> list[Decision]:
+        return [d for d in self.decisions if not d.folded]
+
+
+Tensor = tuple[str, int, int]  # keras_history: (layer, call, output index)
+
+
+class _Model:
+    """The top-level call graph of a Functional or Sequential config, enough to rewire it."""
+
+    def __init__(self, whole: dict) -> None:
+        self.whole = whole
+        self._index()
+
+    def _index(self) -> None:
+        whole = self.whole
+        self.body = whole["config"]
+        self.specs: list[dict] = self.body.setdefault("layers", [])
+        self.sequential = whole.get("class_name") == "Sequential" or not any(
+            "inbound_nodes" in spec for spec in self.specs)
+        self.by_name = {spec["config"]["name"]: spec for spec in self.specs}
+        self.inputs: dict[str, list[list[Tensor]]] = {}  # layer -> per call -> input tensors
+        self.shapes: dict[str, list | None] = {}  # layer -> shape of its first input (first call)
+        self.consumers: dict[Tensor, list[str]] = {}
+        self.outputs: list[Tensor] = []
+        if self.sequential:
+            previous = None
+            for spec in self.specs:
+                name = spec["config"]["name"]
+                self.inputs[name] = [[(previous, 0, 0)]] if previous else []
+                build = spec.get("build_config") or {}
+                self.shapes[name] = build.get("input_shape")
+                if previous:
+                    self.consumers.setdefault((previous, 0, 0), []).append(name)
+                previous = name
+            if previous:
+                self.outputs = [(previous, 0, 0)]
+            return
+        for spec in self.specs:
+            name = spec["config"]["name"]
+            calls = []
+            for node in spec.get("inbound_nodes") or []:
+                found: list[tuple[Tensor, Any]] = []
+                _keras_tensors(node, found)
+                calls.append([tensor for tensor, _ in found])
+                if len(calls) == 1:
+                    self.shapes[name] = found[0][1] if found else None
+                for tensor, _ in found:
+                    self.consumers.setdefault(tensor, []).append(name)
+            self.inputs[name] = calls
+        self.outputs = [tuple(item) for item in _endpoints(self.body.get("output_layers"))]
+
+    def remove(self, name: str) -> None:
+        """Drop layer *name* (called once, one input) and rewire its consumers to its input."""
+        (source,) = self.inputs[name][0]
+        self.specs.remove(self.by_name.pop(name))
+        if not self.sequential:
+            self._rewire(name, source)
+        self._index()
+
+    def _rewire(self, name: str, source: Tensor) -> None:
+
+        def rewire(history: list) -> list:
+            return list(source) if history[0] == name else history
+
+        for spec in self.specs:
+            for node in spec.get("inbound_nodes") or []:
+                _map_history(node, rewire)
+        for key in ("output_layers",):
+            value = self.body.get(key)
+            if value and isinstance(value[0], str):
+                self.body[key] = rewire(value)
+            elif value:
+                self.body[key] = [rewire(item) for item in value]
+
+
+def _keras_tensors(value: Any, found: list) -> None:
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            config = value["config"]
+            history = config["keras_history"]
+            found.append(((history[0], int(history[1]), int(history[2])), config.get("shape")))
+            return
+        for item in value.values():
+            _keras_tensors(item, found)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _keras_tensors(item, found)
+
+
+def _map_history(value: Any, change: Callable[[list], list]) -> None:
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            value["config"]["keras_history"] = change(list(value["config"]["keras_history"]))
+            return
+        for item in value.values():
+            _map_history(item, change)
+    elif isinstance(value, list):
+        for item in value:
+            _map_history(item, change)
+
+
+def _endpoints(spec: Any) -> list:
+    if not spec:
+        return []
+    return [spec] if isinstance(spec[0], str) else list(spec)
+
+
+def _builtin(spec: dict) -> bool:
+    module = spec.get("module") or "keras.layers"
+    return module.startswith("keras") and spec.get("registered_name") in (None, spec.get("class_name"))
+
+
+def _class(spec: dict) -> str:
+    return canonical_class(spec.get("class_name", "Layer"))
+
+
+def _nested_batchnorms(spec: dict, prefix: str) -> Iterator[str]:
+    for inner in (spec.get("config") or {}).get("layers") or []:
+        name = f"{prefix}/{inner.get('config', {}).get('name')}"
+        if _class(inner) == "BatchNormalization":
+            yield name
+        if _class(inner) in _MODELS:
+            yield from _nested_batchnorms(inner, name)
+
+
+def plan_and_fold(config: dict, weights: Callable[[str], list[np.ndarray]], fold_preceding: bool = False) -> FoldPlan:
+    """Fold every foldable BN of the model *config*; *weights(name)* gives a layer's saved variables.
+
+    Returns the rewritten copy of *config*, the new variables of each layer
+    that absorbed a BN, and one :class:`Decision` per BN (nested ones included).
+    *config* itself is not modified.
+    """
+    if config.get("class_name") not in ("Functional", "Sequential", "Model") or "layers" not in config.get("config", {}):
+        raise FoldRefused(f"the saved model is a {config.get('class_name')}, not a Functional or Sequential "
+                          f"model, so its layer graph is not in its config")
+    if any(isinstance(node, list) for spec in config["config"]["layers"] for node in spec.get("inbound_nodes") or []):
+        raise FoldRefused("the saved model was written by Keras 2 (tf_keras); bnlint fold reads models saved "
+                          "by Keras 3")
+    model = _Model(copy.deepcopy(config))
+    replaced: dict[str, list[np.ndarray]] = {}
+
+    def current(name: str) -> list[np.ndarray]:
+        return replaced[name] if name in replaced else weights(name)
+
+    final: dict[str, Decision] = {}
+    while True:
+        progress = False
+        for spec in list(model.specs):
+            name = spec["config"]["name"]
+            if _class(spec) != "BatchNormalization" or name not in model.by_name:
+                continue
+            decision = _fold_one(model, name, current, replaced, fold_preceding)
+            final[name] = decision
+            progress = progress or decision.folded
+        if not progress:
+            break
+    decisions = list(final.values())
+    for spec in model.specs:
+        if _class(spec) in _MODELS:
+            decisions.extend(Decision(name, False, reason="it is inside the nested model "
+                                      f"'{spec['config']['name']}'; bnlint folds only top-level layers")
+                             for name in _nested_batchnorms(spec, spec["config"]["name"]))
+    return FoldPlan(model.whole, replaced, decisions)
+
+
+def _fold_one(model: _Model, name: str, current, replaced: dict, fold_preceding: bool) -> Decision:
+    try:
+        producer = _check_batchnorm(model, name)
+    except FoldRefused as refusal:
+        return Decision(name, False, reason=refusal.reason)
+    try:
+        target = _check_following(model, name, producer)
+        new = _fold_after(model, name, target, current)
+        replaced[target] = new
+        model.remove(name)
+        return Decision(name, True, target, "after")
+    except FoldRefused as refusal:
+        if not fold_preceding:
+            return Decision(name, False, reason=refusal.reason)
+        reason = refusal.reason
+    try:
+        target = _check_preceding(model, name)
+        new = _fold_before(model, name, target, current)
+    except FoldRefused as refusal:
+        return Decision(name, False, reason=f"{reason} It cannot fold into the layer after it either: {refusal.reason}")
+    replaced[target] = new
+    model.remove(name)
+    return Decision(name, True, target, "before")
+
+
+def _check_batchnorm(model: _Model, name: str) -> str | None:
+    """The BN's own preconditions; returns the layer that produces its input."""
+    spec = model.by_name[name]
+    config = spec["config"]
+    if not _builtin(spec):
+        raise FoldRefused("it is a custom class registered as BatchNormalization, not Keras' own.")
+    calls = model.inputs.get(name, [])
+    if len(calls) > 1:
+        raise FoldRefused(f"it is shared: called {len(calls)} times, so no single layer can absorb it.")
+    if config.get("renorm"):
+        raise FoldRefused("it uses batch renormalization (renorm=True).")
+    axis = config.get("axis", -1)
+    if isinstance(axis, list) and len(axis) != 1:
+        raise FoldRefused(f"it normalises over several axes ({axis}), not one channel axis.")
+    if not calls or len(calls[0]) != 1:
+        raise FoldRefused("it is the first layer of the model, with nothing before it to fold into.")
+    return calls[0][0][0]
+
+
+def _axis(model: _Model, name: str, rank: int | None) -> int | None:
+    """The BN axis, made non-negative when the input *rank* is known (else as written)."""
+    axis = model.by_name[name]["config"].get("axis", -1)
+    axis = axis[0] if isinstance(axis, list) else axis
+    if rank is not None and isinstance(axis, int) and axis < 0:
+        axis += rank
+    return axis
+
+
+def _channel_axis(spec: dict, rank: int | None) -> int | None:
+    """Where *spec*'s layer keeps channels in its output: last (as ``rank-1`` when known) or 1."""
+    config = spec["config"]
+    if config.get("data_format") == "channels_first":
+        return 1
+    return rank - 1 if rank is not None else -1
+
+
+def _rank(model: _Model, name: str, spec: dict) -> int | None:
+    shape = model.shapes.get(name)
+    if isinstance(shape, list):
+        return len(shape)
+    for suffix, rank in _CONV_RANK.items():  # Conv2D, DepthwiseConv2D, Conv2DTranspose...: rank 4
+        if suffix in _class(spec):
+            return rank
+    return None  # Dense: any rank
+
+
+def _weight_layer_problem(spec: dict, model: _Model, role: str) -> str | None:
+    config = spec["config"]
+    name = config["name"]
+    if not _builtin(spec):
+        return f"the layer {role} it, '{name}', is a custom {spec.get('class_name')}."
+    calls = model.inputs.get(name, [])
+    if len(calls) > 1:
+        return f"the layer {role} it, '{name}', is shared (called {len(calls)} times)."
+    if config.get("lora_rank"):
+        return f"the layer {role} it, '{name}', has LoRA enabled."
+    dtype = config.get("dtype")
+    policy = dtype.get("config", {}).get("name", "") if isinstance(dtype, dict) else str(dtype or "")
+    if str(policy).startswith(("int", "float8")) or "_from_" in str(policy):
+        return f"the layer {role} it, '{name}', is quantized (dtype policy {policy})."
+    return None
+
+
+def _check_following(model: _Model, name: str, producer: str) -> str:
+    spec = model.by_name.get(producer)
+    if spec is None:
+        raise FoldRefused("its input is not a layer of this model.")
+    class_name = _class(spec)
+    if class_name not in FOLDABLE_CLASSES:
+        raise FoldRefused(f"it follows '{producer}', a {spec.get('class_name')}, not a conv or dense layer "
+                          f"whose weights could absorb it.")
+    problem = _weight_layer_problem(spec, model, "before")
+    if problem:
+        raise FoldRefused(problem)
+    activation = spec["config"].get("activation", "linear")
+    if isinstance(activation, dict):
+        activation = activation.get("config", {}).get("name") or activation.get("class_name")
+    if activation not in (None, "linear"):
+        raise FoldRefused(f"'{producer}' applies activation '{activation}' before it (a nonlinearity between "
+                          f"the layer and the BN).")
+    (tensor,) = model.inputs[name][0]
+    others = [consumer for consumer in model.consumers.get(tensor, []) if consumer != name]
+    if others or tensor in model.outputs:
+        what = f"'{others[0]}'" if others else "a model output"
+        raise FoldRefused(f"the output of '{producer}' also feeds {what}, which must keep seeing it unnormalised.")
+    rank = _rank(model, name, spec)
+    axis = _axis(model, name, rank)
+    channel = _channel_axis(spec, rank)
+    if axis != channel and not (rank is None and axis == -1 and channel == -1):
+        raise FoldRefused(f"its axis {axis} is not the channel axis ({channel}) of '{producer}'.")
+    return producer
+
+
+def _check_preceding(model: _Model, name: str) -> str:
+    tensor = (name, 0, 0)
+    consumers = model.consumers.get(tensor, [])
+    if tensor in model.outputs:
+        raise FoldRefused("its output is a model output.")
+    if len(consumers) != 1:
+        raise FoldRefused(f"its output feeds {len(consumers)} layers, not exactly one.")
+    target = consumers[0]
+    spec = model.by_name[target]
+    if _class(spec) not in _PRECEDING:
+        raise FoldRefused(f"'{target}' after it is a {spec.get('class_name')}; a BN folds forward only into "
+                          f"Dense, Conv1D/2D/3D or DepthwiseConv1D/2D.")
+    problem = _weight_layer_problem(spec, model, "after")
+    if problem:
+        raise FoldRefused(problem)
+    if len(model.inputs[target][0]) != 1:
+        raise FoldRefused(f"'{target}' takes several inputs.")
+    rank = _rank(model, target, spec)
+    axis = _axis(model, name, rank)
+    channel = 1 if spec["config"].get("data_format") == "channels_first" else (rank - 1 if rank else -1)
+    if axis != channel and not (rank is None and axis == -1 and channel == -1):
+        raise FoldRefused(f"its axis {axis} is not the input channel axis ({channel}) of '{target}'.")
+    return target
+
+
+def _batchnorm_params(model: _Model, name: str, current) -> BatchNormParams:
+    config = model.by_name[name]["config"]
+    values = list(current(name))
+    scale, center = config.get("scale", True), config.get("center", True)
+    expected = 2 + int(bool(scale)) + int(bool(center))
+    if len(values) != expected:
+        raise FoldRefused(f"it has {len(values)} saved variables, expected {expected}.")
+    gamma = values.pop(0) if scale else None
+    beta = values.pop(0) if center else None
+    return BatchNormParams(gamma, beta, values[0], values[1], float(config.get("epsilon", 1e-3)))
+
+
+def _split(spec: dict, values: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None]:
+    """``(leading variables kept as they are, kernel to fold, bias or None)``."""
+    leading = 1 if _class(spec).startswith("SeparableConv") else 0
+    use_bias = spec["config"].get("use_bias", True)
+    expected = leading + 1 + int(bool(use_bias))
+    if len(values) != expected:
+        raise FoldRefused(f"'{spec['config']['name']}' has {len(values)} saved variables, expected {expected}.")
+    return list(values[:leading]), values[leading], values[leading + 1] if use_bias else None
+
+
+def _fold_after(model: _Model, name: str, target: str, current) -> list[np.ndarray]:
+    spec = model.by_name[target]
+    bn = _batchnorm_params(model, name, current)
+    leading, kernel, bias = _split(spec, current(target))
+    new_kernel, new_bias = fold_into(spec["class_name"], spec["config"], kernel, bias, bn)
+    spec["config"]["use_bias"] = True
+    return [*leading, new_kernel, new_bias]
+
+
+def _fold_before(model: _Model, name: str, target: str, current) -> list[np.ndarray]:
+    spec = model.by_name[target]
+    bn = _batchnorm_params(model, name, current)
+    leading, kernel, bias = _split(spec, current(target))
+    new_kernel, new_bias = fold_preceding_into(spec["class_name"], spec["config"], kernel, bias, bn)
+    spec["config"]["use_bias"] = True
+    return [*leading, new_kernel, new_bias]

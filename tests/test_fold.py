@@ -1,0 +1,464 @@
+"""``bnlint fold`` on saved models, end to end, with real Keras.
+
+Models are built with Keras, BN statistics randomised (gamma in [0.2, 2],
+beta ~ N(0, 0.5), mean ~ N(0, 0.5), variance in [0.5, 2]), saved, folded by
+bnlint (no Keras involved), loaded back with ``keras.saving.load_model`` and
+run against the original. The maths of every layer type and data format is
+checked against Keras and numpy in ``test_fold_math.py``; these tests check the
+plan (what folds and what is refused), the rewritten config and weights files,
+the command line and the API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+import bnlint
+from bnlint.cli import main
+from bnlint.errors import UserError
+from bnlint.folding import fold_file
+from bnlint.folding.verify import verify_models
+
+from conftest import run_bnlint
+
+LAYER_TOLERANCE = 1e-5
+
+
+def randomise_batchnorm(model: keras.Model, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    for layer in _all_layers(model):
+        if isinstance(layer, layers.BatchNormalization):
+            n = layer.moving_mean.shape[0]
+            values = []
+            if layer.scale:
+                values.append(rng.uniform(0.2, 2.0, n))
+            if layer.center:
+                values.append(rng.normal(0.0, 0.5, n))
+            values += [rng.normal(0.0, 0.5, n), rng.uniform(0.5, 2.0, n)]
+            layer.set_weights(values)
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+
+
+def batchnorm_names(model) -> list[str]:
+    return [layer.name for layer in _all_layers(model) if isinstance(layer, layers.BatchNormalization)]
+
+
+def saved(model: keras.Model, path: Path) -> Path:
+    model.save(path)
+    return path
+
+
+def fold_and_load(source: Path, out: Path, **options):
+    report = fold_file(source, out, **options)
+    return keras.saving.load_model(out, compile=False), report
+
+
+def relative_error(model, folded, batch: int = 4) -> float:
+    return verify_models(model, folded, batch=batch).relative_error
+
+
+# --------------------------------------------------------------------------
+# One model with a branch per layer family (channels_last and channels_first)
+# --------------------------------------------------------------------------
+
+def zoo_model() -> keras.Model:
+    """Every foldable layer family, each followed by a BN, merged into one output."""
+    sequence = keras.Input((13, 4), name="sequence")
+    image = keras.Input((11, 10, 3), name="image")
+    volume = keras.Input((6, 7, 5, 2), name="volume")
+    vector = keras.Input((9,), name="vector")
+    tokens = keras.Input((5, 9), name="tokens")
+
+    transposed = layers.Permute((2, 1))(sequence)  # (4 channels, 13 steps) for channels_first
+
+    def bn(x, **kwargs):
+        return layers.BatchNormalization(**kwargs)(x)
+
+    branches = [
+        bn(layers.Conv1D(6, 3, strides=2)(sequence)),
+        bn(layers.Conv1D(6, 3, groups=2, use_bias=False)(sequence)),
+        bn(layers.Conv1D(5, 3, data_format="channels_first", dilation_rate=2)(transposed), axis=1),
+        bn(layers.DepthwiseConv1D(3, depth_multiplier=2)(sequence)),
+        bn(layers.DepthwiseConv1D(3, depth_multiplier=3, data_format="channels_first")(transposed), axis=1),
+        bn(layers.SeparableConv1D(5, 3, depth_multiplier=2)(sequence)),
+        bn(layers.Conv1DTranspose(4, 3, strides=2)(sequence)),  # Cin == Cout: axis -2 matters
+        bn(layers.Conv2D(6, 3, padding="same", dilation_rate=2)(image)),
+        bn(layers.DepthwiseConv2D(3, depth_multiplier=2, use_bias=False)(image)),
+        bn(layers.SeparableConv2D(5, 3, depth_multiplier=3, use_bias=False)(image), center=False),
+        bn(layers.Conv2DTranspose(3, 3, strides=2, padding="same")(image), scale=False),
+        bn(layers.Conv3D(4, 2)(volume)),
+        bn(layers.Conv3DTranspose(3, 2, strides=2)(volume)),
+        bn(layers.Conv3D(3, 2, data_format="channels_first")(layers.Permute((4, 1, 2, 3))(volume)), axis=1),
+        bn(layers.Dense(7)(vector), center=False, scale=False),
+        bn(layers.Dense(6, use_bias=False)(tokens)),  # Dense on a rank-3 input
+    ]
+    pooled = [layers.Flatten()(branch) for branch in branches]
+    merged = layers.Concatenate()(pooled)
+    head = layers.BatchNormalization()(layers.Dense(10)(merged))
+    return keras.Model([sequence, image, volume, vector, tokens], layers.Softmax()(head), name="zoo")
+
+
+@pytest.fixture(scope="module")
+def zoo(tmp_path_factory):
+    model = zoo_model()
+    randomise_batchnorm(model, seed=1)
+    directory = tmp_path_factory.mktemp("zoo")
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    return model, saved(model, directory / "zoo.keras"), saved(model, directory / "zoo.h5")
+
+
+@pytest.mark.parametrize("source_format,target_format", [
+    ("keras", "keras"), ("h5", "h5"), ("keras", "h5"), ("h5", "keras")])
+def test_zoo_folds_every_batchnorm_and_matches_the_original(zoo, tmp_path, source_format, target_format):
+    model, keras_path, h5_path = zoo
+    source = keras_path if source_format == "keras" else h5_path
+    folded, report = fold_and_load(source, tmp_path / f"folded.{target_format}")
+    assert len(report.decisions) == 17 and not report.refused, report.text()
+    assert batchnorm_names(folded) == []
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+    original = {layer.name: layer for layer in model.layers}
+    for layer in folded.layers:  # untouched layers keep their weights exactly
+        if not layer.weights:
+            continue
+        was = original[layer.name]
+        folded_into = {d.into for d in report.folded}
+        if layer.name not in folded_into:
+            for a, b in zip(was.get_weights(), layer.get_weights()):
+                np.testing.assert_array_equal(a, b)
+        else:
+            assert layer.use_bias, layer.name
+    if source_format != target_format:
+        assert any("compile config" in note for note in report.notes)
+
+
+def test_keras_output_keeps_compile_config_and_other_members(zoo, tmp_path):
+    _, keras_path, _ = zoo
+    out = tmp_path / "folded.keras"
+    fold_file(keras_path, out)
+    with zipfile.ZipFile(keras_path) as before, zipfile.ZipFile(out) as after:
+        old, new = json.loads(before.read("config.json")), json.loads(after.read("config.json"))
+        assert new["compile_config"] == old["compile_config"]
+        assert set(after.namelist()) == set(before.namelist())
+        assert after.read("metadata.json") == before.read("metadata.json")
+    names_before = [spec["config"]["name"] for spec in old["config"]["layers"]]
+    names_after = [spec["config"]["name"] for spec in new["config"]["layers"]]
+    assert names_after == [name for name in names_before if not name.startswith("batch_normalization")]
+    compiled = keras.saving.load_model(out)  # with compile: the optimizer is rebuilt from the config
+    assert compiled.optimizer.__class__.__name__ == "Adam"
+
+
+def test_weights_of_later_layers_of_the_same_class_are_renamed_correctly(tmp_path):
+    # Removing batch_normalization shifts batch_normalization_2 to batch_normalization in the
+    # weights file; an unfolded BN must keep its own statistics.
+    inputs = keras.Input((6,))
+    a = layers.BatchNormalization()(layers.Dense(4)(inputs))
+    b = layers.BatchNormalization()(layers.Add()([a, a]))  # refused: follows an Add
+    c = layers.BatchNormalization()(layers.Dense(3)(b))
+    model = keras.Model(inputs, c)
+    randomise_batchnorm(model, seed=3)
+    folded, report = fold_and_load(saved(model, tmp_path / "m.keras"), tmp_path / "out.keras")
+    assert [d.folded for d in report.decisions] == [True, False, True]
+    kept = folded.get_layer(model.layers[4].name)
+    for a, b in zip(model.layers[4].get_weights(), kept.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
+def test_sequential_models_fold(tmp_path):
+    model = keras.Sequential([
+        keras.Input((10, 10, 3)),
+        layers.Conv2D(4, 3, use_bias=False), layers.BatchNormalization(), layers.ReLU(),
+        layers.Conv2D(4, 3), layers.BatchNormalization(), layers.BatchNormalization(),
+        layers.Flatten(), layers.Dense(3), layers.BatchNormalization(),
+    ])
+    randomise_batchnorm(model, seed=4)
+    for suffix in ("keras", "h5"):
+        folded, report = fold_and_load(saved(model, tmp_path / f"s.{suffix}"), tmp_path / f"out.{suffix}")
+        assert len(report.folded) == 4 and not report.refused  # the second BN folds once the first is gone
+        assert batchnorm_names(folded) == []
+        assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
+@pytest.mark.parametrize("dtype,tolerance", [("float16", 2e-3), ("bfloat16", 2e-2)])
+def test_low_precision_layers_keep_their_dtype(tmp_path, dtype, tolerance):
+    inputs = keras.Input((8, 8, 3))
+    x = layers.Conv2D(4, 3, dtype=dtype)(inputs)
+    x = layers.BatchNormalization(dtype=dtype)(x)
+    model = keras.Model(inputs, layers.Flatten(dtype="float32")(x))
+    randomise_batchnorm(model, seed=5)
+    folded, _ = fold_and_load(saved(model, tmp_path / "m.keras"), tmp_path / "out.keras")
+    conv = folded.layers[1]
+    assert [str(w.dtype) for w in conv.weights] == [dtype, dtype]
+    assert relative_error(model, folded) <= tolerance
+
+
+# --------------------------------------------------------------------------
+# Refusals: every reason, and nothing silent
+# --------------------------------------------------------------------------
+
+def _refusal(model: keras.Model, tmp_path: Path, **options) -> str:
+    _, report = fold_and_load(saved(model, tmp_path / "m.keras"), tmp_path / "out.keras", force=True, **options)
+    assert len(report.refused) == 1, report.text()
+    return report.refused[0].reason
+
+
+def test_refuses_a_fused_activation(tmp_path):
+    inputs = keras.Input((6, 6, 2))
+    model = keras.Model(inputs, layers.BatchNormalization()(layers.Conv2D(3, 3, activation="relu")(inputs)))
+    assert "activation 'relu'" in _refusal(model, tmp_path)
+
+
+def test_refuses_when_the_conv_output_has_other_consumers(tmp_path):
+    inputs = keras.Input((6, 6, 2))
+    conv = layers.Conv2D(3, 3, name="conv")(inputs)
+    model = keras.Model(inputs, layers.Add(name="add")([conv, layers.BatchNormalization()(conv)]))
+    assert "also feeds 'add'" in _refusal(model, tmp_path)
+    model = keras.Model(inputs, [conv, layers.BatchNormalization()(conv)])
+    assert "also feeds a model output" in _refusal(model, tmp_path)
+
+
+def test_refuses_a_batchnorm_on_another_axis(tmp_path):
+    inputs = keras.Input((6, 6, 2))
+    model = keras.Model(inputs, layers.BatchNormalization(axis=1)(layers.Conv2D(3, 3)(inputs)))
+    assert "axis 1 is not the channel axis (3)" in _refusal(model, tmp_path)
+
+
+def test_refuses_a_shared_batchnorm(tmp_path):
+    inputs = keras.Input((6, 6, 2))
+    shared = layers.BatchNormalization()
+    left = shared(layers.Conv2D(3, 3)(inputs))
+    right = shared(layers.Conv2D(3, 3)(inputs))
+    model = keras.Model(inputs, layers.Add()([left, right]))
+    assert "shared: called 2 times" in _refusal(model, tmp_path)
+
+
+def test_refuses_a_batchnorm_after_an_add(tmp_path):
+    inputs = keras.Input((6, 6, 2))
+    model = keras.Model(inputs, layers.BatchNormalization()(layers.Add(name="add")([inputs, inputs])))
+    assert "follows 'add', a Add, not a conv or dense layer" in _refusal(model, tmp_path)
+
+
+def test_refuses_renorm_and_a_shared_conv(tmp_path):
+    inputs = keras.Input((6, 6, 2))
+    model = keras.Model(inputs, layers.BatchNormalization(renorm=True)(layers.Conv2D(3, 3)(inputs)))
+    assert "renorm" in _refusal(model, tmp_path)
+    conv = layers.Conv2D(2, 1, name="shared_conv")
+    x = layers.BatchNormalization()(conv(inputs))
+    model = keras.Model(inputs, conv(x))
+    assert "'shared_conv', is shared (called 2 times)" in _refusal(model, tmp_path)
+
+
+def test_refuses_batchnorms_inside_a_nested_model(tmp_path):
+    inner_inputs = keras.Input((6,))
+    inner = keras.Model(inner_inputs, layers.BatchNormalization(name="inner_bn")(layers.Dense(3)(inner_inputs)),
+                        name="inner")
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, inner(inputs))
+    assert "inside the nested model 'inner'" in _refusal(model, tmp_path)
+
+
+# --------------------------------------------------------------------------
+# A BN before the layer: only with --fold-preceding, only with valid padding
+# --------------------------------------------------------------------------
+
+def _preceding_model(layer: layers.Layer, shape: tuple) -> keras.Model:
+    inputs = keras.Input(shape)
+    x = layers.BatchNormalization()(layers.Add(name="add")([inputs, inputs]))  # nothing before the BN can absorb it
+    return keras.Model(inputs, layers.Flatten()(layer(x)))
+
+
+@pytest.mark.parametrize("layer,shape", [
+    (layers.Conv2D(5, 3, strides=2), (9, 8, 4)),
+    (layers.Conv2D(6, 3, groups=2, use_bias=False), (9, 8, 4)),
+    (layers.Conv1D(5, 3, dilation_rate=2), (12, 4)),
+    (layers.Conv3D(3, 2), (5, 6, 4, 2)),
+    (layers.DepthwiseConv2D(3, depth_multiplier=2), (9, 8, 4)),
+    (layers.Dense(5), (7,)),
+    (layers.Dense(5), (3, 7)),
+], ids=["conv2d", "conv2d-groups", "conv1d-dilated", "conv3d", "depthwise", "dense", "dense-rank3"])
+def test_fold_preceding_valid_padding_is_exact(tmp_path, layer, shape):
+    model = _preceding_model(layer, shape)
+    randomise_batchnorm(model, seed=6)
+    source = saved(model, tmp_path / "m.keras")
+    _, report = fold_and_load(source, tmp_path / "plain.keras")
+    assert len(report.refused) == 1  # without the option, refused
+    folded, report = fold_and_load(source, tmp_path / "out.keras", fold_preceding=True)
+    assert [(d.folded, d.position) for d in report.decisions] == [(True, "before")]
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
+def test_fold_preceding_refuses_same_padding(tmp_path):
+    model = _preceding_model(layers.Conv2D(5, 3, padding="same"), (9, 8, 4))
+    reason = _refusal(model, tmp_path, fold_preceding=True)
+    assert "'same' padding" in reason and "follows 'add'" in reason
+
+
+# --------------------------------------------------------------------------
+# keras.applications models, whole
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("builder,expected_folded,expected_total", [
+    ("ResNet50", 53, 53), ("MobileNetV2", 52, 52), ("EfficientNetB0", 49, 49), ("DenseNet121", 59, 121)])
+def test_applications_fold_within_tolerance(tmp_path, builder, expected_folded, expected_total):
+    model = getattr(keras.applications, builder)(weights=None)
+    randomise_batchnorm(model, seed=7)
+    source = saved(model, tmp_path / f"{builder}.keras")
+    del model
+    report = fold_file(source, tmp_path / "folded.keras", verify=True)
+    assert (len(report.folded), len(report.decisions)) == (expected_folded, expected_total)
+    assert report.verify.relative_error <= 1e-4, report.verify.text()
+    assert report.verify.argmax_agree == report.verify.argmax_total == 8
+    for decision in report.refused:  # DenseNet121: pre-activation BNs follow a Concatenate or a pooling
+        assert "not a conv or dense layer" in decision.reason
+
+
+# --------------------------------------------------------------------------
+# Command line and API
+# --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    inputs = keras.Input((8, 8, 3))
+    x = layers.BatchNormalization(name="batch_normalization")(layers.Conv2D(4, 3, name="conv2d")(inputs))
+    x = layers.BatchNormalization(name="batch_normalization_1")(layers.Add(name="add")([x, x]))
+    model = keras.Model(inputs, layers.Dense(2)(layers.Flatten()(x)))
+    randomise_batchnorm(model, seed=8)
+    return model, saved(model, tmp_path_factory.mktemp("small") / "small.keras")
+
+
+def test_cli_text_report_and_exit_code(small, tmp_path):
+    _, source = small
+    result = run_bnlint("fold", str(source), str(tmp_path / "out.keras"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{source} -> {tmp_path / 'out.keras'}"
+    assert lines[1].startswith("  refused  batch_normalization_1: it follows 'add'")
+    assert lines[-1] == "Folded 1 of 2 BatchNormalization layers; 1 refused."
+    verbose = run_bnlint("fold", str(source), str(tmp_path / "out.keras"), "--force", "-v")
+    assert "  folded   batch_normalization into conv2d (the BN was after it)" in verbose.stdout
+
+
+def test_cli_json_report_and_verify(small, tmp_path):
+    _, source = small
+    result = run_bnlint("fold", str(source), str(tmp_path / "out.h5"), "--report", "json", "--verify")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["folded"] == 1 and report["refused"] == 1 and report["batchnorm_layers"] == 2
+    assert report["decisions"][0] == {"batchnorm": "batch_normalization", "folded": True, "into": "conv2d",
+                                      "position": "after", "reason": None}
+    assert report["decisions"][1]["reason"].startswith("it follows 'add'")
+    verify = report["verify"]
+    assert verify["passed"] and verify["batch"] == 8 and verify["relative_error"] <= 1e-5
+    assert verify["argmax_agree"] == verify["argmax_total"] == 8
+
+
+def test_verify_failure_exits_1(small, tmp_path, monkeypatch, capsys):
+    _, source = small
+    import bnlint.folding.plan as plan
+
+    def wrong(class_name, config, kernel, bias, bn):  # a fold on the wrong axis scale
+        return kernel * 1.5, (np.zeros_like(kernel[0, 0, 0]) if bias is None else bias)
+
+    monkeypatch.setattr(plan, "fold_into", wrong)
+    assert main(["fold", str(source), str(tmp_path / "out.keras"), "--verify"]) == 1
+    captured = capsys.readouterr()
+    assert "verify (FAILED)" in captured.out
+    assert "differ from the original's beyond the tolerance" in captured.err
+
+
+@pytest.mark.parametrize("make", [
+    (lambda d, src: ([str(src), str(src), "--force"], "must not be the input file")),
+    (lambda d, src: ([str(src), str(_touch(d / "exists.keras"))], "already exists (use --force")),
+    (lambda d, src: ([str(d / "missing.keras"), str(d / "o.keras")], "missing.keras: does not exist")),
+    (lambda d, src: ([str(_write(d / "bad.keras", b"not a zip")), str(d / "o.keras")],
+                     "bad.keras: is not a .keras archive (not a valid zip file)")),
+    (lambda d, src: ([str(_write(d / "model.py", b"x = 1\n")), str(d / "o.keras")],
+                     "model.py: is not a .keras or .h5 model file")),
+    (lambda d, src: ([str(src), str(d / "o.txt")], "o.txt: the output must end in .keras or .h5")),
+    (lambda d, src: ([str(src), str(d / "no" / "o.keras")], "its directory does not exist")),
+    (lambda d, src: ([str(_write(d / "w.h5", b"")), str(d / "o.keras")], "w.h5: is not a readable HDF5 file")),
+])
+def test_bad_input_is_one_sentence_exit_2_and_nothing_written(small, tmp_path, make):
+    _, source = small
+    args, expected = make(tmp_path, source)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_bnlint("fold", *args)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def _touch(path: Path) -> Path:
+    path.write_bytes(b"keep me")
+    return path
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_existing_output_is_untouched_without_force_and_replaced_with_it(small, tmp_path):
+    _, source = small
+    out = _touch(tmp_path / "out.keras")
+    assert run_bnlint("fold", str(source), str(out)).returncode == 2
+    assert out.read_bytes() == b"keep me"
+    assert run_bnlint("fold", str(source), str(out), "--force").returncode == 0
+    assert zipfile.is_zipfile(out)
+
+
+def test_cross_format_with_nested_weights_is_refused_before_writing(tmp_path):
+    inner_inputs = keras.Input((6,))
+    inner = keras.Model(inner_inputs, layers.Dense(3)(inner_inputs), name="inner")
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, inner(layers.BatchNormalization()(layers.Dense(6)(inputs))))
+    source = saved(model, tmp_path / "m.keras")
+    with pytest.raises(UserError, match="layer 'inner' \\(Functional\\) has nested weights"):
+        fold_file(source, tmp_path / "out.h5")
+    assert not (tmp_path / "out.h5").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["m.keras"]
+    folded, _ = fold_and_load(source, tmp_path / "out.keras")  # same format: the nested model is copied
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
+def test_fold_without_verify_never_imports_tensorflow(small, tmp_path):
+    _, source = small
+    code = ("import sys; from bnlint.cli import main; "
+            f"code = main(['fold', {str(source)!r}, {str(tmp_path / 'o.keras')!r}]); "
+            "bad = [m for m in ('tensorflow', 'keras', 'tf_keras', 'jax', 'torch') if m in sys.modules]; "
+            "assert not bad and code == 0, (bad, code)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_api_on_a_path_and_on_a_live_model(small, tmp_path):
+    model, source = small
+    result = bnlint.fold(source, tmp_path / "out.keras")
+    assert result.model == tmp_path / "out.keras" and len(result.report.folded) == 1
+    with pytest.raises(UserError, match="needs `out`"):
+        bnlint.fold(source)
+    folded, report = bnlint.fold(model, verify=True)
+    assert isinstance(folded, keras.Model) and folded is not model
+    assert batchnorm_names(folded) == ["batch_normalization_1"]
+    assert batchnorm_names(model) == ["batch_normalization", "batch_normalization_1"]  # input unchanged
+    assert report.verify.passed and report.input == model.name
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
