@@ -417,6 +417,28 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
+SAVED = Path(__file__).resolve().parent.parent / "fixtures" / "saved"
+
+
+@pytest.mark.parametrize("name", ["functional_bias_dropout_momentum", "sequential_bias_dropout_momentum"])
+@pytest.mark.parametrize("source_suffix,target_suffix", [("keras", "keras"), ("h5", "h5"), ("h5", "keras"),
+                                                         ("keras", "h5")])
+def test_committed_saved_fixtures_fold_and_verify(tmp_path, name, source_suffix, target_suffix):
+    report = fold_file(SAVED / f"{name}.{source_suffix}", tmp_path / f"out.{target_suffix}", verify=True)
+    assert [d.batchnorm for d in report.refused] == ["bn_after_dropout"]  # a Dropout sits before it
+    assert report.verify.passed, report.verify.text()
+
+
+@pytest.mark.parametrize("name,message", [
+    ("functional_bias_dropout_momentum_tfkeras.keras", "was saved by Keras 2.21.0 (tf_keras)"),
+    ("sequential_bias_dropout_momentum_tfkeras_savedmodel", "is a directory; bnlint fold reads .keras and .h5"),
+])
+def test_legacy_models_are_refused_in_one_sentence(tmp_path, name, message):
+    result = run_bnlint("fold", str(SAVED / name), str(tmp_path / "out.keras"))
+    assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "out.keras").exists()
+
+
 def test_existing_output_is_untouched_without_force_and_replaced_with_it(small, tmp_path):
     _, source = small
     out = _touch(tmp_path / "out.keras")
@@ -462,3 +484,11 @@ def test_api_on_a_path_and_on_a_live_model(small, tmp_path):
     assert batchnorm_names(model) == ["batch_normalization", "batch_normalization_1"]  # input unchanged
     assert report.verify.passed and report.input == model.name
     assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
+def test_readme_folding_example_runs():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Folding BN for inference", 1)[1].split("\n## ", 1)[0]
+    blocks = section.split("```python\n")[1:]
+    assert len(blocks) == 1
+    exec(compile(blocks[0].split("```", 1)[0], "README.md", "exec"), {})

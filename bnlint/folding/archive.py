@@ -57,6 +57,8 @@ class SavedModel:
     def layer_weights(self, name: str) -> list[np.ndarray]:
         """The variables of top-level layer *name*, in Keras' order."""
         if self.format == "keras":
+            if name not in self._groups:
+                return []  # a Sequential model's InputLayer has no weights group
             group = self.handle[self._groups[name]]["vars"]
             return [np.asarray(group[str(index)]) for index in range(len(group))]
         group = self.handle["model_weights"].get(name)
@@ -67,10 +69,11 @@ class SavedModel:
     def is_plain(self, name: str) -> bool:
         """Whether *name* keeps only its own variables (no nested layers), so it converts between formats."""
         if self.format == "keras":
-            return set(self.handle[self._groups[name]].keys()) <= {"vars"}
+            return name not in self._groups or set(self.handle[self._groups[name]].keys()) <= {"vars"}
         group = self.handle["model_weights"].get(name)
         names = [_text(weight) for weight in group.attrs.get("weight_names", [])] if group is not None else []
-        return all(weight.count("/") == 1 for weight in names)
+        # "conv/kernel" or "sequential/conv/kernel" are the layer's own; "mha/query/kernel" is nested.
+        return all(weight.rsplit("/", 2)[-2:-1] == [name] for weight in names)
 
     def close(self) -> None:
         self.handle.close()
@@ -130,6 +133,7 @@ def _open_keras(path: Path, display: str) -> SavedModel:
         version = str(json.loads(metadata).get("keras_version", "3"))
     except (ValueError, AttributeError):
         version = "3"
+    _require_keras_3(display, version)
     model = SavedModel(display, "keras", config, handle, members, keras_version=version)
     layers = handle.get("layers")
     if layers is not None:
@@ -159,8 +163,19 @@ def _open_h5(path: Path, display: str) -> SavedModel:
     config = _config(_text(raw).encode(), display, "model_config")
     training = handle.attrs.get("training_config")
     version = _text(handle.attrs.get("keras_version", "3"))
+    try:
+        _require_keras_3(display, version)
+    except InputError:
+        handle.close()
+        raise
     return SavedModel(display, "h5", config, handle, training_config=_text(training) if training is not None else None,
                       keras_version=version)
+
+
+def _require_keras_3(display: str, version: str) -> None:
+    if version.startswith(("1.", "2.")):
+        raise InputError(display, f"was saved by Keras {version} (tf_keras); bnlint fold reads models saved by "
+                                  f"Keras 3")
 
 
 def _config(data: bytes, display: str, what: str) -> dict:
@@ -291,7 +306,9 @@ def _h5_bytes(source: SavedModel, config: dict, replaced: dict) -> bytes:
         group = handle.create_group("model_weights")
         group.attrs["backend"] = "tensorflow"
         group.attrs["keras_version"] = source.keras_version
-        names = [spec["config"]["name"] for spec in config["config"].get("layers", [])]
+        sequential = config.get("class_name") == "Sequential"
+        names = [spec["config"]["name"] for spec in config["config"].get("layers", [])
+                 if not (sequential and spec.get("class_name") == "InputLayer")]
         group.attrs["layer_names"] = np.array(names, dtype=h5py.string_dtype())
         for name in names:
             if source.format == "h5" and name not in replaced and name in source.handle["model_weights"]:
