@@ -279,9 +279,9 @@ def test_refuses_batchnorms_inside_a_nested_model(tmp_path):
 # A BN before the layer: only with --fold-preceding, only with valid padding
 # --------------------------------------------------------------------------
 
-def _preceding_model(layer: layers.Layer, shape: tuple) -> keras.Model:
+def _preceding_model(layer: layers.Layer, shape: tuple, axis: int = -1) -> keras.Model:
     inputs = keras.Input(shape)
-    x = layers.BatchNormalization()(layers.Add(name="add")([inputs, inputs]))  # nothing before the BN can absorb it
+    x = layers.BatchNormalization(axis=axis)(layers.Add(name="add")([inputs, inputs]))  # nothing before the BN can absorb it
     return keras.Model(inputs, layers.Flatten()(layer(x)))
 
 
@@ -293,9 +293,12 @@ def _preceding_model(layer: layers.Layer, shape: tuple) -> keras.Model:
     (layers.DepthwiseConv2D(3, depth_multiplier=2), (9, 8, 4)),
     (layers.Dense(5), (7,)),
     (layers.Dense(5), (3, 7)),
-], ids=["conv2d", "conv2d-groups", "conv1d-dilated", "conv3d", "depthwise", "dense", "dense-rank3"])
+    (layers.Conv1D(5, 3, data_format="channels_first"), (4, 12)),
+], ids=["conv2d", "conv2d-groups", "conv1d-dilated", "conv3d", "depthwise", "dense", "dense-rank3",
+        "conv1d-channels-first"])
 def test_fold_preceding_valid_padding_is_exact(tmp_path, layer, shape):
-    model = _preceding_model(layer, shape)
+    axis = 1 if getattr(layer, "data_format", None) == "channels_first" else -1
+    model = _preceding_model(layer, shape, axis)
     randomise_batchnorm(model, seed=6)
     source = saved(model, tmp_path / "m.keras")
     _, report = fold_and_load(source, tmp_path / "plain.keras")
