@@ -145,3 +145,11 @@ def test_dot_quotes_odd_names(tmp_path, write):
 def test_unreadable_path_is_exit_2(tmp_path, fmt):
     result = run_bnlint("graph", "missing.py", "--format", fmt, cwd=tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (2, "", "bnlint: error: missing.py: no such file or directory\n")
+
+
+def test_readme_mermaid_example_is_real_output(tmp_path, write):
+    readme = (ROOT / "README.md").read_text().split("\n## Drawing a graph\n", 1)[1].split("\n## ", 1)[0]
+    example = readme.split("````\n", 2)[1]
+    write("bad.py", "from keras import layers, Sequential\nmodel = Sequential([\n    layers.Dense(8),\n"
+                    "    layers.Dropout(0.5),\n    layers.BatchNormalization(momentum=0.1),\n])\n")
+    assert run_bnlint("graph", "bad.py", "--format", "mermaid", cwd=tmp_path).stdout == example
