@@ -330,3 +330,47 @@ def test_statistics_only_with_text_or_json(tmp_path, write):
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines()[-1] == (
         "bnlint: error: --statistics works with --output-format text or json, not sarif")
+
+
+# --- cost and docs ----------------------------------------------------------------------------------
+
+_PROBE = """
+import sys
+from bnlint.cli import main
+code = main(sys.argv[1:])
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf_keras", "libcst", "networkx"))
+print(heavy)
+"""
+
+
+@pytest.mark.parametrize("args", [
+    ["--output-format", "github"], ["--output-format", "junit"], ["--output-format", "json"],
+    ["--write-baseline", "{tmp}/b.json"],
+])
+def test_ci_formats_and_baselines_stay_off_the_heavy_imports(tmp_path, args):
+    """Only SARIF pays for libcst (to compute its fixes); the other CI outputs keep the lint path light."""
+    import subprocess
+    import sys
+
+    files = [str(p) for p in sorted(FIXTURES.glob("*.py"))]
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
+    result = subprocess.run([sys.executable, "-c", _PROBE, "check", *args, *files], capture_output=True, text=True,
+                            cwd=ROOT)
+    assert result.stdout.splitlines()[-1] == "[]", result.stderr
+
+
+def test_docstring_examples_of_the_ci_modules():
+    import doctest
+
+    import bnlint.baseline
+    import bnlint.drawing
+    import bnlint.reporters.github
+    import bnlint.reporters.junit
+    import bnlint.reporters.paths
+    import bnlint.reporters.replacement
+    import bnlint.reporters.sarif
+
+    for module in (bnlint.baseline, bnlint.drawing, bnlint.reporters.github, bnlint.reporters.junit,
+                   bnlint.reporters.paths, bnlint.reporters.replacement, bnlint.reporters.sarif):
+        failures, tried = doctest.testmod(module)
+        assert failures == 0 and tried > 0, module.__name__
