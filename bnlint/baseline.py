@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Iterable, NamedTuple
 
 from bnlint.diagnostics import Diagnostic
-from bnlint.errors import InputError, UserError
-from bnlint.files import write_text_atomically
+from bnlint.errors import InputError
+from bnlint.files import SourceTexts, write_text_atomically
 from bnlint.graph import SavedLayer, Site
 
 __all__ = ["Key", "Baseline", "finding_key", "normalise_call", "load_baseline", "write_baseline", "apply_baseline",
@@ -89,21 +89,6 @@ def _call_text(text: str, site: Site) -> str:
     return "".join(parts)
 
 
-class _Texts:
-    def __init__(self) -> None:
-        self._cache: dict[str, str | None] = {}
-
-    def get(self, path: str) -> str | None:
-        if path not in self._cache:
-            from bnlint.readers.python_source import load_source
-
-            try:
-                self._cache[path] = load_source(Path(path), path).text
-            except UserError:
-                self._cache[path] = None
-        return self._cache[path]
-
-
 def _relative(path: str, root: Path) -> str:
     absolute = Path(os.path.abspath(path))
     try:
@@ -112,13 +97,13 @@ def _relative(path: str, root: Path) -> str:
         return absolute.as_posix()
 
 
-def finding_key(diagnostic: Diagnostic, root: Path, texts: _Texts | None = None) -> Key:
+def finding_key(diagnostic: Diagnostic, root: Path, texts: SourceTexts | None = None) -> Key:
     """The baseline key of *diagnostic*, with its path relative to *root* (an absolute directory)."""
     path = _relative(diagnostic.path, root)
     origin = diagnostic.origin
     if isinstance(origin, SavedLayer):
         return Key(path, diagnostic.code, "layer", origin.layer_name)
-    text = (texts or _Texts()).get(origin.path)
+    text = (texts or SourceTexts()).get(origin.path)
     if text is None:  # the source cannot be read again: fall back on the message
         return Key(path, diagnostic.code, "message", diagnostic.message)
     return Key(path, diagnostic.code, "call", normalise_call(_call_text(text, origin)))
@@ -138,7 +123,7 @@ def _root(baseline_file: Path) -> Path:
 
 def keys_of(diagnostics: Iterable[Diagnostic], root: Path) -> list[Key]:
     """The keys of *diagnostics*, in order."""
-    texts = _Texts()
+    texts = SourceTexts()
     return [finding_key(d, root, texts) for d in diagnostics]
 
 

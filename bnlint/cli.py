@@ -115,8 +115,8 @@ def _validate_check_options(parser: argparse.ArgumentParser, args: argparse.Name
         parser.error(f"--statistics works with --output-format text or json, not {args.output_format}")
     if args.show_stale_baseline and not args.baseline:
         parser.error("--show-stale-baseline needs --baseline FILE")
-    if args.write_baseline and (args.baseline or args.diff):
-        parser.error("--write-baseline cannot be combined with --baseline or --diff")
+    if args.write_baseline and (args.baseline or args.diff or args.output_file):
+        parser.error("--write-baseline cannot be combined with --baseline, --diff or --output-file")
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:

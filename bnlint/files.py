@@ -1,8 +1,10 @@
-"""Writing bnlint's own output files (reports, baselines) atomically.
+"""bnlint's own file I/O around reports: atomic output files, and sources read back.
 
-A reader of the file never sees it half-written: the text goes to a
-temporary file in the same directory, which is then renamed over the
-target. An existing file keeps its permissions.
+Reports and baselines are written atomically: a reader of the file never
+sees it half-written, because the text goes to a temporary file in the same
+directory, which is then renamed over the target (an existing file keeps
+its permissions). Reports that quote or edit the flagged source (baseline
+keys, SARIF fixes) read each file back once through :class:`SourceTexts`.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from bnlint.errors import InputError
+from bnlint.errors import InputError, UserError
 
-__all__ = ["write_text_atomically"]
+__all__ = ["write_text_atomically", "SourceTexts"]
 
 
 def write_text_atomically(path: Path, text: str) -> None:
@@ -43,3 +45,21 @@ def write_text_atomically(path: Path, text: str) -> None:
             raise
     except OSError as error:
         raise InputError(path, f"cannot be written ({error.strerror or error})") from None
+
+
+class SourceTexts:
+    """Source files read back by their displayed path, each once; None for a file that cannot be read."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str | None] = {}
+
+    def get(self, path: str) -> str | None:
+        """The text of the file bnlint displayed as *path*, or None when it cannot be read now."""
+        if path not in self._texts:
+            from bnlint.readers.python_source import load_source
+
+            try:
+                self._texts[path] = load_source(Path(path), path).text
+            except UserError:
+                self._texts[path] = None
+        return self._texts[path]

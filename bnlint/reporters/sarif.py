@@ -22,7 +22,7 @@ from urllib.parse import quote
 from bnlint import __version__
 from bnlint.checker import CheckReport
 from bnlint.diagnostics import Diagnostic
-from bnlint.errors import UserError
+from bnlint.files import SourceTexts
 from bnlint.graph import SavedLayer, Site
 from bnlint.reporters.paths import artifact_path
 from bnlint.reporters.replacement import Replacement, line_replacement
@@ -75,23 +75,6 @@ def _region(site: Site) -> dict:
     return {"startLine": site.line, "startColumn": site.column, "endLine": site.end_line, "endColumn": site.end_column}
 
 
-class _Sources:
-    """Source texts read once per file, for computing fixes."""
-
-    def __init__(self) -> None:
-        self._texts: dict[str, str | None] = {}
-
-    def text(self, path: str) -> str | None:
-        if path not in self._texts:
-            from bnlint.readers.python_source import load_source
-
-            try:
-                self._texts[path] = load_source(Path(path), path).text
-            except UserError:
-                self._texts[path] = None
-        return self._texts[path]
-
-
 def fix_replacement(diagnostic: Diagnostic, text: str) -> Replacement | None:
     """The replacement that realises *diagnostic*'s fix on *text*, or None when it cannot be applied alone."""
     from bnlint.writers.python_source import apply_intents  # libcst: only for fixes
@@ -105,10 +88,10 @@ def fix_replacement(diagnostic: Diagnostic, text: str) -> Replacement | None:
     return line_replacement(text, edit.text)
 
 
-def _fixes(diagnostic: Diagnostic, sources: _Sources) -> list[dict]:
+def _fixes(diagnostic: Diagnostic, sources: SourceTexts) -> list[dict]:
     if diagnostic.fix is None or not isinstance(diagnostic.origin, Site):
         return []
-    text = sources.text(diagnostic.path)
+    text = sources.get(diagnostic.path)
     replacement = fix_replacement(diagnostic, text) if text is not None else None
     if replacement is None:
         return []
@@ -124,7 +107,7 @@ def _fixes(diagnostic: Diagnostic, sources: _Sources) -> list[dict]:
     }]
 
 
-def _result(diagnostic: Diagnostic, index: int, sources: _Sources) -> dict:
+def _result(diagnostic: Diagnostic, index: int, sources: SourceTexts) -> dict:
     physical: dict = {"artifactLocation": _uri(diagnostic.path)}
     location: dict = {"physicalLocation": physical}
     if isinstance(diagnostic.origin, Site):
@@ -157,7 +140,7 @@ def sarif_log(report: CheckReport) -> dict:
 
     rules = all_rules()
     index = {code: i for i, code in enumerate(rules)}
-    sources = _Sources()
+    sources = SourceTexts()
     run = {
         "tool": {"driver": {
             "name": "bnlint", "version": __version__, "semanticVersion": __version__,
