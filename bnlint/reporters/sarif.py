@@ -113,6 +113,9 @@ def _result(diagnostic: Diagnostic, index: int, sources: SourceTexts) -> dict:
     if isinstance(diagnostic.origin, Site):
         physical["region"] = _region(diagnostic.origin)
     elif isinstance(diagnostic.origin, SavedLayer):
+        # GitHub code scanning rejects results without a start line; a saved model has no lines, so
+        # the finding points at the file's start and names its layer as a logical location.
+        physical["region"] = {"startLine": 1}
         location["logicalLocations"] = [{"name": diagnostic.origin.layer_name, "kind": "member"}]
     result = {
         "ruleId": diagnostic.code,
