@@ -252,6 +252,8 @@ def _graph(paths: list[str], fmt: str, out: TextIO) -> int:
         from bnlint import drawing
 
         out.write(getattr(drawing, fmt)(findings))
+        for warning in drawing.mermaid_warnings(findings) if fmt == "mermaid" else []:
+            sys.stderr.write(f"bnlint: warning: {warning}\n")
     else:
         for graph in models:
             out.write(_graph_text(graph))

@@ -12,7 +12,11 @@ from __future__ import annotations
 from bnlint.diagnostics import Diagnostic
 from bnlint.graph import ModelGraph
 
-__all__ = ["node_findings", "mermaid", "dot"]
+__all__ = ["node_findings", "mermaid", "mermaid_warnings", "dot"]
+
+#: Mermaid's default limits (GitHub renders with them): more edges or text than this is not drawn.
+MERMAID_MAX_EDGES = 500
+MERMAID_MAX_TEXT = 50_000
 
 
 def node_findings(graph: ModelGraph, diagnostics: list[Diagnostic]) -> dict[int, list[str]]:
@@ -86,6 +90,20 @@ def mermaid(graphs: list[tuple[ModelGraph, dict[int, list[str]]]]) -> str:
         lines.append("```")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def mermaid_warnings(graphs: list[tuple[ModelGraph, dict[int, list[str]]]]) -> list[str]:
+    """Why Mermaid (and GitHub) would refuse to draw some of these graphs, one sentence per graph."""
+    warnings = []
+    for graph, findings in graphs:
+        edges = sum(1 for _ in graph.edges())
+        size = len(mermaid([(graph, findings)]))
+        if edges > MERMAID_MAX_EDGES or size > MERMAID_MAX_TEXT:
+            warnings.append(
+                f"model {graph.name} has {edges} edges and {size} characters of Mermaid; Mermaid draws at most "
+                f"{MERMAID_MAX_EDGES} edges and {MERMAID_MAX_TEXT} characters by default (GitHub too): "
+                "use --format dot for it")
+    return warnings
 
 
 def dot_quote(text: str) -> str:

@@ -153,3 +153,15 @@ def test_readme_mermaid_example_is_real_output(tmp_path, write):
     write("bad.py", "from keras import layers, Sequential\nmodel = Sequential([\n    layers.Dense(8),\n"
                     "    layers.Dropout(0.5),\n    layers.BatchNormalization(momentum=0.1),\n])\n")
     assert run_bnlint("graph", "bad.py", "--format", "mermaid", cwd=tmp_path).stdout == example
+
+
+def test_mermaid_warns_when_a_graph_exceeds_what_mermaid_draws(tmp_path, write):
+    small = "import keras\nm = keras.Sequential([" + "keras.layers.Dense(4), " * 500 + "])\n"
+    big = "import keras\nm = keras.Sequential([" + "keras.layers.Dense(4), " * 502 + "])\n"
+    write("small.py", small)
+    write("big.py", big)
+    assert run_bnlint("graph", "small.py", "--format", "mermaid", cwd=tmp_path).stderr == ""  # 499 edges
+    result = run_bnlint("graph", "big.py", "--format", "mermaid", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.startswith("```mermaid\n")
+    assert result.stderr.startswith("bnlint: warning: model sequential has 501 edges and ")
+    assert result.stderr.rstrip().endswith("use --format dot for it")
