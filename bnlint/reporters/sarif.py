@@ -28,7 +28,7 @@ from bnlint.reporters.paths import artifact_path
 from bnlint.reporters.replacement import Replacement, line_replacement
 from bnlint.reporters.text import describe
 
-__all__ = ["write", "sarif_log", "rule_descriptor", "INFORMATION_URI"]
+__all__ = ["write", "sarif_log", "rule_descriptor", "fix_replacement", "INFORMATION_URI", "SCHEMA_URI"]
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 #: Where the tool is documented (the repository's address, as in the README's pre-commit recipe).
@@ -53,12 +53,13 @@ def rule_descriptor(rule) -> dict:
     what = _first_paragraph(sections.get("What it does", rule.summary))
     why = _first_paragraph(sections.get("Why is this bad?", ""))
     documentation = rule.documentation()
+    body = documentation.split("\n\n", 1)[1]  # below the "name (CODE)" header line
     return {
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": f"{what} {why}".strip()},
-        "help": {"text": documentation, "markdown": f"# {rule.code} {rule.name}\n\n{documentation.split(chr(10), 2)[2]}"},
+        "help": {"text": documentation, "markdown": f"# {rule.code} {rule.name}\n\n{body}"},
         "defaultConfiguration": {"enabled": bool(rule.default), "level": "error"},
         "properties": {"fix": rule.fix or "none", "tags": ["batchnorm", "keras"]},
     }
