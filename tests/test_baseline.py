@@ -198,3 +198,14 @@ def test_normalised_call_text(source, expected):
 def test_different_calls_stay_different():
     assert normalise_call("Dense(8)") != normalise_call("Dense(16)")
     assert normalise_call("Dense('a b')") != normalise_call("Dense('a  b')")  # strings are kept as written
+
+
+def test_a_run_stopped_by_a_bad_baseline_leaves_the_output_file_alone(tmp_path, write):
+    write("model.py", MODEL)
+    write("b.json", "{")
+    report = write("report.sarif", "previous report\n")
+    result = run_bnlint("check", "model.py", "--baseline", "b.json", "--output-format", "sarif", "--output-file",
+                        "report.sarif", cwd=tmp_path)
+    assert result.returncode == 2
+    assert report.read_text() == "previous report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.json", "model.py", "report.sarif"]
