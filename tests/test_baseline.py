@@ -121,11 +121,13 @@ def test_paths_are_relative_to_the_baseline_file_not_the_working_directory(basel
     assert (result.returncode, codes(result)) == (0, [])
 
 
-def test_text_output_with_a_baseline_reports_only_new_findings(baselined):
-    (baselined / "src" / "model.py").write_text(MODEL.replace("layers.Dense(8)", "layers.Dense(8, use_bias=True)"))
+def test_editing_the_flagged_call_makes_it_a_new_finding(baselined):
+    (baselined / "src" / "model.py").write_text(MODEL.replace('padding="same")', 'padding="same", name="stem")'))
     result = run_bnlint("check", "src", "--baseline", "bnlint-baseline.json", cwd=baselined)
-    assert result.returncode == 0  # Dense -> Dropout: no BN004; the call text changed but reports nothing new
-    assert result.stdout == "All checks passed (1 file checked).\n"
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0].startswith("src/model.py:5:5: BN004 [*] [redundant-bias]")
+    assert result.stdout.splitlines()[1] == "Found 1 finding in 1 file (1 file checked)."
+    assert result.stderr == "bnlint: 2 findings recorded in the baseline bnlint-baseline.json not reported.\n"
 
 
 def test_saved_model_findings_are_keyed_by_layer_name(tmp_path):
