@@ -6,7 +6,7 @@ from typing import Callable, TextIO
 
 from bnlint.checker import CheckReport
 
-__all__ = ["REPORTERS", "FORMATS"]
+__all__ = ["REPORTERS"]
 
 
 def _text(report: CheckReport, out: TextIO, statistics: bool, show_fixes: bool = False) -> None:
@@ -43,6 +43,3 @@ def _junit(report: CheckReport, out: TextIO, statistics: bool = False, show_fixe
 REPORTERS: dict[str, Callable[..., None]] = {
     "text": _text, "json": _json, "github": _github, "sarif": _sarif, "junit": _junit,
 }
-#: The formats that can print per-rule counts (``--statistics``) instead of findings.
-STATISTICS_FORMATS = ("text", "json")
-FORMATS = tuple(REPORTERS)
