@@ -59,6 +59,8 @@ class CheckReport:
     errors: list[UserError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     files_checked: int = 0
+    #: The files checked, as displayed, in the order checked.
+    checked_paths: list[str] = field(default_factory=list)
     fixed: list[Diagnostic] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)
 
@@ -113,11 +115,12 @@ def check_paths(
         codes = selections[key]
         if not isinstance(codes, UserError):
             work.append((target, frozenset(codes - _per_file_ignored(target.path, target.config)), fix))
-    for outcome in _run(work, jobs):
+    for (target, _, _), outcome in zip(work, _run(work, jobs)):
         if isinstance(outcome, UserError):
             report.errors.append(outcome)
             continue
         report.files_checked += 1
+        report.checked_paths.append(target.display)
         report.notes.extend(outcome.notes)
         report.diagnostics.extend(outcome.diagnostics)
         report.fixed.extend(outcome.fixed)

@@ -50,7 +50,14 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="do not run these rules")
     check.add_argument("--extend-select", type=_codes, action="extend", default=[], metavar="CODES",
                        help="run these rules in addition to the selected ones")
-    check.add_argument("--output-format", choices=("text", "json"), default="text")
+    check.add_argument("--output-format", choices=("text", "json", "github", "sarif", "junit"), default="text",
+                       help="how findings are printed (default: text)")
+    check.add_argument("--output-file", metavar="PATH", help="write the report to PATH instead of standard output")
+    check.add_argument("--write-baseline", metavar="FILE",
+                       help="record the current findings in FILE (a baseline) and exit 0")
+    check.add_argument("--baseline", metavar="FILE", help="report only findings that the baseline FILE does not record")
+    check.add_argument("--show-stale-baseline", action="store_true",
+                       help="with --baseline, list baseline entries that no longer match a finding")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--statistics", action="store_true", help="print the number of findings per rule")
     check.add_argument("--force-exclude", action="store_true",
@@ -67,7 +74,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     graph = commands.add_parser("graph", help="show the layer graphs read from PATH")
     graph.add_argument("paths", nargs="+", metavar="PATH")
-    graph.add_argument("--format", choices=("text", "json"), default="text")
+    graph.add_argument("--format", choices=("text", "json", "mermaid", "dot"), default="text")
 
     fold = commands.add_parser("fold", help="fold BatchNormalization into the layers next to it (saved models)")
     fold.add_argument("input", metavar="IN", help="a Keras 3 .keras or .h5 model")
@@ -91,7 +98,10 @@ def _normalise(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    args = _build_parser().parse_args(_normalise(list(sys.argv[1:] if argv is None else argv)))
+    parser = _build_parser()
+    args = parser.parse_args(_normalise(list(sys.argv[1:] if argv is None else argv)))
+    if args.command == "check":
+        _validate_check_options(parser, args)
     try:
         if args.command == "rule":
             return _rule(args.rule, sys.stdout)
@@ -114,10 +124,53 @@ def _error(message: str) -> None:
     sys.stderr.write(f"bnlint: error: {message}\n")
 
 
+def _validate_check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.statistics and args.output_format not in ("text", "json"):
+        parser.error(f"--statistics works with --output-format text or json, not {args.output_format}")
+    if args.show_stale_baseline and not args.baseline:
+        parser.error("--show-stale-baseline needs --baseline FILE")
+    if args.write_baseline and (args.baseline or args.diff or args.output_file):
+        parser.error("--write-baseline cannot be combined with --baseline, --diff or --output-file")
+
+
 def _check(args: argparse.Namespace, out: TextIO) -> int:
+    if args.output_file is None:
+        return _check_to(args, out)
+    from io import StringIO
+
+    from bnlint.files import write_text_atomically
+
+    buffer = StringIO()
+    code = _check_to(args, buffer)
+    write_text_atomically(args.output_file, buffer.getvalue())
+    return code
+
+
+def _filter_by_baseline(args: argparse.Namespace, baseline, report) -> None:
+    """Keep the findings *baseline* does not record; say what it hid and, if asked, what is stale."""
+    from bnlint.baseline import apply_baseline, describe_key
+
+    result = apply_baseline(baseline, report.diagnostics, report.checked_paths)
+    report.diagnostics = result.new
+    if result.matched:
+        sys.stderr.write(f"bnlint: {result.matched} finding{'s' if result.matched != 1 else ''} "
+                         f"recorded in the baseline {args.baseline} not reported.\n")
+    if args.show_stale_baseline:
+        for key, count in result.stale:
+            times = f" ({count} occurrences)" if count > 1 else ""
+            sys.stderr.write(f"bnlint: stale baseline entry: {describe_key(key)}{times}\n")
+
+
+def _check_to(args: argparse.Namespace, out: TextIO) -> int:
     from bnlint.checker import FixMode, Selection, check_paths
     from bnlint.engine import resolve_selection
     from bnlint.reporters import REPORTERS
+
+    baseline = None
+    if args.baseline:
+        from bnlint.baseline import load_baseline
+
+        baseline = load_baseline(args.baseline)  # a malformed baseline stops the run before any file is read
 
     fixing = args.fix or args.diff
     fix = FixMode(write=not args.diff, unsafe=args.unsafe_fixes) if fixing else None
@@ -127,6 +180,10 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     # Validate command-line selectors once, before any file is read.
     resolve_selection(selection.select or [], selection.ignore, selection.extend_select)
     report = check_paths(args.paths or ["."], selection, args.force_exclude, fix=fix)
+    if args.write_baseline:
+        return _write_baseline(args.write_baseline, report)
+    if baseline is not None:
+        _filter_by_baseline(args, baseline, report)
     if args.diff:
         for diff in report.diffs:
             out.write(diff)
@@ -163,6 +220,21 @@ def _fold(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_CLEAN
 
 
+def _write_baseline(path: str, report) -> int:
+    from bnlint.baseline import write_baseline
+
+    for note in report.notes:
+        sys.stderr.write(f"bnlint: warning: {note}\n")
+    for error in report.errors:
+        _error(str(error))
+    if report.errors:  # a baseline missing the findings of unreadable files would hide them later
+        _error(f"{path}: baseline not written because some files could not be checked")
+        return EXIT_ERROR
+    count = write_baseline(path, report.diagnostics)
+    sys.stderr.write(f"bnlint: recorded {count} finding{'s' if count != 1 else ''} in the baseline {path}.\n")
+    return EXIT_CLEAN
+
+
 def _rule(key: str | None, out: TextIO) -> int:
     from bnlint.engine import find_rule
 
@@ -195,9 +267,12 @@ def _graph(paths: list[str], fmt: str, out: TextIO) -> int:
 
     targets, errors = discover(paths)
     models = []
+    findings = []  # (graph, rule codes by node), for the drawings
     for target in targets:
         try:
             result = read_path(target.path, target.display)
+            if fmt in ("mermaid", "dot"):
+                findings.extend(_graph_findings(result, target.config))
         except UserError as error:
             errors.append(error)
             continue
@@ -205,12 +280,34 @@ def _graph(paths: list[str], fmt: str, out: TextIO) -> int:
     if fmt == "json":
         json.dump([graph.to_dict() for graph in models], out, indent=2)
         out.write("\n")
+    elif fmt in ("mermaid", "dot"):
+        from bnlint import drawing
+
+        out.write(getattr(drawing, fmt)(findings))
+        for warning in drawing.mermaid_warnings(findings) if fmt == "mermaid" else []:
+            sys.stderr.write(f"bnlint: warning: {warning}\n")
     else:
         for graph in models:
             out.write(_graph_text(graph))
     for error in errors:
         _error(str(error))
     return EXIT_ERROR if errors else EXIT_CLEAN
+
+
+def _graph_findings(result, config) -> list:
+    """Each graph of *result* with the rule codes found on its nodes, under *config*'s rule selection."""
+    from dataclasses import replace
+
+    from bnlint.checker import Selection, codes_for
+    from bnlint.drawing import node_findings
+    from bnlint.engine import lint
+
+    codes = codes_for(config, Selection())
+    drawn = []
+    for graph in result.graphs:
+        diagnostics = lint(replace(result, graphs=[graph]), codes, config.options)
+        drawn.append((graph, node_findings(graph, diagnostics)))
+    return drawn
 
 
 def _graph_text(graph) -> str:

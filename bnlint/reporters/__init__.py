@@ -21,5 +21,25 @@ def _json(report: CheckReport, out: TextIO, statistics: bool, show_fixes: bool =
     write(report, out, statistics)
 
 
+def _github(report: CheckReport, out: TextIO, statistics: bool = False, show_fixes: bool = False) -> None:
+    from bnlint.reporters.github import write
+
+    write(report, out)
+
+
+def _sarif(report: CheckReport, out: TextIO, statistics: bool = False, show_fixes: bool = False) -> None:
+    from bnlint.reporters.sarif import write
+
+    write(report, out)
+
+
+def _junit(report: CheckReport, out: TextIO, statistics: bool = False, show_fixes: bool = False) -> None:
+    from bnlint.reporters.junit import write
+
+    write(report, out)
+
+
 #: Reporter by ``--output-format`` name: ``(report, out, statistics, show_fixes)``.
-REPORTERS: dict[str, Callable[..., None]] = {"text": _text, "json": _json}
+REPORTERS: dict[str, Callable[..., None]] = {
+    "text": _text, "json": _json, "github": _github, "sarif": _sarif, "junit": _junit,
+}

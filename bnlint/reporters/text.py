@@ -8,7 +8,7 @@ from typing import TextIO
 from bnlint.checker import CheckReport
 from bnlint.diagnostics import Applicability, Diagnostic
 
-__all__ = ["write", "format_diagnostic"]
+__all__ = ["write", "format_diagnostic", "describe"]
 
 _SHOWN_INSTANCES = 3
 
@@ -20,7 +20,15 @@ def format_diagnostic(diagnostic: Diagnostic) -> str:
     fix was declined says why.
     """
     mark = " [*]" if diagnostic.fix is not None and diagnostic.fix.applicability is Applicability.SAFE else ""
-    line = f"{diagnostic.origin}: {diagnostic.code}{mark} [{diagnostic.name}] {diagnostic.message}"
+    return f"{diagnostic.origin}: {diagnostic.code}{mark} [{diagnostic.name}] {describe(diagnostic)}"
+
+
+def describe(diagnostic: Diagnostic) -> str:
+    """The finding's message with its instance count, first layer names and why it was not fixed.
+
+    This is what every output format shows as the finding's text.
+    """
+    line = diagnostic.message
     count = len(diagnostic.instances)
     if count > 1:
         # ResNet50, 101 and 152 each have a `conv1_conv`: name it once.

@@ -1,0 +1,223 @@
+"""Baselines: adopt bnlint on a code base that already has findings.
+
+``bnlint check --write-baseline FILE`` records every current finding;
+``bnlint check --baseline FILE`` then reports only findings that are not
+in it, so CI fails on new mistakes while old ones are paid off over time.
+
+A finding is recorded by a **key** that survives edits elsewhere in the
+file: the file's path (relative to the baseline file's directory, with
+``/``), the rule code, and the flagged constructor call's text with
+whitespace, comments and trailing commas collapsed (``layers.Dense(64)``)
+— never a line number, so moving code up or down keeps it matched. A
+finding on a saved model is keyed by its layer name. Each key has a count;
+a finding whose key occurs more often than recorded is new.
+
+The file is JSON::
+
+    {"bnlint-baseline": 1,
+     "findings": [{"path": "src/model.py", "code": "BN004",
+                   "call": "layers.Conv2D(64, 3)", "count": 2}]}
+
+(``"layer": NAME`` instead of ``"call"`` for saved models).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tokenize
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+from bnlint.diagnostics import Diagnostic
+from bnlint.errors import InputError
+from bnlint.files import SourceTexts, write_text_atomically
+from bnlint.graph import SavedLayer, Site
+
+__all__ = ["Key", "Baseline", "finding_key", "normalise_call", "load_baseline", "write_baseline", "apply_baseline",
+           "BaselineResult", "describe_key", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+_SKIPPED = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+_WORDLIKE = {tokenize.NAME, tokenize.NUMBER, tokenize.STRING}
+
+
+class Key(NamedTuple):
+    """What identifies a finding across edits: path, rule code, and the call text or layer name."""
+
+    path: str
+    code: str
+    kind: str  # "call" or "layer"
+    text: str
+
+
+def normalise_call(source: str) -> str:
+    """The call's text with whitespace, comments and trailing commas collapsed.
+
+    >>> normalise_call("layers.Conv2D(\\n    64, 3,  # stem\\n    padding='same',\\n)")
+    "layers.Conv2D(64, 3, padding='same')"
+    """
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type not in _SKIPPED]
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return " ".join(source.split())
+    pieces: list[str] = []
+    previous = None
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1].string if index + 1 < len(tokens) else ""
+        if token.string == "," and following in (")", "]", "}"):
+            continue
+        # One space between words and after commas, none elsewhere: `padding='same'`, `a+b`.
+        if previous is not None and (
+            (previous.type in _WORDLIKE and token.type in _WORDLIKE) or previous.string == ","
+        ):
+            pieces.append(" ")
+        pieces.append(token.string)
+        previous = token
+    return "".join(pieces)
+
+
+def _call_text(text: str, site: Site) -> str:
+    lines = text.splitlines(keepends=True)
+    if site.line == site.end_line:
+        return lines[site.line - 1][site.column - 1:site.end_column - 1]
+    parts = [lines[site.line - 1][site.column - 1:], *lines[site.line:site.end_line - 1],
+             lines[site.end_line - 1][:site.end_column - 1]]
+    return "".join(parts)
+
+
+def _relative(path: str, root: Path) -> str:
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(root).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def finding_key(diagnostic: Diagnostic, root: Path, texts: SourceTexts | None = None) -> Key:
+    """The baseline key of *diagnostic*, with its path relative to *root* (an absolute directory)."""
+    path = _relative(diagnostic.path, root)
+    origin = diagnostic.origin
+    if isinstance(origin, SavedLayer):
+        return Key(path, diagnostic.code, "layer", origin.layer_name)
+    text = (texts or SourceTexts()).get(origin.path)
+    if text is None:  # the source cannot be read again: fall back on the message
+        return Key(path, diagnostic.code, "message", diagnostic.message)
+    return Key(path, diagnostic.code, "call", normalise_call(_call_text(text, origin)))
+
+
+@dataclass
+class Baseline:
+    """The recorded findings: how many times each key occurred."""
+
+    counts: Counter
+    root: Path
+
+
+def _root(baseline_file: Path) -> Path:
+    return Path(os.path.abspath(baseline_file)).parent
+
+
+def keys_of(diagnostics: Iterable[Diagnostic], root: Path) -> list[Key]:
+    """The keys of *diagnostics*, in order."""
+    texts = SourceTexts()
+    return [finding_key(d, root, texts) for d in diagnostics]
+
+
+def write_baseline(path: Path, diagnostics: list[Diagnostic]) -> int:
+    """Record *diagnostics* in the baseline file *path* (written atomically); return the number recorded.
+
+    Raises
+    ------
+    InputError
+        The file cannot be written.
+    """
+    counts = Counter(keys_of(diagnostics, _root(path)))
+    entries = []
+    for key in sorted(counts):
+        entry = {"path": key.path, "code": key.code, key.kind: key.text, "count": counts[key]}
+        entries.append(entry)
+    text = json.dumps({"bnlint-baseline": FORMAT_VERSION, "findings": entries}, indent=2, ensure_ascii=False) + "\n"
+    write_text_atomically(path, text)
+    return len(diagnostics)
+
+
+_KINDS = ("call", "layer", "message")
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Read the baseline file *path*.
+
+    Raises
+    ------
+    InputError
+        The file is missing, unreadable, or not a bnlint baseline of a known version.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(path, "no such baseline file (create it with --write-baseline)") from None
+    except OSError as error:
+        raise InputError(path, f"cannot read the baseline ({error.strerror or error})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(path, f"is not a bnlint baseline: invalid JSON ({error})") from None
+    if not isinstance(data, dict) or "bnlint-baseline" not in data:
+        raise InputError(path, "is not a bnlint baseline: no \"bnlint-baseline\" version key")
+    if data["bnlint-baseline"] != FORMAT_VERSION:
+        raise InputError(path, f"is a bnlint baseline of unknown version {data['bnlint-baseline']!r} "
+                               f"(this bnlint reads version {FORMAT_VERSION})")
+    findings = data.get("findings")
+    if not isinstance(findings, list):
+        raise InputError(path, "is not a bnlint baseline: \"findings\" must be a list")
+    counts: Counter = Counter()
+    for number, entry in enumerate(findings, 1):
+        kinds = [kind for kind in _KINDS if isinstance(entry, dict) and kind in entry]
+        if (not isinstance(entry, dict) or len(kinds) != 1 or not isinstance(entry.get("path"), str)
+                or not isinstance(entry.get("code"), str) or not isinstance(entry[kinds[0]], str)
+                or type(entry.get("count", 1)) is not int or entry.get("count", 1) < 1):
+            raise InputError(path, f"is not a valid bnlint baseline: finding {number} needs a \"path\", a \"code\", "
+                                   f"one of \"call\"/\"layer\"/\"message\" (strings) and a positive integer \"count\"")
+        counts[Key(entry["path"], entry["code"], kinds[0], entry[kinds[0]])] += entry.get("count", 1)
+    return Baseline(counts, _root(path))
+
+
+@dataclass
+class BaselineResult:
+    """Findings the baseline does not cover, how many it covered, and its entries that matched nothing."""
+
+    new: list[Diagnostic]
+    matched: int
+    stale: list[tuple[Key, int]]
+
+
+def apply_baseline(baseline: Baseline, diagnostics: list[Diagnostic], checked_paths: Iterable[str]) -> BaselineResult:
+    """Split *diagnostics* into new findings and those *baseline* records.
+
+    Stale entries are those left unmatched in the files checked in this run
+    (an entry for a file not checked this time is not stale).
+
+    >>> apply_baseline(Baseline(Counter(), Path("/")), [], []).new
+    []
+    """
+    remaining = Counter(baseline.counts)
+    new: list[Diagnostic] = []
+    matched = 0
+    for diagnostic, key in zip(diagnostics, keys_of(diagnostics, baseline.root)):
+        if remaining[key] > 0:
+            remaining[key] -= 1
+            matched += 1
+        else:
+            new.append(diagnostic)
+    checked = {_relative(path, baseline.root) for path in checked_paths}
+    stale = [(key, count) for key, count in sorted(remaining.items()) if count > 0 and key.path in checked]
+    return BaselineResult(new, matched, stale)
+
+
+def describe_key(key: Key) -> str:
+    """A baseline entry as ``bnlint`` shows a stale one: ``path: CODE `call```."""
+    if key.kind == "layer":
+        return f"{key.path}::{key.text}: {key.code}"
+    return f"{key.path}: {key.code} `{key.text}`"

@@ -1,0 +1,65 @@
+"""bnlint's own file I/O around reports: atomic output files, and sources read back.
+
+Reports and baselines are written atomically: a reader of the file never
+sees it half-written, because the text goes to a temporary file in the same
+directory, which is then renamed over the target (an existing file keeps
+its permissions). Reports that quote or edit the flagged source (baseline
+keys, SARIF fixes) read each file back once through :class:`SourceTexts`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from bnlint.errors import InputError, UserError
+
+__all__ = ["write_text_atomically", "SourceTexts"]
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Replace *path*'s content with *text* (UTF-8) through a temporary file and a rename.
+
+    Raises
+    ------
+    InputError
+        The file cannot be written.
+    """
+    path = Path(path)
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
+                                             suffix=".bnlint")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+                out.write(text)
+            if path.exists():
+                os.chmod(temporary, path.stat().st_mode & 0o7777)
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(temporary, 0o666 & ~umask)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise InputError(path, f"cannot be written ({error.strerror or error})") from None
+
+
+class SourceTexts:
+    """Source files read back by their displayed path, each once; None for a file that cannot be read."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str | None] = {}
+
+    def get(self, path: str) -> str | None:
+        """The text of the file bnlint displayed as *path*, or None when it cannot be read now."""
+        if path not in self._texts:
+            from bnlint.readers.python_source import load_source
+
+            try:
+                self._texts[path] = load_source(Path(path), path).text
+            except UserError:
+                self._texts[path] = None
+        return self._texts[path]
