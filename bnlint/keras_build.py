@@ -9,7 +9,7 @@ shapes or weights.
 
 The result is always a functional model named like the graph (a Sequential
 graph becomes the equivalent functional model). Each layer is rebuilt from
-its serialised config (``safe_mode``: no ``Lambda`` code is deserialised) and
+its serialised config (in Keras' default safe mode, no ``Lambda`` code is deserialised) and
 called the way the original call was recorded (positional structure and
 keyword arguments), on the tensors of its current producers. Weights:
 
@@ -115,10 +115,13 @@ def _instance(graph: ModelGraph, layer: Layer) -> Any:
         return build_model(layer.submodel)
     spec = {key: value for key, value in layer.keras.items() if key not in ("inbound_nodes", "build_config")}
     try:
-        return keras.saving.deserialize_keras_object(spec, safe_mode=True)
+        if "module" not in spec and hasattr(keras.layers, spec.get("class_name", "")):
+            spec["module"] = "keras.layers"  # .h5 configs name built-in classes without their module
+        return keras.saving.deserialize_keras_object(spec)
     except Exception as error:  # unknown class, Lambda in safe mode, bad config value
+        reason = str(error).split("\n")[0][:200]
         raise BuildError(f"model '{graph.name}': layer '{layer.name}' ({layer.class_name}) cannot be rebuilt "
-                         f"({type(error).__name__}: {error})") from error
+                         f"by Keras ({type(error).__name__}: {reason})") from error
 
 
 def _call_arguments(graph: ModelGraph, node: int, tensors: dict[int, Any]) -> tuple[list, dict]:
