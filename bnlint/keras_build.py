@@ -188,15 +188,15 @@ def _carry_weights(graph: ModelGraph, instances: dict[int, Any], source: Any) ->
             continue
         done.add(layer.layer_id)
         edit = graph.edits.get(layer.layer_id)
-        if edit == "new":
-            continue
+        new = instances[layer.layer_id]
+        if edit == "new" or not getattr(new, "weights", None):
+            continue  # nothing to carry (keras.ops calls in a functional model are not even layers)
         name = layer.origin.layer_name.rsplit("/", 1)[-1] if layer.origin is not None else layer.name
         try:
             original = source.get_layer(name)
         except ValueError:
             raise BuildError(f"model '{graph.name}': the original model has no layer '{name}' to take weights from"
                              ) from None
-        new = instances[layer.layer_id]
         if edit is None:
             new.set_weights(original.get_weights())
             continue

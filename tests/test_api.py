@@ -208,3 +208,42 @@ def test_insert_batchnorm_on_mobilenet_v2_keeps_weights_bitwise_and_outputs():
     expected = predict(model, data)
     np.testing.assert_allclose(predict(bigger, data), expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
     assert (predict(bigger, data).argmax(-1) == expected.argmax(-1)).all()
+
+
+@pytest.mark.parametrize("builder", ["EfficientNetB0", "ConvNeXtTiny"])
+def test_keras_applications_round_trip_exactly(builder):
+    # EfficientNet: Rescaling, Normalization (with its own weights), multiply merges;
+    # ConvNeXt: keras.ops calls in the functional graph and LayerScale layers.
+    keras.utils.set_random_seed(0)
+    model = getattr(keras.applications, builder)(weights=None, input_shape=(64, 64, 3))
+    rebuilt = bnlint.load(model)[0].to_keras()
+    assert_same_weights(model, rebuilt)
+    data = images((64, 64, 3), count=2)
+    assert np.array_equal(predict(model, data), predict(rebuilt, data))
+
+
+def test_keras_ops_in_a_functional_model_rebuild():
+    inputs = keras.Input((4,))
+    outputs = keras.ops.add(keras.ops.relu(layers.Dense(4, name="dense")(inputs)), 1.0)
+    model = keras.Model(inputs, outputs)
+    rebuilt = bnlint.load(model)[0].to_keras()
+    data = images((4,))
+    assert np.array_equal(predict(model, data), predict(rebuilt, data))
+
+
+def test_lambda_layers_are_refused_with_the_reason():
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, layers.Lambda(lambda t: t * 2, name="double")(inputs))
+    with pytest.raises(BuildError, match="layer 'double' \\(Lambda\\) cannot be rebuilt by Keras"):
+        bnlint.load(model)[0].to_keras()
+
+
+def test_check_a_live_model_and_insert_into_a_saved_file(tmp_path):
+    model = small_cnn()
+    found = bnlint.check(model)
+    assert [(d.code, str(d.origin)) for d in found] == [("BN004", "<model small_cnn>::c1")]
+    path = tmp_path / "cnn.keras"
+    model.save(path)
+    bigger = bnlint.insert_batchnorm(path, after="c2")
+    assert "c2_bn" in [l.name for l in bigger.layers]
+    assert_same_weights(model, bigger)
