@@ -436,12 +436,13 @@ class ModelGraph:
 
         Examples
         --------
-        >>> import keras                                             # doctest: +SKIP
-        >>> inputs = keras.Input((4,))                               # doctest: +SKIP
-        >>> model = keras.Model(inputs, keras.layers.Dense(2)(inputs))  # doctest: +SKIP
-        >>> [graph] = bnlint.load(model)                             # doctest: +SKIP
-        >>> graph.insert_after("dense", "BatchNormalization")        # doctest: +SKIP
-        >>> rebuilt = graph.to_keras()                               # doctest: +SKIP
+        >>> import keras, bnlint
+        >>> inputs = keras.Input((4,), name="x")
+        >>> model = keras.Model(inputs, keras.layers.Dense(2, name="dense")(inputs))
+        >>> [graph] = bnlint.load(model)
+        >>> bn = graph.insert_after("dense", "BatchNormalization")
+        >>> [layer.name for layer in graph.to_keras().layers]
+        ['x', 'dense', 'dense_batch_normalization']
         """
         from bnlint.keras_build import build_model
 

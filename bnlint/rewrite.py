@@ -20,6 +20,20 @@ serialised dicts. Without a ``name`` in its config, a new layer is named
 after the layer it follows (``conv1_batch_normalization``), made unique in
 the graph. Nothing here imports TensorFlow, except turning a live layer
 into its serialised form.
+
+>>> from bnlint.graph import Layer, ModelGraph
+>>> g = ModelGraph("m")
+>>> x = g.add_layer(Layer("x", "InputLayer", "input"))
+>>> dense = g.add_layer(Layer("dense", "Dense", "dense"))
+>>> g.add_edge(x, dense)
+>>> g.inputs, g.outputs = [x], [dense]
+>>> bn = g.insert_after("dense", ("BatchNormalization", {"momentum": 0.9}))
+>>> g.remove("dense")
+>>> [g.layer(n).name for n in g.topological_order()], g.outputs == [bn]
+(['x', 'dense_batch_normalization'], True)
+>>> g.replace(bn, "Add")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+bnlint.rewrite.RewriteError: cannot replace 'dense_batch_normalization' (BatchNormalization) by Add: ...
 """
 
 from __future__ import annotations
@@ -111,8 +125,8 @@ def replace(graph: ModelGraph, node: int | str, layer_spec: Any) -> int:
         raise RewriteError(f"cannot replace '{old.name}' by a nested model")
     if (old.kind == "merge") != (record.kind == "merge"):
         what = "a merge" if old.kind == "merge" else "a single-input layer"
-        raise RewriteError(f"cannot replace '{old.name}' ({old.class_name}, {arity} inputs) by a "
-                           f"{record.class_name}: {what} must be replaced by {what}")
+        raise RewriteError(f"cannot replace '{old.name}' ({old.class_name}) by {record.class_name}: "
+                           f"{what} must be replaced by {what}")
     if record.kind in _SINGLE_INPUT and arity > 1:
         raise RewriteError(f"cannot replace '{old.name}' by a {record.class_name}: it has {arity} inputs")
     graph._layers[node] = record  # same node id: every edge and endpoint stays
