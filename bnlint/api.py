@@ -11,6 +11,7 @@ message; graph edits raise :class:`~bnlint.rewrite.RewriteError`.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import replace as _replace_fields
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -223,7 +224,17 @@ def _read(path: Path, display: str) -> ReadResult:
     result = read_path(path, display)
     if path.suffix in (".keras", ".h5", ".hdf5") and result.graphs:
         _attach_weights(result.graphs[0], _FileModel(path, display))
+    elif path.is_dir() and result.graphs:
+        _attach_weights(result.graphs[0], _no_weights(display))
     return result
+
+
+def _no_weights(display: str) -> Callable[[], Any]:
+    def refuse() -> Any:
+        raise InputError(display, "is a SavedModel directory, which Keras 3 cannot load, so its weights "
+                                  "cannot be carried over (save the model as .keras to rebuild it)")
+
+    return refuse
 
 
 class _FileModel:
@@ -245,12 +256,11 @@ class _FileModel:
 
 
 def _load_live(model: Any) -> list[ModelGraph]:
-    import keras
-
     from bnlint.readers.keras_file import graphs_from_config
 
-    if not isinstance(model, keras.Model):
-        raise InputError(repr(model)[:60], "is neither a path nor a keras.Model")
+    keras = sys.modules.get("keras")  # a live model means Keras is imported already; never import it here
+    if keras is None or not isinstance(model, keras.Model):
+        raise InputError(repr(model)[:60], "is neither a path nor a Keras 3 keras.Model")
     display = LIVE_DISPLAY.format(model.name)
     try:
         spec = keras.saving.serialize_keras_object(model)

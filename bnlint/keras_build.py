@@ -63,8 +63,9 @@ def build_model(graph: ModelGraph) -> Any:
     for node, layer in graph.layers():
         if layer.keras is None and layer.kind != "model" and layer.layer_id not in graph.live_layers:
             raise BuildError(
-                f"model '{graph.name}': layer '{layer.name}' has no Keras config (graphs read from Python source "
-                "cannot be rebuilt: build the model from its source, or load() a saved or live model)"
+                f"model '{graph.name}': layer '{layer.name}' has no Keras config (graphs read from Python source, "
+                "or at op level from a model.export() SavedModel, cannot be rebuilt: load() a .keras or .h5 "
+                "file or a live model)"
             )
     if not graph.inputs or not graph.outputs:
         raise BuildError(f"model '{graph.name}' has no {'inputs' if not graph.inputs else 'outputs'} "

@@ -255,3 +255,8 @@ def test_fix_source_returns_fixed_text_and_what_remains():
     assert again == fixed
     same, found = bnlint.fix_source(text)  # BN003's fix is unsafe: nothing changes without unsafe=True
     assert same == text and any(d.code == "BN003" for d in found)
+
+
+def test_load_refuses_what_is_not_a_model_without_importing_keras():
+    with pytest.raises(bnlint.InputError, match="is neither a path nor a Keras 3 keras.Model"):
+        bnlint.load(42)
