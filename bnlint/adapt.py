@@ -53,11 +53,13 @@ def freeze_all_but_batchnorm(model: Any) -> Any:
     """
     import keras
 
-    model.trainable = True  # containers must stay trainable, or they hide their BN layers' weights
-    for layer in model._flatten_layers(include_self=False, recursive=True):
-        is_leaf = not list(layer._flatten_layers(include_self=False, recursive=False))
-        if is_leaf and not isinstance(layer, keras.layers.BatchNormalization):
-            layer.trainable = False
+    every = list(model._flatten_layers(include_self=True, recursive=True))  # parents before children
+    leaves = [layer for layer in every if not list(layer._flatten_layers(include_self=False, recursive=False))]
+    for layer in every:
+        if layer not in leaves:
+            layer.trainable = True  # a frozen container hides its BN layers' weights
+    for layer in leaves:
+        layer.trainable = isinstance(layer, keras.layers.BatchNormalization)
     return model
 
 

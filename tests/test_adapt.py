@@ -167,3 +167,35 @@ def test_keras_rule_a_non_trainable_bn_runs_in_inference_mode():
     moving_mean = bn.moving_mean.numpy().copy()
     model.fit(shifted_data(32), np.ones((32, 2), "float32"), batch_size=16, epochs=1, verbose=0)
     assert np.array_equal(bn.moving_mean.numpy(), moving_mean)
+
+
+def test_sequential_models_recalibrate():
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, name="d"),
+                              keras.layers.BatchNormalization(name="bn1"), keras.layers.Dense(3, name="d2"),
+                              keras.layers.BatchNormalization(name="bn2")])
+    data = (np.random.default_rng(3).normal(size=(50, 5)) * 4 + 1).astype("float32")
+    adapt.recalibrate(model, data, batch_size=16)
+    for name, values in bn_inputs(model, data).items():
+        np.testing.assert_allclose(model.get_layer(name).moving_variance.numpy(), values.var(axis=0), rtol=1e-3)
+
+
+def nested_model():
+    keras.utils.set_random_seed(3)
+    inner_in = keras.Input((4,))
+    inner = keras.Model(inner_in, keras.layers.BatchNormalization(name="inner_bn")(
+        keras.layers.Dense(4, name="inner_dense")(inner_in)), name="block")
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, keras.layers.Dense(1, name="head")(inner(inputs)))
+
+
+def test_bn_inside_a_nested_model_is_refused_by_recalibrate():
+    with pytest.raises(ValueError, match="inside nested model 'block'"):
+        adapt.recalibrate(nested_model(), np.zeros((8, 4), "float32"))
+
+
+def test_freeze_reaches_into_nested_models():
+    model = nested_model()
+    model.get_layer("block").trainable = False  # even a frozen container is opened up
+    adapt.freeze_all_but_batchnorm(model)
+    assert sorted(w.path for w in model.trainable_weights) == ["inner_bn/beta", "inner_bn/gamma"]
