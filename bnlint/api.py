@@ -170,6 +170,11 @@ def insert_batchnorm(
     each is named ``<layer>_bn``. Every other layer keeps its weights bitwise.
     The input model is not changed.
 
+    Such a BN computes x / sqrt(1 + epsilon) in inference, so with the default
+    epsilon the model's outputs change (more than epsilon / 2: a later BN
+    subtracts its moving mean from the scaled values); ``epsilon=1e-9`` makes
+    the new BNs exactly the identity in float32 until they are trained.
+
     Raises
     ------
     RewriteError
