@@ -106,6 +106,12 @@ class Layer:
     layer_id: int = 0
     #: For a nested model node, the graph of the model it calls.
     submodel: ModelGraph | None = None
+    #: The layer as Keras serialises it (``{"class_name", "config", "module", ...}``), for
+    #: graphs read from saved files or live models; ``None`` for graphs read from source.
+    #: :meth:`ModelGraph.to_keras` builds the layer from it.
+    keras: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    #: This call's serialised arguments (one Keras ``inbound_nodes`` entry), when known.
+    call: Any = field(default=None, repr=False, compare=False)
 
     def get(self, key: str, default: Any = UNKNOWN) -> Any:
         """The config value for *key*, or *default* when it was never recorded."""
@@ -148,6 +154,15 @@ class ModelGraph:
         self._pred: dict[int, dict[int, int]] = {}  # consumer -> {producer: input index}
         self._next = 0
         self._nx: Any = None
+        #: Where :meth:`to_keras` finds the original weights: a callable returning the
+        #: Keras model this graph was read from (set by :func:`bnlint.load`), or None.
+        self.weights: Callable[[], Any] | None = None
+        #: What rewriting did to each layer, by layer id: ``"new"`` (inserted or a
+        #: replacement: no original weights) or ``"config"`` (changed by
+        #: :meth:`set_config`: weights carry over where a variable keeps its name and shape).
+        self.edits: dict[int, str] = {}
+        #: Live Keras layers given as layer specs, by layer id (used as they are).
+        self.live_layers: dict[int, Any] = {}
 
     def __repr__(self) -> str:
         return f"ModelGraph({self.name!r}, {len(self)} layers)"
@@ -297,6 +312,141 @@ class ModelGraph:
                 yield node
                 if passes(self.layer(node)):
                     stack.append(node)
+
+    # Rewriting (the implementations live in bnlint.rewrite) ---------------------------
+
+    def find(self, node: int | str) -> int:
+        """The node id for *node*: an id, or the name of a layer called once.
+
+        Raises
+        ------
+        RewriteError
+            No such node or layer name, or a name shared by several calls.
+
+        Examples
+        --------
+        >>> g = ModelGraph("tiny")
+        >>> g.find(g.add_layer(Layer("dense", "Dense", "dense")))
+        0
+        >>> g.find("dense")
+        0
+        """
+        from bnlint.rewrite import find_node
+
+        return find_node(self, node)
+
+    def insert_after(self, node: int | str, layer_spec: Any) -> int:
+        """Insert a new layer between *node* and everything that consumed its output; return its id.
+
+        *layer_spec* is described in :mod:`bnlint.rewrite` (a class name, a
+        ``(class_name, config)`` pair, a serialised Keras layer dict, or a live
+        Keras layer). If *node* was a model output, the new layer is.
+
+        Examples
+        --------
+        >>> g = ModelGraph("tiny")
+        >>> a = g.add_layer(Layer("input_layer", "InputLayer", "input"))
+        >>> b = g.add_layer(Layer("conv", "Conv2D", "conv"))
+        >>> g.add_edge(a, b)
+        >>> g.outputs = [b]
+        >>> bn = g.insert_after("conv", ("BatchNormalization", {"epsilon": 1e-5}))
+        >>> g.layer(bn).name, g.layer(bn).config["epsilon"], g.outputs == [bn]
+        ('conv_batch_normalization', 1e-05, True)
+        """
+        from bnlint.rewrite import insert_after
+
+        return insert_after(self, node, layer_spec)
+
+    def remove(self, node: int | str) -> None:
+        """Remove *node*, connecting its one producer to each of its consumers.
+
+        Raises
+        ------
+        RewriteError
+            *node* has no input or several (an input layer, a merge), or
+            reconnecting would feed one producer twice into one consumer.
+
+        Examples
+        --------
+        >>> g = ModelGraph("tiny")
+        >>> a = g.add_layer(Layer("input_layer", "InputLayer", "input"))
+        >>> b = g.add_layer(Layer("dropout", "Dropout", "dropout"))
+        >>> c = g.add_layer(Layer("dense", "Dense", "dense"))
+        >>> g.add_edge(a, b); g.add_edge(b, c)
+        >>> g.remove("dropout")
+        >>> g.predecessors(c)
+        [0]
+        """
+        from bnlint.rewrite import remove
+
+        remove(self, node)
+
+    def replace(self, node: int | str, layer_spec: Any) -> int:
+        """Put a new layer in *node*'s place, with its connections; return the node id (unchanged).
+
+        A merge can only be replaced by a merge, and a single-input layer by a
+        single-input layer (merges keep their arity).
+
+        Examples
+        --------
+        >>> g = ModelGraph("tiny")
+        >>> a = g.add_layer(Layer("input_layer", "InputLayer", "input"))
+        >>> b = g.add_layer(Layer("relu", "ReLU", "activation"))
+        >>> g.add_edge(a, b)
+        >>> g.layer(g.replace("relu", ("Activation", {"activation": "gelu"}))).class_name
+        'Activation'
+        """
+        from bnlint.rewrite import replace
+
+        return replace(self, node, layer_spec)
+
+    def set_config(self, node: int | str, **values: Any) -> None:
+        """Set constructor arguments of *node*'s layer (every call of a shared layer sees them).
+
+        Examples
+        --------
+        >>> g = ModelGraph("tiny")
+        >>> bn = g.add_layer(Layer("bn", "BatchNormalization", "batchnorm", {"momentum": 0.1}))
+        >>> g.set_config("bn", momentum=0.9)
+        >>> g.layer(bn).config["momentum"]
+        0.9
+        """
+        from bnlint.rewrite import set_config
+
+        set_config(self, node, values)
+
+    def validate(self) -> None:
+        """Check the graph's structure after edits.
+
+        Raises
+        ------
+        RewriteError
+            A dangling input or output, a cycle, an input layer with inputs,
+            a merge with fewer than two inputs, or a single-input layer with several.
+        """
+        from bnlint.rewrite import validate
+
+        validate(self)
+
+    def to_keras(self) -> Any:
+        """A new Keras functional model built from this graph (imports Keras).
+
+        Untouched layers carry over their weights from the model the graph was
+        read from; see :func:`bnlint.keras_build.build_model` for the rules.
+
+        Examples
+        --------
+        >>> import keras, bnlint
+        >>> inputs = keras.Input((4,), name="x")
+        >>> model = keras.Model(inputs, keras.layers.Dense(2, name="dense")(inputs))
+        >>> [graph] = bnlint.load(model)
+        >>> bn = graph.insert_after("dense", "BatchNormalization")
+        >>> [layer.name for layer in graph.to_keras().layers]
+        ['x', 'dense', 'dense_batch_normalization']
+        """
+        from bnlint.keras_build import build_model
+
+        return build_model(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The graph as plain JSON-ready data (the schema is in the README)."""

@@ -20,3 +20,27 @@ def test_check_leaves_heavy_modules_unimported():
     files = [str(p) for p in sorted(FIXTURES.glob("*.py"))]
     result = subprocess.run([sys.executable, "-c", PROBE, "check", *files], capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.splitlines()[-1] == "[]", result.stderr
+
+
+API_PROBE = """
+import sys
+import bnlint
+after_import = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY)
+graphs = bnlint.load(sys.argv[1])
+graphs[0].insert_after("conv", "BatchNormalization")
+graphs[0].set_config("bn_momentum", momentum=0.9)
+graphs[0].remove("dropout")
+found = bnlint.check(graphs) + bnlint.check(sys.argv[1]) + bnlint.check(sys.argv[2])
+import bnlint.adapt
+print(after_import)
+print(sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in HEAVY}), len(found) > 0)
+""".replace("HEAVY", repr(("tensorflow", "keras", "tf_keras", "libcst", "networkx")))
+
+
+def test_api_without_a_live_model_leaves_tensorflow_unimported():
+    saved = ROOT / "fixtures" / "saved" / "functional_bias_dropout_momentum.keras"
+    source = FIXTURES / "sequential_list_dropout_before_bn.py"
+    result = subprocess.run([sys.executable, "-c", API_PROBE, str(saved), str(source)],
+                            capture_output=True, text=True, cwd=ROOT)
+    lines = result.stdout.splitlines()
+    assert lines[-2:] == ["[]", "[] True"], result.stderr

@@ -6,7 +6,9 @@ the ``.keras`` zip, the ``model_config`` attribute of the ``.h5`` root.
 inbound-node form (Keras 3's ``{"args": [...], "kwargs": {...}}`` with
 ``__keras_tensor__`` entries, or tf_keras' ``[[["layer", 0, 0, {}]]]``).
 Nothing is deserialised: a ``Lambda`` or a custom class is a node of kind
-``other`` that keeps its edges. Weights are not read.
+``other`` that keeps its edges. Weights are not read. Each node keeps its
+serialised layer and call (``Layer.keras``, ``Layer.call``), from which
+:mod:`bnlint.keras_build` can rebuild the model.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from bnlint.errors import InputError
 from bnlint.graph import Layer, ModelGraph, SavedLayer
 from bnlint.readers.result import ReadResult
 
-__all__ = ["read_keras_archive", "read_h5", "graphs_from_config", "MAX_CONFIG_BYTES"]
+__all__ = ["read_keras_archive", "read_h5", "graphs_from_config", "layer_record", "MAX_CONFIG_BYTES"]
 
 #: The largest model config read (a ResNet152's is about 0.5 MB).
 MAX_CONFIG_BYTES = 64 * 1024 * 1024
@@ -119,6 +121,7 @@ def _model_graph(spec: dict, display: str, graphs: list[ModelGraph], prefix: str
         inbound = layer_spec.get("inbound_nodes") or []
         for call_index, node in enumerate(inbound or [None]):
             record = _layer(layer_spec, display, graphs, prefix, position)
+            record.call = node
             calls[layer_name, call_index] = graph.add_layer(record)
             if node is not None:
                 wiring.append((calls[layer_name, call_index], _history(node)))
@@ -148,8 +151,31 @@ def _layer_name(spec: dict) -> str:
     return spec.get("name") or spec.get("config", {}).get("name") or spec.get("class_name", "layer")
 
 
+def layer_record(spec: dict, display: str, layer_id: int) -> Layer:
+    """The node record for one serialised (non-model) Keras layer, as a saved file's reader makes it.
+
+    Raises
+    ------
+    InputError
+        *spec* is not a serialised layer bnlint understands.
+    """
+    try:
+        return _layer(spec, display, [], "", layer_id)
+    except (KeyError, TypeError, IndexError, ValueError, AttributeError) as error:
+        raise InputError(display, f"is not a layer bnlint can read ({type(error).__name__}: {error})") from None
+
+
 def _layer(spec: dict, display: str, graphs: list, prefix: str, layer_id: int) -> Layer:
-    """A node record for a serialised layer, its config normalised as the source reader's."""
+    """A node record for a serialised layer, its config normalised as the source reader's.
+
+    The record keeps *spec* itself (``Layer.keras``): rebuilding the layer needs it.
+    """
+    record = _normalised_layer(spec, display, graphs, prefix, layer_id)
+    record.keras = spec
+    return record
+
+
+def _normalised_layer(spec: dict, display: str, graphs: list, prefix: str, layer_id: int) -> Layer:
     class_name = kinds.canonical_class(spec.get("class_name", "Layer"))
     name = _layer_name(spec)
     raw = dict(spec.get("config") or {})

@@ -1,0 +1,217 @@
+"""Adapt a trained model's BatchNormalization to a new dataset (imports Keras when called).
+
+The documented workflow for moving a model to data with other statistics:
+
+1. :func:`recalibrate` (AdaBN, Li et al. 2016): re-estimate every BN's
+   moving mean and variance on the new data, nothing else changes. Often
+   enough on its own.
+2. :func:`freeze_all_but_batchnorm`, compile, ``fit`` a few epochs: only the
+   BN layers learn (gamma and beta), and their moving statistics keep
+   following the new data.
+3. Make everything trainable again (``model.trainable = True``), compile
+   with a small learning rate, and fine-tune end to end.
+
+**Keras 3's rule**: a ``BatchNormalization`` layer whose ``trainable`` is
+``False`` runs in *inference mode* even inside ``fit()`` — it normalises
+with its moving statistics and never updates them (``call`` uses batch
+statistics only when ``training and self.trainable``). Setting
+``trainable = False`` on a model sets it on every layer inside, BN
+included. Step 2 needs the BN layers to train, so
+:func:`freeze_all_but_batchnorm` leaves them ``trainable = True`` and
+freezes the other layers one by one: in ``fit`` the BN layers use batch
+statistics, update their moving mean and variance (they are non-trainable
+variables, so no optimiser touches them), and their gamma and beta are the
+model's only trainable weights. A change of ``trainable`` takes effect at
+the next ``compile()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+__all__ = ["freeze_all_but_batchnorm", "recalibrate"]
+
+
+def freeze_all_but_batchnorm(model: Any) -> Any:
+    """Make only the BatchNormalization layers trainable (in place); return *model*.
+
+    Every layer that is not a ``BatchNormalization`` (other normalisations
+    included) gets ``trainable = False``; BN layers, and the models and
+    layers that contain them, get ``trainable = True``, so the model's
+    trainable weights are exactly the BN gammas and betas, and the BN layers
+    run in training mode in ``fit`` (see the module docstring). Compile
+    after calling it.
+
+    Examples
+    --------
+    >>> import keras, bnlint.adapt
+    >>> inputs = keras.Input((4,))
+    >>> x = keras.layers.BatchNormalization()(keras.layers.Dense(8)(inputs))
+    >>> model = bnlint.adapt.freeze_all_but_batchnorm(keras.Model(inputs, x))
+    >>> [w.name for w in model.trainable_weights]
+    ['gamma', 'beta']
+    """
+    import keras
+
+    every = list(model._flatten_layers(include_self=True, recursive=True))  # parents before children
+    leaves = [layer for layer in every if not list(layer._flatten_layers(include_self=False, recursive=False))]
+    for layer in every:
+        if layer not in leaves:
+            layer.trainable = True  # a frozen container hides its BN layers' weights
+    for layer in leaves:
+        layer.trainable = isinstance(layer, keras.layers.BatchNormalization)
+    return model
+
+
+def recalibrate(model: Any, data: Any, steps: int | None = None, batch_size: int = 32) -> Any:
+    """Re-estimate every BN's moving mean and variance on *data* (AdaBN), in place; return *model*.
+
+    Each BN's new moving mean and variance are the exact per-channel mean and
+    (population, as Keras' BN computes it) variance of its input over all the
+    batches — cumulative averages combined in float64, not a momentum
+    average. No other weight changes (gamma, beta, epsilon, momentum and
+    every other layer's weights are kept).
+
+    Order: a BN's input depends on the BNs upstream of it, which run in
+    inference mode with their moving statistics. So BNs are recalibrated by
+    depth: first every BN with no BN upstream (one pass over the data, all
+    of them at once), then those whose upstream BNs are all done, and so on.
+    Each BN therefore sees the input distribution that the recalibrated
+    model produces; that is one pass over the data per level of BN depth.
+
+    *data* is a NumPy array (split into *batch_size* batches), a
+    ``tf.data.Dataset``, or any iterable of batches. A tuple element is
+    ``(x, y)`` or ``(x, y, sample_weight)`` and only ``x`` is used; a list or
+    dict is the inputs of a multi-input model. *steps* limits each pass to
+    that many batches. A one-shot iterator (a generator) is read once and its
+    batches kept in memory, since several passes are needed.
+
+    Raises
+    ------
+    ValueError
+        *data* is empty, the model is not functional or Sequential, or a BN
+        is shared (called more than once) or inside a nested model.
+
+    Examples
+    --------
+    >>> import numpy as np, keras, bnlint.adapt
+    >>> inputs = keras.Input((4,))
+    >>> model = keras.Model(inputs, keras.layers.BatchNormalization(name="bn")(inputs))
+    >>> new_data = np.random.default_rng(0).normal(5.0, 2.0, size=(256, 4)).astype("float32")
+    >>> model = bnlint.adapt.recalibrate(model, new_data, batch_size=100)
+    >>> bn = model.get_layer("bn")
+    >>> bool(np.allclose(bn.moving_mean, new_data.mean(axis=0), rtol=1e-5))
+    True
+    >>> bool(np.allclose(bn.moving_variance, new_data.var(axis=0), rtol=1e-5))
+    True
+    """
+    import keras
+    import numpy as np
+
+    from bnlint.api import load
+
+    levels = _levels(load(model)[0])
+    batches = _batches(data, steps, batch_size)
+    for wave in levels:
+        bns = [model.get_layer(name) for name in wave]
+        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+        probe = keras.Model(inputs, [bn.input for bn in bns])
+        stats = [_Moments() for _ in bns]
+        seen = 0
+        for x in batches():
+            outputs = probe(x, training=False)
+            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]  # one BN: one tensor
+            for bn, moments, value in zip(bns, stats, outputs):
+                moments.add(np.asarray(keras.ops.convert_to_numpy(value)), bn.axis)
+            seen += 1
+        if not seen:
+            raise ValueError("recalibrate() got no batches of data")
+        for bn, moments in zip(bns, stats):
+            bn.moving_mean.assign(moments.mean.astype(keras.backend.standardize_dtype(bn.moving_mean.dtype)))
+            bn.moving_variance.assign(
+                moments.variance.astype(keras.backend.standardize_dtype(bn.moving_variance.dtype)))
+    return model
+
+
+def _levels(graph: Any) -> list[list[str]]:
+    """BN layer names grouped by depth: level k holds the BNs with k - 1 BNs on their longest upstream path."""
+    depth: dict[int, int] = {}  # node -> the deepest BN level at or above it
+    levels: dict[int, list[str]] = {}
+    calls: dict[int, int] = {}
+    for _, layer in graph.layers():
+        calls[layer.layer_id] = calls.get(layer.layer_id, 0) + 1
+    for node in graph.topological_order():
+        layer = graph.layer(node)
+        above = max((depth[p] for p in graph.predecessors(node)), default=0)
+        if layer.kind == "model" and layer.submodel is not None and any(
+                inner.kind == "batchnorm" for _, inner in layer.submodel.layers()):
+            raise ValueError(f"model '{graph.name}': the BN layers inside nested model '{layer.name}' "
+                             "cannot be recalibrated (recalibrate the nested model on its own inputs)")
+        if layer.kind == "batchnorm":
+            if calls[layer.layer_id] > 1:
+                raise ValueError(f"model '{graph.name}': BN layer '{layer.name}' is called "
+                                 f"{calls[layer.layer_id]} times; its statistics have no single input")
+            depth[node] = above + 1
+            levels.setdefault(above + 1, []).append(layer.name)
+        else:
+            depth[node] = above
+    return [levels[k] for k in sorted(levels)]
+
+
+def _batches(data: Any, steps: int | None, batch_size: int) -> Any:
+    """A function returning a fresh iterable of input batches (``x`` only) on each call."""
+    import numpy as np
+
+    if isinstance(data, np.ndarray):
+        starts = range(0, len(data), batch_size)
+        starts = starts[:steps] if steps is not None else starts
+        return lambda: (data[start:start + batch_size] for start in starts)
+    if iter(data) is data:  # a one-shot iterator: keep its batches for the later passes
+        kept = []
+        for index, element in enumerate(data):
+            if steps is not None and index >= steps:
+                break
+            kept.append(_inputs(element))
+        return lambda: iter(kept)
+
+    def passes() -> Iterable:
+        for index, element in enumerate(data):
+            if steps is not None and index >= steps:
+                return
+            yield _inputs(element)
+
+    return passes
+
+
+def _inputs(element: Any) -> Any:
+    return element[0] if isinstance(element, tuple) else element
+
+
+class _Moments:
+    """Per-channel count, mean and sum of squared deviations, merged batch by batch (Chan et al.)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.mean: Any = None
+        self.m2: Any = None
+
+    def add(self, values: Any, axis: int) -> None:
+        import numpy as np
+
+        channels = np.moveaxis(values.astype(np.float64), axis, -1)
+        flat = channels.reshape(-1, channels.shape[-1])
+        count = flat.shape[0]
+        mean = flat.mean(axis=0)
+        m2 = ((flat - mean) ** 2).sum(axis=0)
+        if self.count == 0:
+            self.count, self.mean, self.m2 = count, mean, m2
+            return
+        total = self.count + count
+        delta = mean - self.mean
+        self.mean = self.mean + delta * (count / total)
+        self.m2 = self.m2 + m2 + delta ** 2 * (self.count * count / total)
+        self.count = total
+
+    @property
+    def variance(self) -> Any:
+        return self.m2 / self.count

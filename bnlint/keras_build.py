@@ -1,0 +1,210 @@
+"""Build a real Keras model from a :class:`~bnlint.graph.ModelGraph` (imports Keras).
+
+:func:`build_model` is what ``ModelGraph.to_keras()`` runs. It needs a graph
+whose layers carry their Keras serialisation (``Layer.keras``): graphs
+:func:`bnlint.load` read from ``.keras`` / ``.h5`` files or live models, and
+layers added by rewriting. Graphs read from Python source are refused: their
+layers carry only the arguments a static reading could know, and no input
+shapes or weights.
+
+The result is always a functional model named like the graph (a Sequential
+graph becomes the equivalent functional model). Each layer is rebuilt from
+its serialised config (in Keras' default safe mode, no ``Lambda`` code is deserialised) and
+called the way the original call was recorded (positional structure and
+keyword arguments), on the tensors of its current producers. Weights:
+
+- a layer the rewriting did not touch gets every weight of the original
+  layer, bitwise, from the graph's weight source (``graph.weights``: the live
+  model, or the saved file, loaded with Keras on first use);
+- a layer changed by ``set_config`` keeps each variable whose name and shape
+  are unchanged (``use_bias=False`` keeps the kernel, drops the bias);
+- an inserted or replacing layer is initialised by its config, unless it was
+  given as a live, built Keras layer, which is used as it is;
+- a graph without a weight source (made by hand) is initialised by its configs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bnlint.graph import Layer, ModelGraph
+
+__all__ = ["BuildError", "build_model"]
+
+
+class BuildError(ValueError):
+    """A graph that cannot be built as a Keras model, with the reason in one sentence."""
+
+
+def build_model(graph: ModelGraph) -> Any:
+    """A new ``keras.Model`` computing what *graph* describes, with the original weights carried over.
+
+    Raises
+    ------
+    BuildError
+        The graph came from Python source, has no inputs or outputs, or a layer
+        cannot be deserialised or called (a custom class, ``Lambda``).
+    RewriteError
+        The graph's structure is invalid (see :meth:`ModelGraph.validate`).
+
+    Examples
+    --------
+    >>> import numpy as np, keras, bnlint
+    >>> inputs = keras.Input((4,))
+    >>> model = keras.Model(inputs, keras.layers.Dense(2, name="d")(inputs))
+    >>> [graph] = bnlint.load(model)
+    >>> same = build_model(graph)  # a new model with the same weights
+    >>> same is model, np.array_equal(same.get_layer("d").kernel, model.get_layer("d").kernel)
+    (False, True)
+    """
+    import keras
+
+    graph.validate()
+    for node, layer in graph.layers():
+        if layer.keras is None and layer.kind != "model" and layer.layer_id not in graph.live_layers:
+            raise BuildError(
+                f"model '{graph.name}': layer '{layer.name}' has no Keras config (graphs read from Python source, "
+                "or at op level from a model.export() SavedModel, cannot be rebuilt: load() a .keras or .h5 "
+                "file or a live model)"
+            )
+    if not graph.inputs or not graph.outputs:
+        raise BuildError(f"model '{graph.name}' has no {'inputs' if not graph.inputs else 'outputs'} "
+                         "(a Sequential model must be built with an input shape)")
+    instances: dict[int, Any] = {}
+    tensors: dict[int, Any] = {}
+    for node in graph.topological_order():
+        layer = graph.layer(node)
+        if layer.kind == "input" and layer.layer_id not in graph.live_layers:
+            tensors[node] = _input(layer)
+            continue
+        instance = instances.get(layer.layer_id)
+        if instance is None:
+            instance = instances[layer.layer_id] = _instance(graph, layer)
+        args, kwargs = _call_arguments(graph, node, tensors)
+        try:
+            tensors[node] = instance(*args, **kwargs)
+        except Exception as error:  # Keras raises many types for a bad call; name the layer
+            raise BuildError(f"model '{graph.name}': calling layer '{layer.name}' failed "
+                             f"({type(error).__name__}: {error})") from error
+    inputs = [tensors[n] for n in graph.inputs]
+    outputs = [tensors[n] for n in graph.outputs]
+    model = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs[0] if len(outputs) == 1 else outputs,
+                        name=graph.name)
+    if graph.weights is not None:
+        _carry_weights(graph, instances, graph.weights())
+    return model
+
+
+def _input(layer: Layer) -> Any:
+    import keras
+
+    config = layer.keras.get("config", {}) if layer.keras else {}
+    shape = config.get("batch_shape", config.get("batch_input_shape"))
+    if shape is None:
+        raise BuildError(f"input layer '{layer.name}' has no recorded shape")
+    return keras.Input(batch_shape=tuple(shape), dtype=config.get("dtype"), sparse=bool(config.get("sparse")),
+                       name=layer.name)
+
+
+def _instance(graph: ModelGraph, layer: Layer) -> Any:
+    """A new Keras layer for *layer* (shared by all its calls)."""
+    import keras
+
+    if layer.layer_id in graph.live_layers:
+        return graph.live_layers[layer.layer_id]
+    if layer.kind == "model":
+        if layer.submodel is None:
+            raise BuildError(f"model '{graph.name}': nested model '{layer.name}' has no graph")
+        return build_model(layer.submodel)
+    spec = {key: value for key, value in layer.keras.items() if key not in ("inbound_nodes", "build_config")}
+    try:
+        if "module" not in spec and hasattr(keras.layers, spec.get("class_name", "")):
+            spec["module"] = "keras.layers"  # .h5 configs name built-in classes without their module
+        return keras.saving.deserialize_keras_object(spec)
+    except Exception as error:  # unknown class, Lambda in safe mode, bad config value
+        reason = str(error).split("\n")[0][:200]
+        raise BuildError(f"model '{graph.name}': layer '{layer.name}' ({layer.class_name}) cannot be rebuilt "
+                         f"by Keras ({type(error).__name__}: {reason})") from error
+
+
+def _call_arguments(graph: ModelGraph, node: int, tensors: dict[int, Any]) -> tuple[list, dict]:
+    """Positional and keyword arguments for *node*'s call, on its current producers' tensors."""
+    layer = graph.layer(node)
+    by_index = {index: producer for producer, index in graph._pred[node].items()}
+    call = layer.call
+    if isinstance(call, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
+        histories: list[tuple] = []
+        _collect(call.get("args", []), histories)
+        # A tensor passed twice (add([x, x])) is one edge: its other position finds it by history.
+        resolved = {h[:2]: by_index[i] for i, h in enumerate(histories) if i in by_index}
+        positions = iter(range(len(histories)))
+
+        def tensor_for(history: tuple, position: int | None) -> Any:
+            producer = by_index.get(position, resolved.get(history[:2]))
+            if producer is None:
+                raise BuildError(f"model '{graph.name}': input {history[0]!r} of layer '{layer.name}' "
+                                 "is no longer connected")
+            value = tensors[producer]
+            return value[history[2]] if isinstance(value, (list, tuple)) and len(history) > 2 else value
+
+        args = _substitute(call.get("args", []), lambda h: tensor_for(h, next(positions)))
+        kwargs = _substitute(call.get("kwargs", {}), lambda h: tensor_for(h, None))
+        return list(args), dict(kwargs)
+    producers = [by_index[i] for i in sorted(by_index)]
+    values = [tensors[p] for p in producers]
+    kwargs = {}
+    if isinstance(call, (list, tuple)):  # tf_keras: [["layer", node, tensor, {kwargs}], ...]
+        kwargs = next((entry[3] for entry in call if isinstance(entry, (list, tuple)) and len(entry) > 3
+                       and isinstance(entry[3], dict)), {})
+    if not values:
+        raise BuildError(f"model '{graph.name}': layer '{layer.name}' has no input")
+    if layer.kind == "merge" or len(values) > 1:
+        return [values], dict(kwargs)
+    return [values[0]], dict(kwargs)
+
+
+def _collect(value: Any, found: list) -> None:
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            found.append(tuple(value["config"]["keras_history"]))
+        return
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            _collect(item, found)
+
+
+def _substitute(value: Any, tensor_for: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            return tensor_for(tuple(value["config"]["keras_history"]))
+        return {key: _substitute(item, tensor_for) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_substitute(item, tensor_for) for item in value]
+    return value
+
+
+def _carry_weights(graph: ModelGraph, instances: dict[int, Any], source: Any) -> None:
+    """Copy the original weights into the new layers, as the module docstring says."""
+    done: set[int] = set()
+    for node, layer in graph.layers():
+        if layer.layer_id in done or layer.kind in ("input", "model") or layer.layer_id in graph.live_layers:
+            continue
+        done.add(layer.layer_id)
+        edit = graph.edits.get(layer.layer_id)
+        new = instances[layer.layer_id]
+        if edit == "new" or not getattr(new, "weights", None):
+            continue  # nothing to carry (keras.ops calls in a functional model are not even layers)
+        name = layer.origin.layer_name.rsplit("/", 1)[-1] if layer.origin is not None else layer.name
+        try:
+            original = source.get_layer(name)
+        except ValueError:
+            raise BuildError(f"model '{graph.name}': the original model has no layer '{name}' to take weights from"
+                             ) from None
+        if edit is None:
+            new.set_weights(original.get_weights())
+            continue
+        old = {variable.name: variable for variable in original.weights}
+        for variable in new.weights:
+            match = old.get(variable.name)
+            if match is not None and tuple(match.shape) == tuple(variable.shape):
+                variable.assign(match.numpy() if hasattr(match, "numpy") else match)
