@@ -1,6 +1,6 @@
 """bnlint's own file I/O around reports: atomic output files, and sources read back.
 
-Reports and baselines are written atomically: a reader of the file never
+Reports, baselines and folded models are written atomically: a reader of the file never
 sees it half-written, because the text goes to a temporary file in the same
 directory, which is then renamed over the target (an existing file keeps
 its permissions). Reports that quote or edit the flagged source (baseline
@@ -12,14 +12,29 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 from bnlint.errors import InputError, UserError
 
-__all__ = ["write_text_atomically", "SourceTexts"]
+__all__ = ["write_atomically", "write_text_atomically", "SourceTexts"]
 
 
 def write_text_atomically(path: Path, text: str) -> None:
     """Replace *path*'s content with *text* (UTF-8) through a temporary file and a rename.
+
+    Raises
+    ------
+    InputError
+        The file cannot be written.
+    """
+    write_atomically(path, lambda out: out.write(text.encode("utf-8")))
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Call *write* on a temporary binary file beside *path*, then rename it over *path*.
+
+    An existing file keeps its permissions; a new one gets the umask's. If
+    *write* raises, the temporary file is removed and *path* is untouched.
 
     Raises
     ------
@@ -31,8 +46,8 @@ def write_text_atomically(path: Path, text: str) -> None:
         handle, temporary = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
                                              suffix=".bnlint")
         try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-                out.write(text)
+            with os.fdopen(handle, "wb") as out:
+                write(out)
             if path.exists():
                 os.chmod(temporary, path.stat().st_mode & 0o7777)
             else:

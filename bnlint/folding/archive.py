@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from bnlint.errors import InputError
+from bnlint.files import write_atomically
 from bnlint.kinds import to_snake_case
 from bnlint.readers.keras_file import MAX_CONFIG_BYTES
 
@@ -210,28 +208,10 @@ def write_saved_model(source: SavedModel, config: dict, replaced: dict[str, list
                          f"compile the folded model again before training it")
     if target == "keras":
         weights = _keras_weights(source, config, replaced)
-        _write_atomically(out, lambda stream: _write_keras_zip(stream, source, config, weights))
+        write_atomically(out, lambda stream: _write_keras_zip(stream, source, config, weights))
     else:
         data = _h5_bytes(source, config, replaced)
-        _write_atomically(out, lambda stream: stream.write(data))
-
-
-def _write_atomically(path: Path, write: Callable) -> None:
-    """Call *write* on a temporary file beside *path*, then rename it over *path*."""
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".bnlint")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                write(out)
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(temporary, 0o666 & ~mask)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-    except OSError as error:
-        raise InputError(str(path), f"cannot be written ({error.strerror or error})") from None
+        write_atomically(out, lambda stream: stream.write(data))
 
 
 def _weights_of(source: SavedModel, name: str, replaced: dict) -> list[np.ndarray]:
