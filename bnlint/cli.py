@@ -22,7 +22,7 @@ from bnlint.errors import UserError
 __all__ = ["main"]
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-_COMMANDS = ("check", "rule", "graph")
+_COMMANDS = ("check", "rule", "graph", "clean")
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -60,6 +60,10 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--diff", action="store_true",
                        help="print the fixes as a unified diff instead of writing them (exit 1 if any)")
     check.add_argument("--show-fixes", action="store_true", help="list the fixes applied")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+
+    clean = commands.add_parser("clean", help="remove the result cache (.bnlint_cache) of the project")
+    clean.add_argument("paths", nargs="*", metavar="PATH", help="files or directories whose project to clean (default: .)")
 
     rule = commands.add_parser("rule", help="show a rule's documentation, or the table of rules")
     rule.add_argument("rule", nargs="?", metavar="CODE|NAME")
@@ -85,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _rule(args.rule, sys.stdout)
         if args.command == "graph":
             return _graph(args.paths, args.format, sys.stdout)
+        if args.command == "clean":
+            return _clean(args.paths or ["."], sys.stdout)
         return _check(args, sys.stdout)
     except UserError as error:
         _error(str(error))
@@ -102,7 +108,6 @@ def _error(message: str) -> None:
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
     from bnlint.checker import FixMode, Selection, check_paths
-    from bnlint.engine import resolve_selection
     from bnlint.reporters import REPORTERS
 
     fixing = args.fix or args.diff
@@ -110,9 +115,9 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     selection = Selection(
         tuple(args.select) if args.select is not None else None, tuple(args.ignore), tuple(args.extend_select)
     )
-    # Validate command-line selectors once, before any file is read.
-    resolve_selection(selection.select or [], selection.ignore, selection.extend_select)
-    report = check_paths(args.paths or ["."], selection, args.force_exclude, fix=fix)
+    # check_paths validates the command-line selectors before reading any file.
+    report = check_paths(args.paths or ["."], selection, args.force_exclude, fix=fix, cache=not args.no_cache,
+                         progress=True)
     if args.diff:
         for diff in report.diffs:
             out.write(diff)
@@ -129,6 +134,30 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     if args.diff:
         return EXIT_FINDINGS if report.diffs and not args.exit_zero else EXIT_CLEAN
     return EXIT_FINDINGS if report.diagnostics and not args.exit_zero else EXIT_CLEAN
+
+
+def _clean(paths: list[str], out: TextIO) -> int:
+    """Remove the result cache of the project each path belongs to (see bnlint.cache)."""
+    from pathlib import Path
+
+    from bnlint.cache import clean
+    from bnlint.config import find_config
+
+    roots = []
+    for argument in paths:
+        path = Path(argument)
+        if not path.exists():
+            raise UserError(f"{argument}: no such file or directory")
+        root = find_config(path).root.resolve()
+        if root not in roots:
+            roots.append(root)
+    for root in roots:
+        try:
+            removed = clean(root)
+        except OSError as error:
+            raise UserError(f"{root}: cannot remove the cache ({error.strerror or error})") from None
+        out.write(f"Removed {removed}\n" if removed else f"No cache to remove in {root}\n")
+    return EXIT_CLEAN
 
 
 def _rule(key: str | None, out: TextIO) -> int:

@@ -16,11 +16,6 @@ from typing import Any
 
 from bnlint.errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 __all__ = ["Config", "find_config", "load_config", "DEFAULT_EXCLUDE", "CONFIG_FILES"]
 
 CONFIG_FILES = (".bnlint.toml", "bnlint.toml", "pyproject.toml")
@@ -80,6 +75,11 @@ def find_config(start: Path) -> Config:
 
 
 def _read_table(path: Path) -> dict[str, Any] | None:
+    # Imported here: a run without a configuration file (or answered from the cache) never needs TOML.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)

@@ -12,7 +12,36 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["package_of", "resolve_module"]
+__all__ = ["package_of", "resolve_module", "recording_lookups"]
+
+# While a ``recording_lookups()`` block runs: every resolve_module query and its answer.
+_lookups: list[tuple[str, str | None, int, str | None]] | None = None
+
+
+class recording_lookups:
+    """Record every :func:`resolve_module` query made inside the block (the result cache's dependencies).
+
+    A file's findings depend on the sibling modules it imports, and on which
+    of them exist; ``with recording_lookups() as lookups:`` collects
+    ``(file, module, level, found)`` for each query, so that a cached result
+    can be checked against the same queries later.
+
+    Examples
+    --------
+    >>> with recording_lookups() as lookups:
+    ...     _ = resolve_module(Path("m.py"), "blocks")
+    >>> lookups[0][:3]
+    ('m.py', 'blocks', 0)
+    """
+
+    def __enter__(self) -> list[tuple[str, str | None, int, str | None]]:
+        global _lookups
+        self._outer, _lookups = _lookups, []
+        return _lookups
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _lookups
+        _lookups = self._outer
 
 
 @lru_cache(maxsize=256)
@@ -32,6 +61,13 @@ def resolve_module(file: Path, module: str | None, level: int = 0) -> Path | Non
     *level* counts the leading dots of a relative import (``from .blocks
     import x`` is ``module="blocks", level=1``).
     """
+    found = _resolve(file, module, level)
+    if _lookups is not None:
+        _lookups.append((str(file), module, level, None if found is None else str(found)))
+    return found
+
+
+def _resolve(file: Path, module: str | None, level: int) -> Path | None:
     directory = file.parent
     if level:
         for _ in range(level - 1):

@@ -1,0 +1,342 @@
+"""The per-file result cache in ``.bnlint_cache/``.
+
+A warm ``bnlint check`` reads each file's findings from the cache instead of
+interpreting the file again. An entry belongs to one checked path under one
+*settings key* (bnlint's version and the effective configuration of that
+file: selection, per-file ignores, rule options) and records the file's
+content hash, the findings and reader notes, and the sibling modules the
+interpreter followed (with their content hashes). It is used only when all
+of these still match, so any change to the file, to a module it imports, to
+the configuration or to bnlint invalidates it.
+
+The cache lives in ``.bnlint_cache/`` in the project root: the directory of
+the configuration file that applies to the checked file, else the current
+directory. It holds a ``CACHEDIR.TAG`` (so backup tools skip it) and a
+``.gitignore``. Entries are JSON (never pickle: a cache directory found in
+a cloned repository must not be able to run code), written atomically; an
+entry that cannot be read or decoded is a miss, never an error.
+
+This module is on the warm path: it imports nothing heavy, and the
+diagnostics classes only when an entry is decoded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CACHE_DIR", "CACHEDIR_TAG", "ResultCache", "Slot", "settings_key", "content_hash", "clean"]
+
+CACHE_DIR = ".bnlint_cache"
+
+#: The cache directory tag (https://bford.info/cachedir/): the signature line must come first.
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by bnlint.\n"
+    "# For information about cache directory tags, see https://bford.info/cachedir/\n"
+)
+
+# Files at least this big (saved models) are trusted unchanged when their size, modification and
+# status-change times and inode are unchanged; smaller ones are always hashed (hashing is cheaper
+# than a doubt). Any write to a file changes its ctime, which no user tool can set back.
+_TRUST_STAT_FROM = 1 << 20
+_CHUNK = 1 << 20
+_FORMAT = 1  # bump when the entry layout changes
+
+
+def settings_key(version: str, parts: Any) -> str:
+    """A short hash of bnlint's *version* and the JSON-able *parts* of a file's effective configuration.
+
+    Examples
+    --------
+    >>> settings_key("0.1.0", {"select": ["BN001"]}) == settings_key("0.1.0", {"select": ["BN001"]})
+    True
+    """
+    text = json.dumps([_FORMAT, version, _code_fingerprint(), parts], sort_keys=True, default=repr)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _code_fingerprint() -> list:
+    """Sizes and modification times of bnlint's own modules: a development install changes without a new version."""
+    global _FINGERPRINT
+    if _FINGERPRINT is None:
+        package = Path(__file__).parent
+        found = []
+        for directory in (package, *(p for p in package.iterdir() if p.is_dir() and p.name != "__pycache__")):
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".py"):
+                        info = entry.stat()
+                        found.append((directory.name, entry.name, info.st_size, info.st_mtime_ns))
+        _FINGERPRINT = sorted(found)
+    return _FINGERPRINT
+
+
+_FINGERPRINT: list | None = None
+
+
+def _files(path: Path) -> list[tuple[str, Path]]:
+    """The files that make up *path* (a file, or a SavedModel directory), with their names inside it."""
+    if not path.is_dir():
+        return [("", path)]
+    found = []
+    for directory, dirnames, filenames in os.walk(path):
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = Path(directory, name)
+            found.append((full.relative_to(path).as_posix(), full))
+    return found
+
+
+def _stat_signature(path: Path) -> list:
+    signature = []
+    for name, file in _files(path):
+        info = file.stat()
+        signature.append([name, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino])
+    return signature
+
+
+def content_hash(path: Path) -> str:
+    """A hash of the bytes of the file at *path*, or of every file (and its name) in a directory.
+
+    Read in 1 MiB chunks, so a large saved model is never held in memory.
+
+    Examples
+    --------
+    >>> content_hash(Path(__file__)) == content_hash(Path(__file__))
+    True
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for name, file in _files(path):
+        digest.update(name.encode() + b"\0")
+        with open(file, "rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+@dataclass
+class Slot:
+    """Where one file's entry lives, and the state of the file when it was looked up.
+
+    ``content`` is filled in lazily (a large saved model whose stat signature
+    matched was not hashed).
+    """
+
+    entry: Path
+    path: Path
+    signature: list
+    content: str | None = None
+
+
+class ResultCache:
+    """The result cache rooted at *root* (a project directory; entries go to ``root/.bnlint_cache``).
+
+    Examples
+    --------
+    >>> cache = ResultCache(Path("/tmp/project"))
+    >>> slot = cache.slot(Path(__file__), "cache.py", settings_key("0.1.0", {}))
+    >>> cache.load(slot) is None or True
+    True
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.directory = root / CACHE_DIR
+
+    def slot(self, path: Path, display: str, settings: str) -> Slot:
+        """The slot for checking *path* (shown as *display*) under the *settings* key."""
+        name = hashlib.blake2b(
+            f"{os.path.abspath(path)}\0{display}\0{settings}".encode(), digest_size=16
+        ).hexdigest()
+        try:
+            signature = _stat_signature(path)
+        except OSError:
+            signature = []
+        return Slot(self.directory / "entries" / name[:2] / f"{name}.json", path, signature)
+
+    def load(self, slot: Slot) -> tuple[list, list[str]] | Any | None:
+        """The cached ``(diagnostics, notes)`` or cached input error for *slot*, or None on a miss.
+
+        A missing, unreadable, corrupt or stale entry is a miss.
+        """
+        try:
+            with open(slot.entry, "rb") as handle:
+                entry = json.loads(handle.read())
+            if not slot.signature or not _same_content(slot, entry) or not _same_dependencies(entry["dependencies"]):
+                return None
+            if "error" in entry:
+                from bnlint.errors import InputError
+
+                return InputError(*entry["error"])
+            return [_decode(item) for item in entry["diagnostics"]], list(entry["notes"])
+        except Exception:  # noqa: BLE001 - a bad entry is recomputed, never reported
+            return None
+
+    def store(self, slot: Slot, outcome: Any, lookups: list) -> bool:
+        """Record *outcome* (a ``FileOutcome`` or an ``InputError``) for *slot*; False when it cannot be cached.
+
+        *lookups* are the module queries the interpreter made while reading
+        the file (see :func:`bnlint.readers.modules.recording_lookups`).
+        Failing to write (read-only project, full disk) is silent: the cache
+        is an optimisation.
+        """
+        from bnlint.errors import InputError
+
+        try:
+            entry: dict[str, Any] = {
+                "content": slot.content or content_hash(slot.path),
+                "signature": slot.signature,
+                "dependencies": _dependencies(lookups),
+            }
+            if isinstance(outcome, InputError):
+                entry["error"] = [outcome.path, outcome.problem]
+            else:
+                entry["diagnostics"] = [_encode(d) for d in outcome.diagnostics]
+                entry["notes"] = list(outcome.notes)
+            data = json.dumps(entry, separators=(",", ":")).encode()
+        except (OSError, _Unencodable):
+            return False
+        try:
+            self._prepare()
+            slot.entry.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(slot.entry, data)
+        except OSError:
+            return False
+        return True
+
+    def _prepare(self) -> None:
+        """Create the cache directory with its tag and ``.gitignore`` the first time."""
+        tag = self.directory / "CACHEDIR.TAG"
+        if tag.is_file():
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        _write_atomically(self.directory / ".gitignore", b"# Created by bnlint.\n*\n")
+        _write_atomically(tag, CACHEDIR_TAG.encode())
+
+
+def clean(root: Path) -> Path | None:
+    """Remove the cache directory under *root*; return it, or None when there was none.
+
+    Raises
+    ------
+    OSError
+        It exists but cannot be removed.
+    """
+    import shutil
+
+    directory = root / CACHE_DIR
+    if not directory.is_dir() or directory.is_symlink():
+        return None
+    shutil.rmtree(directory)
+    return directory
+
+
+def _same_content(slot: Slot, entry: dict) -> bool:
+    if entry["signature"] == slot.signature and sum(item[1] for item in slot.signature) >= _TRUST_STAT_FROM:
+        slot.content = entry["content"]
+        return True
+    slot.content = slot.content or content_hash(slot.path)
+    return slot.content == entry["content"]
+
+
+def _dependencies(lookups: list) -> list:
+    found = []
+    for file, module, level, result in dict.fromkeys(tuple(item) for item in lookups):
+        found.append([file, module, level, result, content_hash(Path(result)) if result else None])
+    return found
+
+
+def _same_dependencies(dependencies: list) -> bool:
+    if not dependencies:
+        return True
+    from bnlint.readers.modules import resolve_module
+
+    for file, module, level, result, digest in dependencies:
+        found = resolve_module(Path(file), module, level)
+        if (str(found) if found else None) != result:
+            return False
+        if found is not None and content_hash(found) != digest:
+            return False
+    return True
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write *data* to a temporary file beside *path* and rename it over *path* (readers never see half)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{_random_suffix()}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def _random_suffix() -> str:
+    return os.urandom(4).hex()
+
+
+# --- JSON encoding of findings -------------------------------------------------------------------
+#
+# Findings are dataclasses (Diagnostic, Site, Fix, intents ...) holding plain values; they are
+# encoded field by field with their class name, tuples and enums tagged, so that decoding rebuilds
+# equal objects. Only the classes below may be built from an entry.
+
+
+class _Unencodable(Exception):
+    """A value in a finding that JSON cannot carry exactly: the file is not cached."""
+
+
+def _classes() -> dict[str, type]:
+    from bnlint import diagnostics, graph
+
+    names = ("Diagnostic", "Fix", "SetArgument", "InsertLayer", "RemoveLayer", "MoveLayer")
+    found = {name: getattr(diagnostics, name) for name in names}
+    found.update(Site=graph.Site, SavedLayer=graph.SavedLayer)
+    return found
+
+
+def _encode(value: Any) -> Any:
+    if value is None or type(value) in (bool, int, float, str):  # not subclasses: str enums are tagged
+        return value
+    if isinstance(value, tuple):
+        return {"$tuple": [_encode(item) for item in value]}
+    if type(value) is list:
+        return [_encode(item) for item in value]
+    if type(value) is dict and all(isinstance(key, str) for key in value):
+        return {"$dict": {key: _encode(item) for key, item in value.items()}}
+    from bnlint.diagnostics import Applicability
+
+    if isinstance(value, Applicability):
+        return {"$applicability": value.value}
+    name = type(value).__name__
+    if hasattr(value, "__dataclass_fields__") and _classes().get(name) is type(value):
+        return {"$": name, **{key: _encode(getattr(value, key)) for key in value.__dataclass_fields__}}
+    raise _Unencodable(name)
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "$tuple" in value:
+        return tuple(_decode(item) for item in value["$tuple"])
+    if "$dict" in value:
+        return {key: _decode(item) for key, item in value["$dict"].items()}
+    if "$applicability" in value:
+        from bnlint.diagnostics import Applicability
+
+        return Applicability(value["$applicability"])
+    fields = {key: _decode(item) for key, item in value.items() if key != "$"}
+    return _classes()[value["$"]](**fields)
