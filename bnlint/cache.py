@@ -22,7 +22,6 @@ diagnostics classes only when an entry is decoded.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -47,6 +46,11 @@ _TRUST_STAT_FROM = 1 << 20
 _CHUNK = 1 << 20
 _FORMAT = 1  # bump when the entry layout changes
 
+try:  # the blake2 module alone: hashlib would also load OpenSSL, which costs more than hashing a project
+    from _blake2 import blake2b as _blake2b
+except ImportError:  # pragma: no cover - Pythons built without it
+    from hashlib import blake2b as _blake2b
+
 
 def settings_key(version: str, parts: Any) -> str:
     """A short hash of bnlint's *version* and the JSON-able *parts* of a file's effective configuration.
@@ -57,7 +61,7 @@ def settings_key(version: str, parts: Any) -> str:
     True
     """
     text = json.dumps([_FORMAT, version, _code_fingerprint(), parts], sort_keys=True, default=repr)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return _blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def _code_fingerprint() -> list:
@@ -110,7 +114,7 @@ def content_hash(path: Path) -> str:
     >>> content_hash(Path(__file__)) == content_hash(Path(__file__))
     True
     """
-    digest = hashlib.blake2b(digest_size=16)
+    digest = _blake2b(digest_size=16)
     for name, file in _files(path):
         digest.update(name.encode() + b"\0")
         with open(file, "rb") as handle:
@@ -148,10 +152,13 @@ class ResultCache:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.directory = root / CACHE_DIR
+        # Answers to dependency checks, shared by the entries read through this object (one run).
+        self._resolved: dict[tuple, str | None] = {}
+        self._hashed: dict[str, str] = {}
 
     def slot(self, path: Path, display: str, settings: str) -> Slot:
         """The slot for checking *path* (shown as *display*) under the *settings* key."""
-        name = hashlib.blake2b(
+        name = _blake2b(
             f"{os.path.abspath(path)}\0{display}\0{settings}".encode(), digest_size=16
         ).hexdigest()
         try:
@@ -168,7 +175,9 @@ class ResultCache:
         try:
             with open(slot.entry, "rb") as handle:
                 entry = json.loads(handle.read())
-            if not slot.signature or not _same_content(slot, entry) or not _same_dependencies(entry["dependencies"]):
+            if not slot.signature or not _same_content(slot, entry) or not _same_dependencies(
+                entry["dependencies"], self._resolved, self._hashed
+            ):
                 return None
             if "error" in entry:
                 from bnlint.errors import InputError
@@ -252,17 +261,27 @@ def _dependencies(lookups: list) -> list:
     return found
 
 
-def _same_dependencies(dependencies: list) -> bool:
+def _same_dependencies(dependencies: list, resolved: dict, hashed: dict) -> bool:
+    """True when every recorded module query has the same answer, and every module found the same content.
+
+    *resolved* and *hashed* memoise answers within one run (many files import the same helpers).
+    """
     if not dependencies:
         return True
     from bnlint.readers.modules import resolve_module
 
     for file, module, level, result, digest in dependencies:
-        found = resolve_module(Path(file), module, level)
-        if (str(found) if found else None) != result:
+        query = (file, module, level)
+        if query not in resolved:
+            found = resolve_module(Path(file), module, level)
+            resolved[query] = str(found) if found is not None else None
+        if resolved[query] != result:
             return False
-        if found is not None and content_hash(found) != digest:
-            return False
+        if result is not None:
+            if result not in hashed:
+                hashed[result] = content_hash(Path(result))
+            if hashed[result] != digest:
+                return False
     return True
 
 
@@ -298,12 +317,17 @@ class _Unencodable(Exception):
 
 
 def _classes() -> dict[str, type]:
-    from bnlint import diagnostics, graph
+    global _CLASSES
+    if _CLASSES is None:
+        from bnlint import diagnostics, graph
 
-    names = ("Diagnostic", "Fix", "SetArgument", "InsertLayer", "RemoveLayer", "MoveLayer")
-    found = {name: getattr(diagnostics, name) for name in names}
-    found.update(Site=graph.Site, SavedLayer=graph.SavedLayer)
-    return found
+        names = ("Diagnostic", "Fix", "SetArgument", "InsertLayer", "RemoveLayer", "MoveLayer")
+        _CLASSES = {name: getattr(diagnostics, name) for name in names}
+        _CLASSES.update(Site=graph.Site, SavedLayer=graph.SavedLayer)
+    return _CLASSES
+
+
+_CLASSES: dict[str, type] | None = None
 
 
 def _encode(value: Any) -> Any:
