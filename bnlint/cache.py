@@ -44,7 +44,7 @@ CACHEDIR_TAG = (
 # than a doubt). Any write to a file changes its ctime, which no user tool can set back.
 _TRUST_STAT_FROM = 1 << 20
 _CHUNK = 1 << 20
-_FORMAT = 1  # bump when the entry layout changes
+_FORMAT = 2  # bump when the entry layout changes
 
 try:  # the blake2 module alone: hashlib would also load OpenSSL, which costs more than hashing a project
     from _blake2 import blake2b as _blake2b
@@ -255,32 +255,44 @@ def _same_content(slot: Slot, entry: dict) -> bool:
 
 
 def _dependencies(lookups: list) -> list:
+    """The recorded module lookups, once each, with the content hash of every module found."""
     found = []
-    for file, module, level, result in dict.fromkeys(tuple(item) for item in lookups):
-        found.append([file, module, level, result, content_hash(Path(result)) if result else None])
+    for lookup in dict.fromkeys(tuple(item) for item in lookups):
+        if lookup[0] == "module" and lookup[-1] is not None:
+            found.append([*lookup, content_hash(Path(lookup[-1]))])
+        else:
+            found.append(list(lookup))
     return found
 
 
 def _same_dependencies(dependencies: list, resolved: dict, hashed: dict) -> bool:
-    """True when every recorded module query has the same answer, and every module found the same content.
+    """True when every recorded lookup has the same answer, and every module found the same content.
 
     *resolved* and *hashed* memoise answers within one run (many files import the same helpers).
     """
     if not dependencies:
         return True
-    from bnlint.readers.modules import resolve_module
+    from bnlint.readers.modules import package_of, resolve_module
 
-    for file, module, level, result, digest in dependencies:
-        query = (file, module, level)
+    for lookup in dependencies:
+        query = tuple(lookup[:4]) if lookup[0] == "module" else tuple(lookup[:2])
         if query not in resolved:
-            found = resolve_module(Path(file), module, level)
-            resolved[query] = str(found) if found is not None else None
+            if lookup[0] == "package":
+                resolved[query] = package_of(Path(lookup[1]))
+            else:
+                answer = resolve_module(Path(lookup[1]), lookup[2], lookup[3])
+                resolved[query] = str(answer) if answer is not None else None
+        if lookup[0] == "package":
+            if resolved[query] != lookup[2]:
+                return False
+            continue
+        result = lookup[4]
         if resolved[query] != result:
             return False
         if result is not None:
             if result not in hashed:
                 hashed[result] = content_hash(Path(result))
-            if hashed[result] != digest:
+            if hashed[result] != lookup[5]:
                 return False
     return True
 
