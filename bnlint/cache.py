@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CACHE_DIR", "CACHEDIR_TAG", "ResultCache", "Slot", "settings_key", "content_hash", "clean"]
+__all__ = ["CACHE_DIR", "CACHEDIR_TAG", "ResultCache", "Slot", "make_entry", "settings_key", "content_hash", "clean"]
 
 CACHE_DIR = ".bnlint_cache"
 
@@ -44,7 +43,7 @@ CACHEDIR_TAG = (
 # than a doubt). Any write to a file changes its ctime, which no user tool can set back.
 _TRUST_STAT_FROM = 1 << 20
 _CHUNK = 1 << 20
-_FORMAT = 2  # bump when the entry layout changes
+_FORMAT = 3  # bump when the entry layout changes
 
 try:  # the blake2 module alone: hashlib would also load OpenSSL, which costs more than hashing a project
     from _blake2 import blake2b as _blake2b
@@ -124,22 +123,28 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-@dataclass
 class Slot:
-    """Where one file's entry lives, and the state of the file when it was looked up.
+    """Where one file's entry lives (a bucket file and a name in it), and the file's state when looked up.
 
     ``content`` is filled in lazily (a large saved model whose stat signature
     matched was not hashed).
     """
 
-    entry: Path
-    path: Path
-    signature: list
-    content: str | None = None
+    __slots__ = ("bucket", "name", "path", "signature", "content")
+
+    def __init__(self, bucket: Path, name: str, path: Path, signature: list, content: str | None = None) -> None:
+        self.bucket, self.name, self.path, self.signature, self.content = bucket, name, path, signature, content
 
 
 class ResultCache:
     """The result cache rooted at *root* (a project directory; entries go to ``root/.bnlint_cache``).
+
+    Entries are grouped in one *bucket* file per directory of checked files
+    and settings key (as ruff does per package), so a run over a thousand
+    files reads and writes a few dozen files, not a thousand. New entries
+    are collected with :meth:`put` and written by :meth:`flush`, which
+    merges them into the bucket as it is on disk then (a concurrent run's
+    entries are kept).
 
     Examples
     --------
@@ -152,20 +157,21 @@ class ResultCache:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.directory = root / CACHE_DIR
+        self._buckets: dict[Path, dict] = {}
+        self._pending: dict[Path, dict] = {}
         # Answers to dependency checks, shared by the entries read through this object (one run).
         self._resolved: dict[tuple, str | None] = {}
         self._hashed: dict[str, str] = {}
 
     def slot(self, path: Path, display: str, settings: str) -> Slot:
         """The slot for checking *path* (shown as *display*) under the *settings* key."""
-        name = _blake2b(
-            f"{os.path.abspath(path)}\0{display}\0{settings}".encode(), digest_size=16
-        ).hexdigest()
+        absolute = os.path.abspath(path)
+        bucket = _blake2b(f"{os.path.dirname(absolute)}\0{settings}".encode(), digest_size=16).hexdigest()
         try:
             signature = _stat_signature(path)
         except OSError:
             signature = []
-        return Slot(self.directory / "entries" / name[:2] / f"{name}.json", path, signature)
+        return Slot(self.directory / "entries" / bucket[:2] / f"{bucket}.json", f"{absolute}\0{display}", path, signature)
 
     def load(self, slot: Slot) -> tuple[list, list[str]] | Any | None:
         """The cached ``(diagnostics, notes)`` or cached input error for *slot*, or None on a miss.
@@ -173,9 +179,8 @@ class ResultCache:
         A missing, unreadable, corrupt or stale entry is a miss.
         """
         try:
-            with open(slot.entry, "rb") as handle:
-                entry = json.loads(handle.read())
-            if not slot.signature or not _same_content(slot, entry) or not _same_dependencies(
+            entry = self._bucket(slot.bucket).get(slot.name)
+            if entry is None or not slot.signature or not _same_content(slot, entry) or not _same_dependencies(
                 entry["dependencies"], self._resolved, self._hashed
             ):
                 return None
@@ -187,37 +192,35 @@ class ResultCache:
         except Exception:  # noqa: BLE001 - a bad entry is recomputed, never reported
             return None
 
-    def store(self, slot: Slot, outcome: Any, lookups: list) -> bool:
-        """Record *outcome* (a ``FileOutcome`` or an ``InputError``) for *slot*; False when it cannot be cached.
+    def put(self, slot: Slot, entry: dict | None) -> None:
+        """Queue *entry* (from :func:`make_entry`; None when the outcome cannot be cached) for :meth:`flush`."""
+        if entry is not None:
+            self._pending.setdefault(slot.bucket, {})[slot.name] = entry
 
-        *lookups* are the module queries the interpreter made while reading
-        the file (see :func:`bnlint.readers.modules.recording_lookups`).
-        Failing to write (read-only project, full disk) is silent: the cache
-        is an optimisation.
-        """
-        from bnlint.errors import InputError
-
+    def flush(self) -> bool:
+        """Write the queued entries; False when the cache cannot be written (silent: it is an optimisation)."""
+        pending, self._pending = self._pending, {}
         try:
-            entry: dict[str, Any] = {
-                "content": slot.content or content_hash(slot.path),
-                "signature": slot.signature,
-                "dependencies": _dependencies(lookups),
-            }
-            if isinstance(outcome, InputError):
-                entry["error"] = [outcome.path, outcome.problem]
-            else:
-                entry["diagnostics"] = [_encode(d) for d in outcome.diagnostics]
-                entry["notes"] = list(outcome.notes)
-            data = json.dumps(entry, separators=(",", ":")).encode()
-        except (OSError, _Unencodable):
-            return False
-        try:
-            self._prepare()
-            slot.entry.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(slot.entry, data)
+            if pending:
+                self._prepare()
+            for bucket, entries in pending.items():
+                merged = self._bucket(bucket, fresh=True)
+                merged.update(entries)
+                bucket.parent.mkdir(parents=True, exist_ok=True)
+                _write_atomically(bucket, json.dumps(merged, separators=(",", ":")).encode())
         except OSError:
             return False
         return True
+
+    def _bucket(self, path: Path, fresh: bool = False) -> dict:
+        if fresh or path not in self._buckets:
+            try:
+                with open(path, "rb") as handle:
+                    data = json.loads(handle.read())
+                self._buckets[path] = data if isinstance(data, dict) else {}
+            except (OSError, ValueError):
+                self._buckets[path] = {}
+        return self._buckets[path]
 
     def _prepare(self) -> None:
         """Create the cache directory with its tag and ``.gitignore`` the first time."""
@@ -227,6 +230,32 @@ class ResultCache:
         self.directory.mkdir(parents=True, exist_ok=True)
         _write_atomically(self.directory / ".gitignore", b"# Created by bnlint.\n*\n")
         _write_atomically(tag, CACHEDIR_TAG.encode())
+
+
+def make_entry(slot: Slot, outcome: Any, lookups: list) -> dict | None:
+    """The cache entry for *outcome* (a ``FileOutcome`` or an ``InputError``) of the file at *slot*.
+
+    *lookups* are what the interpreter's module lookups depended on (see
+    :func:`bnlint.readers.modules.recording_lookups`). None when the outcome
+    cannot be cached (a value JSON cannot carry exactly, a file that vanished).
+    Runs in the worker that checked the file, so hashing is parallel too.
+    """
+    from bnlint.errors import InputError
+
+    try:
+        entry: dict[str, Any] = {
+            "content": slot.content or content_hash(slot.path),
+            "signature": slot.signature,
+            "dependencies": _dependencies(lookups),
+        }
+        if isinstance(outcome, InputError):
+            entry["error"] = [outcome.path, outcome.problem]
+        else:
+            entry["diagnostics"] = [_encode(d) for d in outcome.diagnostics]
+            entry["notes"] = list(outcome.notes)
+    except (OSError, _Unencodable):
+        return None
+    return entry
 
 
 def clean(root: Path) -> Path | None:

@@ -124,8 +124,9 @@ def check_paths(
     targets, report.errors = discover(arguments, force_exclude)
     outcomes: list[FileOutcome | UserError | None] = [None] * len(targets)
     slots: list[Slot | None] = [None] * len(targets)
+    caches: dict[str, ResultCache] = {}
     if cache and fix is None:
-        _read_cache(targets, selection, outcomes, slots)
+        caches = _read_cache(targets, selection, outcomes, slots)
     missed = [i for i, outcome in enumerate(outcomes) if outcome is None]
     if missed or not targets:
         from bnlint.engine import resolve_selection
@@ -155,8 +156,12 @@ def check_paths(
         from bnlint.progress import progress_bar
 
         with progress_bar(len(work), "checking", enabled=progress) as bar:
-            for i, outcome in zip(pending, _run(work, jobs, bar)):
+            for i, (outcome, entry) in zip(pending, _run(work, jobs, bar)):
                 outcomes[i] = outcome
+                if slots[i] is not None:
+                    caches[str(targets[i].config.root)].put(slots[i], entry)
+        for result_cache in caches.values():
+            result_cache.flush()
     for outcome in outcomes:
         if outcome is _SKIPPED:
             continue
@@ -176,8 +181,11 @@ def check_paths(
 _SKIPPED = object()
 
 
-def _read_cache(targets: list[Target], selection: Selection, outcomes: list, slots: list) -> None:
-    """Fill *outcomes* with the cached results of *targets*, and *slots* with where to store the others."""
+def _read_cache(targets: list[Target], selection: Selection, outcomes: list, slots: list) -> dict[str, ResultCache]:
+    """Fill *outcomes* with the cached results of *targets*, and *slots* with where to store the others.
+
+    Returns the cache of each project root, by root.
+    """
     from bnlint import __version__
     from bnlint.cache import ResultCache, settings_key
 
@@ -201,23 +209,25 @@ def _read_cache(targets: list[Target], selection: Selection, outcomes: list, slo
             outcomes[i] = FileOutcome(*found)
         elif found is not None:
             outcomes[i] = found
+    return caches
 
 
-def check_file(
-    target: Target, codes: frozenset[str], fix: FixMode | None = None, slot: Slot | None = None
-) -> FileOutcome | UserError:
-    """Read, lint and possibly fix one file; or the error that stopped it.
+def _check_item(
+    target: Target, codes: frozenset[str], fix: FixMode | None, slot: Slot | None
+) -> tuple[FileOutcome | UserError, dict | None]:
+    """``check_file``, and with a cache *slot* the cache entry for its outcome (made where the file was read)."""
+    if slot is None:
+        return check_file(target, codes, fix), None
+    from bnlint.cache import make_entry
+    from bnlint.readers.modules import recording_lookups
 
-    With a cache *slot*, a checked (not fixed) file's outcome is stored in the cache.
-    """
-    if slot is not None and fix is None:
-        from bnlint.cache import ResultCache
-        from bnlint.readers.modules import recording_lookups
+    with recording_lookups() as lookups:
+        outcome = check_file(target, codes, fix)
+    return outcome, make_entry(slot, outcome, lookups)
 
-        with recording_lookups() as lookups:
-            outcome = check_file(target, codes)
-        ResultCache(target.config.root).store(slot, outcome, lookups)
-        return outcome
+
+def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None) -> FileOutcome | UserError:
+    """Read, lint and possibly fix one file; or the error that stopped it."""
     from bnlint.engine import lint
     from bnlint.readers import read_path
 
@@ -254,7 +264,7 @@ _WORK: list = []
 
 
 def _run(work: list, jobs: int | None, bar) -> list:
-    """``check_file`` for every item, in order, in parallel when worthwhile; *bar* advances per file."""
+    """``_check_item`` for every item, in order, in parallel when worthwhile; *bar* advances per file."""
     global _WORK
     import multiprocessing
 
@@ -262,7 +272,7 @@ def _run(work: list, jobs: int | None, bar) -> list:
     if jobs < 2 or len(work) < _PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
         results = []
         for item in work:
-            results.append(check_file(*item))
+            results.append(_check_item(*item))
             bar.advance()
         return results
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -289,9 +299,9 @@ def _run(work: list, jobs: int | None, bar) -> list:
     return results
 
 
-def _check_chunk(indices: list[int]) -> list[tuple[int, FileOutcome | UserError]]:
-    """In a worker: ``check_file`` for the items of ``_WORK`` at *indices*."""
-    return [(i, check_file(*_WORK[i])) for i in indices]
+def _check_chunk(indices: list[int]) -> list[tuple[int, tuple]]:
+    """In a worker: ``_check_item`` for the items of ``_WORK`` at *indices*."""
+    return [(i, _check_item(*_WORK[i])) for i in indices]
 
 
 def _size(path) -> int:

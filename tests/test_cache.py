@@ -42,9 +42,7 @@ def checked(monkeypatch):
     real = checker.check_file
 
     def spy(target, *args, **kwargs):
-        slot = args[2] if len(args) > 2 else kwargs.get("slot")
-        if slot is None:  # a real read (with a slot, check_file calls itself without one)
-            seen.append(target.display)
+        seen.append(target.display)
         return real(target, *args, **kwargs)
 
     monkeypatch.setattr(checker, "check_file", spy)
@@ -154,27 +152,69 @@ def test_sibling_module_appearing_invalidates(project, checked):
 
 
 def entries(root: Path) -> list[Path]:
+    """The cache's bucket files (one per directory of checked files and settings)."""
     return sorted((root / cache.CACHE_DIR).rglob("*.json"))
 
 
-@pytest.mark.parametrize("garbage", [b"", b"{not json", b'{"content": 1}', b"\xff\xfe", b"[]"])
-def test_corrupt_entry_is_recomputed_not_an_error(project, checked, garbage):
+@pytest.mark.parametrize("garbage", [b"", b"{not json", b'{"content": 1}', b"\xff\xfe", b"[]", b'{"x": 1}'])
+def test_corrupt_bucket_is_recomputed_not_an_error(project, checked, garbage):
     first = run()
-    [entry] = entries(project)
-    entry.write_bytes(garbage)
+    [bucket] = entries(project)
+    bucket.write_bytes(garbage)
     checked.clear()
     again = run()
     assert checked == ["m.py"] and not again.errors
     assert again.diagnostics == first.diagnostics
-    json.loads(entry.read_bytes())  # rewritten whole
+    json.loads(bucket.read_bytes())  # rewritten whole
+    checked.clear()
+    run()
+    assert checked == []
+
+
+@pytest.mark.parametrize("damage", [
+    lambda entry: entry.clear(),
+    lambda entry: entry.update(content=None),
+    lambda entry: entry.update(diagnostics=[{"$": "Diagnostic", "code": "BN001"}]),
+    lambda entry: entry.update(dependencies=[["module"]]),
+    lambda entry: entry["diagnostics"][0].update({"$": "Popen"}),  # only bnlint's finding classes are built
+])
+def test_corrupt_entry_is_recomputed(project, checked, damage):
+    first = run()
+    [bucket] = entries(project)
+    data = json.loads(bucket.read_bytes())
+    [entry] = data.values()
+    damage(entry)
+    bucket.write_text(json.dumps(data))
+    checked.clear()
+    assert run().diagnostics == first.diagnostics and checked == ["m.py"]
+
+
+def test_one_bucket_per_directory(project):
+    (project / "pkg").mkdir()
+    for name in ("a.py", "b.py", "pkg/c.py"):
+        (project / name).write_text(BAD)
+    run(["."])
+    buckets = [json.loads(b.read_bytes()) for b in entries(project)]
+    assert sorted(len(b) for b in buckets) == [1, 3]  # the project directory's three files, and pkg's one
+
+
+def test_concurrent_runs_keep_each_others_entries(project, checked):
+    (project / "a.py").write_text(GOOD)
+    run(["m.py"])
+    run(["a.py"])  # same directory, same settings: same bucket, merged on write
+    checked.clear()
+    run(["m.py"])
+    run(["a.py"])
+    assert checked == []
 
 
 def test_entry_naming_an_unknown_class_is_a_miss(project, checked):
     run()
-    [entry] = entries(project)
-    data = json.loads(entry.read_bytes())
-    data["diagnostics"][0]["$"] = "Popen"
-    entry.write_text(json.dumps(data))
+    [bucket] = entries(project)
+    data = json.loads(bucket.read_bytes())
+    [entry] = data.values()
+    entry["diagnostics"][0]["$"] = "Popen"
+    bucket.write_text(json.dumps(data))
     checked.clear()
     assert codes(run()) == BAD_CODES and checked == ["m.py"]
 
@@ -285,10 +325,11 @@ def test_no_cache_neither_reads_nor_writes(tmp_path):
     run_bnlint("check", "m.py", "--no-cache", cwd=tmp_path)
     assert not (tmp_path / cache.CACHE_DIR).exists()
     run_bnlint("check", "m.py", cwd=tmp_path)
-    for entry in entries(tmp_path):  # a poisoned entry: --no-cache must not read it
-        data = json.loads(entry.read_bytes())
-        data["diagnostics"] = []
-        entry.write_text(json.dumps(data))
+    for bucket in entries(tmp_path):  # a poisoned entry: --no-cache must not read it
+        data = json.loads(bucket.read_bytes())
+        for entry in data.values():
+            entry["diagnostics"] = []
+        bucket.write_text(json.dumps(data))
     assert run_bnlint("check", "m.py", cwd=tmp_path).returncode == 0  # (the poisoned entry is what a hit looks like)
     assert run_bnlint("check", "m.py", "--no-cache", cwd=tmp_path).returncode == 1
 
