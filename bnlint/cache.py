@@ -362,13 +362,17 @@ class _Unencodable(Exception):
 
 
 def _classes() -> dict[str, type]:
+    """The dataclasses of :mod:`bnlint.diagnostics` and :mod:`bnlint.graph`, by name: all an entry may build."""
     global _CLASSES
     if _CLASSES is None:
         from bnlint import diagnostics, graph
 
-        names = ("Diagnostic", "Fix", "SetArgument", "InsertLayer", "RemoveLayer", "MoveLayer")
-        _CLASSES = {name: getattr(diagnostics, name) for name in names}
-        _CLASSES.update(Site=graph.Site, SavedLayer=graph.SavedLayer)
+        _CLASSES = {
+            name: value
+            for module in (graph, diagnostics)
+            for name, value in vars(module).items()
+            if isinstance(value, type) and value.__module__ == module.__name__ and hasattr(value, "__dataclass_fields__")
+        }
     return _CLASSES
 
 

@@ -303,6 +303,29 @@ def test_savedmodel_directory_is_keyed_on_every_file(tmp_path, monkeypatch, chec
     assert checked == ["model"]
 
 
+def test_every_fixture_is_cached(tmp_path, monkeypatch, checked):
+    """Every finding of every fixture (sources and saved models) survives the JSON round trip."""
+    monkeypatch.chdir(tmp_path)
+    paths = [str(ROOT / "fixtures")]
+    first = check_paths(paths, jobs=1, cache=True)
+    assert first.files_checked > 90 and len(checked) == first.files_checked
+    checked.clear()
+    second = check_paths(paths, jobs=1, cache=True)
+    assert checked == []
+    assert second.diagnostics == first.diagnostics and second.notes == first.notes
+
+
+def test_parallel_run_fills_the_cache(tmp_path, monkeypatch, checked):
+    monkeypatch.chdir(tmp_path)
+    paths = [str(FIXTURES)]
+    uncached = check_paths(paths, jobs=1)
+    parallel = check_paths(paths, jobs=2, cache=True)  # forked workers make the entries, the parent writes them
+    checked.clear()
+    warm = check_paths(paths, jobs=2, cache=True)
+    assert checked == []  # nothing reached the pool
+    assert uncached.diagnostics == parallel.diagnostics == warm.diagnostics
+
+
 # --- the command line -------------------------------------------------------------------------
 
 
