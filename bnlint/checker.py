@@ -282,7 +282,8 @@ def _run(work: list, jobs: int | None, bar) -> list:
     # Biggest files first, so that no worker is left with a large one at the end.
     order = sorted(range(len(work)), key=lambda i: -_size(work[i][0].path))
     workers = min(jobs, len(work))
-    size = max(1, min(_MAX_CHUNK, len(work) // (workers * 4)))
+    # At least eight tasks per worker, so that the biggest files (first) are not paired up.
+    size = max(1, min(_MAX_CHUNK, len(work) // (workers * 8)))
     chunks = [order[start:start + size] for start in range(0, len(order), size)]
     results: list = [None] * len(work)
     _WORK = work
