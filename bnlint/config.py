@@ -105,7 +105,8 @@ def load_config(table: dict[str, Any], path: Path) -> Config:
         An unknown key, or a value of the wrong type.
     """
     where = "[tool.bnlint]" if path.name == "pyproject.toml" else "the configuration"
-    rule_options = _rule_options()
+    # The rules (all of them imported) are asked about option keys only when the table has some.
+    rule_options = _rule_options() if set(table) - _KNOWN_KEYS else {}
     unknown = sorted(set(table) - _KNOWN_KEYS - set(rule_options))
     if unknown:
         known = ", ".join(sorted(_KNOWN_KEYS | set(rule_options)))

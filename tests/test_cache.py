@@ -380,8 +380,10 @@ def test_clean_of_a_missing_path_is_an_error(tmp_path):
     assert result.returncode == 2 and result.stderr == "bnlint: error: nope: no such file or directory\n"
 
 
-def test_warm_run_imports_no_reader_rule_or_engine(tmp_path):
+@pytest.mark.parametrize("configured", [False, True])
+def test_warm_run_imports_no_reader_rule_or_engine(tmp_path, configured):
     """A run answered from the cache stays cheap: the interpreter, the rules and the engine are never imported."""
+    import shutil
     import subprocess
     import sys
 
@@ -390,7 +392,12 @@ def test_warm_run_imports_no_reader_rule_or_engine(tmp_path):
         "print(sorted(m for m in sys.modules if m.startswith(('bnlint.readers.interpreter', 'bnlint.rules',"
         " 'bnlint.engine', 'bnlint.readers.keras_api'))))\n"
     )
-    files = [str(p) for p in sorted(FIXTURES.glob("*.py"))]
+    if configured:  # a configuration without rule options needs no rule to validate it
+        (tmp_path / "pyproject.toml").write_text("[tool.bnlint]\nignore = ['BN011']\n")
+        shutil.copytree(FIXTURES, tmp_path / "models")
+        files = ["models"]
+    else:
+        files = [str(p) for p in sorted(FIXTURES.glob("*.py"))]
     command = [sys.executable, "-c", probe, "check", *files]
     cold = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
     assert cold.stdout.splitlines()[-1] != "[]"
