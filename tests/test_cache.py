@@ -320,10 +320,23 @@ def test_parallel_run_fills_the_cache(tmp_path, monkeypatch, checked):
     paths = [str(FIXTURES)]
     uncached = check_paths(paths, jobs=1)
     parallel = check_paths(paths, jobs=2, cache=True)  # forked workers make the entries, the parent writes them
+    runs = []
+    real = checker._run
+    monkeypatch.setattr(checker, "_run", lambda work, *args: runs.append(len(work)) or real(work, *args))
     checked.clear()
     warm = check_paths(paths, jobs=2, cache=True)
-    assert checked == []  # nothing reached the pool
+    assert runs == [] and checked == []  # no file reached the pool (or a serial check)
     assert uncached.diagnostics == parallel.diagnostics == warm.diagnostics
+    one = sorted(FIXTURES.glob("good_*.py"))[0]
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for source in sorted(FIXTURES.glob("*.py"))[:10]:
+        (copy / source.name).write_text(source.read_text())
+    check_paths([str(copy)], jobs=2, cache=True)
+    (copy / one.name).write_text(one.read_text() + "\n")
+    runs.clear()
+    check_paths([str(copy)], jobs=2, cache=True)
+    assert runs == [1]  # only the changed file is checked
 
 
 # --- the command line -------------------------------------------------------------------------
