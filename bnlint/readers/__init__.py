@@ -8,7 +8,6 @@ legacy ``.h5`` files, and SavedModel directories (a directory holding
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from bnlint.errors import InputError
