@@ -9,6 +9,7 @@ file's own helpers, not installed libraries.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -90,6 +91,7 @@ def resolve_module(file: Path, module: str | None, level: int = 0) -> Path | Non
 
 def _find_source(file: Path, candidate: Path) -> Path | None:
     for path in (candidate.with_suffix(".py"), candidate / "__init__.py"):
-        if path.is_file() and path.resolve() != file.resolve():
+        # samefile: two stats, where comparing resolved paths costs an lstat per path component.
+        if path.is_file() and not (file.exists() and os.path.samefile(path, file)):
             return path
     return None
