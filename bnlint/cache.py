@@ -44,7 +44,7 @@ CACHEDIR_TAG = (
 # than a doubt). Any write to a file changes its ctime, which no user tool can set back.
 _TRUST_STAT_FROM = 1 << 20
 _CHUNK = 1 << 20
-_FORMAT = 3  # bump when the entry layout changes
+_FORMAT = 4  # bump when the entry layout changes
 
 try:  # the blake2 module alone: hashlib would also load OpenSSL, which costs more than hashing a project
     from _blake2 import blake2b as _blake2b
@@ -162,6 +162,7 @@ class ResultCache:
         self.root = root
         self.directory = root / CACHE_DIR
         self._buckets: dict[Path, dict] = {}
+        self._bucket_paths: dict[tuple[str, str], Path] = {}
         self._pending: dict[Path, dict] = {}
         # Answers to dependency checks, shared by the entries read through this object (one run).
         self._resolved: dict[tuple, str | None] = {}
@@ -170,12 +171,16 @@ class ResultCache:
     def slot(self, path: Path, display: str, settings: str) -> Slot:
         """The slot for checking *path* (shown as *display*) under the *settings* key."""
         absolute = os.path.abspath(path)
-        bucket = _blake2b(f"{os.path.dirname(absolute)}\0{settings}".encode(), digest_size=16).hexdigest()
+        key = (os.path.dirname(absolute), settings)
+        bucket = self._bucket_paths.get(key)
+        if bucket is None:
+            name = _blake2b("\0".join(key).encode(), digest_size=16).hexdigest()
+            bucket = self._bucket_paths[key] = self.directory / "entries" / name[:2] / f"{name}.json"
         try:
             signature = _stat_signature(path)
         except OSError:
             signature = []
-        return Slot(self.directory / "entries" / bucket[:2] / f"{bucket}.json", f"{absolute}\0{display}", path, signature)
+        return Slot(bucket, f"{absolute}\0{display}", path, signature)
 
     def load(self, slot: Slot) -> tuple[list, list[str]] | Any | None:
         """The cached ``(diagnostics, notes)`` or cached input error for *slot*, or None on a miss.
