@@ -7,19 +7,21 @@ the others are still checked.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
+from typing import TYPE_CHECKING
 
-from bnlint.config import Config
-from bnlint.diagnostics import Diagnostic
 from bnlint.discovery import Target, discover, relative_to_root
-from bnlint.engine import lint, resolve_selection
 from bnlint.errors import UserError
-from bnlint.readers import read_path
-from bnlint.readers.python_source import load_source
+
+if TYPE_CHECKING:
+    from bnlint.cache import ResultCache, Slot
+    from bnlint.config import Config
+    from bnlint.diagnostics import Diagnostic
+
+# The engine, readers and rules are imported only when a file is actually checked: a run answered
+# entirely from the cache imports none of them.
 
 __all__ = ["Selection", "FixMode", "FileOutcome", "CheckReport", "check_paths", "check_file"]
 
@@ -78,6 +80,8 @@ def codes_for(config: Config, selection: Selection) -> set[str]:
     ConfigError
         A selector in the configuration or on the command line names no rule.
     """
+    from bnlint.engine import resolve_selection
+
     origin = str(config.path) if config.path else "configuration"
     from_config = resolve_selection(config.select, config.ignore, config.extend_select, origin)
     if selection.select is not None:
@@ -92,6 +96,8 @@ def check_paths(
     force_exclude: bool = False,
     jobs: int | None = None,
     fix: FixMode | None = None,
+    cache: bool = False,
+    progress: bool = False,
 ) -> CheckReport:
     """Check every file under *arguments* (see :func:`~bnlint.discovery.discover` for *force_exclude*).
 
@@ -99,12 +105,42 @@ def check_paths(
     ``fix.write=False``, only shown as diffs). Files are checked in parallel
     across *jobs* processes (default: one per core) when there are enough of
     them to pay for starting the processes; the report is the same either way.
+
+    With *cache*, results are read from and written to the result cache
+    (:mod:`bnlint.cache`); fixing never uses it. With *progress*, a progress
+    bar is drawn on standard error when it is a terminal and the run is long
+    (:mod:`bnlint.progress`).
+
+    Raises
+    ------
+    ConfigError
+        A command-line selector names no rule.
+
+    Examples
+    --------
+    >>> report = check_paths(["fixtures/models/good_functional_resnet_block.py"])
+    >>> report.files_checked, report.diagnostics
+    (1, [])
     """
     report = CheckReport()
     targets, report.errors = discover(arguments, force_exclude)
-    work: list[tuple[Target, frozenset[str], FixMode | None]] = []
+    outcomes: list[FileOutcome | UserError | None] = [None] * len(targets)
+    slots: list[Slot | None] = [None] * len(targets)
+    caches: dict[str, ResultCache] = {}
+    if cache and fix is None:
+        caches = _read_cache(targets, selection, outcomes, slots)
+    missed = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    if missed or not targets:
+        from bnlint.engine import resolve_selection
+
+        # Command-line selectors are checked before any file is read. (A run answered entirely
+        # from the cache has checked them already: they are part of every entry's key.)
+        resolve_selection(selection.select or [], selection.ignore, selection.extend_select)
+    work: list[tuple[Target, frozenset[str], FixMode | None, Slot | None]] = []
+    pending: list[int] = []
     selections: dict[int, set[str] | UserError] = {}
-    for target in targets:
+    for i in missed:
+        target = targets[i]
         key = id(target.config)
         if key not in selections:
             try:
@@ -113,9 +149,24 @@ def check_paths(
                 selections[key] = error
                 report.errors.append(error)
         codes = selections[key]
-        if not isinstance(codes, UserError):
-            work.append((target, frozenset(codes - _per_file_ignored(target.path, target.config)), fix))
-    for (target, _, _), outcome in zip(work, _run(work, jobs)):
+        if isinstance(codes, UserError):
+            outcomes[i] = _SKIPPED
+        else:
+            work.append((target, frozenset(codes - _per_file_ignored(target.path, target.config)), fix, slots[i]))
+            pending.append(i)
+    if work:
+        from bnlint.progress import progress_bar
+
+        with progress_bar(len(work), "checking", enabled=progress) as bar:
+            for i, (outcome, entry) in zip(pending, _run(work, jobs, bar)):
+                outcomes[i] = outcome
+                if slots[i] is not None:
+                    caches[str(targets[i].config.root)].put(slots[i], entry)
+        for result_cache in caches.values():
+            result_cache.flush()
+    for target, outcome in zip(targets, outcomes):
+        if outcome is _SKIPPED:
+            continue
         if isinstance(outcome, UserError):
             report.errors.append(outcome)
             continue
@@ -129,8 +180,60 @@ def check_paths(
     return report
 
 
+# The outcome of a file whose configuration is invalid: the error is reported once, per configuration.
+_SKIPPED = object()
+
+
+def _read_cache(targets: list[Target], selection: Selection, outcomes: list, slots: list) -> dict[str, ResultCache]:
+    """Fill *outcomes* with the cached results of *targets*, and *slots* with where to store the others.
+
+    Returns the cache of each project root, by root.
+    """
+    from bnlint import __version__
+    from bnlint.cache import ResultCache, settings_key
+
+    caches: dict[str, ResultCache] = {}
+    settings: dict[tuple, str] = {}
+    for i, target in enumerate(targets):
+        config = target.config
+        per_file = _per_file_selectors(target.path, config)
+        key = (id(config), str(per_file))
+        if key not in settings:
+            settings[key] = settings_key(__version__, {
+                "command line": [selection.select, selection.ignore, selection.extend_select],
+                "select": config.select, "ignore": config.ignore, "extend-select": config.extend_select,
+                "per-file-ignores": per_file, "options": config.options,
+            })
+        root = str(config.root)
+        result_cache = caches.get(root) or caches.setdefault(root, ResultCache(config.root))
+        slots[i] = result_cache.slot(target.path, target.display, settings[key])
+        found = result_cache.load(slots[i])
+        if isinstance(found, tuple):
+            outcomes[i] = FileOutcome(*found)
+        elif found is not None:
+            outcomes[i] = found
+    return caches
+
+
+def _check_item(
+    target: Target, codes: frozenset[str], fix: FixMode | None, slot: Slot | None
+) -> tuple[FileOutcome | UserError, dict | None]:
+    """``check_file``, and with a cache *slot* the cache entry for its outcome (made where the file was read)."""
+    if slot is None:
+        return check_file(target, codes, fix), None
+    from bnlint.cache import make_entry
+    from bnlint.readers.modules import recording_lookups
+
+    with recording_lookups() as lookups:
+        outcome = check_file(target, codes, fix)
+    return outcome, make_entry(slot, outcome, lookups)
+
+
 def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None) -> FileOutcome | UserError:
     """Read, lint and possibly fix one file; or the error that stopped it."""
+    from bnlint.engine import lint
+    from bnlint.readers import read_path
+
     try:
         if fix is None or target.path.suffix != ".py":
             result = read_path(target.path, target.display)
@@ -139,6 +242,7 @@ def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None
                 notes.append(f"{target.display}: fixes apply to Python source; this saved model was only checked")
             return FileOutcome(lint(result, set(codes), target.config.options), notes)
         from bnlint.fixer import fix_source, unified_diff, write_atomically  # libcst: only when fixing
+        from bnlint.readers.python_source import load_source
 
         source = load_source(target.path, target.display)
         outcome = fix_source(source.text, target.display, set(codes), target.config.options, fix.unsafe, target.path)
@@ -153,20 +257,55 @@ def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None
 
 # Below this many files, starting worker processes costs more than it saves.
 _PARALLEL_FROM = 4
+# Files per task sent to a worker: enough to make the per-task cost (a round trip through a pipe)
+# negligible, few enough that the workers finish together.
+_MAX_CHUNK = 16
+
+# The work of the current parallel run, inherited by the forked workers (so that tasks are index
+# ranges, not pickled targets and configurations).
+_WORK: list = []
 
 
-def _run(work: list, jobs: int | None) -> list:
-    """``check_file`` for every item, in order, in parallel when worthwhile."""
+def _run(work: list, jobs: int | None, bar) -> list:
+    """``_check_item`` for every item, in order, in parallel when worthwhile; *bar* advances per file."""
+    global _WORK
+    import multiprocessing
+
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     if jobs < 2 or len(work) < _PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-        return [check_file(*item) for item in work]
+        results = []
+        for item in work:
+            results.append(_check_item(*item))
+            bar.advance()
+        return results
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     # Fork: workers inherit the imported modules, so they start in milliseconds.
     context = multiprocessing.get_context("fork")
     # Biggest files first, so that no worker is left with a large one at the end.
     order = sorted(range(len(work)), key=lambda i: -_size(work[i][0].path))
-    with ProcessPoolExecutor(max_workers=min(jobs, len(work)), mp_context=context) as pool:
-        futures = {i: pool.submit(check_file, *work[i]) for i in order}
-        return [futures[i].result() for i in range(len(work))]
+    workers = min(jobs, len(work))
+    # At least eight tasks per worker, so that the biggest files (first) are not paired up.
+    size = max(1, min(_MAX_CHUNK, len(work) // (workers * 8)))
+    chunks = [order[start:start + size] for start in range(0, len(order), size)]
+    results: list = [None] * len(work)
+    _WORK = work
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [pool.submit(_check_chunk, chunk) for chunk in chunks]
+            for future in as_completed(futures):
+                done = future.result()
+                for i, outcome in done:
+                    results[i] = outcome
+                bar.advance(len(done))
+    finally:
+        _WORK = []
+    return results
+
+
+def _check_chunk(indices: list[int]) -> list[tuple[int, tuple]]:
+    """In a worker: ``_check_item`` for the items of ``_WORK`` at *indices*."""
+    return [(i, _check_item(*_WORK[i])) for i in indices]
 
 
 def _size(path) -> int:
@@ -176,12 +315,21 @@ def _size(path) -> int:
         return 0
 
 
-def _per_file_ignored(path, config: Config) -> set[str]:
+def _per_file_selectors(path, config: Config) -> list[list[str]]:
+    """The selector lists of the ``per-file-ignores`` patterns that match *path*."""
     if not config.per_file_ignores:
-        return set()
+        return []
     relative = relative_to_root(path, config).as_posix()
+    return [
+        list(selectors) for pattern, selectors in config.per_file_ignores.items()
+        if fnmatch(relative, pattern) or fnmatch(path.name, pattern)
+    ]
+
+
+def _per_file_ignored(path, config: Config) -> set[str]:
+    from bnlint.engine import resolve_selection
+
     ignored: set[str] = set()
-    for pattern, selectors in config.per_file_ignores.items():
-        if fnmatch(relative, pattern) or fnmatch(path.name, pattern):
-            ignored |= resolve_selection(list(selectors), origin=str(config.path))
+    for selectors in _per_file_selectors(path, config):
+        ignored |= resolve_selection(selectors, origin=str(config.path))
     return ignored

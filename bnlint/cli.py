@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Sequence, TextIO
 
@@ -23,10 +24,29 @@ from bnlint.errors import UserError
 __all__ = ["main"]
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-_COMMANDS = ("check", "rule", "graph", "fold")
+_COMMANDS = ("check", "rule", "graph", "fold", "clean")
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    # argparse's own default width imports shutil (and with it zlib, bz2, lzma) while the parser is
+    # built, on every run: a sixth of a cached run. The terminal width comes from os as well.
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
+        if width is None:
+            try:
+                width = int(os.environ.get("COLUMNS", "")) - 2
+            except ValueError:
+                try:
+                    width = os.get_terminal_size(sys.stdout.fileno()).columns - 2
+                except (AttributeError, ValueError, OSError):
+                    width = 78
+        super().__init__(prog, indent_increment, max_help_position, width)
 
 
 class _ArgumentParser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # argparse exits 2 too; keep our one-line format
         self.print_usage(sys.stderr)
         sys.stderr.write(f"bnlint: error: {message}\n")
@@ -68,6 +88,10 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--diff", action="store_true",
                        help="print the fixes as a unified diff instead of writing them (exit 1 if any)")
     check.add_argument("--show-fixes", action="store_true", help="list the fixes applied")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+
+    clean = commands.add_parser("clean", help="remove the result cache (.bnlint_cache) of the project")
+    clean.add_argument("paths", nargs="*", metavar="PATH", help="files or directories whose project to clean (default: .)")
 
     rule = commands.add_parser("rule", help="show a rule's documentation, or the table of rules")
     rule.add_argument("rule", nargs="?", metavar="CODE|NAME")
@@ -109,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _graph(args.paths, args.format, sys.stdout)
         if args.command == "fold":
             return _fold(args, sys.stdout)
+        if args.command == "clean":
+            return _clean(args.paths or ["."], sys.stdout)
         return _check(args, sys.stdout)
     except UserError as error:
         _error(str(error))
@@ -163,7 +189,6 @@ def _filter_by_baseline(args: argparse.Namespace, baseline, report) -> None:
 
 def _check_to(args: argparse.Namespace, out: TextIO) -> int:
     from bnlint.checker import FixMode, Selection, check_paths
-    from bnlint.engine import resolve_selection
     from bnlint.reporters import REPORTERS
 
     baseline = None
@@ -177,9 +202,9 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
     selection = Selection(
         tuple(args.select) if args.select is not None else None, tuple(args.ignore), tuple(args.extend_select)
     )
-    # Validate command-line selectors once, before any file is read.
-    resolve_selection(selection.select or [], selection.ignore, selection.extend_select)
-    report = check_paths(args.paths or ["."], selection, args.force_exclude, fix=fix)
+    # check_paths validates the command-line selectors before reading any file.
+    report = check_paths(args.paths or ["."], selection, args.force_exclude, fix=fix, cache=not args.no_cache,
+                         progress=True)
     if args.write_baseline:
         return _write_baseline(args.write_baseline, report)
     if baseline is not None:
@@ -232,6 +257,30 @@ def _write_baseline(path: str, report) -> int:
         return EXIT_ERROR
     count = write_baseline(path, report.diagnostics)
     sys.stderr.write(f"bnlint: recorded {count} finding{'s' if count != 1 else ''} in the baseline {path}.\n")
+    return EXIT_CLEAN
+
+
+def _clean(paths: list[str], out: TextIO) -> int:
+    """Remove the result cache of the project each path belongs to (see bnlint.cache)."""
+    from pathlib import Path
+
+    from bnlint.cache import clean
+    from bnlint.config import find_config
+
+    roots = []
+    for argument in paths:
+        path = Path(argument)
+        if not path.exists():
+            raise UserError(f"{argument}: no such file or directory")
+        root = find_config(path).root.resolve()
+        if root not in roots:
+            roots.append(root)
+    for root in roots:
+        try:
+            removed = clean(root)
+        except OSError as error:
+            raise UserError(f"{root}: cannot remove the cache ({error.strerror or error})") from None
+        out.write(f"Removed {removed}\n" if removed else f"No cache to remove in {root}\n")
     return EXIT_CLEAN
 
 

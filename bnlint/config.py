@@ -16,11 +16,6 @@ from typing import Any
 
 from bnlint.errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
 __all__ = ["Config", "find_config", "load_config", "DEFAULT_EXCLUDE", "CONFIG_FILES"]
 
 CONFIG_FILES = (".bnlint.toml", "bnlint.toml", "pyproject.toml")
@@ -80,6 +75,11 @@ def find_config(start: Path) -> Config:
 
 
 def _read_table(path: Path) -> dict[str, Any] | None:
+    # Imported here: a run without a configuration file (or answered from the cache) never needs TOML.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -105,7 +105,8 @@ def load_config(table: dict[str, Any], path: Path) -> Config:
         An unknown key, or a value of the wrong type.
     """
     where = "[tool.bnlint]" if path.name == "pyproject.toml" else "the configuration"
-    rule_options = _rule_options()
+    # The rules (all of them imported) are asked about option keys only when the table has some.
+    rule_options = _rule_options() if set(table) - _KNOWN_KEYS else {}
     unknown = sorted(set(table) - _KNOWN_KEYS - set(rule_options))
     if unknown:
         known = ", ".join(sorted(_KNOWN_KEYS | set(rule_options)))

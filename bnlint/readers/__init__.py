@@ -8,14 +8,26 @@ legacy ``.h5`` files, and SavedModel directories (a directory holding
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bnlint.errors import InputError
-from bnlint.readers.result import ReadResult
+
+if TYPE_CHECKING:
+    from bnlint.readers.result import ReadResult
 
 __all__ = ["read_path", "is_readable", "is_savedmodel", "ReadResult"]
 
 SOURCE_SUFFIXES = (".py",)
 SAVED_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+def __getattr__(name: str):
+    # ReadResult (and with it the graph module) is imported on first use: discovering files needs neither.
+    if name == "ReadResult":
+        from bnlint.readers.result import ReadResult
+
+        return ReadResult
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_readable(path: Path) -> bool:

@@ -966,14 +966,18 @@ def _callee_name(func: ast.expr) -> str:
     return "call"
 
 
-@lru_cache(maxsize=64)
 def _parse_module(path: Path) -> tuple[list[str], ast.Module]:
-    """An imported sibling module's lines and tree, parsed once per process.
+    """An imported sibling module's lines and tree, parsed once per process and content.
 
     Checking a directory reads the same helpers (``imagenet_utils.py``) from
     many files; the trees are only read, never changed, so they are shared.
+    The text is read every time: a long-lived process must see an edited module.
     """
-    text = path.read_text(encoding="utf-8")
+    return _parse_text(path, path.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=64)
+def _parse_text(path: Path, text: str) -> tuple[list[str], ast.Module]:
     return text.splitlines(), ast.parse(text, filename=str(path))
 
 

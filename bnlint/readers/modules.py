@@ -9,10 +9,43 @@ file's own helpers, not installed libraries.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["package_of", "resolve_module"]
+__all__ = ["package_of", "resolve_module", "recording_lookups"]
+
+# While a ``recording_lookups()`` block runs: the answers resolve_module's result depended on.
+_lookups: list[tuple] | None = None
+
+
+class recording_lookups:
+    """Record what :func:`resolve_module` answers inside the block depended on (the result cache's dependencies).
+
+    A file's findings depend on the sibling modules it imports, and on which
+    of them exist. ``with recording_lookups() as lookups:`` collects
+    ``("package", directory, package_name)`` for every package looked up
+    (an import outside the package resolves to nothing whatever the files
+    are) and ``("module", file, module, level, found)`` for every query that
+    looked for files, so that a cached result can be checked against the
+    same questions later.
+
+    Examples
+    --------
+    >>> with recording_lookups() as lookups:
+    ...     _ = resolve_module(Path("/nonexistent/m.py"), "blocks")
+    >>> lookups
+    [('package', '/nonexistent', None), ('module', '/nonexistent/m.py', 'blocks', 0, None)]
+    """
+
+    def __enter__(self) -> list[tuple]:
+        global _lookups
+        self._outer, _lookups = _lookups, []
+        return _lookups
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _lookups
+        _lookups = self._outer
 
 
 @lru_cache(maxsize=256)
@@ -39,6 +72,8 @@ def resolve_module(file: Path, module: str | None, level: int = 0) -> Path | Non
         relative = module.split(".") if module else []
     else:
         package = package_of(directory)
+        if _lookups is not None:
+            _lookups.append(("package", str(directory), package))
         if not module or not package or not module.startswith(package + "."):
             if package is None and module and "." not in module:
                 relative = [module]  # a script beside its helper: `import blocks`
@@ -48,8 +83,15 @@ def resolve_module(file: Path, module: str | None, level: int = 0) -> Path | Non
             relative = module[len(package) + 1:].split(".")
     if not relative:
         return None
-    candidate = directory.joinpath(*relative)
+    found = _find_source(file, directory.joinpath(*relative))
+    if _lookups is not None:
+        _lookups.append(("module", str(file), module, level, None if found is None else str(found)))
+    return found
+
+
+def _find_source(file: Path, candidate: Path) -> Path | None:
     for path in (candidate.with_suffix(".py"), candidate / "__init__.py"):
-        if path.is_file() and path.resolve() != file.resolve():
+        # samefile: two stats, where comparing resolved paths costs an lstat per path component.
+        if path.is_file() and not (file.exists() and os.path.samefile(path, file)):
             return path
     return None
