@@ -231,7 +231,7 @@ def _fold(args: argparse.Namespace, out: TextIO) -> int:
     from bnlint.folding import fold_file
 
     report = fold_file(args.input, args.output, fold_preceding=args.fold_preceding, force=args.force,
-                       verify=args.verify)
+                       verify=args.verify, progress=True)
     if args.report == "json":
         json.dump(report.to_dict(), out, indent=2)
         out.write("\n")

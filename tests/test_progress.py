@@ -154,3 +154,16 @@ def test_check_draws_on_a_terminal(terminal, tmp_path):
 def test_check_never_draws_on_a_pipe(tmp_path):
     result = run_check(subprocess.PIPE, tmp_path)
     assert result.returncode == 0 and result.stderr == ""
+
+
+def test_fold_verify_draws_on_a_terminal_and_not_on_a_pipe(terminal, tmp_path):
+    stream, master = terminal
+    source = FIXTURES.parent / "saved" / "functional_bias_dropout_momentum.keras"
+    command = [sys.executable, "-c", PROBE, "fold", str(source), str(tmp_path / "out.keras"), "--verify", "--force"]
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=stream, text=True, timeout=180)
+    assert result.returncode == 0
+    drawn = read_all(master)
+    assert "verifying [" in drawn and "] 5/5" in drawn
+    assert "verify (ok)" in result.stdout and "\r" not in result.stdout
+    piped = subprocess.run(command, capture_output=True, text=True, timeout=180)
+    assert piped.returncode == 0 and "verifying [" not in piped.stderr

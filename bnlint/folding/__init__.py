@@ -78,13 +78,14 @@ class FoldResult(NamedTuple):
 
 
 def fold_file(source: str | os.PathLike, out: str | os.PathLike, *, fold_preceding: bool = False,
-              force: bool = False, verify: bool = False) -> FoldReport:
+              force: bool = False, verify: bool = False, progress: bool = False) -> FoldReport:
     """Fold the BNs of the saved model *source* and write the result to *out*.
 
     *out* is a ``.keras`` file unless it ends in ``.h5``; it is written
     atomically, must differ from *source*, and may exist only with *force*.
     With *verify*, both models are run with Keras (see
-    :mod:`bnlint.folding.verify`) and the result is in ``report.verify``.
+    :mod:`bnlint.folding.verify`) and the result is in ``report.verify``;
+    *progress* then draws a progress bar on a terminal (:mod:`bnlint.progress`).
 
     Raises
     ------
@@ -129,9 +130,11 @@ def fold_file(source: str | os.PathLike, out: str | os.PathLike, *, fold_precedi
     finally:
         model.close()
     if verify:
-        from bnlint.folding.verify import verify_files
+        from bnlint.folding.verify import VERIFY_STEPS, verify_files
+        from bnlint.progress import progress_bar
 
-        report.verify = verify_files(source, out)
+        with progress_bar(VERIFY_STEPS, "verifying", enabled=progress) as bar:
+            report.verify = verify_files(source, out, step=bar.advance)
     return report
 
 

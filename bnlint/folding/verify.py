@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-__all__ = ["RELATIVE_TOLERANCE", "VerifyResult", "compare_outputs", "verify_files", "verify_models"]
+__all__ = ["RELATIVE_TOLERANCE", "VERIFY_STEPS", "VerifyResult", "compare_outputs", "verify_files", "verify_models"]
 
 #: Largest accepted ``max |original - folded| / max |original|``.
 RELATIVE_TOLERANCE = 1e-4
@@ -89,16 +90,37 @@ def _run(model, inputs: list[np.ndarray]) -> list[np.ndarray]:
     return [np.asarray(item) for item in result]
 
 
-def verify_models(original, folded, batch: int = 8, seed: int = 0) -> VerifyResult:
+#: Steps :func:`verify_files` reports to its *step* callback (import, 2 loads, 2 runs).
+VERIFY_STEPS = 5
+
+
+def _no_step() -> None:
+    pass
+
+
+def verify_models(original, folded, batch: int = 8, seed: int = 0, step: Callable[[], None] = _no_step
+                  ) -> VerifyResult:
     """Compare two live Keras models on the same deterministic batch."""
     inputs = _inputs(original, batch, seed)
-    return compare_outputs(_run(original, inputs), _run(folded, inputs), batch)
+    expected = _run(original, inputs)
+    step()
+    actual = _run(folded, inputs)
+    step()
+    return compare_outputs(expected, actual, batch)
 
 
-def verify_files(original: Path, folded: Path, batch: int = 8, seed: int = 0) -> VerifyResult:
-    """Load both saved models with Keras (``compile=False``) and compare them."""
+def verify_files(original: Path, folded: Path, batch: int = 8, seed: int = 0,
+                 step: Callable[[], None] = _no_step) -> VerifyResult:
+    """Load both saved models with Keras (``compile=False``) and compare them.
+
+    *step* is called after each of the :data:`VERIFY_STEPS` slow steps (for a progress bar).
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the report
     import keras
 
-    return verify_models(keras.saving.load_model(original, compile=False),
-                         keras.saving.load_model(folded, compile=False), batch, seed)
+    step()
+    before = keras.saving.load_model(original, compile=False)
+    step()
+    after = keras.saving.load_model(folded, compile=False)
+    step()
+    return verify_models(before, after, batch, seed, step)
