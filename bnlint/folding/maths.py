@@ -175,6 +175,17 @@ def _is_float(dtype: np.dtype) -> bool:
     return True
 
 
+def _checked_kernel(class_name: str, canonical: str, kernel) -> tuple[np.ndarray, np.dtype]:
+    """*kernel* as an array, and its dtype, after checking it is floating and has the class's rank."""
+    kernel = np.asarray(kernel)
+    if not _is_float(kernel.dtype):
+        raise FoldRefused(f"{class_name} kernel has dtype {kernel.dtype}, not a floating-point type.")
+    rank = _LAYOUTS[canonical][0]
+    if kernel.ndim != rank:
+        raise FoldRefused(f"{class_name} kernel has rank {kernel.ndim}, expected {rank}.")
+    return kernel, kernel.dtype
+
+
 def _config_int(config: dict, key: str):
     value = config.get(key) if isinstance(config, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -197,13 +208,8 @@ def fold_into(
     canonical = canonical_class(class_name)
     if canonical not in _LAYOUTS:
         raise FoldRefused(f"bnlint cannot fold a BatchNormalization into a {class_name} layer.")
-    rank, layout = _LAYOUTS[canonical]
-    kernel = np.asarray(kernel)
-    dtype = kernel.dtype
-    if not _is_float(dtype):
-        raise FoldRefused(f"{class_name} kernel has dtype {dtype}, not a floating-point type.")
-    if kernel.ndim != rank:
-        raise FoldRefused(f"{class_name} kernel has rank {kernel.ndim}, expected {rank}.")
+    layout = _LAYOUTS[canonical][1]
+    kernel, dtype = _checked_kernel(class_name, canonical, kernel)
 
     if layout == "transpose":
         out_channels = kernel.shape[-2]
@@ -276,13 +282,8 @@ def fold_preceding_into(
     if padding != "valid":
         raise FoldRefused(f"{class_name} uses {padding!r} padding; a BatchNormalization before it folds exactly "
                           f"only with 'valid' padding (the zero border would not be normalised).")
-    rank, layout = _LAYOUTS[canonical]
-    kernel = np.asarray(kernel)
-    dtype = kernel.dtype
-    if not _is_float(dtype):
-        raise FoldRefused(f"{class_name} kernel has dtype {dtype}, not a floating-point type.")
-    if kernel.ndim != rank:
-        raise FoldRefused(f"{class_name} kernel has rank {kernel.ndim}, expected {rank}.")
+    layout = _LAYOUTS[canonical][1]
+    kernel, dtype = _checked_kernel(class_name, canonical, kernel)
     s, t = scale_and_shift(bn)
     w = kernel.astype(np.float64)
     spatial = tuple(range(w.ndim - 2))

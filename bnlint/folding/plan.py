@@ -407,18 +407,18 @@ def _split(spec: dict, values: list[np.ndarray]) -> tuple[list[np.ndarray], np.n
 
 
 def _fold_after(model: _Model, name: str, target: str, current) -> list[np.ndarray]:
-    spec = model.by_name[target]
-    bn = _batchnorm_params(model, name, current)
-    leading, kernel, bias = _split(spec, current(target))
-    new_kernel, new_bias = fold_into(spec["class_name"], spec["config"], kernel, bias, bn)
-    spec["config"]["use_bias"] = True
-    return [*leading, new_kernel, new_bias]
+    return _fold(model, name, target, current, fold_into)
 
 
 def _fold_before(model: _Model, name: str, target: str, current) -> list[np.ndarray]:
+    return _fold(model, name, target, current, fold_preceding_into)
+
+
+def _fold(model: _Model, name: str, target: str, current, maths) -> list[np.ndarray]:
+    """The new variables of *target* once the BN *name* is folded into it by *maths*; sets ``use_bias``."""
     spec = model.by_name[target]
     bn = _batchnorm_params(model, name, current)
     leading, kernel, bias = _split(spec, current(target))
-    new_kernel, new_bias = fold_preceding_into(spec["class_name"], spec["config"], kernel, bias, bn)
+    new_kernel, new_bias = maths(spec["class_name"], spec["config"], kernel, bias, bn)
     spec["config"]["use_bias"] = True
     return [*leading, new_kernel, new_bias]
