@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace as _replace_fields
+from bnlint.records import replace as _replace_fields
 from pathlib import Path
 from typing import Any, Callable, Iterable
 

@@ -26,7 +26,10 @@ import json
 import os
 from pathlib import Path
 from stat import S_ISDIR
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached run 2 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["CACHE_DIR", "CACHEDIR_TAG", "ResultCache", "Slot", "make_entry", "settings_key", "content_hash", "clean"]
 

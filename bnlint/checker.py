@@ -8,13 +8,13 @@ the others are still checked.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from fnmatch import fnmatch
-from typing import TYPE_CHECKING
 
 from bnlint.discovery import Target, discover, relative_to_root
 from bnlint.errors import UserError
+from bnlint.records import dataclass, field
 
+TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached run 2 ms
 if TYPE_CHECKING:
     from bnlint.cache import ResultCache, Slot
     from bnlint.config import Config

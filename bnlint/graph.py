@@ -18,8 +18,11 @@ Configuration values a reader could not determine statically are
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from bnlint.records import dataclass, field
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached run 2 ms
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterator
 
 __all__ = ["UNKNOWN", "Site", "SavedLayer", "Origin", "Layer", "ModelGraph", "is_known"]
 

@@ -416,3 +416,16 @@ def test_warm_run_imports_no_reader_rule_or_engine(tmp_path, configured):
     assert cold.stdout.splitlines()[-1] != "[]"
     warm = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
     assert warm.stdout.splitlines()[-1] == "[]", warm.stderr
+
+
+def test_warm_run_imports_neither_dataclasses_nor_inspect(tmp_path):
+    """bnlint.records stands in for dataclasses on the cached path: importing it would cost ~10 ms."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom bnlint.cli import main\nmain(sys.argv[1:])\n"
+             "print(sorted(m for m in ('dataclasses', 'inspect') if m in sys.modules))\n")
+    command = [sys.executable, "-c", probe, "check", *[str(p) for p in sorted(FIXTURES.glob("*.py"))]]
+    subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, check=False)
+    warm = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert warm.stdout.splitlines()[-1] == "[]", warm.stderr

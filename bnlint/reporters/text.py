@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import TextIO
 
 from bnlint.checker import CheckReport
 from bnlint.diagnostics import Applicability, Diagnostic
+
+TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached run 2 ms
+if TYPE_CHECKING:
+    from typing import TextIO
 
 __all__ = ["write", "format_diagnostic", "describe"]
 
