@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-from bnlint.records import replace as _replace_fields
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -20,6 +19,7 @@ from bnlint.diagnostics import Diagnostic
 from bnlint.errors import ConfigError, InputError
 from bnlint.graph import Layer, ModelGraph
 from bnlint.readers.result import ReadResult
+from bnlint.records import replace as _replace_fields
 
 __all__ = ["load", "check", "fix_source", "insert_batchnorm"]
 
