@@ -149,6 +149,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _warn(notes) -> None:
+    """One ``bnlint: warning:`` line on standard error per note."""
+    for note in notes:
+        sys.stderr.write(f"bnlint: warning: {note}\n")
+
+
 def _error(message: str) -> None:
     sys.stderr.write(f"bnlint: error: {message}\n")
 
@@ -219,8 +225,7 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
         sys.stderr.write(f"Would fix {count} finding{'s' if count != 1 else ''}.\n" if count else "No fixes to apply.\n")
     else:
         REPORTERS[args.output_format](report, out, args.statistics, args.show_fixes)
-    for note in report.notes:
-        sys.stderr.write(f"bnlint: warning: {note}\n")
+    _warn(report.notes)
     for error in report.errors:
         _error(str(error))
     if report.errors:
@@ -240,8 +245,7 @@ def _fold(args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n")
     else:
         out.write(report.text(args.verbose))
-    for note in report.notes:
-        sys.stderr.write(f"bnlint: warning: {note}\n")
+    _warn(report.notes)
     if report.verify is not None and not report.verify.passed:
         _error(f"{args.output}: the folded model's outputs differ from the original's beyond the tolerance")
         return EXIT_FINDINGS
@@ -251,8 +255,7 @@ def _fold(args: argparse.Namespace, out: TextIO) -> int:
 def _write_baseline(path: str, report) -> int:
     from bnlint.baseline import write_baseline
 
-    for note in report.notes:
-        sys.stderr.write(f"bnlint: warning: {note}\n")
+    _warn(report.notes)
     for error in report.errors:
         _error(str(error))
     if report.errors:  # a baseline missing the findings of unreadable files would hide them later
@@ -336,8 +339,8 @@ def _graph(paths: list[str], fmt: str, out: TextIO) -> int:
         from bnlint import drawing
 
         out.write(getattr(drawing, fmt)(findings))
-        for warning in drawing.mermaid_warnings(findings) if fmt == "mermaid" else []:
-            sys.stderr.write(f"bnlint: warning: {warning}\n")
+        if fmt == "mermaid":
+            _warn(drawing.mermaid_warnings(findings))
     else:
         for graph in models:
             out.write(_graph_text(graph))

@@ -136,9 +136,14 @@ def _matchers(patterns: tuple[str, ...]) -> tuple[Callable[[str], bool], tuple[s
 
 def relative_to_root(path: Path, config: Config) -> PurePath:
     """*path* relative to the configuration's directory, or absolute when outside it."""
+    return relative_to(path, _resolved(config.root))
+
+
+def relative_to(path: str | Path, base: Path) -> PurePath:
+    """*path* (made absolute, not resolved) relative to the absolute *base*, or absolute when outside it."""
     absolute = Path(os.path.abspath(path))
     try:
-        return absolute.relative_to(_resolved(config.root))
+        return absolute.relative_to(base)
     except ValueError:
         return absolute
 

@@ -32,7 +32,7 @@ import numpy as np
 from bnlint.errors import InputError
 from bnlint.files import write_atomically
 from bnlint.kinds import to_snake_case
-from bnlint.readers.keras_file import MAX_CONFIG_BYTES
+from bnlint.readers.keras_file import MAX_CONFIG_BYTES, keras_archive, parse_model_config
 
 __all__ = ["SavedModel", "open_saved_model", "write_saved_model"]
 
@@ -108,20 +108,15 @@ def _h5py():
 
 def _open_keras(path: Path, display: str) -> SavedModel:
     h5py = _h5py()
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
-            if "config.json" not in names or _WEIGHTS not in names:
-                raise InputError(display, "is a zip archive without config.json and model.weights.h5, "
-                                          "so not a Keras 3 .keras model")
-            if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
-                raise InputError(display, "has an oversized config.json")
-            members = {name: archive.read(name) for name in names}
-    except zipfile.BadZipFile:
-        raise InputError(display, "is not a .keras archive (not a valid zip file)") from None
-    except (OSError, EOFError, zipfile.LargeZipFile) as error:
-        raise InputError(display, f"cannot be read as a .keras archive ({error})") from None
-    config = _config(members.pop("config.json"), display, "config.json")
+    with keras_archive(path, display) as archive:
+        names = archive.namelist()
+        if "config.json" not in names or _WEIGHTS not in names:
+            raise InputError(display, "is a zip archive without config.json and model.weights.h5, "
+                                      "so not a Keras 3 .keras model")
+        if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
+            raise InputError(display, "has an oversized config.json")
+        members = {name: archive.read(name) for name in names}
+    config = parse_model_config(members.pop("config.json"), display, "config.json")
     try:
         handle = h5py.File(io.BytesIO(members.pop(_WEIGHTS)), "r")
     except OSError:
@@ -158,10 +153,10 @@ def _open_h5(path: Path, display: str) -> SavedModel:
         handle.close()
         raise InputError(display, "is an HDF5 file without a whole Keras model (no model_config or "
                                   "model_weights; a weights-only file cannot be folded)")
-    config = _config(_text(raw).encode(), display, "model_config")
     training = handle.attrs.get("training_config")
     version = _text(handle.attrs.get("keras_version", "3"))
     try:
+        config = parse_model_config(_text(raw), display, "model_config")
         _require_keras_3(display, version)
     except InputError:
         handle.close()
@@ -174,16 +169,6 @@ def _require_keras_3(display: str, version: str) -> None:
     if version.startswith(("1.", "2.")):
         raise InputError(display, f"was saved by Keras {version} (tf_keras); bnlint fold reads models saved by "
                                   f"Keras 3")
-
-
-def _config(data: bytes, display: str, what: str) -> dict:
-    try:
-        value = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InputError(display, f"has a {what} that is not valid JSON ({error})") from None
-    if not isinstance(value, dict) or not isinstance(value.get("config"), dict):
-        raise InputError(display, f"has a {what} that is not a Keras model config")
-    return value
 
 
 def write_saved_model(source: SavedModel, config: dict, replaced: dict[str, list[np.ndarray]],

@@ -295,7 +295,7 @@ def _axis(model: _Model, name: str, rank: int | None) -> int | None:
 
 
 def _channel_axis(spec: dict, rank: int | None) -> int | None:
-    """Where *spec*'s layer keeps channels in its output: last (as ``rank-1`` when known) or 1."""
+    """Where *spec*'s layer keeps channels (in its input and its output): last (``rank-1`` when known) or 1."""
     config = spec["config"]
     if config.get("data_format") == "channels_first":
         return 1
@@ -354,7 +354,7 @@ def _check_following(model: _Model, name: str, producer: str) -> str:
     rank = _rank(model, name, spec)
     axis = _axis(model, name, rank)
     channel = _channel_axis(spec, rank)
-    if axis != channel and not (rank is None and axis == -1 and channel == -1):
+    if axis != channel:
         raise FoldRefused(f"its axis {axis} is not the channel axis ({channel}) of '{producer}'.")
     return producer
 
@@ -378,8 +378,8 @@ def _check_preceding(model: _Model, name: str) -> str:
         raise FoldRefused(f"'{target}' takes several inputs.")
     rank = _rank(model, target, spec)
     axis = _axis(model, name, rank)
-    channel = 1 if spec["config"].get("data_format") == "channels_first" else (rank - 1 if rank else -1)
-    if axis != channel and not (rank is None and axis == -1 and channel == -1):
+    channel = _channel_axis(spec, rank)
+    if axis != channel:
         raise FoldRefused(f"its axis {axis} is not the input channel axis ({channel}) of '{target}'.")
     return target
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from bnlint import kinds
 from bnlint.errors import InputError
@@ -38,21 +39,28 @@ def read_keras_archive(path: Path, display: str) -> ReadResult:
     InputError
         Not a zip archive, truncated, no or oversized ``config.json``, invalid JSON.
     """
+    with keras_archive(path, display) as archive:
+        try:
+            member = archive.getinfo("config.json")
+        except KeyError:
+            raise InputError(display, "is a zip archive without config.json, so not a .keras model") from None
+        if member.file_size > MAX_CONFIG_BYTES:
+            raise InputError(display, f"has a config.json of {member.file_size} bytes, over the "
+                                      f"{MAX_CONFIG_BYTES} byte limit")
+        data = archive.read(member)  # read in memory: member names never become paths
+    return ReadResult(display, graphs_from_config(parse_model_config(data, display, "config.json"), display))
+
+
+@contextmanager
+def keras_archive(path: Path, display: str) -> Iterator[zipfile.ZipFile]:
+    """The ``.keras`` zip at *path*, open for reading; zip and I/O errors become :class:`InputError`."""
     try:
         with zipfile.ZipFile(path) as archive:
-            try:
-                member = archive.getinfo("config.json")
-            except KeyError:
-                raise InputError(display, "is a zip archive without config.json, so not a .keras model") from None
-            if member.file_size > MAX_CONFIG_BYTES:
-                raise InputError(display, f"has a config.json of {member.file_size} bytes, over the "
-                                          f"{MAX_CONFIG_BYTES} byte limit")
-            data = archive.read(member)  # read in memory: member names never become paths
+            yield archive
     except zipfile.BadZipFile:
         raise InputError(display, "is not a .keras archive (not a valid zip file)") from None
     except (OSError, EOFError, zipfile.LargeZipFile) as error:
         raise InputError(display, f"cannot be read as a .keras archive ({error})") from None
-    return ReadResult(display, graphs_from_config(_json(data, display, "config.json"), display))
 
 
 def read_h5(path: Path, display: str) -> ReadResult:
@@ -76,10 +84,17 @@ def read_h5(path: Path, display: str) -> ReadResult:
         raise InputError(display, "is an HDF5 file without a Keras model (no model_config attribute)")
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "replace")
-    return ReadResult(display, graphs_from_config(_json(str(raw), display, "model_config"), display))
+    return ReadResult(display, graphs_from_config(parse_model_config(str(raw), display, "model_config"), display))
 
 
-def _json(data: bytes | str, display: str, what: str) -> dict:
+def parse_model_config(data: bytes | str, display: str, what: str) -> dict:
+    """The model config JSON *data* (the file's *what*), checked to be a Keras model config.
+
+    Raises
+    ------
+    InputError
+        Invalid JSON, or not an object with a ``config`` entry.
+    """
     try:
         value = json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:

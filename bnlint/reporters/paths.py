@@ -6,8 +6,9 @@ relative to the checkout, which is where CI runs bnlint.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from bnlint.discovery import relative_to
 
 __all__ = ["artifact_path"]
 
@@ -20,8 +21,4 @@ def artifact_path(path: str) -> str:
     >>> artifact_path("./src/../model.py")
     'model.py'
     """
-    absolute = Path(os.path.abspath(path))
-    try:
-        return absolute.relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return absolute.as_posix()
+    return relative_to(path, Path.cwd()).as_posix()
