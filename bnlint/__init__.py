@@ -11,7 +11,10 @@ is loaded on first use, and Keras only when a live model is involved.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: a cached run would pay for it
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 

@@ -269,10 +269,13 @@ _WORK: list = []
 def _run(work: list, jobs: int | None, bar) -> list:
     """``_check_item`` for every item, in order, in parallel when worthwhile; *bar* advances per file."""
     global _WORK
-    import multiprocessing
-
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
-    if jobs < 2 or len(work) < _PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+    parallel = jobs >= 2 and len(work) >= _PARALLEL_FROM
+    if parallel:
+        import multiprocessing  # (with pickle and socket: a few milliseconds a one-file run need not pay)
+
+        parallel = "fork" in multiprocessing.get_all_start_methods()
+    if not parallel:
         results = []
         for item in work:
             results.append(_check_item(*item))

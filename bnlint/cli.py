@@ -351,7 +351,7 @@ def _graph(paths: list[str], fmt: str, out: TextIO) -> int:
 
 def _graph_findings(result, config) -> list:
     """Each graph of *result* with the rule codes found on its nodes, under *config*'s rule selection."""
-    from dataclasses import replace
+    from bnlint.records import replace
 
     from bnlint.checker import Selection, codes_for
     from bnlint.drawing import node_findings

@@ -10,16 +10,19 @@ constructor call.
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
 import re
 from functools import lru_cache
-from typing import Iterable
 
 from bnlint.diagnostics import Diagnostic, Violation
 from bnlint.errors import ConfigError
 from bnlint.graph import ModelGraph, Site
 from bnlint.readers.result import ReadResult
 from bnlint.rule import Rule
+
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import Iterable
 
 __all__ = ["all_rules", "find_rule", "resolve_selection", "lint", "suppressed_codes"]
 
@@ -34,14 +37,26 @@ def all_rules() -> dict[str, type[Rule]]:
     import bnlint.rules as package
 
     found: dict[str, type[Rule]] = {}
-    for module_info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+    for name in _module_names(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{name}")
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, Rule) and value is not Rule and value.__module__ == module.__name__:
                 if value.code in found:
                     raise RuntimeError(f"rule code {value.code} is defined twice")
                 found[value.code] = value
     return dict(sorted(found.items()))
+
+
+def _module_names(path: list[str]) -> list[str]:
+    """The modules in the package directories *path*, sorted (``pkgutil.iter_modules`` imports ``inspect``)."""
+    names = set()
+    for directory in path:
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            continue
+        names.update(entry[:-3] for entry in entries if entry.endswith(".py") and entry != "__init__.py")
+    return sorted(names)
 
 
 def find_rule(key: str) -> type[Rule] | None:

@@ -19,7 +19,10 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 __all__ = ["DELAY", "ProgressBar", "progress_bar"]
 

@@ -69,16 +69,19 @@ def replace(record, **changes):
     return record.__class__(**values)
 
 
-def dataclass(cls=None, /, *, frozen: bool = False, order: bool = False):
-    """Make *cls* a record: ``__init__``, ``__repr__``, ``__eq__`` (and ``__hash__`` when frozen), ordering."""
+def dataclass(cls=None, /, *, frozen: bool = False, order: bool = False, eq: bool = True):
+    """Make *cls* a record: ``__init__``, ``__repr__``, ``__eq__`` (and ``__hash__`` when frozen), ordering.
+
+    With ``eq=False`` records compare (and hash) by identity, as with dataclasses.
+    """
 
     def wrap(cls):
-        return _process(cls, frozen, order)
+        return _process(cls, frozen, order, eq)
 
     return wrap if cls is None else wrap(cls)
 
 
-def _process(cls, frozen: bool, order: bool):
+def _process(cls, frozen: bool, order: bool, eq: bool = True):
     found: dict[str, Field] = {}
     for base in reversed(cls.__mro__[1:]):
         found.update(base.__dict__.get("__dataclass_fields__", {}))
@@ -100,7 +103,7 @@ def _process(cls, frozen: bool, order: bool):
     _set(cls, "__init__", _make_init(cls, found, frozen))
     _set(cls, "__repr__", _make_repr(tuple(name for name, spec in found.items() if spec.repr)))
     key = _key(compared)
-    if "__eq__" not in cls.__dict__:
+    if eq and "__eq__" not in cls.__dict__:
         def __eq__(self, other):
             return key(self) == key(other) if other.__class__ is self.__class__ else NotImplemented
         cls.__eq__ = __eq__

@@ -13,12 +13,13 @@ tokens or syntax trees.
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterator
-
 from bnlint.diagnostics import Violation
 from bnlint.graph import ModelGraph
+from bnlint.records import dataclass
+
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import Any, Callable, ClassVar, Iterator
 
 __all__ = ["Rule", "Option"]
 
@@ -79,6 +80,8 @@ class Rule:
     @classmethod
     def documentation(cls) -> str:
         """The rule's documentation as ``bnlint rule CODE`` prints it."""
+        from inspect import cleandoc  # only for documentation: checking never imports inspect
+
         header = f"{cls.name} ({cls.code})"
         default = "" if cls.default else "\n\nThis rule is off by default; enable it with `select`."
-        return f"{header}\n\n{inspect.cleandoc(cls.__doc__ or '')}{default}\n"
+        return f"{header}\n\n{cleandoc(cls.__doc__ or '')}{default}\n"

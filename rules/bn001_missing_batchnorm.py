@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
-
 from bnlint import kinds
 from bnlint.diagnostics import Applicability, Fix, InsertLayer, SetArgument, Violation
 from bnlint.graph import Layer, ModelGraph, Site, is_known
 from bnlint.rule import Option, Rule
+
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import Iterator
 
 # The layers this rule checks.
 _CHECKED = {"conv", "dense"}

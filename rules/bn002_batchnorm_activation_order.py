@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 from bnlint import kinds
-from bnlint.diagnostics import Applicability, Fix, InsertLayer, MoveLayer, SetArgument, Violation
+from bnlint.diagnostics import (
+    Applicability,
+    Fix,
+    InsertLayer,
+    MoveLayer,
+    SetArgument,
+    Violation,
+)
 from bnlint.graph import ModelGraph, Site
 from bnlint.rule import Option, Rule
+
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import Iterator
 
 _BEFORE = "before"
 _AFTER = "after"

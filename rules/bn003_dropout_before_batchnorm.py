@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 from bnlint.diagnostics import Applicability, Fix, MoveLayer, Violation
 from bnlint.graph import ModelGraph, Site
 from bnlint.rule import Rule
+
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import Iterator
 
 # Layers that do not stop the variance shift from reaching the BN.
 _TRANSPARENT = {"activation", "pool", "reshape", "dropout"}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 from bnlint import kinds
 from bnlint.diagnostics import Applicability, Fix, SetArgument, Violation
 from bnlint.graph import ModelGraph, Site
 from bnlint.rule import Rule
+
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import Iterator
 
 # A flattened or globally pooled tensor has shape (batch, features).
 _RANK2_AXES = frozenset({-1, 1})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
-
 from bnlint.diagnostics import Violation
 from bnlint.graph import ModelGraph
 from bnlint.rule import Option, Rule
+
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import Iterator
 
 _SQUASHING = {"softmax", "log_softmax", "sigmoid", "hard_sigmoid", "log_sigmoid", "sparsemax"}
 _PASSIVE = {"reshape", "dropout"}  # layers that only move or mask values

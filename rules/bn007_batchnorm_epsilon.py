@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
 from bnlint.diagnostics import Violation
 from bnlint.graph import ModelGraph
 from bnlint.rule import Rule
+
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import Iterator
 
 _MAX_EPSILON = 0.1
 # cuDNN's minimum before cuDNN 8 and PyTorch's default; 1/sqrt(1e-5) = 316

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Iterator
-
-
 from bnlint import kinds
 from bnlint.diagnostics import Violation
 from bnlint.graph import ModelGraph
 from bnlint.rule import Rule
+
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import Iterator
 
 _SAME_LAYOUT_KINDS = {"activation", "dropout", "batchnorm", "norm", "pool"}  # they keep the input's channel axis
 _SAME_LAYOUT_CLASSES = ("ZeroPadding", "Cropping", "UpSampling", "Identity", "Concatenate", "Add", "Subtract",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
-
-
 from bnlint.diagnostics import Violation
 from bnlint.graph import ModelGraph, is_known
 from bnlint.rule import Rule
+
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import Any, Iterator
 
 # The BN arguments checked, with Keras' defaults, and the config flag that
 # says whether the weight exists at all (gamma needs scale, beta needs center).

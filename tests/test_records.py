@@ -49,6 +49,16 @@ def test_equality_hash_and_order_ignore_compare_false_fields():
         hash(Box())  # mutable records are unhashable, as with dataclasses
 
 
+def test_eq_false_records_compare_and_hash_by_identity():
+    @dataclass(eq=False)
+    class Value:
+        path: str
+
+    a = Value("x")
+    assert a == a and a != Value("x") and len({a, Value("x")}) == 2
+    assert repr(a).endswith("Value(path='x')")
+
+
 def test_frozen_records_refuse_assignment_and_survive_pickle():
     point = Point(1)
     with pytest.raises(FrozenInstanceError):

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import ast
 import os
-from pathlib import Path
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any
+from pathlib import Path
 
+from bnlint import kinds
 from bnlint.graph import UNKNOWN, Site
 from bnlint.readers.keras_api import (
     WELL_KNOWN_NAMES,
@@ -32,7 +31,6 @@ from bnlint.readers.keras_api import (
     TensorValue,
     canonical_name,
 )
-from bnlint import kinds
 from bnlint.readers.known_values import (
     BINARY_OPERATORS,
     COMPARISONS,
@@ -49,6 +47,11 @@ from bnlint.readers.known_values import (
     too_big_product,
 )
 from bnlint.readers.modules import resolve_module
+from bnlint.records import dataclass
+
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Interpreter", "MAX_LOOP_ITERATIONS", "MAX_CALL_DEPTH", "MAX_LAYERS"]
 
@@ -190,6 +193,7 @@ class Interpreter:
         self._invoked: set[ast.AST] = set()
         self._module_scope = _Scope()
         self._loaded: dict[Path, _Scope] = {}
+        self._resolved: dict[Path, Path] = {}
         self._sites: dict[ast.AST, Site] = {}
 
     def run(self) -> list:
@@ -338,7 +342,9 @@ class Interpreter:
 
     def _load(self, module: LocalModule) -> _Scope | None:
         """Evaluate a sibling module's top level once (its functions become callable)."""
-        key = module.file.resolve()
+        key = self._resolved.get(module.file)
+        if key is None:
+            key = self._resolved[module.file] = module.file.resolve()  # a syscall per path part: once
         if key in self._loaded:
             return self._loaded[key]
         scope = self._loaded[key] = _Scope()
@@ -513,10 +519,7 @@ class Interpreter:
     # -- expressions -----------------------------------------------------
 
     def _eval(self, node: ast.expr | None, scope: _Scope) -> Any:
-        if node is None:
-            return None
-        method = _EXPRESSIONS.get(type(node))
-        return method(self, node, scope) if method is not None else UNKNOWN
+        return _EXPRESSIONS.get(type(node), _eval_other)(self, node, scope)
 
     def _eval_Constant(self, node: ast.Constant, scope: _Scope) -> Any:
         return node.value
@@ -532,14 +535,14 @@ class Interpreter:
             return value
         if node.id in PURE_BUILTINS:
             return PURE_BUILTINS[node.id]
-        if node.id in self._module.bound_names:
-            return UNKNOWN
         if node.id in WELL_KNOWN_NAMES:
-            return ExternalRef(WELL_KNOWN_NAMES[node.id])
-        if node.id in kinds.LAYER_KINDS or node.id in kinds.LEGACY_ALIASES:
+            path = WELL_KNOWN_NAMES[node.id]
+        elif node.id in kinds.LAYER_KINDS or node.id in kinds.LEGACY_ALIASES:
             # A snippet that uses Conv2D without importing it means Keras' Conv2D.
-            return ExternalRef("keras.layers." + node.id)
-        return UNKNOWN
+            path = "keras.layers." + node.id
+        else:
+            return UNKNOWN  # (`super`, `open`, ...: the file's bound names are not needed to say so)
+        return UNKNOWN if node.id in self._module.bound_names else ExternalRef(path)
 
     def _eval_Attribute(self, node: ast.Attribute, scope: _Scope) -> Any:
         if node.attr == "add" and isinstance(node.value, ast.Name) and self._is_unbound(node.value.id, scope):
@@ -776,20 +779,26 @@ class Interpreter:
         return results if loop(0) else UNKNOWN
 
     def _eval_Call(self, node: ast.Call, scope: _Scope) -> Any:
+        # The hottest path: arguments are dispatched here, constants read directly.
         func = self._eval(node.func, scope)
         args: list[Any] = []
         for arg in node.args:
-            if isinstance(arg, ast.Starred):
+            kind = type(arg)
+            if kind is ast.Constant:
+                args.append(arg.value)
+            elif kind is ast.Starred:
                 value = self._eval(arg.value, scope)
                 if isinstance(value, (list, tuple)):
                     args.extend(value)
                 else:
                     args.append(UNKNOWN)
             else:
-                args.append(self._eval(arg, scope))
+                args.append(_EXPRESSIONS.get(kind, _eval_other)(self, arg, scope))
         kwargs: dict[str, Any] = {}
         for keyword in node.keywords:
-            value = self._eval(keyword.value, scope)
+            value = keyword.value
+            kind = type(value)
+            value = value.value if kind is ast.Constant else _EXPRESSIONS.get(kind, _eval_other)(self, value, scope)
             if keyword.arg is not None:
                 kwargs[keyword.arg] = value
             elif isinstance(value, dict) and all(isinstance(k, str) for k in value):
@@ -922,6 +931,12 @@ _EXPRESSIONS = {
     for name, function in vars(Interpreter).items()
     if name.startswith("_eval_") and hasattr(ast, name[len("_eval_"):])
 }
+_EXPRESSIONS[type(None)] = lambda interpreter, node, scope: None  # an absent expression (`return`)
+
+
+def _eval_other(interpreter: Interpreter, node: ast.expr, scope: _Scope) -> Any:
+    """Expressions without a handler (await, yield, ...) cannot be known statically."""
+    return UNKNOWN
 
 
 @dataclass(eq=False)
@@ -985,19 +1000,38 @@ def _always_raises(body: list[ast.stmt]) -> bool:
     return bool(body) and isinstance(body[-1], ast.Raise)
 
 
+def _walk(node: ast.AST):
+    """Every node under *node* (itself included), in no particular order: ``ast.walk``, three times faster."""
+    stack = [node]
+    pop, push, extend, AST = stack.pop, stack.append, stack.extend, ast.AST
+    while stack:
+        node = pop()
+        if not isinstance(node, AST):
+            continue  # list items that are not nodes (None keys of {**a}, names of `global`)
+        yield node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                extend(value)
+            elif isinstance(value, AST):
+                push(value)
+
+
 def _names_used_by_other_functions(tree: ast.Module) -> set[str]:
     """Names that top-level functions and classes use, other than their own."""
     used: set[str] = set()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            used |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id != node.name}
+            names = {n.id for n in _walk(node) if type(n) is ast.Name}
+            names.discard(node.name)
+            used |= names
     return used
 
 
 def _names_bound_in(tree: ast.Module) -> set[str]:
     """Every name the file binds anywhere (so unbound well-known names can mean Keras)."""
     bound: set[str] = set()
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             bound.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

@@ -17,12 +17,15 @@ from __future__ import annotations
 from collections import Counter
 from contextlib import contextmanager
 from functools import lru_cache
-from dataclasses import dataclass, field
-from typing import Any
 
 from bnlint import kinds
 from bnlint.graph import UNKNOWN, Layer, ModelGraph, Site
 from bnlint.readers.shapes import output_shape
+from bnlint.records import dataclass, field
+
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "ExternalRef",
@@ -171,12 +174,53 @@ class LayerValue:
     instance: Any = None
 
 
-@dataclass(eq=False)
 class TensorValue:
-    """A symbolic tensor: the output of *node* in the builder's workspace, with its static shape."""
+    """A symbolic tensor: the output of *node* in the builder's workspace, with its static shape.
 
-    node: int
-    shape: Any = UNKNOWN
+    The shape is worked out when first read (model code reads few: DenseNet's
+    ``x.shape[-1]``, ``correct_pad``), from what :meth:`defer_shape` recorded.
+    """
+
+    __slots__ = ("_pending", "_shape", "node")
+
+    def __init__(self, node: int, shape: Any = UNKNOWN) -> None:
+        self.node = node
+        self._shape = shape
+        self._pending: tuple | None = None
+
+    def __repr__(self) -> str:
+        return f"TensorValue(node={self.node})"
+
+    def defer_shape(self, compute, argument: Any, inputs: list[TensorValue]) -> None:
+        """Make the shape ``compute(argument, [the shapes of inputs])``, worked out when first read."""
+        self._pending = (compute, argument, inputs)
+
+    @property
+    def shape(self) -> Any:
+        if self._pending is not None:
+            _resolve_shapes(self)
+        return self._shape
+
+    @shape.setter
+    def shape(self, value: Any) -> None:
+        self._shape, self._pending = value, None
+
+
+def _resolve_shapes(tensor: TensorValue) -> None:
+    """Work out *tensor*'s shape and those it depends on, oldest first (no recursion: chains are long)."""
+    stack = [tensor]
+    while stack:
+        top = stack[-1]
+        if top._pending is None:
+            stack.pop()
+            continue
+        compute, argument, inputs = top._pending
+        waiting = [t for t in inputs if t._pending is not None]
+        if waiting:
+            stack.extend(waiting)
+            continue
+        top._shape, top._pending = compute(argument, [t._shape for t in inputs]), None
+        stack.pop()
 
 
 @dataclass(eq=False)
@@ -338,9 +382,7 @@ class ModelBuilder:
         tensors = _tensors_in(operands)
         result = self.apply_op(name, "op", {}, tensors, name, site)
         if operator in _ELEMENTWISE:
-            # Elementwise: a scalar operand keeps the tensor's shape; tensors broadcast.
-            shapes = [t.shape for t in tensors]
-            result.shape = shapes[0] if len(shapes) == 1 else output_shape("Add", {}, shapes)
+            result.defer_shape(_broadcast_shape, None, tensors)
         return result
 
     # -- layers ----------------------------------------------------------
@@ -349,29 +391,35 @@ class ModelBuilder:
         """A layer constructor call: bind its arguments by Keras' signature, fill defaults."""
         written = class_name
         class_name = kinds.canonical_class(class_name)
-        params = kinds.positional_params(written, args) or ()
-        renames = kinds.KERAS1_KWARGS.get(class_name, {})
+        renames = kinds.KERAS1_KWARGS.get(class_name)
+        defaults = kinds.DEFAULT_CONFIG.get(class_name, _NO_DEFAULTS)
         config: dict[str, Any] = {}
-        for param, value in zip(params, args):
-            config[renames.get(param, param)] = value
-        if len(args) > len(params):
-            config["*args"] = UNKNOWN
-        for key, value in kwargs.items():
-            if key == "**":
-                continue
-            config[renames.get(key, key)] = value
-        if "**" in kwargs:
+        if args:
+            params = kinds.positional_params(written, args) or ()
+            for param, value in zip(params, args):
+                config[renames.get(param, param) if renames else param] = value
+            if len(args) > len(params):
+                config["*args"] = UNKNOWN
+        if renames:
+            config.update((renames.get(key, key), value) for key, value in kwargs.items())
+        else:
+            config.update(kwargs)
+        if "**" in config:
+            del config["**"]
             # **options with unknown keys: anything not set explicitly may have been set there.
-            for key in kinds.DEFAULT_CONFIG.get(class_name, {}):
+            for key in defaults:
                 config.setdefault(key, UNKNOWN)
         _translate_keras1(class_name, config)
-        for key, default in kinds.DEFAULT_CONFIG.get(class_name, {}).items():
-            config.setdefault(key, default)
+        for key, default in defaults.items():
+            if key not in config:
+                config[key] = default
         if "activation" in config:
             config["activation"] = _activation_value(config["activation"])
         elif class_name in kinds.ACTIVATION_LAYERS:
             config["activation"] = kinds.ACTIVATION_LAYERS[class_name]
-        config = {key: _config_value(value) for key, value in config.items()}
+        for key, value in config.items():
+            if type(value) not in _SCALARS:
+                config[key] = _config_value(value)
         name = config.get("name")
         if not isinstance(name, str):
             name = self.auto_name(kinds.to_snake_case(class_name))
@@ -382,7 +430,10 @@ class ModelBuilder:
         self._node_entries[node] = self.entry
         for index, tensor in enumerate(inputs):
             self.workspace.add_edge(tensor.node, node, index)
-        return TensorValue(node, _shape_of(layer, shape_config, inputs))
+        tensor = TensorValue(node)
+        if layer.kind not in ("op", "model"):
+            tensor.defer_shape(_layer_shape, (layer, shape_config), inputs)
+        return tensor
 
     def call_layer(self, layer: LayerValue, args: list, kwargs: dict, site: Site) -> Any:
         inputs = args[0] if args else kwargs.get("inputs", UNKNOWN)
@@ -646,6 +697,11 @@ def _activation_value(value: Any) -> Any:
     return UNKNOWN
 
 
+# Config values kept as they are (``_config_value`` would return them unchanged).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_NO_DEFAULTS: dict = {}
+
+
 def _config_value(value: Any) -> Any:
     """Config values are plain data, as Keras serialises them; other objects are UNKNOWN.
 
@@ -672,24 +728,26 @@ def _config_value(value: Any) -> Any:
 
 def _translate_keras1(class_name: str, config: dict) -> None:
     """Keras 1 spelled a kernel size as ``nb_row, nb_col`` and data formats as "th"/"tf"."""
-    parts = kinds.KERAS1_KERNEL_SIZE.get(class_name, ())
-    if parts and all(part in config for part in parts):
+    parts = kinds.KERAS1_KERNEL_SIZE.get(class_name)
+    if parts and parts[0] in config and all(part in config for part in parts):
         config["kernel_size"] = tuple(config.pop(part) for part in parts)
     for key, values in kinds.KERAS1_VALUES.items():
-        if isinstance(config.get(key), str) and config[key] in values:
-            config[key] = values[config[key]]
+        value = config.get(key)
+        if type(value) is str and value in values:
+            config[key] = values[value]
 
 
-def _shape_of(layer: Layer, shape_config: dict | None, inputs: list[TensorValue]) -> Any:
-    """The static output shape of a new node (UNKNOWN where it cannot be inferred)."""
-    shapes = [tensor.shape for tensor in inputs]
-    if layer.kind == "op":
-        return UNKNOWN
+def _layer_shape(layer_and_config: tuple[Layer, dict | None], shapes: list) -> Any:
+    """The static output shape of a layer node on inputs of *shapes* (UNKNOWN where it cannot be inferred)."""
+    layer, shape_config = layer_and_config
     if layer.kind == "activation" and layer.class_name not in kinds.LAYER_KINDS:
         return shapes[0] if shapes else UNKNOWN  # tf.nn.relu(x) and friends keep the shape
-    if layer.kind == "model":
-        return UNKNOWN
     return output_shape(layer.class_name, shape_config if shape_config is not None else layer.config, shapes)
+
+
+def _broadcast_shape(_: None, shapes: list) -> Any:
+    """An elementwise tensor expression: a scalar operand keeps the tensor's shape; tensors broadcast."""
+    return shapes[0] if len(shapes) == 1 else output_shape("Add", {}, shapes)
 
 
 def _obtain_input_shape(input_shape=None, default_size=224, min_size=32, data_format="channels_last",

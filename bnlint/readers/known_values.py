@@ -16,9 +16,12 @@ import copy
 import math
 import operator
 import re
-from typing import Any, Callable
 
 from bnlint.graph import UNKNOWN
+
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 __all__ = [
     "MAX_VALUE_SIZE", "BINARY_OPERATORS", "UNARY_OPERATORS", "COMPARISONS", "PURE_BUILTINS", "PURE_FUNCTIONS",

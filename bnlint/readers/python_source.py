@@ -13,11 +13,11 @@ import io
 import re
 import tokenize
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 from bnlint.errors import InputError
 from bnlint.readers.result import ReadResult
+from bnlint.records import dataclass
 
 __all__ = ["SourceText", "load_source", "read_source_file", "read_source"]
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from bnlint.graph import ModelGraph
+from bnlint.records import dataclass, field
 
 __all__ = ["ReadResult"]
 
