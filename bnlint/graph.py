@@ -233,12 +233,13 @@ class ModelGraph:
 
     def successors(self, node: int) -> list[int]:
         """Consumers of *node*'s output, in creation order."""
-        return sorted(self._succ[node])
+        consumers = self._succ[node]
+        return sorted(consumers) if len(consumers) > 1 else list(consumers)
 
     def predecessors(self, node: int) -> list[int]:
         """Producers of *node*'s inputs, ordered by input index."""
         inputs = self._pred[node]
-        return sorted(inputs, key=inputs.__getitem__)
+        return sorted(inputs, key=inputs.__getitem__) if len(inputs) > 1 else list(inputs)
 
     def ancestors(self, node: int) -> set[int]:
         """Every node whose output *node* depends on (not *node* itself)."""

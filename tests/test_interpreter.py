@@ -175,6 +175,22 @@ def test_shapes_flow_into_values():
     assert g.layer(3).config["filters"] == 16
 
 
+def test_shapes_are_worked_out_on_demand_through_long_chains():
+    """Shapes are computed when code reads one, back through every layer not yet known, without recursion."""
+    (g,) = graphs_of("""
+        import keras
+        from keras import layers
+        inputs = keras.Input((64, 64, 3))
+        x = layers.Conv2D(8, 3, padding="same")(inputs)
+        for i in range(3000):
+            x = layers.Activation("relu")(x) + x if i % 2 else layers.ZeroPadding2D(0)(x)
+        x = layers.Conv2D(x.shape[-1] * 2 + x.shape[1], 1, name="read")(x)
+        model = keras.Model(inputs, x)
+    """)
+    read = next(n for n, layer in g.layers() if layer.name == "read")
+    assert g.layer(read).config["filters"] == 8 * 2 + 64
+
+
 def test_image_data_format_is_the_default_setting():
     (g,) = graphs_of("""
         import keras

@@ -141,7 +141,17 @@ class ExternalRef:
     path: str
 
     def attribute(self, name: str) -> ExternalRef:
-        return ExternalRef(canonical_name(f"{self.path}.{name}"))
+        key = (self.path, name)
+        found = _ATTRIBUTES.get(key)
+        if found is None:
+            if len(_ATTRIBUTES) > 65_536:  # a long-lived process reading much code
+                _ATTRIBUTES.clear()
+            found = _ATTRIBUTES[key] = ExternalRef(canonical_name(f"{self.path}.{name}"))
+        return found
+
+
+# ``layers.Conv2D`` is evaluated at every call: its reference is made once (references are never changed).
+_ATTRIBUTES: dict[tuple[str, str], ExternalRef] = {}
 
 
 @dataclass(eq=False)
