@@ -1238,6 +1238,9 @@ def to_snake_case(class_name):
     a capitalised word (``Conv2DTranspose`` -> ``conv2d_transpose``,
     ``ReLU`` -> ``re_lu``).
     """
+    found = _SNAKE_CASE.get(class_name)
+    if found is not None:
+        return found
     name = class_name if class_name in _OWN_AUTO_NAME else canonical_class(class_name)
     chars = [c for c in name if c == "_" or c.isalnum()]
     out = []
@@ -1247,7 +1250,13 @@ def to_snake_case(class_name):
             if "a" <= chars[i - 1] <= "z" or "a" <= after <= "z":
                 out.append("_")
         out.append(c)
-    return "".join(out).lower()
+    found = "".join(out).lower()
+    if len(_SNAKE_CASE) < 4096:  # every unnamed layer asks: remember the classes a run meets
+        _SNAKE_CASE[class_name] = found
+    return found
+
+
+_SNAKE_CASE: dict[str, str] = {}
 
 
 # Number of spatial dimensions of layers whose output has a channel axis that
