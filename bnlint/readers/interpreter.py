@@ -779,26 +779,20 @@ class Interpreter:
         return results if loop(0) else UNKNOWN
 
     def _eval_Call(self, node: ast.Call, scope: _Scope) -> Any:
-        # The hottest path: arguments are dispatched here, constants read directly.
         func = self._eval(node.func, scope)
         args: list[Any] = []
         for arg in node.args:
-            kind = type(arg)
-            if kind is ast.Constant:
-                args.append(arg.value)
-            elif kind is ast.Starred:
+            if isinstance(arg, ast.Starred):
                 value = self._eval(arg.value, scope)
                 if isinstance(value, (list, tuple)):
                     args.extend(value)
                 else:
                     args.append(UNKNOWN)
             else:
-                args.append(_EXPRESSIONS.get(kind, _eval_other)(self, arg, scope))
+                args.append(self._eval(arg, scope))
         kwargs: dict[str, Any] = {}
         for keyword in node.keywords:
-            value = keyword.value
-            kind = type(value)
-            value = value.value if kind is ast.Constant else _EXPRESSIONS.get(kind, _eval_other)(self, value, scope)
+            value = self._eval(keyword.value, scope)
             if keyword.arg is not None:
                 kwargs[keyword.arg] = value
             elif isinstance(value, dict) and all(isinstance(k, str) for k in value):
