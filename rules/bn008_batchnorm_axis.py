@@ -47,8 +47,10 @@ class BatchnormAxis(Rule):
     unknown layout (after an `Input`, a `Reshape`, a tensor operation, an
     unknown `data_format`), a `Dense` with `axis >= 0` (its input rank is
     unknown), and a BN over several axes (Keras 2 only; a deliberate choice).
-    Limitation: a layer without `data_format` is read as channels-last, Keras'
-    default; a global `keras.config.set_image_data_format` is not seen.
+    A layer without `data_format` takes the image data format in effect when
+    it is built, as in Keras: channels-last, or what an earlier
+    `keras.config.set_image_data_format(...)` in the program set (the
+    `keras.json` of the machine that runs the model cannot be seen).
 
     ## Why is this bad?
     BN keeps one mean, variance, `gamma` and `beta` per index of its `axis`.

@@ -82,6 +82,7 @@ with tempfile.TemporaryDirectory() as tmp:
         finally:
             for name, fn in originals.items():
                 setattr(tf.nn, name, fn)
+            keras.config.set_image_data_format("channels_last")  # a fixture may set it for its program
         results.append(entry)
 result_path.write_text(json.dumps(results))
 '''

@@ -53,15 +53,21 @@ _KERAS_PREFIXES = (
 )
 _KERAS_ROOTS = {"tensorflow.keras", "tensorflow.python.keras", "tf_keras", "keras"}
 
-# Keras settings read by model code, at their defaults (keras.json as installed).
+# Keras settings read by model code, at their defaults (keras.json as installed); model code may
+# change the image data format (each builder keeps its own copy).
 _KERAS_SETTINGS = {
     "keras.backend.image_data_format": "channels_last",
     "keras.config.image_data_format": "channels_last",
+    "keras.backend.image_dim_ordering": "tf",  # Keras 1 and 2.0
     "keras.backend.floatx": "float32",
     "keras.config.floatx": "float32",
     "keras.backend.backend": "tensorflow",
     "keras.config.backend": "tensorflow",
 }
+
+# Calls that change the image data format (Keras 3 and tf.keras; Keras 1 and 2.0's dim ordering).
+_SETTERS = ("keras.config.set_image_data_format", "keras.backend.set_image_data_format",
+            "keras.backend.set_image_dim_ordering")
 
 _SEQUENTIAL = "keras.Sequential"
 _MODEL = "keras.Model"
@@ -275,13 +281,37 @@ class ModelBuilder:
         self._node_entries: dict[int, str | None] = {}
         # Nested-model nodes whose submodel graph exists only once reading ends.
         self._pending_submodels: list[tuple[Layer, SequentialValue]] = []
+        #: The Keras settings as the code read so far has left them.
+        self.settings = dict(_KERAS_SETTINGS)
+        self._module_settings: dict | None = None
+
+    def _set_image_data_format(self, setter: str, value: Any) -> None:
+        """``keras.config.set_image_data_format(value)``: layers built from now on default to it.
+
+        A value that is not known (or that Keras would refuse) leaves the format UNKNOWN.
+        """
+        if setter.endswith("set_image_dim_ordering"):
+            value = {"th": "channels_first", "tf": "channels_last"}.get(value, UNKNOWN) if isinstance(value, str) else UNKNOWN
+        value = value.lower() if isinstance(value, str) else UNKNOWN
+        if value not in ("channels_first", "channels_last"):
+            value = UNKNOWN
+        for key in ("keras.backend.image_data_format", "keras.config.image_data_format"):
+            self.settings[key] = value
+        self.settings["keras.backend.image_dim_ordering"] = {"channels_first": "th", "channels_last": "tf"}.get(value, UNKNOWN)
 
     # -- names -----------------------------------------------------------
 
     def begin_entry(self, name: str | None) -> None:
-        """Start (or, with None, end) analysing an uncalled function as if in a fresh Keras session."""
+        """Start (or, with None, end) analysing an uncalled function as if in a fresh Keras session.
+
+        The session has the settings the module's own top-level code left
+        (a fresh process imports the module first), not those another entry changed.
+        """
         self.entry = name
         self._uids.clear()
+        if self._module_settings is None:  # the first entry: the module's code has run
+            self._module_settings = dict(self.settings)
+        self.settings = dict(self._module_settings)
 
     def auto_name(self, prefix: str) -> str:
         """Keras' automatic name: the prefix, then prefix_1, prefix_2, ... per file."""
@@ -299,7 +329,7 @@ class ModelBuilder:
         """True when calling *path* has Keras semantics modelled here (not just an op node)."""
         if path.startswith("keras.layers.") or path in (_INPUT, _SEQUENTIAL, _MODEL):
             return True
-        if path in _KERAS_SETTINGS or path in _APPLICATION_HELPERS:
+        if path in _KERAS_SETTINGS or path in _SETTERS or path in _APPLICATION_HELPERS:
             return True
         return path in ("keras.backend.int_shape", "keras.ops.shape", "keras.backend.is_keras_tensor") or (
             kinds.activation_of_function(path) is not None
@@ -320,8 +350,11 @@ class ModelBuilder:
                 return self.call_layer(layer, args[:1], {}, site)
             if last[:1].isupper():
                 return self.construct(last, args, kwargs, site)
-        if path in _KERAS_SETTINGS:
-            return _KERAS_SETTINGS[path]
+        if path in self.settings:
+            return self.settings[path]
+        if path in _SETTERS:
+            self._set_image_data_format(path, args[0] if args else kwargs.get("data_format", kwargs.get("dim_ordering")))
+            return None
         if path in ("keras.backend.int_shape", "keras.ops.shape") and args and isinstance(args[0], TensorValue):
             return args[0].shape
         if path == "keras.backend.is_keras_tensor" and args:
@@ -420,6 +453,9 @@ class ModelBuilder:
             for key in defaults:
                 config.setdefault(key, UNKNOWN)
         _translate_keras1(class_name, config)
+        if "data_format" in defaults and config.get("data_format") is None:
+            # Keras resolves a missing (or None) data_format when the layer is made.
+            config["data_format"] = self.settings["keras.config.image_data_format"]
         for key, default in defaults.items():
             if key not in config:
                 config[key] = default
