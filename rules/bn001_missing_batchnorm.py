@@ -355,6 +355,10 @@ def _insert_batchnorm(graph: ModelGraph, node: int, insert: dict) -> Fix | None:
         return None
     arguments = [(key, float(value) if key in ("epsilon", "momentum") else value)
                  for key, value in insert.items() if key in _KERAS_DEFAULTS and value != _KERAS_DEFAULTS[key]]
+    axes = kinds.channel_axes(layer.class_name, layer.config)
+    if axes is not None and -1 not in axes:
+        # A channels_first layer: the default axis=-1 would normalise image columns (BN008).
+        arguments.insert(0, ("axis", min(axes, key=abs)))
     if insert.get("zero-gamma-residual") is True and _ends_residual_branch(graph, node):
         arguments.append(("gamma_initializer", "zeros"))  # Goyal et al. 2017: the block starts as identity
     rename = None
@@ -445,7 +449,9 @@ class MissingBatchnorm(Rule):
     `BatchNormalization()` right after the layer — Keras' default
     initialisation: gamma 1, beta 0, moving mean 0, moving variance 1,
     epsilon 1e-3, momentum 0.99 — and sets `use_bias=False` on the layer
-    (the BN's beta takes the bias's place). On a layer with a fused
+    (the BN's beta takes the bias's place). After a channels_first layer
+    (its own `data_format`, or the program's `set_image_data_format`) the
+    BN gets `axis=1`, its channel axis. On a layer with a fused
     activation the BN lands after the activation. A layer named like
     `name + "_1_conv"` gets a BN named `name + "_1_bn"`. Adding a BN changes
     what the model computes and how it trains.

@@ -607,3 +607,70 @@ def test_a_layer_made_in_a_comprehension_is_left_alone_with_the_reason(tmp_path)
     assert result.returncode == 1 and path.read_text() == original
     assert "m.py:4:11: BN001 [missing-batchnorm]" in result.stdout
     assert "(not fixed: the layer is not built in a form the fixer edits" in result.stdout
+
+
+CHANNELS_FIRST = {
+    "explicit": """
+        import keras
+        from keras import layers
+
+        inputs = keras.Input(shape=(3, 32, 32))
+        x = layers.Conv2D(16, 3, padding="same", data_format="channels_first")(inputs)
+        x = layers.ReLU()(x)
+        x = layers.Conv2D(24, 3, padding="same", data_format="channels_first", use_bias=False)(x)
+        x = layers.BatchNormalization(axis=1)(x)
+        x = layers.ReLU()(x)
+        x = layers.GlobalAveragePooling2D(data_format="channels_first")(x)
+        model = keras.Model(inputs, layers.Dense(10)(x))
+        """,
+    "global_setting": """
+        import keras
+        from keras import layers
+
+        keras.config.set_image_data_format("channels_first")
+        inputs = keras.Input(shape=(3, 32, 32))
+        x = layers.Conv1D(8, 3)(layers.Reshape((3, 1024))(inputs))
+        x = layers.ReLU()(layers.Reshape((8, 1022, 1))(x))
+        x = layers.Conv2D(16, 3, padding="same")(x)
+        x = layers.ReLU()(x)
+        x = layers.Conv2D(24, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization(axis=1)(x)
+        x = layers.ReLU()(x)
+        model = keras.Model(inputs, x)
+        """,
+}
+
+GAMMA_PROBE = """
+import json, os, runpy, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import keras
+out = {}
+for path in sys.argv[1:]:
+    keras.config.set_image_data_format("channels_last")
+    model = runpy.run_path(path)["model"]
+    out[path] = [[layer.name, list(layer.gamma.shape)] for layer in model.layers
+                 if isinstance(layer, keras.layers.BatchNormalization)]
+print(json.dumps(out))
+"""
+
+
+def test_bn_inserted_after_a_channels_first_layer_normalises_its_channels(tmp_path):
+    """BN001's fix gives the inserted BN axis=1 after a channels_first layer (explicit or global),
+    where the default axis=-1 would normalise image columns; real Keras confirms one gamma per filter."""
+    paths = []
+    for name, source in CHANNELS_FIRST.items():
+        path = tmp_path / f"{name}.py"
+        path.write_text(textwrap.dedent(source).lstrip())
+        fixed = run_bnlint("check", "--fix", "--unsafe-fixes", "--select", "BN001", path.name, cwd=tmp_path)
+        assert fixed.returncode == 0, (name, fixed.stdout, fixed.stderr)
+        assert "BatchNormalization(axis=1)" in path.read_text(), path.read_text()
+        assert "BatchNormalization()" not in path.read_text()
+        clean = run_bnlint("check", "--select", "BN008", path.name, cwd=tmp_path)
+        assert clean.returncode == 0, clean.stdout
+        paths.append(path)
+    result = subprocess.run([sys.executable, "-c", GAMMA_PROBE, *map(str, paths)], capture_output=True, text=True,
+                            timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    gammas = json.loads(result.stdout.splitlines()[-1])
+    assert [shape for _, shape in gammas[str(paths[0])]] == [[16], [24]]
+    assert [shape for _, shape in gammas[str(paths[1])]] == [[8], [16], [24]]

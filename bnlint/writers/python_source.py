@@ -203,7 +203,8 @@ class _Plan:
         leading = kinds.positional_params(class_name) or ()
         args = []
         for index, (key, value) in enumerate(arguments):
-            if index < len(leading) and leading[index] == key and all(isinstance(a.keyword, type(None)) for a in args):
+            positional = index < len(leading) and leading[index] == key and key != "axis"  # axis=1, as people write it
+            if positional and all(isinstance(a.keyword, type(None)) for a in args):
                 args.append(cst.Arg(_literal(value, quote)))  # Activation("relu"), as people write it
             else:
                 args.append(_keyword(key, _literal(value, quote)))
