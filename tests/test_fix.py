@@ -74,6 +74,34 @@ CASES = {
         """,
         "",
     ),
+    "moved_layers_keep_their_comments": (
+        """
+        import keras
+        from keras import layers
+
+        listed = keras.Sequential([
+            keras.Input((16,)),
+            layers.Dense(32, use_bias=False),
+            layers.Dropout(0.5),  # regularise the hidden layer
+            layers.BatchNormalization(),
+            layers.ReLU(),
+        ], name="listed")
+
+        added = keras.Sequential(name="added")
+        added.add(keras.Input((16,)))
+        added.add(layers.Dense(32, use_bias=False))
+        added.add(layers.Dropout(0.25))  # a quarter
+        added.add(layers.BatchNormalization())
+        added.add(layers.ReLU())
+
+        inputs = keras.Input((16,))
+        x = layers.Dense(32, use_bias=False)(inputs)
+        x = layers.Dropout(0.5)(x)  # keep half
+        x = layers.BatchNormalization()(x)
+        model = keras.Model(inputs, layers.ReLU()(x), name="functional")
+        """,
+        "--unsafe-fixes",
+    ),
     "helper_in_a_loop": (
         """
         import keras

@@ -117,6 +117,8 @@ class _Plan:
         self.wraps: dict[tuple[int, str], list[str]] = {}  # self.x(...) becomes self.y(self.x(...))
         self.unwraps: set[tuple[int, str]] = set()  # self.x(arg) becomes arg
         self._touched: set[tuple[int, int, int, int]] = set()
+        # The end-of-line comment of each moved call's old line, by id() of the call: it moves too.
+        self.comments: dict[int, cst.TrailingWhitespace] = {}
 
     def add(self, intent: FixIntent, calls: dict, parents) -> str | None:
         keys = [_key(intent.site)]
@@ -146,6 +148,9 @@ class _Plan:
         elif isinstance(intent, MoveLayer):
             self._remove(holders[0])
             self._insert(holders[1], holders[0].call)
+            comment = _line_comment(holders[0])
+            if comment is not None:
+                self.comments[id(holders[0].call)] = comment
         else:  # RemoveLayer
             self._remove(holders[0])
         self._touched.update(keys)
@@ -361,6 +366,8 @@ class _Editor(cst.CSTTransformer):
                 result.append(element)
             for call in self.plan.inserted.get(id(old), ()):
                 result = _extend(result, cst.Element(value=call), opening)
+                if id(call) in self.plan.comments:
+                    result[-1] = _with_line_comment(result[-1], self.plan.comments[id(call)])
         if updated.elements and result and id(original.elements[-1]) in self.plan.removed:
             # The last element went: the new last one keeps the list's trailing-comma style.
             result[-1] = result[-1].with_changes(comma=updated.elements[-1].comma)
@@ -402,13 +409,14 @@ class _Editor(cst.CSTTransformer):
             else:
                 orphaned.extend(statement.leading_lines)
             for call in self.plan.inserted.get(id(original), ()):
-                keep(_statement_after(holder, statement, call))
+                keep(_statement_after(holder, statement, call, self.plan.comments.get(id(call))))
         return result  # comments above a removed last statement go with it
 
 
-def _statement_after(holder: _Holder, statement: cst.SimpleStatementLine, call: cst.Call) -> cst.SimpleStatementLine:
-    """``model.add(NEW)`` or ``y = NEW(y)``, on a line of its own after *statement*."""
-    plain = dict(leading_lines=(), trailing_whitespace=cst.TrailingWhitespace())
+def _statement_after(holder: _Holder, statement: cst.SimpleStatementLine, call: cst.Call,
+                     comment: cst.TrailingWhitespace | None = None) -> cst.SimpleStatementLine:
+    """``model.add(NEW)`` or ``y = NEW(y)``, on a line of its own after *statement* (with a moved call's comment)."""
+    plain = dict(leading_lines=(), trailing_whitespace=comment or cst.TrailingWhitespace())
     if holder.kind == "attribute":  # `call` is the whole `self.x_bn = BatchNormalization()`
         return statement.with_changes(body=[call], **plain)
     if holder.kind == "add":
@@ -418,6 +426,27 @@ def _statement_after(holder: _Holder, statement: cst.SimpleStatementLine, call: 
     target = cst.Name(holder.target)
     assign = cst.Assign(targets=[cst.AssignTarget(target)], value=cst.Call(func=call, args=[cst.Arg(target)]))
     return statement.with_changes(body=[assign], **plain)
+
+
+def _line_comment(holder: _Holder) -> cst.TrailingWhitespace | None:
+    """The comment at the end of the line that holds a statement or a one-per-line list element."""
+    if holder.kind in ("add", "assign"):
+        trailing = holder.node.trailing_whitespace
+        return trailing if trailing.comment is not None else None
+    if holder.kind == "element" and isinstance(holder.node.comma, cst.Comma):
+        after = holder.node.comma.whitespace_after
+        if isinstance(after, cst.ParenthesizedWhitespace) and after.first_line.comment is not None:
+            return after.first_line
+    return None
+
+
+def _with_line_comment(element: cst.Element, comment: cst.TrailingWhitespace) -> cst.Element:
+    """*element* with *comment* at the end of its line (when it has a line of its own)."""
+    comma = element.comma
+    if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+        return element.with_changes(comma=comma.with_changes(
+            whitespace_after=comma.whitespace_after.with_changes(first_line=comment)))
+    return element  # a list on one line has no room for it
 
 
 def _set_argument(call: cst.Call, intent: SetArgument, quote: str) -> tuple[cst.Call, str | None]:
