@@ -702,3 +702,24 @@ def test_bn_inserted_after_a_channels_first_layer_normalises_its_channels(tmp_pa
     gammas = json.loads(result.stdout.splitlines()[-1])
     assert [shape for _, shape in gammas[str(paths[0])]] == [[16], [24]]
     assert [shape for _, shape in gammas[str(paths[1])]] == [[8], [16], [24]]
+
+
+def test_a_moved_layers_comment_is_not_left_behind_on_the_line_it_leaves():
+    """`d = Dropout(...)(h)  # c` becomes `d = h`: the comment goes with the dropout, not twice."""
+    import bnlint
+
+    source = textwrap.dedent("""
+        import keras
+        from keras import layers
+
+        inputs = keras.Input((16,))
+        h = layers.Dense(32, use_bias=False)(inputs)
+        d = layers.Dropout(0.5)(h)  # keep half
+        x = layers.BatchNormalization()(d)  # the BN
+        model = keras.Model(inputs, layers.ReLU()(x))
+    """)
+    fixed, _ = bnlint.fix_source(source, select=["BN003"], unsafe=True)
+    lines = fixed.splitlines()
+    assert "d = h" in lines
+    assert [line for line in lines if "#" in line] == [
+        "x = layers.BatchNormalization()(d)  # the BN", "x = layers.Dropout(0.5)(x)  # keep half"]

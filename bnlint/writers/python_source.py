@@ -405,7 +405,10 @@ class _Editor(cst.CSTTransformer):
             ):
                 # `y = Layer(...)(x)` without the layer is `y = x`.
                 assign = statement.body[0]
-                keep(statement.with_changes(body=[assign.with_changes(value=holder.source)]))
+                kept = statement.with_changes(body=[assign.with_changes(value=holder.source)])
+                if id(holder.call) in self.plan.comments:  # the line's comment went with the moved layer
+                    kept = kept.with_changes(trailing_whitespace=cst.TrailingWhitespace())
+                keep(kept)
             else:
                 orphaned.extend(statement.leading_lines)
             for call in self.plan.inserted.get(id(original), ()):
