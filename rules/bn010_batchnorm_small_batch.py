@@ -52,7 +52,7 @@ class BatchnormSmallBatch(Rule):
     checked. A model frozen later by assignment (`base.trainable = False`)
     or called with `training=False` is not seen as frozen; silence the
     finding with `# noqa: BN010` on the `fit` line. `fit` on an instance of
-    a subclassed `keras.Model` is not recorded yet.
+    a subclassed `keras.Model` counts for the model read from that class.
 
     ## Why is this bad?
     In training, BN normalises each channel with the mean and variance of
@@ -209,6 +209,26 @@ backbone = Sequential([layers.Conv2D(8, 3, use_bias=False), layers.BatchNormaliz
 model = Sequential([layers.Input((32, 32, 3)), backbone, layers.GlobalAveragePooling2D(), layers.Dense(2)])
 model.fit(x, y, batch_size=1)  # expect: BN010
 model.fit(x, y, batch_size=16)
+""",
+        """
+import keras
+from keras import layers
+
+
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = layers.Conv2D(16, 3, use_bias=False)
+        self.bn = layers.BatchNormalization()
+        self.head = layers.Dense(10)
+
+    def call(self, x):
+        return self.head(layers.GlobalAveragePooling2D()(keras.activations.relu(self.bn(self.conv(x)))))
+
+
+net = Net()
+net.compile("adam", "sparse_categorical_crossentropy")
+net.fit(images, labels, batch_size=2, epochs=3)  # expect: BN010
 """,
         (
             """

@@ -47,7 +47,7 @@ from bnlint.readers.known_values import (
     too_big_product,
 )
 from bnlint.readers.modules import resolve_module
-from bnlint.records import dataclass
+from bnlint.records import dataclass, field
 
 TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
 if TYPE_CHECKING:
@@ -112,6 +112,8 @@ class ClassValue:
     node: ast.ClassDef
     keras_base: str | None
     methods: dict[str, FunctionValue]
+    #: ``fit(...)`` calls on instances of a subclassed model (its graph gets them when it is read).
+    fits: list = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -405,7 +407,9 @@ class Interpreter:
                     self._call_function(cls.methods[method], [instance, *args], {"**entry": True}, cls.node)
             inputs = self.builder.make_input([], {}, self.site(cls.node))
             outputs = self._call_function(cls.methods["call"], [instance, inputs], {"**entry": True}, cls.node)
-            self.builder.make_model([inputs, outputs], {"name": kinds.to_snake_case(name)}, self.site(cls.node))
+            model = self.builder.make_model([inputs, outputs], {"name": kinds.to_snake_case(name)}, self.site(cls.node))
+            if isinstance(model, ModelValue):
+                model.graph.fits = cls.fits
         except AnalysisLimit as limit:
             self.notes.append(str(limit))
         finally:
@@ -564,6 +568,10 @@ class Interpreter:
             return _BoundMethod(value, node.attr)
         if isinstance(value, ModelValue) and node.attr == "fit":
             return _BoundMethod(value, node.attr)
+        if isinstance(value, LayerValue) and value.instance is not None and node.attr == "fit" and (
+            value.instance.cls.keras_base in ("keras.Model", "keras.Sequential")
+        ):
+            return _BoundMethod(value.instance.cls, node.attr)  # a subclassed model's own fit
         if isinstance(value, InstanceValue):
             if node.attr in value.attrs:
                 return value.attrs[node.attr]
@@ -943,6 +951,8 @@ class _BoundMethod:
     def call(self, interpreter: Interpreter, args: list, kwargs: dict, node: ast.Call) -> Any:
         if isinstance(self.owner, (SequentialValue, ModelValue)):
             return interpreter.builder.call_method(self.owner, self.name, args, kwargs, interpreter.site(node))
+        if isinstance(self.owner, ClassValue):  # fit on an instance of a subclassed model
+            return interpreter.builder.record_fit(self.owner.fits, args, kwargs, interpreter.site(node))
         if "**" in kwargs:
             return UNKNOWN
         if self.name == "format" and not modest_template(self.owner):

@@ -409,10 +409,13 @@ class ModelBuilder:
         if isinstance(value, SequentialValue) and method == "pop" and value.items:
             return value.items.pop()
         if isinstance(value, (SequentialValue, ModelValue)) and method == "fit":
-            # fit(x, y, batch_size, ...): small batches matter to BN (rule BN010).
-            batch_size = kwargs.get("batch_size", args[2] if len(args) > 2 else None)
-            value.fits.append(TrainingCall(_config_value(batch_size), site))
-            return UNKNOWN
+            return self.record_fit(value.fits, args, kwargs, site)
+        return UNKNOWN
+
+    def record_fit(self, fits: list, args: list, kwargs: dict, site: Site) -> Any:
+        """``model.fit(x, y, batch_size, ...)`` into *fits*: small batches matter to BN (rule BN010)."""
+        batch_size = kwargs.get("batch_size", args[2] if len(args) > 2 else None)
+        fits.append(TrainingCall(_config_value(batch_size), site))
         return UNKNOWN
 
     def apply_to_tensor(self, operator: str, operands: list, site: Site) -> TensorValue:
