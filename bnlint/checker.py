@@ -261,54 +261,36 @@ _PARALLEL_FROM = 4
 # negligible, few enough that the workers finish together.
 _MAX_CHUNK = 16
 
-# The work of the current parallel run, inherited by the forked workers (so that tasks are index
-# ranges, not pickled targets and configurations).
-_WORK: list = []
-
 
 def _run(work: list, jobs: int | None, bar) -> list:
     """``_check_item`` for every item, in order, in parallel when worthwhile; *bar* advances per file."""
-    global _WORK
-    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
-    parallel = jobs >= 2 and len(work) >= _PARALLEL_FROM
-    if parallel:
-        import multiprocessing  # (with pickle and socket: a few milliseconds a one-file run need not pay)
+    from bnlint.forking import MAX_TASKS, can_fork, run_forked
 
-        parallel = "fork" in multiprocessing.get_all_start_methods()
-    if not parallel:
+    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    if jobs < 2 or len(work) < _PARALLEL_FROM or not can_fork():
         results = []
         for item in work:
             results.append(_check_item(*item))
             bar.advance()
         return results
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    # Fork: workers inherit the imported modules, so they start in milliseconds.
-    context = multiprocessing.get_context("fork")
     # Biggest files first, so that no worker is left with a large one at the end.
     order = sorted(range(len(work)), key=lambda i: -_size(work[i][0].path))
     workers = min(jobs, len(work))
     # At least eight tasks per worker, so that the biggest files (first) are not paired up.
-    size = max(1, min(_MAX_CHUNK, len(work) // (workers * 8)))
+    size = max(1, min(_MAX_CHUNK, len(work) // (workers * 8)), -(-len(work) // MAX_TASKS))
     chunks = [order[start:start + size] for start in range(0, len(order), size)]
     results: list = [None] * len(work)
-    _WORK = work
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [pool.submit(_check_chunk, chunk) for chunk in chunks]
-            for future in as_completed(futures):
-                done = future.result()
-                for i, outcome in done:
-                    results[i] = outcome
-                bar.advance(len(done))
-    finally:
-        _WORK = []
+
+    def check_chunk(chunk: list[int]) -> list[tuple[int, tuple]]:  # in a forked worker, which has *work*
+        return [(i, _check_item(*work[i])) for i in chunk]
+
+    def done(checked: list[tuple[int, tuple]]) -> None:
+        for i, outcome in checked:
+            results[i] = outcome
+        bar.advance(len(checked))
+
+    run_forked(chunks, check_chunk, workers, done)
     return results
-
-
-def _check_chunk(indices: list[int]) -> list[tuple[int, tuple]]:
-    """In a worker: ``_check_item`` for the items of ``_WORK`` at *indices*."""
-    return [(i, _check_item(*_WORK[i])) for i in indices]
 
 
 def _size(path) -> int:

@@ -58,9 +58,10 @@ def test_cold_one_file_check_imports_no_module_it_can_do_without(tmp_path):
     """A pre-commit run checks a file or two uncached: start-up is most of its time.
 
     typing, dataclasses and inspect (about 15 ms together) are replaced by
-    bnlint.records and string annotations; multiprocessing waits for enough
-    files. (Reading a pyproject.toml imports typing all the same: tomllib
-    does; so the file is checked outside this repository.)
+    bnlint.records and string annotations, and the worker pool is bnlint's
+    own (bnlint.forking: no multiprocessing, even for many files). Reading a
+    pyproject.toml imports typing all the same (tomllib does), so the file
+    is checked outside this repository.
     """
     source = tmp_path / "model.py"
     source.write_text((FIXTURES / "sequential_list_dropout_before_bn.py").read_text(encoding="utf-8"), encoding="utf-8")
