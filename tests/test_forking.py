@@ -65,3 +65,44 @@ def test_a_worker_that_dies_is_reported():
 def test_the_number_of_tasks_is_bounded():
     with pytest.raises(ValueError, match="bigger"):
         run_forked(list(range(MAX_TASKS + 1)), lambda t: t, 2, lambda result: None)
+
+
+def test_an_interrupt_here_stops_the_workers():
+    """Ctrl-C in the parent (here raised from the first result) stops and reaps every worker."""
+    def interrupt(result):
+        raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_forked([0, 60, 60, 60], lambda seconds: time.sleep(seconds), 2, interrupt)
+    assert time.monotonic() - started < 30  # the sleeping workers were stopped, not waited for
+    assert no_children_left()
+
+
+HEAVY = """
+import keras
+from keras import layers
+inputs = keras.Input((8,))
+x = inputs
+for _ in range(200):  # 40,000 layers, some seconds for each file (one loop stops at 10,000 iterations)
+    for _ in range(200):
+        x = layers.Dense(8)(x)
+model = keras.Model(inputs, x)
+"""
+
+
+def test_ctrl_c_during_a_parallel_check_exits_130_without_a_traceback(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    for n in range(8):
+        (tmp_path / f"m{n}.py").write_text(HEAVY)
+    process = subprocess.Popen([sys.executable, "-m", "bnlint", "check", "--no-cache", str(tmp_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(1.0)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in err, err
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)  # no worker outlived it
