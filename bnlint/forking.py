@@ -52,7 +52,11 @@ def run_forked(tasks: list, function: Callable[[Any], Any], workers: int, done: 
     if len(tasks) > MAX_TASKS:
         raise ValueError(f"at most {MAX_TASKS} tasks, not {len(tasks)}: make the tasks bigger")
     task_read, task_write = os.pipe()
-    os.write(task_write, b"".join(n.to_bytes(_TASK, "little") for n in range(len(tasks))))
+    numbers = b"".join(n.to_bytes(_TASK, "little") for n in range(len(tasks)))
+    if os.write(task_write, numbers) != len(numbers):  # fits the pipe's buffer: written whole
+        os.close(task_read)
+        os.close(task_write)
+        raise WorkerError("could not queue the tasks")
     children: dict[int, int] = {}  # result pipe -> pid
     finished = False
     try:
@@ -88,11 +92,12 @@ def _work(tasks: list, function, task_read: int, result_write: int, pickle) -> N
                 break
             try:
                 message = (True, function(tasks[int.from_bytes(number, "little")]))
+                payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception:  # noqa: BLE001 - reported to the parent, which raises it
                 import traceback
 
                 message = (False, traceback.format_exc())
-            payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+                payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
             _write_all(result_write, len(payload).to_bytes(_LENGTH, "little") + payload)
             if not message[0]:
                 break

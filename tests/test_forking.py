@@ -106,3 +106,9 @@ def test_ctrl_c_during_a_parallel_check_exits_130_without_a_traceback(tmp_path):
     assert process.returncode == 130 and "Traceback" not in err, err
     with pytest.raises(ProcessLookupError):
         os.killpg(process.pid, 0)  # no worker outlived it
+
+
+def test_a_result_that_cannot_be_sent_is_reported_as_an_error():
+    with pytest.raises(WorkerError, match="pickle"):
+        run_forked([1], lambda task: (lambda: task), 1, lambda result: None)  # a lambda does not pickle
+    assert no_children_left()
