@@ -191,6 +191,16 @@ def _config_int(config: dict, key: str):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _bias64(class_name: str, bias: np.ndarray | None, out_channels: int) -> np.ndarray:
+    """The layer's bias in float64 (zeros without one), checked against its output channels."""
+    if bias is None:
+        return np.zeros(out_channels)
+    b = np.asarray(bias).astype(np.float64)
+    if b.shape != (out_channels,):
+        raise FoldRefused(f"{class_name} bias has shape {b.shape}, expected ({out_channels},).")
+    return b
+
+
 def fold_into(
     class_name: str,
     config: dict,
@@ -238,12 +248,7 @@ def fold_into(
         raise FoldRefused(
             f"BatchNormalization has {s.shape[0]} channels but the {class_name} before it has {out_channels}."
         )
-    if bias is None:
-        b = np.zeros(out_channels)
-    else:
-        b = np.asarray(bias).astype(np.float64)
-        if b.shape != (out_channels,):
-            raise FoldRefused(f"{class_name} bias has shape {b.shape}, expected ({out_channels},).")
+    b = _bias64(class_name, bias, out_channels)
 
     w = kernel.astype(np.float64)
     if layout == "transpose":
@@ -306,11 +311,6 @@ def fold_preceding_into(
         group_of = np.arange(out_channels) // (out_channels // groups)
         index = group_of[None, :] * per_group_in + np.arange(per_group_in)[:, None]
         scale, shift = s[index], t[index]
-    if bias is None:
-        b = np.zeros(out_channels)
-    else:
-        b = np.asarray(bias).astype(np.float64)
-        if b.shape != (out_channels,):
-            raise FoldRefused(f"{class_name} bias has shape {b.shape}, expected ({out_channels},).")
+    b = _bias64(class_name, bias, out_channels)
     new_bias = b + (w * shift).sum(axis=spatial + (w.ndim - 2,) if layout != "depthwise" else spatial).reshape(-1)
     return (w * scale).astype(dtype), new_bias.astype(dtype)

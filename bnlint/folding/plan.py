@@ -351,11 +351,7 @@ def _check_following(model: _Model, name: str, producer: str) -> str:
     if others or tensor in model.outputs:
         what = f"'{others[0]}'" if others else "a model output"
         raise FoldRefused(f"the output of '{producer}' also feeds {what}, which must keep seeing it unnormalised.")
-    rank = _rank(model, name, spec)
-    axis = _axis(model, name, rank)
-    channel = _channel_axis(spec, rank)
-    if axis != channel:
-        raise FoldRefused(f"its axis {axis} is not the channel axis ({channel}) of '{producer}'.")
+    _require_channel_axis(model, name, _rank(model, name, spec), spec, "channel axis", producer)
     return producer
 
 
@@ -376,12 +372,15 @@ def _check_preceding(model: _Model, name: str) -> str:
         raise FoldRefused(problem)
     if len(model.inputs[target][0]) != 1:
         raise FoldRefused(f"'{target}' takes several inputs.")
-    rank = _rank(model, target, spec)
-    axis = _axis(model, name, rank)
-    channel = _channel_axis(spec, rank)
-    if axis != channel:
-        raise FoldRefused(f"its axis {axis} is not the input channel axis ({channel}) of '{target}'.")
+    _require_channel_axis(model, name, _rank(model, target, spec), spec, "input channel axis", target)
     return target
+
+
+def _require_channel_axis(model: _Model, name: str, rank: int | None, spec: dict, which: str, layer: str) -> None:
+    """Refuse the BN *name* unless its axis is the (*which*) channel axis of *layer*, whose config is *spec*."""
+    axis, channel = _axis(model, name, rank), _channel_axis(spec, rank)
+    if axis != channel:
+        raise FoldRefused(f"its axis {axis} is not the {which} ({channel}) of '{layer}'.")
 
 
 def _batchnorm_params(model: _Model, name: str, current) -> BatchNormParams:
