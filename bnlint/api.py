@@ -201,8 +201,7 @@ def insert_batchnorm(
     names = {layer.name for _, layer in graph.layers()}
     for node in chosen:
         layer = graph.layer(node)
-        axes = kinds.channel_axes(layer.class_name, layer.config) or frozenset({-1})
-        axis = -1 if -1 in axes else min(a for a in axes if a >= 0)
+        axis = kinds.batchnorm_axis(layer.class_name, layer.config)
         name, number = f"{layer.name}_bn", 1
         while name in names:
             name, number = f"{layer.name}_bn_{number}", number + 1

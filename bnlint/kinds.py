@@ -44,7 +44,8 @@ Activations
 Names and axes
     ``to_snake_case`` is the prefix Keras gives an unnamed layer (``ReLU`` ->
     ``re_lu``); ``channel_axes`` is the set of equivalent axis integers of a
-    conv/dense output's channel axis, or ``None`` when it cannot be known.
+    conv/dense output's channel axis, or ``None`` when it cannot be known;
+    ``batchnorm_axis`` is the ``axis`` a BN after such a layer takes.
 """
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "POSITIONAL_PARAMS",
     "activation_name",
     "activation_of_function",
+    "batchnorm_axis",
     "canonical_class",
     "channel_axes",
     "kind_of",
@@ -1318,3 +1320,12 @@ def channel_axes(class_name, config):
     if _DATA_FORMATS[data_format] == "channels_last":
         return frozenset({-1, ndim - 1})
     return frozenset({ndim - rank - 1, -(rank + 1)})
+
+
+def batchnorm_axis(class_name, config):
+    """The ``axis`` for a BatchNormalization after a layer: -1, or the channel axis of a channels_first layer.
+
+    -1 (Keras' default) where the channel axis is last or cannot be known.
+    """
+    axes = channel_axes(class_name, config)
+    return -1 if axes is None or -1 in axes else min(a for a in axes if a >= 0)

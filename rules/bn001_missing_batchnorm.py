@@ -355,10 +355,9 @@ def _insert_batchnorm(graph: ModelGraph, node: int, insert: dict) -> Fix | None:
         return None
     arguments = [(key, float(value) if key in ("epsilon", "momentum") else value)
                  for key, value in insert.items() if key in _KERAS_DEFAULTS and value != _KERAS_DEFAULTS[key]]
-    axes = kinds.channel_axes(layer.class_name, layer.config)
-    if axes is not None and -1 not in axes:
-        # A channels_first layer: the default axis=-1 would normalise image columns (BN008).
-        arguments.insert(0, ("axis", min(axes, key=abs)))
+    axis = kinds.batchnorm_axis(layer.class_name, layer.config)
+    if axis != -1:  # a channels_first layer: the default axis=-1 would normalise image columns (BN008)
+        arguments.insert(0, ("axis", axis))
     if insert.get("zero-gamma-residual") is True and _ends_residual_branch(graph, node):
         arguments.append(("gamma_initializer", "zeros"))  # Goyal et al. 2017: the block starts as identity
     rename = None

@@ -743,3 +743,11 @@ def test_import_does_not_load_heavy_modules():
     heavy, elapsed = ast.literal_eval(result.stdout.strip())
     assert heavy == []
     assert elapsed < 0.1  # gross regression guard; a warm import takes well under 1 ms
+
+
+def test_batchnorm_axis_follows_the_layers_data_format():
+    assert kinds.batchnorm_axis("Conv2D", {"data_format": "channels_first"}) == 1
+    assert kinds.batchnorm_axis("Conv3D", {"data_format": "channels_first"}) == 1
+    assert kinds.batchnorm_axis("Conv2D", {"data_format": "channels_last"}) == -1
+    assert kinds.batchnorm_axis("Dense", {}) == -1
+    assert kinds.batchnorm_axis("Conv2D", {"data_format": object()}) == -1  # unknown: Keras' default
