@@ -37,6 +37,16 @@ def test_nearest_config_wins_and_pyproject_without_table_is_skipped(tmp_path, wr
     assert codes(run_bnlint("check", "sub/inner/model.py", cwd=tmp_path)) == ["BN003"]
 
 
+def test_pyproject_that_never_names_bnlint_is_passed_over_unparsed(tmp_path, write):
+    """Not bnlint's to judge: a broken pyproject.toml without [tool.bnlint] does not stop the check."""
+    write("pyproject.toml", '[project\nname = "x"\n')
+    write("model.py", BAD)
+    assert codes(run_bnlint("check", "model.py", cwd=tmp_path)) == ["BN003", "BN006"]
+    write("pyproject.toml", '[project\nname = "bnlint-user"\n')  # names bnlint: parsed, and refused
+    result = run_bnlint("check", "model.py", cwd=tmp_path)
+    assert result.returncode == 2 and "is not valid TOML" in result.stderr
+
+
 def test_per_file_ignores_and_extend_select(tmp_path, write):
     write("pyproject.toml", '[tool.bnlint]\nselect = ["BN003"]\nextend-select = ["BN006"]\n'
           '[tool.bnlint.per-file-ignores]\n"legacy/*" = ["BN006"]\n')

@@ -50,7 +50,8 @@ ONE_FILE_PROBE = """
 import sys
 from bnlint.cli import main
 code = main(["check", "--no-cache", sys.argv[1]])
-print(code, sorted(m for m in ("typing", "dataclasses", "inspect", "multiprocessing", "pkgutil") if m in sys.modules))
+print(code, sorted(m for m in ("typing", "dataclasses", "inspect", "multiprocessing", "pkgutil", "tomllib")
+                   if m in sys.modules))
 """
 
 
@@ -59,10 +60,11 @@ def test_cold_one_file_check_imports_no_module_it_can_do_without(tmp_path):
 
     typing, dataclasses and inspect (about 15 ms together) are replaced by
     bnlint.records and string annotations, and the worker pool is bnlint's
-    own (bnlint.forking: no multiprocessing, even for many files). Reading a
-    pyproject.toml imports typing all the same (tomllib does), so the file
-    is checked outside this repository.
+    own (bnlint.forking: no multiprocessing, even for many files). A
+    project's pyproject.toml that does not configure bnlint is passed over
+    without tomllib (which imports typing); one that does is parsed.
     """
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "models"\n', encoding="utf-8")
     source = tmp_path / "model.py"
     source.write_text((FIXTURES / "sequential_list_dropout_before_bn.py").read_text(encoding="utf-8"), encoding="utf-8")
     result = subprocess.run([sys.executable, "-c", ONE_FILE_PROBE, str(source)], capture_output=True, text=True,
