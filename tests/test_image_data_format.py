@@ -76,6 +76,26 @@ model = Model(inputs, layers.Conv2D(4, 3, name="c")(inputs))
     assert formats("") == "channels_last"
 
 
+def test_keras_1_default_dim_ordering_is_the_setting_in_effect():
+    """``dim_ordering="default"`` meant keras.json's setting, which ``set_image_dim_ordering`` changed."""
+    def check(setter: str) -> list[str]:
+        result = read_source(f"""
+from keras.models import Sequential
+from keras.layers import Convolution2D, BatchNormalization
+from keras import backend as K
+{setter}
+model = Sequential()
+model.add(Convolution2D(8, 3, 3, dim_ordering="default", bias=False, input_shape=(3, 32, 32)))
+model.add(BatchNormalization(axis=1))
+""", "model.py")
+        (graph,) = result.graphs
+        formats = [layer.config.get("data_format") for _, layer in graph.layers() if layer.kind == "conv"]
+        return formats + [d.code for d in lint(result, {"BN008"})]
+
+    assert check('K.set_image_dim_ordering("th")') == ["channels_first"]
+    assert check("") == ["channels_last", "BN008"]
+
+
 def test_each_entry_point_starts_from_what_the_module_set():
     graphs = read_source(textwrap.dedent("""
         import keras

@@ -780,6 +780,9 @@ def _translate_keras1(class_name: str, config: dict) -> None:
     parts = kinds.KERAS1_KERNEL_SIZE.get(class_name)
     if parts and parts[0] in config and all(part in config for part in parts):
         config["kernel_size"] = tuple(config.pop(part) for part in parts)
+    if config.get("data_format") == "default":
+        # keras.json's setting, which set_image_dim_ordering changes: the format in effect (see construct).
+        config["data_format"] = None
     for key, values in kinds.KERAS1_VALUES.items():
         value = config.get(key)
         if type(value) is str and value in values:
