@@ -27,7 +27,8 @@ the next ``compile()``.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator
 
 __all__ = ["freeze_all_but_batchnorm", "recalibrate"]
 
@@ -78,6 +79,10 @@ def recalibrate(model: Any, data: Any, steps: int | None = None, batch_size: int
     of them at once), then those whose upstream BNs are all done, and so on.
     Each BN therefore sees the input distribution that the recalibrated
     model produces; that is one pass over the data per level of BN depth.
+    BNs inside nested models (a pretrained backbone called as a layer, a
+    Sequential block) are recalibrated too, in the same order: the model is
+    run whole, and each BN of the current level records its input as it is
+    called.
 
     *data* is a NumPy array (split into *batch_size* batches), a
     ``tf.data.Dataset``, or any iterable of batches. A tuple element is
@@ -90,7 +95,8 @@ def recalibrate(model: Any, data: Any, steps: int | None = None, batch_size: int
     ------
     ValueError
         *data* is empty, the model is not functional or Sequential, or a BN
-        is shared (called more than once) or inside a nested model.
+        is shared: called more than once, itself or through a nested model
+        called more than once (its statistics have no single input).
 
     Examples
     --------
@@ -106,24 +112,24 @@ def recalibrate(model: Any, data: Any, steps: int | None = None, batch_size: int
     True
     """
     import keras
-    import numpy as np
 
     from bnlint.api import load
 
     levels = _levels(load(model)[0])
     batches = _batches(data, steps, batch_size)
     for wave in levels:
-        bns = [model.get_layer(name) for name in wave]
-        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-        probe = keras.Model(inputs, [bn.input for bn in bns])
+        bns = [_layer_at(model, path) for path in wave]
         stats = [_Moments() for _ in bns]
         seen = 0
-        for x in batches():
-            outputs = probe(x, training=False)
-            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]  # one BN: one tensor
-            for bn, moments, value in zip(bns, stats, outputs):
-                moments.add(np.asarray(keras.ops.convert_to_numpy(value)), bn.axis)
-            seen += 1
+        with _recording(bns, stats) as calls:
+            for x in batches():
+                model(x, training=False)
+                for bn, count in zip(bns, calls):
+                    if count[0] != 1:
+                        raise ValueError(f"model '{model.name}': BN layer '{bn.name}' is called {count[0]} times "
+                                         "per batch; its statistics have no single input")
+                    count[0] = 0
+                seen += 1
         if not seen:
             raise ValueError("recalibrate() got no batches of data")
         for bn, moments in zip(bns, stats):
@@ -133,29 +139,91 @@ def recalibrate(model: Any, data: Any, steps: int | None = None, batch_size: int
     return model
 
 
-def _levels(graph: Any) -> list[list[str]]:
-    """BN layer names grouped by depth: level k holds the BNs with k - 1 BNs on their longest upstream path."""
+def _layer_at(model: Any, path: tuple[str, ...]) -> Any:
+    """The layer at *path*: names of nested models, then the layer's own name."""
+    layer = model
+    for name in path:
+        layer = layer.get_layer(name)
+    return layer
+
+
+@contextmanager
+def _recording(bns: list, stats: list) -> Iterator[list[list[int]]]:
+    """While active, each BN in *bns* adds its input to its moments when called; yields per-BN call counts.
+
+    The BN's ``call`` is wrapped on the instance (in its ``__dict__``, past
+    Keras' attribute tracking) and the wrapper removed afterwards, whatever
+    happens.
+    """
+    import keras
+    import numpy as np
+
+    counts = [[0] for _ in bns]
+
+    def recorder(bn: Any, moments: _Moments, count: list[int]) -> Any:
+        original = bn.call
+
+        def call(inputs: Any, *args: Any, **kwargs: Any) -> Any:
+            count[0] += 1
+            moments.add(np.asarray(keras.ops.convert_to_numpy(inputs)), bn.axis)
+            return original(inputs, *args, **kwargs)
+
+        return call
+
+    wrapped = []
+    try:
+        for bn, moments, count in zip(bns, stats, counts):
+            if "call" in vars(bn):
+                raise ValueError(f"BN layer '{bn.name}' has its own instance attribute 'call'; it cannot be recorded")
+            vars(bn)["call"] = recorder(bn, moments, count)
+            wrapped.append(bn)
+        yield counts
+    finally:
+        for bn in wrapped:
+            del vars(bn)["call"]
+
+
+def _levels(graph: Any) -> list[list[tuple[str, ...]]]:
+    """BN layers grouped by depth, each as its path of names (nested models first).
+
+    Level k holds the BNs with k - 1 BNs on their longest upstream path,
+    counting the BNs inside nested models on the way.
+    """
+    levels: dict[int, list[tuple[str, ...]]] = {}
+    _depths(graph, (), 0, levels)
+    return [levels[k] for k in sorted(levels)]
+
+
+def _depths(graph: Any, prefix: tuple[str, ...], entry: int, levels: dict[int, list]) -> int:
+    """Place *graph*'s BNs in *levels*, its inputs being *entry* BNs deep; return the depth at its outputs."""
     depth: dict[int, int] = {}  # node -> the deepest BN level at or above it
-    levels: dict[int, list[str]] = {}
     calls: dict[int, int] = {}
     for _, layer in graph.layers():
         calls[layer.layer_id] = calls.get(layer.layer_id, 0) + 1
     for node in graph.topological_order():
         layer = graph.layer(node)
-        above = max((depth[p] for p in graph.predecessors(node)), default=0)
-        if layer.kind == "model" and layer.submodel is not None and any(
-                inner.kind == "batchnorm" for _, inner in layer.submodel.layers()):
-            raise ValueError(f"model '{graph.name}': the BN layers inside nested model '{layer.name}' "
-                             "cannot be recalibrated (recalibrate the nested model on its own inputs)")
-        if layer.kind == "batchnorm":
+        above = max((depth[p] for p in graph.predecessors(node)), default=entry)
+        if layer.kind == "model" and layer.submodel is not None and _has_batchnorm(layer.submodel):
+            if calls[layer.layer_id] > 1:
+                raise ValueError(f"model '{graph.name}': nested model '{layer.name}' holds BN layers and is called "
+                                 f"{calls[layer.layer_id]} times; their statistics have no single input")
+            # All of its inputs are taken to be as deep as the deepest: a BN may
+            # wait a level longer than it must, never less (still exact).
+            depth[node] = _depths(layer.submodel, prefix + (layer.name,), above, levels)
+        elif layer.kind == "batchnorm":
             if calls[layer.layer_id] > 1:
                 raise ValueError(f"model '{graph.name}': BN layer '{layer.name}' is called "
                                  f"{calls[layer.layer_id]} times; its statistics have no single input")
             depth[node] = above + 1
-            levels.setdefault(above + 1, []).append(layer.name)
+            levels.setdefault(above + 1, []).append(prefix + (layer.name,))
         else:
             depth[node] = above
-    return [levels[k] for k in sorted(levels)]
+    return max((depth[n] for n in graph.outputs if n in depth), default=max(depth.values(), default=entry))
+
+
+def _has_batchnorm(graph: Any) -> bool:
+    return any(layer.kind == "batchnorm" or (layer.submodel is not None and _has_batchnorm(layer.submodel))
+               for _, layer in graph.layers())
 
 
 def _batches(data: Any, steps: int | None, batch_size: int) -> Any:

@@ -189,9 +189,57 @@ def nested_model():
     return keras.Model(inputs, keras.layers.Dense(1, name="head")(inner(inputs)))
 
 
-def test_bn_inside_a_nested_model_is_refused_by_recalibrate():
-    with pytest.raises(ValueError, match="inside nested model 'block'"):
-        adapt.recalibrate(nested_model(), np.zeros((8, 4), "float32"))
+def transfer_model() -> "keras.Model":
+    """The transfer-learning shape: a BN stem, a nested functional backbone (two BN levels), a nested Sequential head."""
+    keras.utils.set_random_seed(4)
+    layers = keras.layers
+    image = keras.Input((10, 10, 3))
+    h = layers.BatchNormalization(name="bb_bn1")(layers.Conv2D(CHANNELS, 3, padding="same", name="bb_conv1")(image))
+    h = layers.ReLU()(h)
+    h = layers.BatchNormalization(name="bb_bn2")(layers.Conv2D(CHANNELS, 1, name="bb_conv2")(h))
+    backbone = keras.Model(image, h, name="backbone")
+    head = keras.Sequential([layers.GlobalAveragePooling2D(name="gap"), layers.Dense(4, name="head_dense"),
+                             layers.BatchNormalization(name="head_bn")], name="head")
+    inputs = keras.Input((10, 10, 3))
+    x = layers.BatchNormalization(name="stem_bn")(inputs)
+    return keras.Model(inputs, layers.Dense(2, name="out")(head(backbone(x, training=False))))
+
+
+def test_bns_inside_nested_models_are_recalibrated_in_order():
+    model = transfer_model()
+    data = shifted_data()
+    backbone, head = model.get_layer("backbone"), model.get_layer("head")
+    stale = {bn.name: bn.moving_variance.numpy().copy() for bn in
+             (model.get_layer("stem_bn"), backbone.get_layer("bb_bn1"), backbone.get_layer("bb_bn2"),
+              head.get_layer("head_bn"))}
+
+    adapt.recalibrate(model, data, batch_size=32)
+
+    # Each BN's input, computed layer by layer on the recalibrated model (inference mode, float64).
+    stem_out = model.get_layer("stem_bn")(data, training=False)
+    bb_probe = keras.Model(backbone.inputs, [backbone.get_layer("bb_bn1").input, backbone.get_layer("bb_bn2").input])
+    bb1_in, bb2_in = bb_probe(stem_out, training=False)
+    head_in = head.get_layer("head_dense")(head.get_layer("gap")(backbone(stem_out, training=False)))
+    expected = {("stem_bn",): data, ("backbone", "bb_bn1"): bb1_in, ("backbone", "bb_bn2"): bb2_in,
+                ("head", "head_bn"): head_in}
+    for path, values in expected.items():
+        bn = model
+        for name in path:
+            bn = bn.get_layer(name)
+        values = np.asarray(values, dtype=np.float64)
+        axes = tuple(range(values.ndim - 1))
+        np.testing.assert_allclose(bn.moving_mean.numpy(), values.mean(axis=axes), rtol=1e-3, atol=1e-6)
+        np.testing.assert_allclose(bn.moving_variance.numpy(), values.var(axis=axes), rtol=1e-3)
+        assert not np.allclose(bn.moving_variance.numpy(), stale[bn.name], rtol=1e-2), path  # it did change
+    assert "call" not in vars(backbone.get_layer("bb_bn1"))  # the recording wrapper is gone
+
+
+def test_a_nested_model_called_twice_with_bns_is_refused():
+    backbone = transfer_model().get_layer("backbone")
+    left, right = keras.Input((10, 10, 3)), keras.Input((10, 10, 3))
+    siamese = keras.Model([left, right], keras.layers.Subtract()([backbone(left), backbone(right)]))
+    with pytest.raises(ValueError, match="nested model 'backbone' holds BN layers and is called 2 times"):
+        adapt.recalibrate(siamese, [shifted_data(8), shifted_data(8)])
 
 
 def test_freeze_reaches_into_nested_models():
