@@ -266,13 +266,73 @@ def test_refuses_renorm_and_a_shared_conv(tmp_path):
     assert "'shared_conv', is shared (called 2 times)" in _refusal(model, tmp_path)
 
 
-def test_refuses_batchnorms_inside_a_nested_model(tmp_path):
-    inner_inputs = keras.Input((6,))
-    inner = keras.Model(inner_inputs, layers.BatchNormalization(name="inner_bn")(layers.Dense(3)(inner_inputs)),
+def transfer_model() -> keras.Model:
+    """A conv stem and BN, a nested functional backbone whose last BN is its output, a nested Sequential head."""
+    keras.utils.set_random_seed(6)
+    image = keras.Input((8, 8, 3))
+    h = layers.BatchNormalization(name="bb_bn1")(layers.Conv2D(6, 3, padding="same", name="bb_conv1")(image))
+    h = layers.ReLU(name="bb_relu")(h)
+    h = layers.BatchNormalization(name="bb_bn2")(layers.Conv2D(6, 1, use_bias=False, name="bb_conv2")(h))
+    backbone = keras.Model(image, h, name="backbone")
+    head = keras.Sequential([layers.GlobalAveragePooling2D(name="gap"), layers.Dense(4, name="head_dense"),
+                             layers.BatchNormalization(name="head_bn")], name="head")
+    inputs = keras.Input((8, 8, 3))
+    x = layers.BatchNormalization(name="stem_bn")(layers.Conv2D(3, 1, name="stem")(inputs))
+    model = keras.Model(inputs, layers.Dense(2, name="out")(head(backbone(x, training=False))))
+    randomise_batchnorm(model, seed=6)
+    return model
+
+
+def test_batchnorms_inside_nested_models_fold_into_layers_of_the_same_model(tmp_path):
+    model = transfer_model()
+    folded, report = fold_and_load(saved(model, tmp_path / "m.keras"), tmp_path / "out.keras")
+    assert [(d.batchnorm, d.into) for d in report.folded] == [
+        ("stem_bn", "stem"), ("backbone/bb_bn1", "backbone/bb_conv1"), ("backbone/bb_bn2", "backbone/bb_conv2"),
+        ("head/head_bn", "head/head_dense")]
+    assert batchnorm_names(folded) == [] and not report.refused
+    assert [layer.name for layer in folded.get_layer("backbone").layers[1:]] == [
+        "bb_conv1", "bb_relu", "bb_conv2"]  # the backbone's output is now its conv
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
+def test_a_keras_applications_backbone_nested_in_a_classifier_folds_whole(tmp_path):
+    """The transfer-learning case the README quotes: every BN of a nested MobileNetV2 folds."""
+    keras.utils.set_random_seed(7)
+    base = keras.applications.MobileNetV2(alpha=0.35, weights=None, include_top=False, input_shape=(96, 96, 3))
+    inputs = keras.Input((96, 96, 3))
+    model = keras.Model(inputs, layers.Dense(3)(layers.GlobalAveragePooling2D()(base(inputs, training=False))))
+    randomise_batchnorm(model, seed=5)
+    folded, report = fold_and_load(saved(model, tmp_path / "m.keras"), tmp_path / "out.keras")
+    assert (len(report.folded), len(report.refused), batchnorm_names(folded)) == (52, 0, [])
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
+def test_a_shared_nested_backbone_folds_once_for_every_call(tmp_path):
+    backbone = transfer_model().get_layer("backbone")
+    left, right = keras.Input((8, 8, 3)), keras.Input((8, 8, 3))
+    pool = layers.GlobalAveragePooling2D()
+    model = keras.Model([left, right], layers.Concatenate()([pool(backbone(left)), pool(backbone(right))]))
+    folded, report = fold_and_load(saved(model, tmp_path / "m.keras"), tmp_path / "out.keras")
+    assert len(report.folded) == 2 and batchnorm_names(folded) == []
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
+def test_a_nested_model_starting_with_bn_does_not_fold_into_a_layer_outside_it(tmp_path):
+    inner_inputs = keras.Input((6,), name="inner_in")
+    inner = keras.Model(inner_inputs, layers.Dense(3)(layers.BatchNormalization(name="inner_bn")(inner_inputs)),
                         name="inner")
     inputs = keras.Input((6,))
-    model = keras.Model(inputs, inner(inputs))
-    assert "inside the nested model 'inner'" in _refusal(model, tmp_path)
+    model = keras.Model(inputs, inner(layers.Dense(6, name="outside")(inputs)))
+    assert "it follows 'inner_in', a InputLayer, not a conv" in _refusal(model, tmp_path)  # the nested model's input
+
+
+def test_nested_models_in_h5_files_are_not_folded(tmp_path):
+    model = transfer_model()
+    _, report = fold_and_load(saved(model, tmp_path / "m.h5"), tmp_path / "out.h5")
+    assert [d.batchnorm for d in report.folded] == ["stem_bn"]
+    assert {d.reason for d in report.refused} == {
+        "it is inside the nested model 'backbone'; bnlint folds nested models only in .keras files",
+        "it is inside the nested model 'head'; bnlint folds nested models only in .keras files"}
 
 
 # --------------------------------------------------------------------------

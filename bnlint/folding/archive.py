@@ -6,7 +6,10 @@
 layer's variables in creation order; the suffix counts earlier layers of the
 same class in ``model.layers`` order, and the ``vars`` group carries the layer
 name as its ``name`` attribute. Removing a layer therefore renames the groups
-of later layers of the same class; :func:`write_keras` recomputes them.
+of later layers of the same class; :func:`write_saved_model` recomputes them.
+A nested model's group holds its own ``vars`` and a ``layers`` group laid
+out the same way (its names counted within it); its layers are addressed
+here by path, ``backbone/conv``.
 
 A legacy ``.h5`` file carries the config as the ``model_config`` root
 attribute and each layer's weights under ``model_weights/<layer>``, ordered by
@@ -50,10 +53,10 @@ class SavedModel:
     members: dict[str, bytes] = field(default_factory=dict)  # other zip members of a .keras archive
     training_config: str | None = None  # .h5 only
     keras_version: str = "3"
-    _groups: dict[str, str] = field(default_factory=dict)  # layer name -> weights group path
+    _groups: dict[str, str] = field(default_factory=dict)  # layer path (backbone/conv) -> weights group path
 
     def layer_weights(self, name: str) -> list[np.ndarray]:
-        """The variables of top-level layer *name*, in Keras' order."""
+        """The variables of layer *name*, in Keras' order (in a ``.keras`` file, a nested layer by its path)."""
         if self.format == "keras":
             if name not in self._groups:
                 return []  # a Sequential model's InputLayer has no weights group
@@ -128,18 +131,47 @@ def _open_keras(path: Path, display: str) -> SavedModel:
         version = "3"
     _require_keras_3(display, version)
     model = SavedModel(display, "keras", config, handle, members, keras_version=version)
-    layers = handle.get("layers")
-    if layers is not None:
-        for key in layers:
-            vars_group = layers[key].get("vars") if isinstance(layers[key], h5py.Group) else None
-            if vars_group is not None and "name" in vars_group.attrs:
-                model._groups[_text(vars_group.attrs["name"])] = f"layers/{key}"
-    for spec in config["config"].get("layers", []):
-        name = spec.get("config", {}).get("name")
-        if name not in model._groups and spec.get("class_name") != "InputLayer":
-            handle.close()
-            raise InputError(display, f"has no weights group for layer '{name}' in model.weights.h5")
+    _index_groups(model._groups, handle, "", "")
+    missing = _missing_group(model._groups, config, "")
+    if missing is not None:
+        handle.close()
+        raise InputError(display, f"has no weights group for layer '{missing}' in model.weights.h5")
     return model
+
+
+def _index_groups(groups: dict[str, str], parent, prefix: str, base: str) -> None:
+    """Map each layer's path to its group, descending into groups that hold layers of their own."""
+    h5py = _h5py()
+    layers = parent.get("layers")
+    if not isinstance(layers, h5py.Group):
+        return
+    for key in layers:
+        group = layers[key]
+        vars_group = group.get("vars") if isinstance(group, h5py.Group) else None
+        if vars_group is not None and "name" in vars_group.attrs:
+            name = prefix + _text(vars_group.attrs["name"])
+            groups[name] = f"{base}layers/{key}"
+            _index_groups(groups, group, name + "/", f"{base}layers/{key}/")
+
+
+def _missing_group(groups: dict[str, str], config: dict, prefix: str) -> str | None:
+    """The path of the first layer of *config* (nested models included) without a weights group, or None."""
+    for spec in config.get("config", {}).get("layers", []):
+        name = prefix + str(spec.get("config", {}).get("name"))
+        if spec.get("class_name") == "InputLayer":
+            continue
+        if name not in groups:
+            return name
+        if _is_model(spec):
+            missing = _missing_group(groups, spec, name + "/")
+            if missing is not None:
+                return missing
+    return None
+
+
+def _is_model(spec: dict) -> bool:
+    """A nested Functional or Sequential model, whose layers are in its config (and groups in its group)."""
+    return spec.get("class_name") in ("Functional", "Sequential", "Model") and "layers" in (spec.get("config") or {})
 
 
 def _open_h5(path: Path, display: str) -> SavedModel:
@@ -217,28 +249,38 @@ def _keras_weights(source: SavedModel, config: dict, replaced: dict) -> memoryvi
                 weights.create_group("vars").attrs["name"] = config["config"].get("name", "functional")
         else:
             weights.create_group("vars").attrs["name"] = config["config"].get("name", "functional")
-        weights.create_group("layers")
-        counts: dict[str, int] = {}
-        for spec in config["config"].get("layers", []):
-            class_name = spec.get("class_name", "Layer")
-            if class_name == "InputLayer" and config.get("class_name") == "Sequential":
-                continue  # Sequential.layers leaves its InputLayer out
-            name = spec["config"]["name"]
-            key = to_snake_case(class_name)
-            if key in counts:
-                counts[key] += 1
-                key = f"{key}_{counts[key] - 1}"
-            else:
-                counts[key] = 1
-            path = f"layers/{key}"
-            if source.format == "keras" and name not in replaced:
-                source.handle.copy(source.handle[source._groups[name]], weights, path)
-                continue
-            group = weights.create_group(f"{path}/vars")
-            group.attrs["name"] = name
-            for index, value in enumerate(_weights_of(source, name, replaced)):
-                group.create_dataset(str(index), data=value)
+        _write_layers(weights, "", source, config, replaced, "")
     return buffer.getbuffer()
+
+
+def _write_layers(weights, base: str, source: SavedModel, config: dict, replaced: dict, prefix: str) -> None:
+    """Write the ``layers`` group of the model *config* under *base*; nested models (``.keras``) recursively."""
+    weights.create_group(f"{base}layers")
+    counts: dict[str, int] = {}
+    for spec in config["config"].get("layers", []):
+        class_name = spec.get("class_name", "Layer")
+        if class_name == "InputLayer" and config.get("class_name") == "Sequential":
+            continue  # Sequential.layers leaves its InputLayer out
+        name = prefix + spec["config"]["name"]
+        key = to_snake_case(class_name)
+        if key in counts:
+            counts[key] += 1
+            key = f"{key}_{counts[key] - 1}"
+        else:
+            counts[key] = 1
+        path = f"{base}layers/{key}"
+        if source.format == "keras" and _is_model(spec) and any(k.startswith(name + "/") for k in replaced):
+            # A BN inside was folded: its layers are renumbered as the top level's are.
+            source.handle.copy(source.handle[source._groups[name]]["vars"], weights, f"{path}/vars")
+            _write_layers(weights, f"{path}/", source, spec, replaced, name + "/")
+            continue
+        if source.format == "keras" and name not in replaced:
+            source.handle.copy(source.handle[source._groups[name]], weights, path)
+            continue
+        group = weights.create_group(f"{path}/vars")
+        group.attrs["name"] = spec["config"]["name"]
+        for index, value in enumerate(_weights_of(source, name, replaced)):
+            group.create_dataset(str(index), data=value)
 
 
 def _write_keras_zip(stream, source: SavedModel, config: dict, weights: memoryview) -> None:

@@ -19,8 +19,11 @@ DepthwiseConv1D/2D with ``valid`` padding; see
 :func:`bnlint.folding.maths.fold_preceding_into`).
 
 Planning repeats until nothing more folds, so ``Conv -> BN -> BN`` folds both.
-Only the top-level model is rewritten; a BN inside a nested model is reported
-as refused.
+With ``nested`` (``.keras`` files) the models nested inside (a backbone called
+as a layer, a Sequential block) are planned the same way, each on its own
+graph, and their layers are named by path (``backbone/conv``); a BN at the
+start of a nested model does not fold into a layer outside it. Without
+``nested``, a BN inside a nested model is reported as refused.
 """
 
 from __future__ import annotations
@@ -201,12 +204,14 @@ def _nested_batchnorms(spec: dict, prefix: str) -> Iterator[str]:
             yield from _nested_batchnorms(inner, name)
 
 
-def plan_and_fold(config: dict, weights: Callable[[str], list[np.ndarray]], fold_preceding: bool = False) -> FoldPlan:
-    """Fold every foldable BN of the model *config*; *weights(name)* gives a layer's saved variables.
+def plan_and_fold(config: dict, weights: Callable[[str], list[np.ndarray]], fold_preceding: bool = False,
+                  nested: bool = False) -> FoldPlan:
+    """Fold every foldable BN of the model *config*; *weights(path)* gives a layer's saved variables.
 
     Returns the rewritten copy of *config*, the new variables of each layer
-    that absorbed a BN, and one :class:`Decision` per BN (nested ones included).
-    *config* itself is not modified.
+    that absorbed a BN (by path: ``conv``, ``backbone/conv``), and one
+    :class:`Decision` per BN (nested ones included, folded only with
+    *nested*). *config* itself is not modified.
     """
     if config.get("class_name") not in ("Functional", "Sequential", "Model") or "layers" not in config.get("config", {}):
         raise FoldRefused(f"the saved model is a {config.get('class_name')}, not a Functional or Sequential "
@@ -217,8 +222,18 @@ def plan_and_fold(config: dict, weights: Callable[[str], list[np.ndarray]], fold
     model = _Model(copy.deepcopy(config))
     replaced: dict[str, list[np.ndarray]] = {}
 
-    def current(name: str) -> list[np.ndarray]:
-        return replaced[name] if name in replaced else weights(name)
+    def current(path: str) -> list[np.ndarray]:
+        return replaced[path] if path in replaced else weights(path)
+
+    return FoldPlan(model.whole, replaced, _fold_model(model, "", current, replaced, fold_preceding, nested))
+
+
+def _fold_model(model: _Model, prefix: str, current, replaced: dict, fold_preceding: bool,
+                nested: bool) -> list[Decision]:
+    """Fold what folds in *model* (whose layer paths start with *prefix*), then in the models nested in it."""
+
+    def local(name: str) -> list[np.ndarray]:
+        return current(prefix + name)
 
     final: dict[str, Decision] = {}
     while True:
@@ -227,43 +242,48 @@ def plan_and_fold(config: dict, weights: Callable[[str], list[np.ndarray]], fold
             name = spec["config"]["name"]
             if _class(spec) != "BatchNormalization" or name not in model.by_name:
                 continue
-            decision = _fold_one(model, name, current, replaced, fold_preceding)
+            decision = _fold_one(model, name, local, replaced, fold_preceding, prefix)
             final[name] = decision
             progress = progress or decision.folded
         if not progress:
             break
     decisions = list(final.values())
     for spec in model.specs:
-        if _class(spec) in _MODELS:
-            decisions.extend(Decision(name, False, reason="it is inside the nested model "
-                                      f"'{spec['config']['name']}'; bnlint folds only top-level layers")
-                             for name in _nested_batchnorms(spec, spec["config"]["name"]))
-    return FoldPlan(model.whole, replaced, decisions)
+        if _class(spec) not in _MODELS:
+            continue
+        path = prefix + spec["config"]["name"]
+        if nested and "layers" in (spec.get("config") or {}):
+            decisions += _fold_model(_Model(spec), path + "/", current, replaced, fold_preceding, nested)
+        else:
+            decisions.extend(Decision(name, False, reason=f"it is inside the nested model '{path}'; bnlint "
+                                      "folds nested models only in .keras files")
+                             for name in _nested_batchnorms(spec, path))
+    return decisions
 
 
-def _fold_one(model: _Model, name: str, current, replaced: dict, fold_preceding: bool) -> Decision:
+def _fold_one(model: _Model, name: str, current, replaced: dict, fold_preceding: bool, prefix: str = "") -> Decision:
+    """Fold the BN *name* of *model* if it can; *current* reads variables by local name, *replaced* is by path."""
     try:
         producer = _check_batchnorm(model, name)
     except FoldRefused as refusal:
-        return Decision(name, False, reason=refusal.reason)
+        return Decision(prefix + name, False, reason=refusal.reason)
     try:
         target = _check_following(model, name, producer)
         new = _fold_after(model, name, target, current)
-        replaced[target] = new
-        model.remove(name)
-        return Decision(name, True, target, "after")
+        position = "after"
     except FoldRefused as refusal:
         if not fold_preceding:
-            return Decision(name, False, reason=refusal.reason)
-        reason = refusal.reason
-    try:
-        target = _check_preceding(model, name)
-        new = _fold_before(model, name, target, current)
-    except FoldRefused as refusal:
-        return Decision(name, False, reason=f"{reason} It cannot fold into the layer after it either: {refusal.reason}")
-    replaced[target] = new
+            return Decision(prefix + name, False, reason=refusal.reason)
+        try:
+            target = _check_preceding(model, name)
+            new = _fold_before(model, name, target, current)
+            position = "before"
+        except FoldRefused as second:
+            return Decision(prefix + name, False,
+                            reason=f"{refusal.reason} It cannot fold into the layer after it either: {second.reason}")
+    replaced[prefix + target] = new
     model.remove(name)
-    return Decision(name, True, target, "before")
+    return Decision(prefix + name, True, prefix + target, position)
 
 
 def _check_batchnorm(model: _Model, name: str) -> str | None:
