@@ -356,6 +356,66 @@ def test_loop_cap_stops_with_a_note_instead_of_hanging():
     assert any("loop stopped after" in note for note in result.notes)
 
 
+def test_a_while_loop_that_changes_nothing_known_stops_and_the_analysis_goes_on():
+    """`while True` whose exit is an exception bnlint cannot see would run to the cap and lose the model."""
+    result = read_source(textwrap.dedent("""
+        import keras
+
+        def in_xla_context(graph):
+            while True:
+                if graph is None:
+                    return False
+                try:
+                    graph = graph.outer_graph
+                except AttributeError:
+                    return False
+
+        def build(graph=None):
+            in_xla_context(graph)
+            in_xla_context(graph)  # a stopped loop's note, if any, would be said once
+            inputs = keras.Input((4,))
+            return keras.Model(inputs, keras.layers.Dense(2, name="head")(inputs))
+    """), "m.py")
+    assert result.notes == []
+    (graph,) = result.graphs
+    assert [layer.name for _, layer in graph.layers()] == ["input_layer", "head"]
+
+
+def test_while_loops_that_make_progress_run_to_their_end():
+    graphs = graphs_of("""
+        import keras
+        from keras import layers
+
+        class Tower(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.count = 0
+                while self.count < 3:  # progress in an attribute of self
+                    self.count = self.count + 1
+                self.out = layers.Dense(self.count, name="tower_out")
+
+            def call(self, x):
+                return self.out(x)
+
+        blocks = []
+        while True:  # progress in a container's size; the exit is known
+            blocks.append(layers.Dense(4))
+            if len(blocks) == 3:
+                break
+        size = 100_000
+        x = inputs = keras.Input((8,))
+        while size > 1_000:  # new int objects each time (the ids of freed ones may repeat)
+            x = layers.Dense(size // 1_000)(x)
+            size = size // 10
+        for block in blocks:
+            x = block(x)
+        model = keras.Model(inputs, x)
+    """)
+    units = {graph.name: [layer.config["units"] for _, layer in graph.layers() if layer.class_name == "Dense"]
+             for graph in graphs}
+    assert units == {"functional": [100, 10, 4, 4, 4], "tower": [3]}
+
+
 def test_recursion_is_capped():
     result = read_source("import keras\ndef f(n):\n    return f(n + 1)\nf(0)\n", "m.py")
     assert any("call depth" in note for note in result.notes)

@@ -447,12 +447,41 @@ class Interpreter:
             self._exec_block(node.orelse, scope)
 
     def _exec_While(self, node: ast.While, scope: _Scope) -> None:
+        stuck = False
+
         def conditions():
+            nonlocal stuck
+            previous = None
             while self._truth(self._eval(node.test, scope)) is True:
+                # An iteration that made no layer and changed no variable in
+                # reach (nor a container's size, nor an attribute of `self`)
+                # leaves the next one to do the same: `while True:` whose exits
+                # depend on unknown values (`try: x = x.parent except
+                # AttributeError: return False`) would run to the iteration cap
+                # and stop the whole analysis there.
+                state = self._loop_state(scope)
+                if previous is not None and _same_state(state, previous):
+                    stuck = True
+                    return
+                previous = state
                 yield None
 
-        if self._loop(node, scope, conditions(), lambda item: None):
+        if self._loop(node, scope, conditions(), lambda item: None) and not stuck:
             self._exec_block(node.orelse, scope)
+
+    def _loop_state(self, scope: _Scope) -> list:
+        """What a ``while`` iteration could change: layers made, and the variables of every enclosing scope.
+
+        The values themselves are kept (compared by identity), so that no id is reused meanwhile.
+        """
+        state: list = [len(self.builder.workspace), self.builder.layers_made]
+        while scope is not None:
+            for name, value in scope.vars.items():
+                state.append((name, value, _size(value)))
+                if isinstance(value, InstanceValue):
+                    state.extend((attr, item, _size(item)) for attr, item in value.attrs.items())
+            scope = scope.parent
+        return state
 
     def _loop(self, node: ast.For | ast.While, scope: _Scope, items, bind) -> bool:
         """Run a loop body per item; False when it ended by ``break``."""
@@ -967,6 +996,17 @@ class _BoundMethod:
         if isinstance(result, (type({}.items()), type({}.keys()), type({}.values()))):
             result = list(result)
         return result
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, (list, dict, set)) else -1
+
+
+def _same_state(state: list, previous: list) -> bool:
+    """Whether two :meth:`Interpreter._loop_state` snapshots hold the same counts and the very same values."""
+    return state[:2] == previous[:2] and len(state) == len(previous) and all(
+        name == old_name and value is old_value and size == old_size
+        for (name, value, size), (old_name, old_value, old_size) in zip(state[2:], previous[2:]))
 
 
 def _has_tensor(args: list, kwargs: dict) -> bool:

@@ -319,6 +319,11 @@ class ModelBuilder:
         self._uids[prefix] += 1
         return prefix if count == 0 else f"{prefix}_{count}"
 
+    @property
+    def layers_made(self) -> int:
+        """How many layers (and ops) have been constructed so far."""
+        return self._layer_ids
+
     def _new_layer_id(self) -> int:
         self._layer_ids += 1
         return self._layer_ids

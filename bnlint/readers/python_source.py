@@ -106,4 +106,4 @@ def read_source(text: str, display: str = "<string>", file: Path | None = None) 
 
     interpreter = Interpreter(tree, display, text.splitlines(), file)
     graphs = interpreter.run()
-    return ReadResult(display, graphs, text, interpreter.notes)
+    return ReadResult(display, graphs, text, list(dict.fromkeys(interpreter.notes)))  # a helper's cap, once
