@@ -1,5 +1,5 @@
 """``python -m bnlint`` runs the command line."""
 
-from bnlint.cli import main
+from bnlint.cli import run
 
-raise SystemExit(main())
+run()

@@ -13,6 +13,7 @@ still checked).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -24,7 +25,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached r
 if TYPE_CHECKING:
     from typing import Sequence, TextIO
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 _COMMANDS = ("check", "rule", "graph", "fold", "clean")
@@ -121,6 +122,32 @@ def _normalise(argv: list[str]) -> list[str]:
     if not argv or argv[0] in ("-h", "--help", "--version") or argv[0] in _COMMANDS:
         return argv if argv else ["check"]
     return ["check", *argv]
+
+
+def run() -> None:
+    """The ``bnlint`` command (console script and ``python -m bnlint``): :func:`main`, then exit.
+
+    Two things make a command-line run faster without changing what it does:
+
+    - The garbage collector's young generation is collected every 100,000
+      allocations instead of every 700. Reading a large module allocates
+      millions of AST nodes that live until the file is done, and the default
+      thresholds kept traversing them: checking TensorFlow's own sources took
+      twice as long, at about the same peak memory (turning the collector off
+      would quadruple it). Forked workers inherit the setting.
+    - Once its output is flushed, the process ends with ``os._exit`` instead
+      of freeing every object it made: after a big file that took seconds.
+      Every file bnlint writes is closed (and renamed into place) before
+      :func:`main` returns.
+    """
+    gc.set_threshold(100_000, 50, 100)
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`bnlint check | head`) or stream
+            pass
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
