@@ -169,3 +169,16 @@ def test_console_script_matches_python_dash_m(tmp_path, write):
 def test_version():
     result = run_bnlint("--version")
     assert result.returncode == 0 and result.stdout.startswith("bnlint ")
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
+    """`bnlint check | head -1`: the rest of the output meets a closed pipe, quietly."""
+    for index in range(300):  # well over a pipe's 64 KiB of findings
+        (tmp_path / f"model_{index}.py").write_text(BAD, encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "bnlint", "check", "--no-cache", str(tmp_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    assert process.stdout.readline().startswith(str(tmp_path).encode())
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=120)
+    assert b"Traceback" not in stderr and b"Exception ignored" not in stderr, stderr
+    assert process.returncode in (1, 2)
