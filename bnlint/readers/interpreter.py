@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 import os
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 from bnlint import kinds
@@ -47,6 +47,7 @@ from bnlint.readers.known_values import (
     too_big_product,
 )
 from bnlint.readers.modules import resolve_module
+from bnlint.readers.python_source import parse_python
 from bnlint.records import dataclass, field
 
 TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
@@ -1026,18 +1027,13 @@ def _callee_name(func: ast.expr) -> str:
 
 
 def _parse_module(path: Path) -> tuple[list[str], ast.Module]:
-    """An imported sibling module's lines and tree, parsed once per process and content.
+    """An imported sibling module's lines and tree (*path* resolved), parsed once per process and content.
 
-    Checking a directory reads the same helpers (``imagenet_utils.py``) from
-    many files; the trees are only read, never changed, so they are shared.
-    The text is read every time: a long-lived process must see an edited module.
+    The text is read every time: a long-lived process must see an edited
+    module. The parse is shared with the module's own check, when the same
+    process checks it (:func:`~bnlint.readers.python_source.parse_python`).
     """
-    return _parse_text(path, path.read_text(encoding="utf-8"))
-
-
-@lru_cache(maxsize=64)
-def _parse_text(path: Path, text: str) -> tuple[list[str], ast.Module]:
-    return text.splitlines(), ast.parse(text, filename=str(path))
+    return parse_python(path, path.read_text(encoding="utf-8"))
 
 
 def _always_raises(body: list[ast.stmt]) -> bool:

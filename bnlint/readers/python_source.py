@@ -13,6 +13,7 @@ import io
 import re
 import tokenize
 import warnings
+from functools import lru_cache
 from pathlib import Path
 
 from bnlint.errors import InputError
@@ -79,6 +80,23 @@ def load_source(path: Path, display: str) -> SourceText:
     )
 
 
+@lru_cache(maxsize=32)
+def parse_python(path: Path | None, text: str) -> tuple[list[str], ast.Module]:
+    """The lines and tree of *text* (from the file at resolved *path*, if any), parsed once per process.
+
+    A file checked in a run is often also imported by another checked file
+    (keras.applications' test module imports every application; most files
+    import ``imagenet_utils.py``): both reads share one parse. The trees are
+    only read, never changed. The key is the text as well as the path, so an
+    edited file is parsed again.
+
+    Raises SyntaxError, ValueError, RecursionError or MemoryError, as ``ast.parse`` does.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)  # invalid escapes etc. are not ours to report
+        return text.splitlines(), ast.parse(text, filename=str(path or "<string>"))
+
+
 def read_source(text: str, display: str = "<string>", file: Path | None = None) -> ReadResult:
     """Read every model built by the Python source *text*.
 
@@ -94,9 +112,7 @@ def read_source(text: str, display: str = "<string>", file: Path | None = None) 
     if not _MAY_BUILD_MODEL.search(text):
         return ReadResult(display, [], text)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SyntaxWarning)  # invalid escapes etc. are not ours to report
-            tree = ast.parse(text, filename=display)
+        tree = parse_python(file.resolve() if file is not None else None, text)[1]
     except SyntaxError as error:
         where = f"line {error.lineno}" + (f", column {error.offset}" if error.offset else "")
         raise InputError(display, f"is not valid Python: {error.msg} ({where})") from None
