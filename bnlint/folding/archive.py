@@ -67,6 +67,10 @@ class SavedModel:
             return []
         return [np.asarray(group[_text(weight)]) for weight in group.attrs.get("weight_names", [])]
 
+    def can_rewrite_nested(self, path: str, spec: dict) -> bool:
+        """Whether the nested model *spec* at *path* can be rewritten: a ``.keras`` file with a group per layer."""
+        return self.format == "keras" and _missing_group(self._groups, spec, path + "/") is None
+
     def is_plain(self, name: str) -> bool:
         """Whether *name* keeps only its own variables (no nested layers), so it converts between formats."""
         if self.format == "keras":
@@ -132,7 +136,7 @@ def _open_keras(path: Path, display: str) -> SavedModel:
     _require_keras_3(display, version)
     model = SavedModel(display, "keras", config, handle, members, keras_version=version)
     _index_groups(model._groups, handle, "", "")
-    missing = _missing_group(model._groups, config, "")
+    missing = _missing_group(model._groups, config, "", nested=False)
     if missing is not None:
         handle.close()
         raise InputError(display, f"has no weights group for layer '{missing}' in model.weights.h5")
@@ -154,15 +158,15 @@ def _index_groups(groups: dict[str, str], parent, prefix: str, base: str) -> Non
             _index_groups(groups, group, name + "/", f"{base}layers/{key}/")
 
 
-def _missing_group(groups: dict[str, str], config: dict, prefix: str) -> str | None:
-    """The path of the first layer of *config* (nested models included) without a weights group, or None."""
+def _missing_group(groups: dict[str, str], config: dict, prefix: str, nested: bool = True) -> str | None:
+    """The path of the first layer of *config* (with *nested*, of its nested models too) without a weights group."""
     for spec in config.get("config", {}).get("layers", []):
         name = prefix + str(spec.get("config", {}).get("name"))
         if spec.get("class_name") == "InputLayer":
             continue
         if name not in groups:
             return name
-        if _is_model(spec):
+        if nested and _is_model(spec):
             missing = _missing_group(groups, spec, name + "/")
             if missing is not None:
                 return missing

@@ -19,11 +19,11 @@ DepthwiseConv1D/2D with ``valid`` padding; see
 :func:`bnlint.folding.maths.fold_preceding_into`).
 
 Planning repeats until nothing more folds, so ``Conv -> BN -> BN`` folds both.
-With ``nested`` (``.keras`` files) the models nested inside (a backbone called
-as a layer, a Sequential block) are planned the same way, each on its own
-graph, and their layers are named by path (``backbone/conv``); a BN at the
-start of a nested model does not fold into a layer outside it. Without
-``nested``, a BN inside a nested model is reported as refused.
+The models nested inside (a backbone called as a layer, a Sequential block)
+are planned the same way, each on its own graph, when ``nested`` says their
+layers can be rewritten (in a ``.keras`` file); their layers are named by
+path (``backbone/conv``), and a BN at the start of a nested model does not
+fold into a layer outside it. Otherwise their BNs are reported as refused.
 """
 
 from __future__ import annotations
@@ -205,13 +205,14 @@ def _nested_batchnorms(spec: dict, prefix: str) -> Iterator[str]:
 
 
 def plan_and_fold(config: dict, weights: Callable[[str], list[np.ndarray]], fold_preceding: bool = False,
-                  nested: bool = False) -> FoldPlan:
+                  nested: Callable[[str, dict], bool] | None = None) -> FoldPlan:
     """Fold every foldable BN of the model *config*; *weights(path)* gives a layer's saved variables.
 
     Returns the rewritten copy of *config*, the new variables of each layer
     that absorbed a BN (by path: ``conv``, ``backbone/conv``), and one
-    :class:`Decision` per BN (nested ones included, folded only with
-    *nested*). *config* itself is not modified.
+    :class:`Decision` per BN (nested ones included). The BNs of a nested
+    model are folded when *nested(path, spec)* says its layers can be
+    rewritten. *config* itself is not modified.
     """
     if config.get("class_name") not in ("Functional", "Sequential", "Model") or "layers" not in config.get("config", {}):
         raise FoldRefused(f"the saved model is a {config.get('class_name')}, not a Functional or Sequential "
@@ -229,7 +230,7 @@ def plan_and_fold(config: dict, weights: Callable[[str], list[np.ndarray]], fold
 
 
 def _fold_model(model: _Model, prefix: str, current, replaced: dict, fold_preceding: bool,
-                nested: bool) -> list[Decision]:
+                nested: Callable[[str, dict], bool] | None) -> list[Decision]:
     """Fold what folds in *model* (whose layer paths start with *prefix*), then in the models nested in it."""
 
     def local(name: str) -> list[np.ndarray]:
@@ -252,11 +253,11 @@ def _fold_model(model: _Model, prefix: str, current, replaced: dict, fold_preced
         if _class(spec) not in _MODELS:
             continue
         path = prefix + spec["config"]["name"]
-        if nested and "layers" in (spec.get("config") or {}):
+        if nested is not None and "layers" in (spec.get("config") or {}) and nested(path, spec):
             decisions += _fold_model(_Model(spec), path + "/", current, replaced, fold_preceding, nested)
         else:
             decisions.extend(Decision(name, False, reason=f"it is inside the nested model '{path}'; bnlint "
-                                      "folds nested models only in .keras files")
+                                      "folds nested models only in .keras files, with a weights group per layer")
                              for name in _nested_batchnorms(spec, path))
     return decisions
 
