@@ -47,7 +47,7 @@ CACHEDIR_TAG = (
 # than a doubt). Any write to a file changes its ctime, which no user tool can set back.
 _TRUST_STAT_FROM = 1 << 20
 _CHUNK = 1 << 20
-_FORMAT = 4  # bump when the entry layout changes
+_FORMAT = 5  # bump when the entry layout changes
 
 try:  # the blake2 module alone: hashlib would also load OpenSSL, which costs more than hashing a project
     from _blake2 import blake2b as _blake2b
@@ -197,9 +197,10 @@ class ResultCache:
             ):
                 return None
             if "error" in entry:
-                from bnlint.errors import InputError
+                from bnlint.errors import InputError, NotAModelError
 
-                return InputError(*entry["error"])
+                path, problem, kind = entry["error"]
+                return (NotAModelError if kind == "NotAModelError" else InputError)(path, problem)
             return [_decode(item) for item in entry["diagnostics"]], list(entry["notes"])
         except Exception:  # noqa: BLE001 - a bad entry is recomputed, never reported
             return None
@@ -261,7 +262,7 @@ def make_entry(slot: Slot, outcome: Any, lookups: list) -> dict | None:
             "dependencies": _dependencies(lookups),
         }
         if isinstance(outcome, InputError):
-            entry["error"] = [outcome.path, outcome.problem]
+            entry["error"] = [outcome.path, outcome.problem, type(outcome).__name__]
         else:
             entry["diagnostics"] = [_encode(d) for d in outcome.diagnostics]
             entry["notes"] = list(outcome.notes)

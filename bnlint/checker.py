@@ -11,7 +11,7 @@ import os
 from fnmatch import fnmatch
 
 from bnlint.discovery import Target, discover, relative_to_root
-from bnlint.errors import UserError
+from bnlint.errors import NotAModelError, UserError
 from bnlint.records import dataclass, field
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached run 2 ms
@@ -165,8 +165,8 @@ def check_paths(
         for result_cache in caches.values():
             result_cache.flush()
     for target, outcome in zip(targets, outcomes):
-        if outcome is _SKIPPED:
-            continue
+        if outcome is _SKIPPED or (target.walked and isinstance(outcome, NotAModelError)):
+            continue  # (an HDF5 file of weights or data found in a directory is not bnlint's)
         if isinstance(outcome, UserError):
             report.errors.append(outcome)
             continue

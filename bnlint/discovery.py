@@ -35,6 +35,8 @@ class Target:
     path: Path
     display: str
     config: Config
+    #: Found by walking a directory (not named): a file that holds no model is then passed over.
+    walked: bool = False
 
 
 def discover(arguments: list[str], force_exclude: bool = False) -> tuple[list[Target], list[UserError]]:
@@ -87,7 +89,7 @@ def _walk(root: Path, argument: str, config: Config) -> list[Target]:
             path = Path(directory, filename)
             if is_readable(path) and not is_excluded(path, config, root) and path.is_file():
                 relative = os.path.relpath(path, root)
-                found.append(Target(path, os.path.normpath(os.path.join(argument, relative)), config))
+                found.append(Target(path, os.path.normpath(os.path.join(argument, relative)), config, walked=True))
     return found
 
 

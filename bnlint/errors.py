@@ -7,7 +7,7 @@ loud (a traceback).
 
 from __future__ import annotations
 
-__all__ = ["UserError", "InputError", "ConfigError"]
+__all__ = ["UserError", "InputError", "NotAModelError", "ConfigError"]
 
 
 class UserError(Exception):
@@ -24,6 +24,18 @@ class InputError(UserError):
 
     def __reduce__(self):  # travels back from worker processes
         return (InputError, (self.path, self.problem))
+
+
+class NotAModelError(InputError):
+    """A file in a model format that holds no model: an HDF5 file of weights or data.
+
+    Named on the command line, it is an error like any other; found by
+    walking a directory, it is passed over (ML repositories keep datasets
+    and ``.weights.h5`` files beside their models).
+    """
+
+    def __reduce__(self):
+        return (NotAModelError, (self.path, self.problem))
 
 
 class ConfigError(UserError):

@@ -163,6 +163,32 @@ def test_hdf5_without_a_model_and_non_hdf5(tmp_path):
     ]
 
 
+def test_hdf5_weights_and_data_found_in_a_directory_are_passed_over(tmp_path):
+    """ML repositories keep datasets and .weights.h5 files beside their models: only named ones are errors."""
+    import shutil
+
+    import h5py
+
+    saved = Path(__file__).resolve().parent.parent / "fixtures" / "saved" / "sequential_bias_dropout_momentum.h5"
+    shutil.copy(saved, tmp_path / "model.h5")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.save_weights(tmp_path / "model.weights.h5")  # Keras' own weights-only file
+    with h5py.File(tmp_path / "images.hdf5", "w") as handle:
+        handle["x"] = [[0.0, 1.0]]
+    alone = run_bnlint("check", "--no-cache", "model.h5", cwd=tmp_path)
+    assert alone.returncode == 1 and alone.stderr == ""
+    for cache in ("--no-cache", None, None):  # uncached, then writing the cache, then from it
+        result = run_bnlint("check", *([cache] if cache else []), ".", cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (1, ""), result.stderr
+        assert result.stdout.splitlines()[-2:] == alone.stdout.splitlines()[-2:]  # "... (1 file checked)."
+    named = run_bnlint("check", "model.weights.h5", cwd=tmp_path)
+    assert named.returncode == 2 and "model.weights.h5: is an HDF5 file without a Keras model" in named.stderr
+    (tmp_path / "broken.h5").write_text("not HDF5 at all")  # a damaged file is still reported
+    result = run_bnlint("check", ".", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.splitlines() == [
+        "bnlint: error: broken.h5: is not a readable HDF5 file"]
+
+
 def test_custom_and_lambda_layers_are_other_nodes_that_keep_their_edges(tmp_path):
     config = {
         "class_name": "Functional",

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from bnlint import kinds
-from bnlint.errors import InputError
+from bnlint.errors import InputError, NotAModelError
 from bnlint.graph import Layer, ModelGraph, SavedLayer
 from bnlint.readers.result import ReadResult
 
@@ -81,7 +81,7 @@ def read_h5(path: Path, display: str) -> ReadResult:
     except OSError:
         raise InputError(display, "is not a readable HDF5 file") from None
     if raw is None:
-        raise InputError(display, "is an HDF5 file without a Keras model (no model_config attribute)")
+        raise NotAModelError(display, "is an HDF5 file without a Keras model (no model_config attribute)")
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "replace")
     return ReadResult(display, graphs_from_config(parse_model_config(str(raw), display, "model_config"), display))
