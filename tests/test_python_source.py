@@ -416,6 +416,31 @@ def test_while_loops_that_make_progress_run_to_their_end():
     assert units == {"functional": [100, 10, 4, 4, 4], "tower": [3]}
 
 
+def test_a_custom_layer_reaching_a_tensor_of_the_model_gets_a_stand_in_for_it():
+    """Its ``call`` runs on placeholders to learn its output shape; a tensor passed by keyword is the model's."""
+    graphs = graphs_of("""
+        import keras
+        from keras import layers
+
+        class Gate(keras.layers.Layer):
+            def __init__(self):
+                super().__init__()
+                self.dense = layers.Dense(6, name="gate_dense")
+
+            def call(self, x, mask=None):
+                return layers.Concatenate()([self.dense(x), mask])
+
+        x = inputs = keras.Input((4,))
+        for i in range(12):  # the mask's node number is beyond anything the scratch run makes
+            x = layers.Dense(4, name=f"d{i}")(x)
+        outputs = Gate()(inputs, mask=x)
+        model = keras.Model(inputs, layers.Dense(int(outputs.shape[-1]), name="out")(outputs))
+    """)
+    (graph,) = [g for g in graphs if g.name == "functional"]  # (the other is the Gate class on its own)
+    assert [layer.name for _, layer in graph.layers()][-2:] == ["gate", "out"]
+    assert graph.layer(len(graph) - 1).config["units"] == 10  # 6 + the mask's 4, through the stand-in
+
+
 def test_recursion_is_capped():
     result = read_source("import keras\ndef f(n):\n    return f(n + 1)\nf(0)\n", "m.py")
     assert any("call depth" in note for note in result.notes)

@@ -191,16 +191,17 @@ class LayerValue:
 
 
 class TensorValue:
-    """A symbolic tensor: the output of *node* in the builder's workspace, with its static shape.
+    """A symbolic tensor: the output of *node* in *graph* (a builder's workspace), with its static shape.
 
     The shape is worked out when first read (model code reads few: DenseNet's
     ``x.shape[-1]``, ``correct_pad``), from what :meth:`defer_shape` recorded.
     """
 
-    __slots__ = ("_pending", "_shape", "node")
+    __slots__ = ("_pending", "_shape", "graph", "node")
 
-    def __init__(self, node: int, shape: Any = UNKNOWN) -> None:
+    def __init__(self, node: int, graph: ModelGraph, shape: Any = UNKNOWN) -> None:
         self.node = node
+        self.graph = graph
         self._shape = shape
         self._pending: tuple | None = None
 
@@ -273,6 +274,7 @@ class ModelBuilder:
     def __init__(self, path: str) -> None:
         self.path = path
         self.workspace = ModelGraph("<workspace>")
+        self._stand_ins: dict[int, tuple[TensorValue, TensorValue]] = {}  # foreign tensor id -> (it, its stand-in)
         self.models: list[ModelValue | SequentialValue] = []
         self._uids: Counter[str] = Counter()
         self._layer_ids = 0
@@ -480,11 +482,12 @@ class ModelBuilder:
         return LayerValue(class_name, config, name, site, self._new_layer_id())
 
     def _add_node(self, layer: Layer, inputs: list[TensorValue], shape_config: dict | None = None) -> TensorValue:
+        inputs = [tensor if tensor.graph is self.workspace else self._stand_in(tensor) for tensor in inputs]
         node = self.workspace.add_layer(layer)
         self._node_entries[node] = self.entry
         for index, tensor in enumerate(inputs):
             self.workspace.add_edge(tensor.node, node, index)
-        tensor = TensorValue(node)
+        tensor = TensorValue(node, self.workspace)
         if layer.kind not in ("op", "model"):
             tensor.defer_shape(_layer_shape, (layer, shape_config), inputs)
         return tensor
@@ -598,8 +601,28 @@ class ModelBuilder:
         self.models.append(model)
         return model
 
+    def _stand_in(self, tensor: TensorValue) -> TensorValue:
+        """An input node of *tensor*'s shape in the workspace, for a tensor made in another one.
+
+        A custom layer's ``call`` runs in a scratch workspace (:meth:`scratch`),
+        on placeholders for its arguments; the tensors it reaches otherwise (a
+        mask passed by keyword, one kept on ``self``) belong to the model's
+        workspace, and one it keeps may be used after. Each such tensor gets one
+        stand-in per workspace.
+        """
+        found = self._stand_ins.get(id(tensor))  # (the tensor is kept with it: its id stays its own)
+        if found is None:
+            record = Layer("<placeholder>", "InputLayer", "input", {}, None, 0)
+            found = self._stand_ins[id(tensor)] = (tensor, TensorValue(self.workspace.add_layer(record),
+                                                                        self.workspace, tensor.shape))
+        return found[1]
+
+    def _own(self, tensors: list[TensorValue]) -> list[TensorValue]:
+        return [tensor if tensor.graph is self.workspace else self._stand_in(tensor) for tensor in tensors]
+
     def _extract(self, name: str, site: Site, inputs: list[TensorValue], outputs: list[TensorValue]) -> ModelGraph:
         """The part of the workspace that computes *outputs*, as a graph of its own."""
+        inputs, outputs = self._own(inputs), self._own(outputs)
         wanted = set()
         for tensor in outputs:
             wanted.add(tensor.node)
@@ -636,18 +659,19 @@ class ModelBuilder:
         Keras runs a custom layer's ``call`` on placeholders to learn its
         output shape; the operations it performs are not part of the model.
         """
-        saved = (self.workspace, Counter(self._uids), list(self.models), list(self._pending_submodels))
-        self.workspace = ModelGraph("<scratch>")
+        saved = (self.workspace, Counter(self._uids), list(self.models), list(self._pending_submodels),
+                 self._stand_ins)
+        self.workspace, self._stand_ins = ModelGraph("<scratch>"), {}
         try:
             yield
         finally:
-            self.workspace, self._uids, self.models, self._pending_submodels = saved
+            self.workspace, self._uids, self.models, self._pending_submodels, self._stand_ins = saved
 
     def placeholders(self, value: Any) -> Any:
         """*value* with every tensor replaced by a fresh input of the same shape (for scratch runs)."""
         if isinstance(value, TensorValue):
             record = Layer("<placeholder>", "InputLayer", "input", {}, None, 0)
-            return TensorValue(self.workspace.add_layer(record), value.shape)
+            return TensorValue(self.workspace.add_layer(record), self.workspace, value.shape)
         if isinstance(value, (list, tuple)):
             items = [self.placeholders(item) for item in value]
             return tuple(items) if isinstance(value, tuple) else items
@@ -679,8 +703,9 @@ class ModelBuilder:
                 continue  # a branch a model left unused is dead code, not a model
             nodes = sorted(component)
             first = self.workspace.layer(nodes[0])
-            outputs = [TensorValue(n) for n in nodes if not any(s in component for s in self.workspace.successors(n))]
-            inputs = [TensorValue(n) for n in nodes if self.workspace.layer(n).kind == "input"]
+            outputs = [TensorValue(n, self.workspace) for n in nodes
+                       if not any(s in component for s in self.workspace.successors(n))]
+            inputs = [TensorValue(n, self.workspace) for n in nodes if self.workspace.layer(n).kind == "input"]
             orphan = self._extract(f"<layers from {first.name}>", first.origin, inputs, outputs)
             orphan.entry = self._node_entries.get(nodes[0])
             graphs.append(orphan)
@@ -692,7 +717,8 @@ class ModelBuilder:
         graph.fits = model.fits
         previous: int | None = None
         for position, item in enumerate(model.items):
-            if isinstance(item, TensorValue) and self.workspace.layer(item.node).kind == "input":
+            if isinstance(item, TensorValue) and item.graph is self.workspace and (
+                    self.workspace.layer(item.node).kind == "input"):
                 record = self.workspace.layer(item.node)
             elif isinstance(item, LayerValue):
                 if position == 0 and model.input_name is not None:
