@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from typing import Iterator
 
 _THRESHOLD = 0.5
+_KERAS_DEFAULT = 0.99
 
 
 class MomentumConvention(Rule):
@@ -38,11 +39,17 @@ class MomentumConvention(Rule):
     layers.BatchNormalization(momentum=0.9)
     ```
 
+    `momentum=0` is no PyTorch port (there it would never update the
+    statistics): in Keras it replaces the moving statistics with each
+    batch's, so inference uses whatever batch came last. It is reported
+    with Keras' default, 0.99, as the replacement.
+
     ## Fix safety
     Unsafe (`--fix --unsafe-fixes`): the fix sets `momentum` to `1 - m`
-    (0.1 becomes 0.9), which changes how the moving statistics are
-    estimated during training. A momentum computed by an expression is
-    replaced by the literal value.
+    (0.1 becomes 0.9; 0 becomes Keras' default 0.99, not 1, which would
+    freeze the statistics at their initial values), which changes how the
+    moving statistics are estimated during training. A momentum computed by
+    an expression is replaced by the literal value.
 
     ## Options
     None.
@@ -64,17 +71,22 @@ class MomentumConvention(Rule):
             if layer.kind != "batchnorm" or isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
                 continue
             if momentum < _THRESHOLD:
-                keras_momentum = round(1 - momentum, 6)
+                if momentum <= 0:
+                    # Not a PyTorch port: PyTorch's momentum=0 would never update its
+                    # statistics, and its Keras equivalent 1 would freeze them at 0 and 1.
+                    keras_momentum = _KERAS_DEFAULT
+                    message = (f"momentum={momentum:g} keeps no history: the moving statistics become each batch's "
+                               f"own, so inference uses the last training batch's; Keras' default is "
+                               f"momentum={_KERAS_DEFAULT:g}")
+                else:
+                    keras_momentum = round(1 - momentum, 6)
+                    message = (f"momentum={momentum:g} looks like PyTorch's convention; "
+                               f"the Keras equivalent is momentum={keras_momentum:g}")
                 fix = None
                 if isinstance(layer.origin, Site):
                     intent = SetArgument(layer.origin, layer.class_name, "momentum", keras_momentum)
                     fix = Fix(f"set `momentum={keras_momentum:g}`", Applicability.UNSAFE, (intent,))
-                yield Violation(
-                    node,
-                    f"momentum={momentum:g} looks like PyTorch's convention; "
-                    f"the Keras equivalent is momentum={keras_momentum:g}",
-                    fix=fix,
-                )
+                yield Violation(node, message, fix=fix)
 
     VALID = [
         """
@@ -110,5 +122,10 @@ x = keras.layers.BatchNormalization(  # expect: BN006
     momentum=0.01,
 )(x)
 model = keras.Model(inputs, x)
+""",
+        """
+from keras import layers, Sequential
+def resnet_rs(bn_momentum=0.0):  # keeps only the last batch's statistics
+    return Sequential([layers.Dense(8, use_bias=False), layers.BatchNormalization(momentum=bn_momentum)])  # expect: BN006
 """,
     ]
