@@ -125,7 +125,7 @@ model = keras.Model(inputs, x)
 """,
         """
 from keras import layers, Sequential
-def resnet_rs(bn_momentum=0.0):  # keeps only the last batch's statistics
-    return Sequential([layers.Dense(8, use_bias=False), layers.BatchNormalization(momentum=bn_momentum)])  # expect: BN006
+BN_MOMENTUM = 0.0  # keeps only the last batch's statistics
+model = Sequential([layers.Dense(8, use_bias=False), layers.BatchNormalization(momentum=BN_MOMENTUM)])  # expect: BN006
 """,
     ]
