@@ -123,6 +123,17 @@ class InstanceValue:
 
     cls: ClassValue
     attrs: dict[str, Any]
+    #: The name Keras gives the object (its class's, snake_cased and numbered), when known.
+    name: str | None = None
+    #: The functional model ``super().__init__(inputs, outputs)`` made of it, if any.
+    model: Any = None
+
+
+@dataclass(eq=False)
+class _Super:
+    """``super()`` in a method of a subclassed Keras class: only ``__init__`` means something here."""
+
+    instance: InstanceValue
 
 
 class _Scope:
@@ -229,8 +240,13 @@ class Interpreter:
                 self._analyse_entry(function)
         for node in self.tree.body:
             cls = scope.vars.get(node.name) if isinstance(node, ast.ClassDef) else None
-            if isinstance(cls, ClassValue) and cls.node is node and cls.keras_base and "call" in cls.methods:
+            if not (isinstance(cls, ClassValue) and cls.node is node and cls.keras_base):
+                continue
+            if "call" in cls.methods:
                 self._analyse_class(cls)
+            elif cls.keras_base == "keras.Model" and _defines(node, "__init__") and (
+                    cls.methods["__init__"].node not in self._invoked):  # (not if the file instantiates it)
+                self._analyse_functional_class(cls)
         return self.builder.finish()
 
     def _analyse_entry(self, function: FunctionValue) -> None:
@@ -415,6 +431,41 @@ class Interpreter:
             self.notes.append(str(limit))
         finally:
             self.builder.begin_entry(None)
+
+    def _analyse_functional_class(self, cls: ClassValue) -> None:
+        """Read a functional subclass: ``__init__`` builds the graph and hands it to ``super().__init__``.
+
+        keras_hub and keras_cv build their backbones this way. The class's own
+        ``__init__`` runs with its default arguments (required ones unknown);
+        a class that only inherits it builds the same model, so is not read again.
+        """
+        name = cls.node.name
+        self.builder.begin_entry(name)
+        try:
+            instance = InstanceValue(cls, {}, kinds.to_snake_case(name))
+            self._call_function(cls.methods["__init__"], [instance], {"**entry": True}, cls.node)
+            if isinstance(instance.model, ModelValue):
+                instance.model.graph.fits = cls.fits
+        except AnalysisLimit as limit:
+            self.notes.append(str(limit))
+        finally:
+            self.builder.begin_entry(None)
+
+    def super_init(self, instance: InstanceValue, args: list, kwargs: dict, node: ast.Call) -> Any:
+        """``super().__init__(...)`` in a method of *instance*'s class.
+
+        For a Keras model class given ``inputs`` and ``outputs`` (positionally
+        or by keyword) it makes the functional model, named as Keras names the
+        object (its ``name`` argument, else its class's), and records it on
+        the instance; anything else initialises nothing that matters here.
+        """
+        if instance.cls.keras_base != "keras.Model":
+            return None
+        default = instance.name or self.builder.auto_name(kinds.to_snake_case(instance.cls.node.name))
+        model = self.builder.make_model(args, kwargs, self.site(node), default_name=default)
+        if isinstance(model, ModelValue):
+            instance.model = model
+        return None
 
     def _exec_Raise(self, node: ast.Raise, scope: _Scope) -> None:
         raise _Abort
@@ -602,6 +653,8 @@ class Interpreter:
             value.instance.cls.keras_base in ("keras.Model", "keras.Sequential")
         ):
             return _BoundMethod(value.instance.cls, node.attr)  # a subclassed model's own fit
+        if isinstance(value, _Super):
+            return _BoundMethod(value, node.attr) if node.attr == "__init__" else UNKNOWN
         if isinstance(value, InstanceValue):
             if node.attr in value.attrs:
                 return value.attrs[node.attr]
@@ -817,6 +870,10 @@ class Interpreter:
         return results if loop(0) else UNKNOWN
 
     def _eval_Call(self, node: ast.Call, scope: _Scope) -> Any:
+        if type(node.func) is ast.Name and node.func.id == "super" and not node.args:
+            found, instance = scope.lookup("<self>")
+            if found and not scope.lookup("super")[0]:
+                return _Super(instance)
         func = self._eval(node.func, scope)
         args: list[Any] = []
         for arg in node.args:
@@ -854,11 +911,12 @@ class Interpreter:
             if func.keras_base is None:
                 return UNKNOWN
             layer = self.builder.construct_custom(func.node.name, args, kwargs, self.site(node))
-            layer.instance = InstanceValue(func, {})
+            layer.instance = InstanceValue(func, {}, layer.name)
             if "__init__" in func.methods:
                 # Sublayers made in __init__ take their automatic names now, as in Keras.
                 self._call_function(func.methods["__init__"], [layer.instance, *args], kwargs, node)
-            return layer
+            # A functional subclass (`super().__init__(inputs=..., outputs=...)`) is that model.
+            return layer.instance.model if layer.instance.model is not None else layer
         if isinstance(func, LayerValue) and func.instance is not None:
             output = self.builder.call_object(func, args, kwargs, self.site(node))
             if isinstance(output, TensorValue) and "call" in func.instance.cls.methods:
@@ -892,6 +950,8 @@ class Interpreter:
         caller_module = self._module
         self._module = func.module or caller_module
         self._bind_arguments(func, args, kwargs, scope)
+        if args and isinstance(args[0], InstanceValue):
+            scope.vars["<self>"] = args[0]  # for super(); no identifier can clash with it
         self._depth += 1
         try:
             if isinstance(func.node, ast.Lambda):
@@ -983,6 +1043,8 @@ class _BoundMethod:
             return interpreter.builder.call_method(self.owner, self.name, args, kwargs, interpreter.site(node))
         if isinstance(self.owner, ClassValue):  # fit on an instance of a subclassed model
             return interpreter.builder.record_fit(self.owner.fits, args, kwargs, interpreter.site(node))
+        if isinstance(self.owner, _Super):
+            return interpreter.super_init(self.owner.instance, args, kwargs, node)
         if "**" in kwargs:
             return UNKNOWN
         if self.name == "format" and not modest_template(self.owner):
@@ -1034,6 +1096,11 @@ def _parse_module(path: Path) -> tuple[list[str], ast.Module]:
     process checks it (:func:`~bnlint.readers.python_source.parse_python`).
     """
     return parse_python(path, path.read_text(encoding="utf-8"))
+
+
+def _defines(node: ast.ClassDef, method: str) -> bool:
+    """Whether the class body itself defines *method* (not only inherits it)."""
+    return any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == method for s in node.body)
 
 
 def _always_raises(body: list[ast.stmt]) -> bool:

@@ -586,7 +586,7 @@ class ModelBuilder:
         if on_call or (isinstance(first, LayerValue) and _declares_input(first)):
             model.input_name = self.auto_name("input_layer")
 
-    def make_model(self, args: list, kwargs: dict, site: Site) -> ModelValue | Any:
+    def make_model(self, args: list, kwargs: dict, site: Site, default_name: str | None = None) -> ModelValue | Any:
         inputs = kwargs.get("inputs", kwargs.get("input", args[0] if args else UNKNOWN))
         outputs = kwargs.get("outputs", kwargs.get("output", args[1] if len(args) > 1 else UNKNOWN))
         output_tensors = _tensors_in([outputs])
@@ -594,7 +594,7 @@ class ModelBuilder:
             return UNKNOWN  # a subclassed-model super().__init__() or unknown outputs
         name = kwargs.get("name", args[2] if len(args) > 2 else UNKNOWN)
         if not isinstance(name, str):
-            name = self.auto_name("functional")
+            name = default_name or self.auto_name("functional")
         graph = self._extract(name, site, _tensors_in([inputs]), output_tensors)
         graph.entry = self.entry
         model = ModelValue(graph, self._new_layer_id())
