@@ -266,6 +266,42 @@ def test_calls_into_sibling_modules_are_followed(tmp_path):
     assert g.layer(1).origin.path == "models/blocks.py" and g.layer(1).origin.line == 5
 
 
+def test_absolute_imports_from_elsewhere_in_the_project_are_followed(tmp_path):
+    """keras_hub's layout: keras_hub/src/models/resnet/resnet_backbone.py imports keras_hub.src.models.backbone."""
+    for package in ("proj", "proj/common", "proj/models", "proj/models/tiny"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "proj/common/backbone.py").write_text(textwrap.dedent("""
+        import keras
+
+        class Backbone(keras.Model):
+            pass  # the base of every backbone
+    """))
+    (tmp_path / "proj/common/blocks.py").write_text(textwrap.dedent("""
+        from keras import layers
+
+        def conv_bn(x, filters, name):
+            x = layers.Conv2D(filters, 3, use_bias=False, name=name + "_conv")(x)
+            return layers.BatchNormalization(name=name + "_bn")(x)
+    """))
+    (tmp_path / "proj/models/tiny/tiny_backbone.py").write_text(textwrap.dedent("""
+        import keras
+        from proj.common.backbone import Backbone
+        from proj.common.blocks import conv_bn
+
+        class TinyBackbone(Backbone):
+            def __init__(self, **kwargs):
+                inputs = keras.Input((32, 32, 3))
+                super().__init__(inputs=inputs, outputs=conv_bn(inputs, 8, "stem"), **kwargs)
+    """))
+    from bnlint.readers.python_source import read_source_file
+
+    (g,) = read_source_file(tmp_path / "proj/models/tiny/tiny_backbone.py", "tiny_backbone.py").graphs
+    assert (g.name, names(g)) == ("tiny_backbone", ["input_layer", "stem_conv", "stem_bn"])
+    (other,) = read_source_file(tmp_path / "proj/common/blocks.py", "blocks.py").graphs  # conv_bn alone
+    assert names(other) == ["conv2d", "batch_normalization"]  # (its name argument is unknown there)
+
+
 def test_findings_are_reported_in_the_file_holding_the_call(tmp_path):
     from conftest import run_bnlint
 

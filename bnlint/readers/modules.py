@@ -2,9 +2,11 @@
 
 The static interpreter follows calls into sibling modules (``resnet_v2.py``
 building on ``resnet.ResNet``) by reading their source too; it never
-imports them. Only modules of the importing file's own package are looked
-for (absolute imports naming that package, and relative imports): a model
-file's own helpers, not installed libraries.
+imports them. Only modules of the importing file's own project are looked
+for (relative imports, and absolute imports under the top-level package
+the file belongs to: ``keras_hub.src.models.backbone`` from
+``keras_hub/src/models/resnet/resnet_backbone.py``): a model file's own
+helpers, not installed libraries.
 """
 
 from __future__ import annotations
@@ -74,13 +76,16 @@ def resolve_module(file: Path, module: str | None, level: int = 0) -> Path | Non
         package = package_of(directory)
         if _lookups is not None:
             _lookups.append(("package", str(directory), package))
-        if not module or not package or not module.startswith(package + "."):
+        if not module or not package or module.split(".")[0] != package.split(".")[0]:
             if package is None and module and "." not in module:
                 relative = [module]  # a script beside its helper: `import blocks`
             else:
                 return None
         else:
-            relative = module[len(package) + 1:].split(".")
+            directory = directory.resolve()  # (a relative "." has no parent to walk up to)
+            for _ in range(package.count(".") + 1):  # up from the file's package to above the top-level one
+                directory = directory.parent
+            relative = module.split(".")
     if not relative:
         return None
     found = _find_source(file, directory.joinpath(*relative))
