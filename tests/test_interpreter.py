@@ -302,6 +302,33 @@ def test_absolute_imports_from_elsewhere_in_the_project_are_followed(tmp_path):
     assert names(other) == ["conv2d", "batch_normalization"]  # (its name argument is unknown there)
 
 
+def test_a_name_a_package_re_exports_is_followed_and_a_cycle_ends(tmp_path):
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj/__init__.py").write_text("from proj.blocks import conv_bn\nfrom proj.loop import helper\n")
+    (tmp_path / "proj/blocks.py").write_text(textwrap.dedent("""
+        from keras import layers
+
+        def conv_bn(x):
+            return layers.BatchNormalization(name="bn")(layers.Conv2D(8, 3, name="conv")(x))
+    """))
+    (tmp_path / "proj/loop.py").write_text("from proj import helper\n")  # re-exports itself, in a circle
+    (tmp_path / "proj/net.py").write_text(textwrap.dedent("""
+        import keras
+        import proj
+        import proj.blocks
+
+        inputs = keras.Input((32, 32, 3))
+        x = proj.helper(proj.conv_bn(inputs))
+        model = keras.Model(inputs, x, name="net")
+        other = keras.Model(inputs, proj.blocks.conv_bn(inputs), name="other")
+    """))
+    from bnlint.readers.python_source import read_source_file
+
+    g, other = read_source_file(tmp_path / "proj/net.py", "net.py").graphs
+    assert names(g) == ["input_layer", "conv", "bn", "helper"]  # the circular name is unknown: an op
+    assert names(other) == ["input_layer", "conv", "bn"]
+
+
 def test_findings_are_reported_in_the_file_holding_the_call(tmp_path):
     from conftest import run_bnlint
 

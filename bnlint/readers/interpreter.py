@@ -317,9 +317,9 @@ class Interpreter:
             if alias.asname:
                 local = self._local_module(alias.name, 0)
                 scope.vars[alias.asname] = local or ExternalRef(canonical_name(alias.name))
-            else:
+            else:  # `import proj.blocks` binds `proj`; `proj.blocks` is then looked up as an attribute
                 top = alias.name.split(".")[0]
-                scope.vars[top] = ExternalRef(canonical_name(top))
+                scope.vars[top] = self._local_module(top, 0) or ExternalRef(canonical_name(top))
 
     def _exec_ImportFrom(self, node: ast.ImportFrom, scope: _Scope) -> None:
         source = self._local_module(node.module, node.level)
@@ -348,16 +348,19 @@ class Interpreter:
         display = os.path.join(os.path.dirname(self._module.path), os.path.relpath(found, self._module.file.parent))
         return LocalModule(module or "", found, os.path.normpath(display))
 
-    def _module_attribute(self, module: LocalModule, name: str) -> Any:
+    def _module_attribute(self, module: LocalModule, name: str, seen: frozenset = frozenset()) -> Any:
         """``module.name`` for a module read from source (Keras' own helpers stay modelled)."""
         external = ExternalRef(canonical_name(f"{module.qualname}.{name}"))
         if self.builder.models_call(external.path):
             return external
         scope = self._load(module)
         found, value = scope.lookup(name) if scope is not None else (False, None)
-        if found:
-            return value
-        return external
+        if not found:  # a submodule the package does not import itself (`import proj.blocks`)
+            return self._local_module(f"{module.qualname}.{name}", 0) or external
+        if isinstance(value, _LazyImport):  # re-exported from another module (`layers/__init__.py`)
+            key = (value.module.file, value.name)
+            return UNKNOWN if key in seen else self._module_attribute(value.module, value.name, seen | {key})
+        return value
 
     def _load(self, module: LocalModule) -> _Scope | None:
         """Evaluate a sibling module's top level once (its functions become callable)."""

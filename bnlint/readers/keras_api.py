@@ -112,13 +112,18 @@ def canonical_name(qualname: str) -> str:
     'keras.layers.BatchNormalization'
     >>> canonical_name("tf_keras.models.Sequential")
     'keras.Sequential'
+    >>> canonical_name("tf_keras.src.layers.BatchNormalization")
+    'keras.layers.BatchNormalization'
     """
     if qualname in _KERAS_ROOTS:
         return "keras"
-    for prefix in _KERAS_PREFIXES:
-        if qualname.startswith(prefix):
-            qualname = "keras." + qualname[len(prefix):]
-            break
+    shortened = True
+    while shortened:  # tf_keras.src.layers -> keras.src.layers -> keras.layers
+        shortened = False
+        for prefix in _KERAS_PREFIXES:
+            if qualname.startswith(prefix):
+                qualname, shortened = "keras." + qualname[len(prefix):], True
+                break
     if not qualname.startswith("keras."):
         return qualname
     parts = qualname.split(".")
