@@ -302,6 +302,29 @@ def test_absolute_imports_from_elsewhere_in_the_project_are_followed(tmp_path):
     assert names(other) == ["conv2d", "batch_normalization"]  # (its name argument is unknown there)
 
 
+def test_keras_own_sources_keep_keras_modelled_outside_their_package(tmp_path):
+    """Checking Keras itself (keras/src/applications): keras.src.initializers is Keras, not source to read."""
+    for package in ("keras", "keras/src", "keras/src/applications"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "keras/src/initializers.py").write_text("class VarianceScaling:\n    pass\n")
+    (tmp_path / "keras/src/applications/net.py").write_text(textwrap.dedent("""
+        from keras.src import initializers
+        from keras.src import layers
+        from keras.src.models import Functional
+
+        def Net():
+            inputs = layers.Input((8, 8, 3))
+            x = layers.Conv2D(4, 3, kernel_initializer=initializers.VarianceScaling(2.0), name="conv")(inputs)
+            return Functional(inputs, x, name="net")
+    """))
+    from bnlint.readers.python_source import read_source_file
+
+    (g,) = read_source_file(tmp_path / "keras/src/applications/net.py", "net.py").graphs
+    assert g.layer(1).config["kernel_initializer"] == {"module": "keras.initializers", "class_name": "VarianceScaling",
+                                                      "config": {"*args": [2.0]}}
+
+
 def test_a_name_a_package_re_exports_is_followed_and_a_cycle_ends(tmp_path):
     (tmp_path / "proj").mkdir()
     (tmp_path / "proj/__init__.py").write_text("from proj.blocks import conv_bn\nfrom proj.loop import helper\n")

@@ -17,6 +17,10 @@ from pathlib import Path
 
 __all__ = ["package_of", "resolve_module", "recording_lookups"]
 
+# Top-level packages bnlint models instead of reading: checking Keras' own sources (keras.applications),
+# only the checked file's own package is read.
+_MODELLED = ("keras", "tf_keras", "tensorflow")
+
 # While a ``recording_lookups()`` block runs: the answers resolve_module's result depended on.
 _lookups: list[tuple] | None = None
 
@@ -81,6 +85,10 @@ def resolve_module(file: Path, module: str | None, level: int = 0) -> Path | Non
                 relative = [module]  # a script beside its helper: `import blocks`
             else:
                 return None
+        elif module.startswith(package + "."):
+            relative = module[len(package) + 1:].split(".")
+        elif package.split(".")[0] in _MODELLED:
+            return None  # Keras' own modules elsewhere in Keras are modelled, not read (keras.src.initializers)
         else:
             directory = directory.resolve()  # (a relative "." has no parent to walk up to)
             for _ in range(package.count(".") + 1):  # up from the file's package to above the top-level one
