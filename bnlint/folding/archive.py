@@ -34,6 +34,7 @@ import numpy as np
 
 from bnlint.errors import InputError
 from bnlint.files import write_atomically
+from bnlint.folding.plan import is_nested_model
 from bnlint.kinds import to_snake_case
 from bnlint.readers.keras_file import MAX_CONFIG_BYTES, keras_archive, parse_model_config
 
@@ -166,16 +167,11 @@ def _missing_group(groups: dict[str, str], config: dict, prefix: str, nested: bo
             continue
         if name not in groups:
             return name
-        if nested and _is_model(spec):
+        if nested and is_nested_model(spec):
             missing = _missing_group(groups, spec, name + "/")
             if missing is not None:
                 return missing
     return None
-
-
-def _is_model(spec: dict) -> bool:
-    """A nested Functional or Sequential model, whose layers are in its config (and groups in its group)."""
-    return spec.get("class_name") in ("Functional", "Sequential", "Model") and "layers" in (spec.get("config") or {})
 
 
 def _open_h5(path: Path, display: str) -> SavedModel:
@@ -273,7 +269,7 @@ def _write_layers(weights, base: str, source: SavedModel, config: dict, replaced
         else:
             counts[key] = 1
         path = f"{base}layers/{key}"
-        if source.format == "keras" and _is_model(spec) and any(k.startswith(name + "/") for k in replaced):
+        if source.format == "keras" and is_nested_model(spec) and any(k.startswith(name + "/") for k in replaced):
             # A BN inside was folded: its layers are renumbered as the top level's are.
             source.handle.copy(source.handle[source._groups[name]]["vars"], weights, f"{path}/vars")
             _write_layers(weights, f"{path}/", source, spec, replaced, name + "/")

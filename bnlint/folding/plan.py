@@ -44,7 +44,7 @@ from bnlint.folding.maths import (
 from bnlint.folding.maths import _PRECEDING
 from bnlint.kinds import canonical_class
 
-__all__ = ["Decision", "FoldPlan", "plan_and_fold"]
+__all__ = ["Decision", "FoldPlan", "is_nested_model", "plan_and_fold"]
 
 _CONV_RANK = {"1D": 3, "2D": 4, "3D": 5}
 _MODELS = {"Functional", "Sequential", "Model"}
@@ -195,6 +195,11 @@ def _class(spec: dict) -> str:
     return canonical_class(spec.get("class_name", "Layer"))
 
 
+def is_nested_model(spec: dict) -> bool:
+    """A nested Functional or Sequential model, whose layers are in its config (and weights in its group)."""
+    return _class(spec) in _MODELS and "layers" in (spec.get("config") or {})
+
+
 def _nested_batchnorms(spec: dict, prefix: str) -> Iterator[str]:
     for inner in (spec.get("config") or {}).get("layers") or []:
         name = f"{prefix}/{inner.get('config', {}).get('name')}"
@@ -253,7 +258,7 @@ def _fold_model(model: _Model, prefix: str, current, replaced: dict, fold_preced
         if _class(spec) not in _MODELS:
             continue
         path = prefix + spec["config"]["name"]
-        if nested is not None and "layers" in (spec.get("config") or {}) and nested(path, spec):
+        if nested is not None and is_nested_model(spec) and nested(path, spec):
             decisions += _fold_model(_Model(spec), path + "/", current, replaced, fold_preceding, nested)
         else:
             decisions.extend(Decision(name, False, reason=f"it is inside the nested model '{path}'; bnlint "

@@ -487,7 +487,7 @@ class ModelBuilder:
         return LayerValue(class_name, config, name, site, self._new_layer_id())
 
     def _add_node(self, layer: Layer, inputs: list[TensorValue], shape_config: dict | None = None) -> TensorValue:
-        inputs = [tensor if tensor.graph is self.workspace else self._stand_in(tensor) for tensor in inputs]
+        inputs = self._own(inputs)
         node = self.workspace.add_layer(layer)
         self._node_entries[node] = self.entry
         for index, tensor in enumerate(inputs):
@@ -617,10 +617,13 @@ class ModelBuilder:
         """
         found = self._stand_ins.get(id(tensor))  # (the tensor is kept with it: its id stays its own)
         if found is None:
-            record = Layer("<placeholder>", "InputLayer", "input", {}, None, 0)
-            found = self._stand_ins[id(tensor)] = (tensor, TensorValue(self.workspace.add_layer(record),
-                                                                        self.workspace, tensor.shape))
+            found = self._stand_ins[id(tensor)] = (tensor, self._placeholder(tensor.shape))
         return found[1]
+
+    def _placeholder(self, shape: Any) -> TensorValue:
+        """A fresh input node of *shape* in the workspace, standing for a tensor made elsewhere."""
+        record = Layer("<placeholder>", "InputLayer", "input", {}, None, 0)
+        return TensorValue(self.workspace.add_layer(record), self.workspace, shape)
 
     def _own(self, tensors: list[TensorValue]) -> list[TensorValue]:
         return [tensor if tensor.graph is self.workspace else self._stand_in(tensor) for tensor in tensors]
@@ -675,8 +678,7 @@ class ModelBuilder:
     def placeholders(self, value: Any) -> Any:
         """*value* with every tensor replaced by a fresh input of the same shape (for scratch runs)."""
         if isinstance(value, TensorValue):
-            record = Layer("<placeholder>", "InputLayer", "input", {}, None, 0)
-            return TensorValue(self.workspace.add_layer(record), self.workspace, value.shape)
+            return self._placeholder(value.shape)
         if isinstance(value, (list, tuple)):
             items = [self.placeholders(item) for item in value]
             return tuple(items) if isinstance(value, tuple) else items

@@ -115,7 +115,7 @@ def read_source(text: str, display: str = "<string>", file: Path | None = None) 
     if not _MAY_BUILD_MODEL.search(text):
         return ReadResult(display, [], text)
     try:
-        tree = parse_python(file.resolve() if file is not None else None, text)[1]
+        lines, tree = parse_python(file.resolve() if file is not None else None, text)
     except SyntaxError as error:
         where = f"line {error.lineno}" + (f", column {error.offset}" if error.offset else "")
         raise InputError(display, f"is not valid Python: {error.msg} ({where})") from None
@@ -123,6 +123,6 @@ def read_source(text: str, display: str = "<string>", file: Path | None = None) 
         raise InputError(display, f"is not valid Python: {error}") from None
     from bnlint.readers.interpreter import Interpreter
 
-    interpreter = Interpreter(tree, display, text.splitlines(), file)
+    interpreter = Interpreter(tree, display, lines, file)
     graphs = interpreter.run()
     return ReadResult(display, graphs, text, list(dict.fromkeys(interpreter.notes)))  # a helper's cap, once
