@@ -260,7 +260,7 @@ class _FileModel:
 
 
 def _load_live(model: Any) -> list[ModelGraph]:
-    from bnlint.readers.keras_file import graphs_from_config
+    from bnlint.readers.saved_file import graphs_from_config
 
     keras = sys.modules.get("keras")  # a live model means Keras is imported already; never import it here
     if keras is None or not isinstance(model, keras.Model):

@@ -228,7 +228,7 @@ def _new_layer(graph: ModelGraph, layer_spec: Any, default_name: str | None, tak
 
 
 def _record(spec: dict, graph: ModelGraph, layer_id: int) -> Layer:
-    from bnlint.readers.keras_file import layer_record
+    from bnlint.readers.saved_file import layer_record
 
     path = graph.origin.path if graph.origin is not None else "<graph>"
     try:

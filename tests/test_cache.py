@@ -403,7 +403,7 @@ def test_warm_run_imports_no_reader_rule_or_engine(tmp_path, configured):
     probe = (
         "import sys\nfrom bnlint.cli import main\nmain(sys.argv[1:])\n"
         "print(sorted(m for m in sys.modules if m.startswith(('bnlint.readers.interpreter', 'bnlint.rules',"
-        " 'bnlint.engine', 'bnlint.readers.keras_api'))))\n"
+        " 'bnlint.engine', 'bnlint.readers.builder'))))\n"
     )
     if configured:  # a configuration without rule options needs no rule to validate it
         (tmp_path / "pyproject.toml").write_text("[tool.bnlint]\nignore = ['BN011']\n")

@@ -36,7 +36,7 @@ from bnlint.errors import InputError
 from bnlint.files import write_atomically
 from bnlint.folding.plan import is_nested_model
 from bnlint.kinds import to_snake_case
-from bnlint.readers.keras_file import MAX_CONFIG_BYTES, keras_archive, parse_model_config
+from bnlint.readers.saved_file import MAX_CONFIG_BYTES, keras_archive, parse_model_config
 
 __all__ = ["SavedModel", "open_saved_model", "write_saved_model"]
 

@@ -54,11 +54,11 @@ def read_path(path: Path, display: str | None = None) -> ReadResult:
 
         return read_source_file(path, display)
     if path.suffix == ".keras":
-        from bnlint.readers.keras_file import read_keras_archive
+        from bnlint.readers.saved_file import read_keras_archive
 
         return read_keras_archive(path, display)
     if path.suffix in (".h5", ".hdf5"):
-        from bnlint.readers.keras_file import read_h5
+        from bnlint.readers.saved_file import read_h5
 
         return read_h5(path, display)
     if path.is_dir() and is_savedmodel(path):

@@ -3,7 +3,7 @@
 It walks a module's ``ast`` and evaluates it abstractly: values it can know
 (numbers, strings, containers, user functions, imported names) are computed;
 anything else is :data:`~bnlint.graph.UNKNOWN`. Calls on imported objects go
-to :class:`~bnlint.readers.keras_api.ModelBuilder`, which turns Keras calls
+to :class:`~bnlint.readers.builder.ModelBuilder`, which turns Keras calls
 into layer nodes. The user's code is never imported or executed: no builtin
 with side effects is ever called, only pure functions on known values.
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bnlint import kinds
 from bnlint.graph import UNKNOWN, Site
-from bnlint.readers.keras_api import (
+from bnlint.readers.builder import (
     WELL_KNOWN_NAMES,
     ExternalRef,
     LayerValue,

@@ -71,7 +71,7 @@ def read_legacy_savedmodel(directory: Path, display: str) -> ReadResult:
             raise InputError(display, f"has a {METADATA_FILE} whose root {metadata['class_name']} has no config "
                                       "(a subclassed model without get_config?)")
         raise InputError(display, f"has a root entry in {METADATA_FILE} that is not a Keras model config")
-    from bnlint.readers.keras_file import graphs_from_config  # lazily: shared with .keras/.h5
+    from bnlint.readers.saved_file import graphs_from_config  # lazily: shared with .keras/.h5
 
     return ReadResult(display, graphs_from_config(config, display))
 

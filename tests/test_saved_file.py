@@ -15,8 +15,8 @@ import pytest
 
 from bnlint.engine import all_rules
 from bnlint.errors import InputError
-from bnlint.readers import keras_file
-from bnlint.readers.keras_file import read_h5, read_keras_archive
+from bnlint.readers import saved_file
+from bnlint.readers.saved_file import read_h5, read_keras_archive
 from bnlint.readers.python_source import read_source_file
 from conftest import run_bnlint
 
@@ -144,7 +144,7 @@ def test_truncated_archive(tmp_path, saved_applications):
 
 def test_oversized_config_member(tmp_path, monkeypatch):
     path = write_archive(tmp_path / "big.keras", {"config.json": b'{"config": {}}' + b" " * 100})
-    monkeypatch.setattr(keras_file, "MAX_CONFIG_BYTES", 50)
+    monkeypatch.setattr(saved_file, "MAX_CONFIG_BYTES", 50)
     with pytest.raises(InputError, match="over the 50 byte limit"):
         read_keras_archive(path, "big.keras")
 
