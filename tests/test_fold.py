@@ -182,6 +182,34 @@ def test_weights_of_later_layers_of_the_same_class_are_renamed_correctly(tmp_pat
     assert relative_error(model, folded) <= LAYER_TOLERANCE
 
 
+def test_folded_layers_are_listed_in_the_order_keras_loads_them(tmp_path):
+    # Keras lists a functional model's layers by depth, and names .keras weight groups and matches .h5
+    # weights by that order. Folding a_bn makes `a` shallower than `b`, so Keras now lists `b` first;
+    # the two Dense layers have the same shape, so weights written in the old order would load swapped.
+    inputs = keras.Input((8,))
+    a = layers.Dense(8, name="a")(inputs)
+    a = layers.ReLU(name="a_relu")(layers.BatchNormalization(name="a_bn")(a))
+    b = layers.Dense(8, name="b")(inputs)
+    b = layers.ReLU(name="b_relu2")(layers.ReLU(name="b_relu1")(b))
+    model = keras.Model(inputs, layers.Add(name="add")([a, b]))
+    randomise_batchnorm(model, seed=5)
+    for suffix in ("keras", "h5"):
+        folded, report = fold_and_load(saved(model, tmp_path / f"m.{suffix}"), tmp_path / f"out.{suffix}")
+        assert [d.into for d in report.folded] == ["a"]
+        assert [layer.name for layer in folded.layers].index("b") < [layer.name for layer in folded.layers].index("a")
+        np.testing.assert_array_equal(folded.get_layer("b").get_weights()[0], model.get_layer("b").get_weights()[0])
+        assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
+@pytest.mark.parametrize("builder", ["MobileNetV3Small", "InceptionV3", "NASNetMobile"])
+def test_keras_layer_order_reproduces_keras_on_unchanged_models(builder):
+    from bnlint.folding.plan import _Model, keras_layer_order
+
+    config = json.loads(json.dumps(getattr(keras.applications, builder)(weights=None).get_config()))
+    names = [spec["config"]["name"] for spec in config["layers"]]  # Keras saves them in its own order
+    assert keras_layer_order(_Model({"class_name": "Functional", "config": config})) == names
+
+
 def test_sequential_models_fold(tmp_path):
     model = keras.Sequential([
         keras.Input((10, 10, 3)),
@@ -527,8 +555,81 @@ def test_committed_saved_fixtures_fold_and_verify(tmp_path, name, source_suffix,
     assert report.verify.passed, report.verify.text()
 
 
+@pytest.mark.parametrize("name", ["functional_bias_dropout_momentum_tfkeras", "sequential_bias_dropout_momentum_tfkeras"])
+def test_committed_keras2_h5_fixtures_fold_and_verify(tmp_path, name):
+    report = fold_file(SAVED / f"{name}.h5", tmp_path / "out.h5", verify=True)
+    assert [d.batchnorm for d in report.refused] == ["bn_after_dropout"]
+    assert len(report.folded) == (2 if name.startswith("functional") else 1)
+    assert report.verify.passed, report.verify.text()
+
+
+KERAS2_ZOO = Path(__file__).resolve().parent / "data" / "keras2_fold_zoo.h5"
+
+
+def test_keras2_h5_folds_into_every_layer_family_and_matches_tf_keras_itself(tmp_path):
+    # Made by tf_keras (tests/data/make_keras2_fold_zoo.py), with tf_keras' own outputs for four inputs.
+    out = tmp_path / "folded.h5"
+    report = fold_file(KERAS2_ZOO, out, verify=True)
+    assert {d.batchnorm: d.into for d in report.folded} == {
+        "stem_bn": "stem", "depthwise_bn": "depthwise", "separable_bn": "separable",
+        "transpose_bn": "transpose", "seq_dense_bn": "seq_dense", "head_bn": "head_dense"}
+    # A Dense on a (5, 4) sequence: the BN's saved axis [1] is the time axis, found by propagating ranks.
+    assert [(d.batchnorm, d.reason) for d in report.refused] == [
+        ("time_bn", "its axis 1 is not the channel axis (2) of 'time_dense'.")]
+    assert report.verify.passed, report.verify.text()
+    from bnlint.folding.verify import _keras2_compatible
+
+    folded = keras.saving.load_model(out, compile=False, custom_objects=_keras2_compatible(keras))
+    reference = np.load(KERAS2_ZOO.with_name("keras2_fold_zoo_outputs.npz"))
+    outputs = np.asarray(folded([reference["image"], reference["sequence"]]))
+    assert np.abs(outputs - reference["outputs"]).max() <= LAYER_TOLERANCE * np.abs(reference["outputs"]).max()
+    assert batchnorm_names(folded) == ["time_bn"]
+
+
+def test_a_folded_keras2_h5_stays_a_keras2_file(tmp_path):
+    import h5py
+
+    out = tmp_path / "folded.h5"
+    fold_file(KERAS2_ZOO, out)
+    with h5py.File(out, "r") as handle:
+        assert handle.attrs["keras_version"] == "2.21.0"
+        config = json.loads(handle.attrs["model_config"])
+        stem = handle["model_weights"]["stem"]
+        assert [name.decode() if isinstance(name, bytes) else name for name in stem.attrs["weight_names"]] == [
+            "stem/kernel:0", "stem/bias:0"]  # the bias the fold created, named as tf_keras names it
+    specs = {spec["name"]: spec for spec in config["config"]["layers"]}
+    assert "stem_bn" not in specs and specs["stem"]["config"]["use_bias"] is True
+    assert specs["stem_relu"]["inbound_nodes"] == [[["stem", 0, 0, {}]]]  # rewired, in Keras 2's spelling
+
+
+def test_a_keras2_model_is_not_written_as_keras3_archive(tmp_path):
+    result = run_bnlint("fold", str(KERAS2_ZOO), str(tmp_path / "out.keras"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "cannot hold a model saved by Keras 2.21.0 (tf_keras)" in result.stderr
+    assert not (tmp_path / "out.keras").exists()
+
+
+def test_a_model_keras_cannot_load_fails_verify_in_one_sentence(tmp_path):
+    import h5py
+
+    source = tmp_path / "mystery.h5"
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3), layers.BatchNormalization()])
+    model.save(source)
+    with h5py.File(source, "r+") as handle:  # a layer class Keras does not know, after the BN
+        config = json.loads(handle.attrs["model_config"])
+        config["config"]["layers"].append({"class_name": "Mystery", "config": {"name": "mystery"}})
+        handle.attrs["model_config"] = json.dumps(config)
+    result = run_bnlint("fold", str(source), str(tmp_path / "out.h5"), "--verify")
+    # (TensorFlow's own start-up lines may precede bnlint's; there is one line of bnlint's)
+    ours = [line for line in result.stderr.splitlines() if line.startswith("bnlint:")]
+    assert result.returncode == 2 and len(ours) == 1, result.stderr
+    assert "out.h5: was written, but could not be verified because Keras" in ours[0]
+    assert "Unknown layer: 'Mystery'" in ours[0] and "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("name,message", [
-    ("functional_bias_dropout_momentum_tfkeras.keras", "was saved by Keras 2.21.0 (tf_keras)"),
+    ("functional_bias_dropout_momentum_tfkeras.keras", "was saved by Keras 2.21.0 (tf_keras); bnlint fold reads "
+                                                       "Keras 2 models from .h5 files"),
     ("sequential_bias_dropout_momentum_tfkeras_savedmodel", "is a directory; bnlint fold reads .keras and .h5"),
 ])
 def test_legacy_models_are_refused_in_one_sentence(tmp_path, name, message):

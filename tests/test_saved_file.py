@@ -226,7 +226,7 @@ def test_bundled_saved_models_in_every_format_report_their_expected_findings():
     for finding in json.loads(result.stdout):
         found.setdefault(Path(finding["path"]).name, set()).add((finding["code"], finding["layer"]))
     assert found == {name: {(f["code"], f["layer"]) for f in items} for name, items in expected.items()}
-    assert len(found) == 8  # .keras, .h5, tf_keras .keras and tf_keras SavedModel, of two models
+    assert len(found) == 10  # .keras, .h5, tf_keras .keras, tf_keras .h5 and tf_keras SavedModel, of two models
 
 
 SHARED = """

@@ -1,4 +1,7 @@
-"""Fold inference-mode BatchNormalization into the layers next to it, in saved Keras 3 models.
+"""Fold inference-mode BatchNormalization into the layers next to it, in saved Keras models.
+
+The input is a Keras 3 ``.keras`` or ``.h5`` file, or a Keras 2 (tf_keras)
+``.h5`` file, which is written back as a Keras 2 ``.h5`` file.
 
 :func:`fold_file` reads a ``.keras``/``.h5`` file with h5py, decides per BN
 (:mod:`bnlint.folding.plan`), computes new weights in float64

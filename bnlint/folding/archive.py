@@ -1,4 +1,4 @@
-"""Read and write the weights of saved Keras 3 models (``.keras`` and ``.h5``) with h5py, without Keras.
+"""Read and write the weights of saved Keras models (``.keras`` and ``.h5``) with h5py, without Keras.
 
 ``.keras`` is a zip of ``config.json``, ``metadata.json`` and
 ``model.weights.h5``. Inside the weights file each top-level layer has a group
@@ -13,7 +13,13 @@ here by path, ``backbone/conv``.
 
 A legacy ``.h5`` file carries the config as the ``model_config`` root
 attribute and each layer's weights under ``model_weights/<layer>``, ordered by
-that group's ``weight_names`` attribute.
+that group's ``weight_names`` attribute. Keras matches those groups to the
+model's layers by position in ``layer_names``, in its own layer order (see
+:func:`bnlint.folding.plan.keras_layer_order`). Keras 2 (tf_keras) writes
+``.h5`` files the same way, with its own config spelling and ``:0``-suffixed
+weight names; such a file is folded into a Keras 2 ``.h5`` file again, never
+into a ``.keras`` archive (tf_keras' own archives are refused: their config
+and weights are laid out differently).
 
 Optimizer state is never written: after folding, the optimizer's slots no
 longer match the model's variables. A compile config is kept when input and
@@ -81,6 +87,11 @@ class SavedModel:
         # "conv/kernel" or "sequential/conv/kernel" are the layer's own; "mha/query/kernel" is nested.
         return all(weight.rsplit("/", 2)[-2:-1] == [name] for weight in names)
 
+    @property
+    def is_keras_2(self) -> bool:
+        """Saved by tf_keras (Keras 2): written back in its own format, as ``.h5`` only."""
+        return self.keras_version.startswith("2.")
+
     def close(self) -> None:
         self.handle.close()
 
@@ -90,12 +101,12 @@ def _text(value) -> str:
 
 
 def open_saved_model(path: Path, display: str) -> SavedModel:
-    """Open a Keras 3 ``.keras`` or ``.h5`` model for folding.
+    """Open a Keras 3 ``.keras`` or ``.h5`` model, or a Keras 2 ``.h5`` model, for folding.
 
     Raises
     ------
     InputError
-        Any other kind of file, or one that is not a readable Keras 3 model.
+        Any other kind of file, or one that is not a readable model of those.
     """
     suffix = path.suffix.lower()
     if path.is_dir():
@@ -189,7 +200,9 @@ def _open_h5(path: Path, display: str) -> SavedModel:
     version = _text(handle.attrs.get("keras_version", "3"))
     try:
         config = parse_model_config(_text(raw), display, "model_config")
-        _require_keras_3(display, version)
+        if version.startswith("1."):
+            raise InputError(display, f"was saved by Keras {version}; bnlint fold reads models saved by Keras 2 "
+                                      f"(as .h5) and Keras 3")
     except InputError:
         handle.close()
         raise
@@ -198,9 +211,11 @@ def _open_h5(path: Path, display: str) -> SavedModel:
 
 
 def _require_keras_3(display: str, version: str) -> None:
+    """A ``.keras`` archive must be Keras 3's: tf_keras' spells its config and weights differently."""
     if version.startswith(("1.", "2.")):
-        raise InputError(display, f"was saved by Keras {version} (tf_keras); bnlint fold reads models saved by "
-                                  f"Keras 3")
+        raise InputError(display, f"was saved by Keras {version} (tf_keras); bnlint fold reads Keras 2 models "
+                                  f"from .h5 files (tf_keras: model.save('model.h5')) and Keras 3 models from "
+                                  f".keras or .h5")
 
 
 def write_saved_model(source: SavedModel, config: dict, replaced: dict[str, list[np.ndarray]],
@@ -212,6 +227,9 @@ def write_saved_model(source: SavedModel, config: dict, replaced: dict[str, list
     variables, every other layer's weights are copied unchanged.
     """
     target = "h5" if out.suffix.lower() in (".h5", ".hdf5") else "keras"
+    if target == "keras" and source.is_keras_2:
+        raise InputError(str(out), f"cannot hold a model saved by Keras {source.keras_version} (tf_keras), whose "
+                                   f"config Keras 3 spells differently; write the output as .h5")
     layers = config["config"].get("layers", [])
     if target != source.format:
         for spec in layers:
@@ -342,6 +360,7 @@ def _weight_names(source: SavedModel, name: str, count: int) -> list[str]:
         existing = [_text(w) for w in source.handle["model_weights"][name].attrs.get("weight_names", [])]
     if len(existing) >= count:
         return existing[:count]
-    if existing and count == len(existing) + 1:
-        return [*existing, f"{existing[0].rsplit('/', 1)[0]}/bias"]  # a bias created by folding
+    if existing and count == len(existing) + 1:  # a bias created by folding, named as its kernel is
+        stem, _, last = existing[0].rpartition("/")
+        return [*existing, f"{stem}/bias{':0' if last.endswith(':0') else ''}"]
     return [f"{name}/variable_{index}" for index in range(count)]

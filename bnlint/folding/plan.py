@@ -19,6 +19,12 @@ DepthwiseConv1D/2D with ``valid`` padding; see
 :func:`bnlint.folding.maths.fold_preceding_into`).
 
 Planning repeats until nothing more folds, so ``Conv -> BN -> BN`` folds both.
+
+Keras 2 (tf_keras) configs spell a call's inputs ``[["conv", 0, 0, {}]]``
+instead of Keras 3's ``__keras_tensor__`` objects and record no input
+shapes; the ranks that the axis checks need are then propagated from the
+``InputLayer`` shapes through the layers whose output rank is known
+(:func:`_propagate_ranks`), and are unknown past anything else.
 The models nested inside (a backbone called as a layer, a Sequential block)
 are planned the same way, each on its own graph, when ``nested`` says their
 layers can be rewritten (in a ``.keras`` file); their layers are named by
@@ -115,20 +121,24 @@ class _Model:
                 previous = name
             if previous:
                 self.outputs = [(previous, 0, 0)]
+            if not any(self.shapes.values()):  # Keras 2 records no build_config
+                _propagate_ranks(self)
             return
         for spec in self.specs:
             name = spec["config"]["name"]
             calls = []
             for node in spec.get("inbound_nodes") or []:
                 found: list[tuple[Tensor, Any]] = []
-                _keras_tensors(node, found)
+                _keras_tensors(node, found, keras2=isinstance(node, list))
                 calls.append([tensor for tensor, _ in found])
                 if len(calls) == 1:
                     self.shapes[name] = found[0][1] if found else None
                 for tensor, _ in found:
                     self.consumers.setdefault(tensor, []).append(name)
             self.inputs[name] = calls
-        self.outputs = [tuple(item) for item in _endpoints(self.body.get("output_layers"))]
+        self.outputs = [(item[0], int(item[1]), int(item[2])) for item in _endpoints(self.body.get("output_layers"))]
+        if any(isinstance(node, list) for spec in self.specs for node in spec.get("inbound_nodes") or []):
+            _propagate_ranks(self)
 
     def remove(self, name: str) -> None:
         """Drop layer *name* (called once, one input) and rewire its consumers to its input."""
@@ -141,11 +151,12 @@ class _Model:
     def _rewire(self, name: str, source: Tensor) -> None:
 
         def rewire(history: list) -> list:
-            return list(source) if history[0] == name else history
+            # (a Keras 2 reference keeps its fourth item, the call's keyword arguments)
+            return [*source, *history[3:]] if history[0] == name else history
 
         for spec in self.specs:
             for node in spec.get("inbound_nodes") or []:
-                _map_history(node, rewire)
+                _map_history(node, rewire, keras2=isinstance(node, list))
         for key in ("output_layers",):
             value = self.body.get(key)
             if value and isinstance(value[0], str):
@@ -154,7 +165,82 @@ class _Model:
                 self.body[key] = [rewire(item) for item in value]
 
 
-def _keras_tensors(value: Any, found: list) -> None:
+def _is_keras2_reference(value: Any) -> bool:
+    """``[layer, node, tensor]`` or ``[layer, node, tensor, kwargs]``: a Keras 2 call node's reference to a tensor."""
+    return (isinstance(value, list) and len(value) in (3, 4) and isinstance(value[0], str)
+            and isinstance(value[1], int) and isinstance(value[2], int)
+            and (len(value) == 3 or isinstance(value[3], dict)))
+
+
+def keras_layer_order(model: _Model) -> list[str]:
+    """The layers of a functional *model* in the order Keras lists ``model.layers`` when it loads the config.
+
+    Keras orders them by depth, the longest path to an output first (ties in
+    the order a depth-first walk from the outputs meets them), not in the
+    config's order; it names a ``.keras`` file's weight groups and matches an
+    ``.h5`` file's weights by that order. Removing a BN can shorten paths,
+    so a folded config is put back in this order (Keras 3's ``map_graph``,
+    which tf_keras shares).
+    """
+    def parents(node: tuple[str, int]) -> list[tuple[str, int]]:
+        calls = model.inputs.get(node[0]) or []
+        return [(layer, call) for layer, call, _ in calls[node[1]]] if node[1] < len(calls) else []
+
+    post_order: list[tuple[str, int]] = []  # nodes, inputs first
+    first_seen: dict[str, int] = {}
+    finished: set[tuple[str, int]] = set()
+    walking: set[tuple[str, int]] = set()
+    for layer, call, _ in model.outputs:
+        stack: list[tuple[tuple[str, int], Iterator | None]] = [((layer, call), None)]
+        while stack:
+            node, pending = stack.pop()
+            if pending is None:
+                if node in finished:
+                    continue
+                if node in walking:
+                    raise FoldRefused(f"the config's layer graph has a cycle through '{node[0]}'.")
+                walking.add(node)
+                first_seen.setdefault(node[0], len(first_seen))
+                pending = iter(parents(node))
+            for parent in pending:
+                if parent not in finished:
+                    stack.append((node, pending))
+                    stack.append((parent, None))
+                    break
+            else:
+                walking.discard(node)
+                finished.add(node)
+                post_order.append(node)
+    node_depth: dict[tuple[str, int], int] = {}
+    layer_depth: dict[str, int] = {}
+    for node in reversed(post_order):
+        depth = max(node_depth.setdefault(node, 0), layer_depth.get(node[0], 0))
+        layer_depth[node[0]] = node_depth[node] = depth
+        for parent in parents(node):
+            if parent in finished:
+                node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    for layer, _, _ in _endpoints(model.body.get("input_layers")):
+        if layer not in layer_depth:  # an input no output depends on
+            layer_depth[layer], first_seen[layer] = 0, -1
+    return sorted(layer_depth, key=lambda layer: (-layer_depth[layer], first_seen[layer]))
+
+
+def _restore_keras_order(model: _Model) -> None:
+    """Put the layers of a functional *model*'s config in Keras' order (see :func:`keras_layer_order`)."""
+    if model.sequential:
+        return
+    order = {name: position for position, name in enumerate(keras_layer_order(model))}
+    model.specs.sort(key=lambda spec: order.get(spec["config"]["name"], len(order)))
+    model._index()
+
+
+def _keras_tensors(value: Any, found: list, keras2: bool = False) -> None:
+    """The ``(tensor, shape)`` pairs a call node references, in order; *keras2* for a Keras 2 node (a list)."""
+    if keras2 and _is_keras2_reference(value):
+        found.append(((value[0], value[1], value[2]), None))
+        if len(value) == 4:
+            _keras_tensors(value[3], found, keras2)  # tensors passed by keyword
+        return
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
             config = value["config"]
@@ -162,22 +248,27 @@ def _keras_tensors(value: Any, found: list) -> None:
             found.append(((history[0], int(history[1]), int(history[2])), config.get("shape")))
             return
         for item in value.values():
-            _keras_tensors(item, found)
+            _keras_tensors(item, found, keras2)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            _keras_tensors(item, found)
+            _keras_tensors(item, found, keras2)
 
 
-def _map_history(value: Any, change: Callable[[list], list]) -> None:
+def _map_history(value: Any, change: Callable[[list], list], keras2: bool = False) -> None:
+    if keras2 and _is_keras2_reference(value):
+        value[:] = change(list(value))
+        if len(value) == 4:
+            _map_history(value[3], change, keras2)
+        return
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
             value["config"]["keras_history"] = change(list(value["config"]["keras_history"]))
             return
         for item in value.values():
-            _map_history(item, change)
+            _map_history(item, change, keras2)
     elif isinstance(value, list):
         for item in value:
-            _map_history(item, change)
+            _map_history(item, change, keras2)
 
 
 def _endpoints(spec: Any) -> list:
@@ -222,9 +313,6 @@ def plan_and_fold(config: dict, weights: Callable[[str], list[np.ndarray]], fold
     if config.get("class_name") not in ("Functional", "Sequential", "Model") or "layers" not in config.get("config", {}):
         raise FoldRefused(f"the saved model is a {config.get('class_name')}, not a Functional or Sequential "
                           f"model, so its layer graph is not in its config")
-    if any(isinstance(node, list) for spec in config["config"]["layers"] for node in spec.get("inbound_nodes") or []):
-        raise FoldRefused("the saved model was written by Keras 2 (tf_keras); bnlint fold reads models saved "
-                          "by Keras 3")
     model = _Model(copy.deepcopy(config))
     replaced: dict[str, list[np.ndarray]] = {}
 
@@ -254,6 +342,8 @@ def _fold_model(model: _Model, prefix: str, current, replaced: dict, fold_preced
         if not progress:
             break
     decisions = list(final.values())
+    if any(decision.folded for decision in decisions):
+        _restore_keras_order(model)
     for spec in model.specs:
         if _class(spec) not in _MODELS:
             continue
@@ -326,6 +416,65 @@ def _channel_axis(spec: dict, rank: int | None) -> int | None:
     if config.get("data_format") == "channels_first":
         return 1
     return rank - 1 if rank is not None else -1
+
+
+# Layers whose output has the rank of their (first) input.
+_SAME_RANK = frozenset({
+    "InputLayer", "Dense", "EinsumDense", "BatchNormalization", "LayerNormalization", "GroupNormalization",
+    "UnitNormalization", "Normalization", "Rescaling", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU",
+    "Softmax", "ThresholdedReLU", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Masking", "Add",
+    "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Permute",
+})
+# Class-name stems of the layers that keep their input's rank in any dimension (Conv2D, MaxPooling3D...).
+_SAME_RANK_STEMS = ("Conv", "Pooling", "ZeroPadding", "Cropping", "UpSampling")
+
+
+def _output_rank(spec: dict, rank_in: int | None) -> int | None:
+    """The rank of *spec*'s first output when its first input has rank *rank_in*; None when unknown."""
+    class_name, config = _class(spec), spec["config"]
+    if rank_in is None:
+        return None
+    if class_name == "Flatten":
+        return 2
+    if class_name.startswith("Global"):
+        return rank_in if config.get("keepdims") else 2
+    if class_name == "Reshape":
+        target = config.get("target_shape")
+        return len(target) + 1 if isinstance(target, list) else None
+    if class_name == "RepeatVector":
+        return 3
+    if class_name in ("LSTM", "GRU", "SimpleRNN"):
+        return 3 if config.get("return_sequences") else 2
+    if class_name.startswith("ConvLSTM"):
+        return rank_in if config.get("return_sequences") else rank_in - 1
+    if class_name in _SAME_RANK or any(stem in class_name for stem in _SAME_RANK_STEMS):
+        return rank_in
+    return None
+
+
+def _propagate_ranks(model: _Model) -> None:
+    """Fill ``model.shapes`` of a Keras 2 config (which records no shapes) with ``[None] * rank``.
+
+    Ranks start at the shapes an ``InputLayer`` (or a Sequential's first
+    layer) declares and pass through the layers of :func:`_output_rank`.
+    Keras 2 lists a model's layers in call order, so one pass reaches every
+    layer whose inputs have a known rank; a layer after anything else
+    (a ``Lambda``, a second output) keeps an unknown rank.
+    """
+    ranks: dict[str, int | None] = {}  # layer -> rank of its first output, first call
+    for spec in model.specs:
+        name = spec["config"]["name"]
+        calls = model.inputs.get(name) or []
+        if calls and calls[0]:
+            layer, call, index = calls[0][0]
+            rank_in = ranks.get(layer) if (call, index) == (0, 0) else None
+        else:
+            shape = spec["config"].get("batch_input_shape") or spec["config"].get("batch_shape")
+            rank_in = len(shape) if isinstance(shape, list) else None
+        if rank_in is not None and not model.shapes.get(name):
+            model.shapes[name] = [None] * rank_in
+        ranks[name] = _output_rank(spec, rank_in)
 
 
 def _rank(model: _Model, name: str, spec: dict) -> int | None:

@@ -7,6 +7,14 @@ integer inputs, integers in [0, 2)), with the model's own input shapes, batch
 absolute difference is at most ``1e-4`` times the largest absolute output and,
 for every output whose last axis has more than one entry, the argmax along
 that axis agrees for every sample.
+
+Keras 3.15 cannot load a tf_keras ``.h5`` file holding a DepthwiseConv,
+SeparableConv or ConvTranspose layer: tf_keras writes keys of the base
+convolution (``groups: 1``; for SeparableConv also ``kernel_initializer``,
+``kernel_regularizer`` and ``kernel_constraint``, which it never uses) that
+Keras 3's constructors reject. Both models are loaded with those keys dropped
+(:func:`_keras2_compatible`), so a Keras 2 model can be verified; a
+``groups`` other than 1 is kept, and the load fails as Keras would.
 """
 
 from __future__ import annotations
@@ -119,8 +127,42 @@ def verify_files(original: Path, folded: Path, batch: int = 8, seed: int = 0,
     import keras
 
     step()
-    before = keras.saving.load_model(original, compile=False)
+    before = _load(keras, original, f"{folded}: was written, but could not be verified because Keras "
+                                    f"{keras.__version__} cannot load {original}")
     step()
-    after = keras.saving.load_model(folded, compile=False)
+    after = _load(keras, folded, f"{folded}: was written, but Keras {keras.__version__} cannot load it to verify it")
     step()
     return verify_models(before, after, batch, seed, step)
+
+
+def _load(keras, path: Path, failure: str):
+    """``keras.saving.load_model`` (see :func:`_keras2_compatible`); a failure is a one-sentence UserError."""
+    from bnlint.errors import UserError
+
+    custom = _keras2_compatible(keras) if path.suffix.lower() in (".h5", ".hdf5") else None
+    try:
+        return keras.saving.load_model(path, compile=False, custom_objects=custom)
+    except Exception as error:  # noqa: BLE001 - any loading failure is reported in one sentence
+        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        raise UserError(f"{failure} ({type(error).__name__}: {reason})") from None
+
+
+# Keys tf_keras writes for these layers that Keras 3 rejects, and the only value each may have to be dropped
+# (None: any value; the layers do not use them).
+_KERAS2_ONLY_KEYS = {"groups": 1, "kernel_initializer": None, "kernel_regularizer": None, "kernel_constraint": None}
+
+
+def _keras2_compatible(keras) -> dict:
+    """Custom objects for the Keras 3 classes that cannot read what tf_keras wrote for them."""
+    objects = {}
+    for name in ("DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
+                 "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"):
+        base = getattr(keras.layers, name)
+
+        def from_config(cls, config: dict, _base=base):
+            config = {key: value for key, value in config.items() if key not in _KERAS2_ONLY_KEYS
+                      or _KERAS2_ONLY_KEYS[key] not in (None, value)}
+            return _base.from_config.__func__(cls, config)
+
+        objects[name] = type(name, (base,), {"from_config": classmethod(from_config)})
+    return objects

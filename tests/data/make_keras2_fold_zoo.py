@@ -1,0 +1,89 @@
+"""Make ``keras2_fold_zoo.h5``: a Keras 2 (tf_keras) model for ``bnlint fold``'s Keras 2 tests.
+
+One BN after each layer family a Keras 2 ``.h5`` can hold, with random
+statistics (gamma in [0.5, 1.5], beta ~ N(0, 0.5), moving mean ~ N(0, 0.5),
+moving variance in [0.5, 2]) so that a wrong fold shows in the outputs:
+
+- ``stem`` (Conv2D without bias), ``depthwise`` (DepthwiseConv2D),
+  ``separable`` (SeparableConv2D), ``transpose`` (Conv2DTranspose), each
+  followed by a BN on the channel axis: fold;
+- ``seq_dense``, a Dense on a ``(5, 4)`` sequence: its BN normalises axis 2
+  (the saved config says ``[2]``), the channel axis: folds, once the rank of
+  the Dense's input is known;
+- ``time_dense``, the same Dense shape, but its BN has ``axis=1``, the time
+  axis: refused;
+- ``head_dense`` (no bias) on a rank-2 input: folds.
+
+tf_keras and Keras 3 cannot share a process; run it in a tf_keras venv::
+
+    python -m venv /tmp/tfkeras-venv
+    /tmp/tfkeras-venv/bin/pip install "tensorflow-cpu==2.21.*" "tf-keras==2.21.*"
+    TF_USE_LEGACY_KERAS=1 /tmp/tfkeras-venv/bin/python tests/data/make_keras2_fold_zoo.py
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parent / "keras2_fold_zoo.h5"
+# Four inputs and tf_keras' own outputs for them, so that tests compare with Keras 2 itself.
+OUTPUTS = OUT.with_name("keras2_fold_zoo_outputs.npz")
+
+
+def build(keras):
+    layers = keras.layers
+    keras.utils.set_random_seed(0)
+    image = keras.Input((12, 12, 3), name="image")
+    x = layers.Conv2D(4, 3, padding="same", use_bias=False, name="stem")(image)
+    x = layers.BatchNormalization(name="stem_bn")(x)
+    x = layers.ReLU(name="stem_relu")(x)
+    x = layers.DepthwiseConv2D(3, padding="same", name="depthwise")(x)
+    x = layers.BatchNormalization(name="depthwise_bn")(x)
+    x = layers.ReLU(name="depthwise_relu")(x)
+    x = layers.SeparableConv2D(6, 3, padding="same", name="separable")(x)
+    x = layers.BatchNormalization(name="separable_bn")(x)
+    x = layers.Conv2DTranspose(5, 3, strides=2, padding="same", name="transpose")(x)
+    x = layers.BatchNormalization(name="transpose_bn")(x)
+    x = layers.GlobalAveragePooling2D(name="image_pool")(x)
+    sequence = keras.Input((5, 4), name="sequence")
+    s = layers.Dense(6, name="seq_dense")(sequence)
+    s = layers.BatchNormalization(name="seq_dense_bn")(s)
+    s = layers.GlobalAveragePooling1D(name="seq_pool")(s)
+    t = layers.Dense(5, name="time_dense")(sequence)
+    t = layers.BatchNormalization(axis=1, name="time_bn")(t)
+    t = layers.Flatten(name="time_flat")(t)
+    y = layers.Concatenate(name="concat")([x, s, t])
+    y = layers.Dense(8, use_bias=False, name="head_dense")(y)
+    y = layers.BatchNormalization(name="head_bn")(y)
+    outputs = layers.Dense(3, activation="softmax", name="out")(y)
+    model = keras.Model([image, sequence], outputs, name="keras2_fold_zoo")
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            n = layer.moving_mean.shape[0]
+            layer.set_weights([rng.uniform(0.5, 1.5, n), rng.normal(0, 0.5, n), rng.normal(0, 0.5, n),
+                               rng.uniform(0.5, 2.0, n)])
+    return model
+
+
+def main() -> None:
+    if os.environ.get("TF_USE_LEGACY_KERAS") != "1":
+        raise SystemExit("run with tf_keras and TF_USE_LEGACY_KERAS=1 (see the docstring)")
+    import tf_keras as keras
+
+    model = build(keras)
+    if OUT.exists():
+        OUT.unlink()
+    model.save(OUT)  # never compiled: no optimizer state
+    rng = np.random.default_rng(1)
+    image = rng.standard_normal((4, 12, 12, 3)).astype("float32")
+    sequence = rng.standard_normal((4, 5, 4)).astype("float32")
+    np.savez(OUTPUTS, image=image, sequence=sequence, outputs=model.predict([image, sequence], verbose=0))
+    print(OUT, OUTPUTS)
+
+
+if __name__ == "__main__":
+    main()
