@@ -354,13 +354,54 @@ def test_a_nested_model_starting_with_bn_does_not_fold_into_a_layer_outside_it(t
     assert "it follows 'inner_in', a InputLayer, not a conv" in _refusal(model, tmp_path)  # the nested model's input
 
 
-def test_nested_models_in_h5_files_are_not_folded(tmp_path):
+@pytest.mark.parametrize("frozen", [False, True], ids=["trainable", "frozen"])
+def test_nested_models_in_h5_files_fold_in_keras_weight_order(tmp_path, frozen):
+    # An .h5 file keeps a nested model's weights as one list, trainable_weights + non_trainable_weights
+    # (a frozen backbone: all of them in the second part); the folded list must be in the order Keras loads.
     model = transfer_model()
-    _, report = fold_and_load(saved(model, tmp_path / "m.h5"), tmp_path / "out.h5")
-    assert [d.batchnorm for d in report.folded] == ["stem_bn"]
+    model.get_layer("backbone").trainable = not frozen
+    folded, report = fold_and_load(saved(model, tmp_path / "m.h5"), tmp_path / "out.h5")
+    assert [(d.batchnorm, d.into) for d in report.folded] == [
+        ("stem_bn", "stem"), ("backbone/bb_bn1", "backbone/bb_conv1"), ("backbone/bb_bn2", "backbone/bb_conv2"),
+        ("head/head_bn", "head/head_dense")]
+    assert batchnorm_names(folded) == [] and folded.get_layer("backbone").trainable is not frozen
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
+def test_a_keras_applications_backbone_nested_in_an_h5_classifier_folds_whole(tmp_path):
+    keras.utils.set_random_seed(8)
+    base = keras.applications.MobileNetV2(alpha=0.35, weights=None, include_top=False, input_shape=(96, 96, 3))
+    base.trainable = False  # the usual transfer-learning setup
+    inputs = keras.Input((96, 96, 3))
+    model = keras.Model(inputs, layers.Dense(3)(layers.GlobalAveragePooling2D()(base(inputs, training=False))))
+    randomise_batchnorm(model, seed=8)
+    folded, report = fold_and_load(saved(model, tmp_path / "m.h5"), tmp_path / "out.h5")
+    assert (len(report.folded), len(report.refused), batchnorm_names(folded)) == (52, 0, [])
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
+def test_h5_nested_models_bnlint_cannot_rewrite_are_refused_with_the_reason(tmp_path):
+    import h5py
+
+    inner = keras.Sequential([layers.Dense(4, name="deep_dense"), layers.BatchNormalization(name="deep_bn")],
+                             name="deep")
+    middle_inputs = keras.Input((4,))
+    middle = keras.Model(middle_inputs, inner(middle_inputs), name="middle")
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, middle(inputs))
+    _, report = fold_and_load(saved(model, tmp_path / "deep.h5"), tmp_path / "out.h5")
+    assert [d.reason for d in report.refused] == [
+        "it is inside the nested model 'middle', and it holds a nested model of its own, whose .h5 weights "
+        "bnlint does not rewrite."]
+    source = saved(transfer_model(), tmp_path / "m.h5")
+    with h5py.File(source, "r+") as handle:  # an order bnlint cannot reproduce: it refuses rather than guess
+        group = handle["model_weights"]["backbone"]
+        group.attrs["weight_names"] = list(reversed([name.decode() if isinstance(name, bytes) else name
+                                                     for name in group.attrs["weight_names"]]))
+    report = fold_file(source, tmp_path / "out2.h5")
     assert {d.reason for d in report.refused} == {
-        f"it is inside the nested model '{name}'; bnlint folds nested models only in .keras files, with a "
-        "weights group per layer" for name in ("backbone", "head")}
+        "it is inside the nested model 'backbone', and bnlint cannot reproduce the order in which Keras saved "
+        "its weights in the .h5 file, so it leaves them as they are."}
 
 
 # --------------------------------------------------------------------------
@@ -600,6 +641,38 @@ def test_a_folded_keras2_h5_stays_a_keras2_file(tmp_path):
     specs = {spec["name"]: spec for spec in config["config"]["layers"]}
     assert "stem_bn" not in specs and specs["stem"]["config"]["use_bias"] is True
     assert specs["stem_relu"]["inbound_nodes"] == [[["stem", 0, 0, {}]]]  # rewired, in Keras 2's spelling
+
+
+@pytest.mark.parametrize("variant", ["trainable", "frozen"])
+def test_keras2_nested_backbone_folds_into_the_layout_tf_keras_itself_writes(tmp_path, variant):
+    # Keras 3 cannot load a tf_keras model with a nested model, so the folded file is compared with the
+    # file tf_keras saved for the folded architecture (tests/data/make_keras2_fold_zoo.py): tf_keras
+    # reads .h5 weights by position, so the same layer order and weight order per group is what counts.
+    import h5py
+
+    out = tmp_path / "folded.h5"
+    report = fold_file(KERAS2_ZOO.with_name(f"keras2_nested_{variant}.h5"), out)
+    assert [(d.batchnorm, d.into) for d in report.folded] == [
+        ("head_bn", "head"), ("backbone/b1", "backbone/c1"), ("backbone/b2", "backbone/c2")]
+    reference = KERAS2_ZOO.with_name(f"keras2_nested_{variant}_folded_layout.h5")
+    with h5py.File(out, "r") as ours, h5py.File(reference, "r") as theirs:
+        def layout(handle):
+            weights = handle["model_weights"]
+            names = [_decoded(name) for name in weights.attrs["layer_names"]]
+            config = json.loads(handle.attrs["model_config"])["config"]
+            backbone = next(spec for spec in config["layers"] if spec["name"] == "backbone")
+            return (names, [spec["name"] for spec in backbone["config"]["layers"]], backbone["config"]["trainable"],
+                    {name: [(_decoded(w), weights[name][_decoded(w)].shape) for w in weights[name].attrs["weight_names"]]
+                     for name in names})
+
+        folded = layout(ours)
+        assert folded == layout(theirs)
+    # Folding b1 made c1 shallower than c3: both are 3x3x3x4 kernels, listed (and loaded) c3 first.
+    assert folded[1][1:3] == ["c3", "c1"]
+
+
+def _decoded(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def test_a_keras2_model_is_not_written_as_keras3_archive(tmp_path):

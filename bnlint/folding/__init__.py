@@ -122,7 +122,7 @@ def fold_file(source: str | os.PathLike, out: str | os.PathLike, *, fold_precedi
     model = open_saved_model(source, str(source))
     try:
         try:
-            plan = plan_and_fold(model.config, model.layer_weights, fold_preceding, nested=model.can_rewrite_nested)
+            plan = plan_and_fold(model.config, model.layer_weights, fold_preceding, nested=model.nested_problem)
         except FoldRefused as refusal:
             raise InputError(str(source), f"cannot be folded: {refusal.reason}") from None
         except (KeyError, TypeError, ValueError, IndexError) as error:

@@ -61,6 +61,8 @@ class SavedModel:
     training_config: str | None = None  # .h5 only
     keras_version: str = "3"
     _groups: dict[str, str] = field(default_factory=dict)  # layer path (backbone/conv) -> weights group path
+    # .h5 nested model -> whether its weights are saved trainable first (see h5_nested_weight_names)
+    _h5_split: dict[str, bool] = field(default_factory=dict)
 
     def layer_weights(self, name: str) -> list[np.ndarray]:
         """The variables of layer *name*, in Keras' order (in a ``.keras`` file, a nested layer by its path)."""
@@ -69,14 +71,35 @@ class SavedModel:
                 return []  # a Sequential model's InputLayer has no weights group
             group = self.handle[self._groups[name]]["vars"]
             return [np.asarray(group[str(index)]) for index in range(len(group))]
-        group = self.handle["model_weights"].get(name)
+        top, _, inner = name.partition("/")
+        group = self.handle["model_weights"].get(top)
         if group is None:
             return []
-        return [np.asarray(group[_text(weight)]) for weight in group.attrs.get("weight_names", [])]
+        names = _names(group)
+        if inner:  # a layer of a nested model: its variables are named ".../<layer>/<variable>" in the model's group
+            names = [weight for weight in names if _owner(weight) == inner]
+        return [np.asarray(group[weight]) for weight in names]
 
-    def can_rewrite_nested(self, path: str, spec: dict) -> bool:
-        """Whether the nested model *spec* at *path* can be rewritten: a ``.keras`` file with a group per layer."""
-        return self.format == "keras" and _missing_group(self._groups, spec, path + "/") is None
+    def nested_problem(self, path: str, spec: dict) -> str | None:
+        """Why the weights of the nested model *spec* at *path* cannot be rewritten (None when they can)."""
+        if self.format == "keras":
+            if _missing_group(self._groups, spec, path + "/") is not None:
+                return "its layers have no weights groups of their own in model.weights.h5"
+            return None
+        if "/" in path:
+            return "bnlint rewrites the weights of .h5 nested models one level deep only"
+        if any(is_nested_model(inner) for inner in spec["config"].get("layers", [])):
+            return "it holds a nested model of its own, whose .h5 weights bnlint does not rewrite"
+        group = self.handle["model_weights"].get(path)
+        if group is None:
+            return "its weights are not in the .h5 file"
+        names = _names(group)
+        for split in (True, False):
+            if h5_nested_weight_names(spec, _by_owner(names), split) == names:
+                self._h5_split[path] = split
+                return None
+        return ("bnlint cannot reproduce the order in which Keras saved its weights in the .h5 file, "
+                "so it leaves them as they are")
 
     def is_plain(self, name: str) -> bool:
         """Whether *name* keeps only its own variables (no nested layers), so it converts between formats."""
@@ -98,6 +121,68 @@ class SavedModel:
 
 def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _names(group) -> list[str]:
+    """An ``.h5`` layer group's ``weight_names``, in order."""
+    return [_text(weight) for weight in group.attrs.get("weight_names", [])]
+
+
+def _owner(weight: str) -> str:
+    """The layer a nested model's weight belongs to: ``c1`` for ``c1/kernel:0`` (Keras 2), ``c1/kernel`` or
+    ``head/c1/kernel`` (Keras 3, in a nested Sequential)."""
+    parts = weight.split("/")
+    return parts[-2] if len(parts) > 1 else ""
+
+
+def _by_owner(names: list[str]) -> dict[str, list[str]]:
+    """Each layer's weight names, in the order they appear (the order the layer made its variables)."""
+    owners: dict[str, list[str]] = {}
+    for weight in names:
+        owners.setdefault(_owner(weight), []).append(weight)
+    return owners
+
+
+# Variables Keras keeps out of training (BN's moving statistics, a dropout's seed): saved after the trainable ones.
+_NON_TRAINABLE = frozenset({"moving_mean", "moving_variance", "seed_generator_state"})
+
+
+def h5_nested_weight_names(spec: dict, variables: dict[str, list[str]], split: bool) -> list[str]:
+    """The weight names of the nested model *spec*, in the order Keras saves them to (and loads them from) ``.h5``.
+
+    *variables* gives each of its layers' weight names in the order the layer
+    made them. Keras writes a nested model's weights as one list, by
+    position, with its layers in Keras' layer order. With *split* (a
+    functional model: Keras 2, and Keras 3) the list is
+    ``trainable_weights + non_trainable_weights``: a trainable layer's
+    trainable variables go in the first part and its moving statistics in
+    the second, a frozen layer's variables (all of them, when the model
+    itself is frozen) in the second, in the order the layer made them.
+    Without it (Keras 3's nested Sequential) each layer's variables follow
+    each other. Which one a file uses is checked against the file itself
+    (:meth:`SavedModel.nested_problem`) before anything is rewritten.
+    """
+    model_trainable = spec["config"].get("trainable", True) is not False
+    sequential = spec.get("class_name") == "Sequential"
+    trainable: list[str] = []
+    frozen: list[str] = []
+    for inner in spec["config"].get("layers", []):
+        if sequential and inner.get("class_name") == "InputLayer":
+            continue
+        names = variables.get(inner["config"]["name"], [])
+        if not split:
+            trainable += names
+        elif model_trainable and inner["config"].get("trainable", True) is not False:
+            trainable += [weight for weight in names if _variable(weight) not in _NON_TRAINABLE]
+            frozen += [weight for weight in names if _variable(weight) in _NON_TRAINABLE]
+        else:
+            frozen += names
+    return trainable + frozen
+
+
+def _variable(weight: str) -> str:
+    """``moving_mean`` for ``bn/moving_mean:0`` or ``bn/moving_mean``."""
+    return weight.rpartition("/")[2].partition(":")[0]
 
 
 def open_saved_model(path: Path, display: str) -> SavedModel:
@@ -335,7 +420,11 @@ def _h5_bytes(source: SavedModel, config: dict, replaced: dict) -> bytes:
         names = [spec["config"]["name"] for spec in config["config"].get("layers", [])
                  if not (sequential and spec.get("class_name") == "InputLayer")]
         group.attrs["layer_names"] = np.array(names, dtype=h5py.string_dtype())
+        specs = {spec["config"]["name"]: spec for spec in config["config"].get("layers", [])}
         for name in names:
+            if source.format == "h5" and any(path.startswith(name + "/") for path in replaced):
+                _write_h5_nested(group, name, specs[name], source, replaced)
+                continue
             if source.format == "h5" and name not in replaced and name in source.handle["model_weights"]:
                 source.handle.copy(source.handle["model_weights"][name], group, name)
                 continue
@@ -353,14 +442,40 @@ def _h5_bytes(source: SavedModel, config: dict, replaced: dict) -> bytes:
     return buffer.getvalue()
 
 
+def _write_h5_nested(group, name: str, spec: dict, source: SavedModel, replaced: dict) -> None:
+    """Write the group of the nested model *name* (folded *spec*) in the weight order Keras will load it in."""
+    h5py = _h5py()
+    old = source.handle["model_weights"][name]
+    variables = _by_owner(_names(old))
+    values: dict[str, np.ndarray] = {}
+    for path, new in replaced.items():
+        if path.startswith(name + "/"):
+            inner = path[len(name) + 1:]
+            names = _grown(variables.get(inner, []), len(new))
+            variables[inner] = names
+            values.update(zip(names, new))
+    order = h5_nested_weight_names(spec, variables, source._h5_split[name])
+    layer = group.create_group(name)
+    for key, value in old.attrs.items():
+        layer.attrs[key] = value
+    layer.attrs["weight_names"] = np.array(order, dtype=h5py.string_dtype())
+    for weight in order:
+        layer.create_dataset(weight, data=values[weight] if weight in values else np.asarray(old[weight]))
+
+
+def _grown(existing: list[str], count: int) -> list[str]:
+    """Names for *count* variables of a layer whose variables were *existing*: a created bias is named like them."""
+    if existing and count == len(existing) + 1:
+        stem, _, last = existing[0].rpartition("/")
+        return [*existing, f"{stem}/bias{':0' if last.endswith(':0') else ''}"]
+    return existing[:count]
+
+
 def _weight_names(source: SavedModel, name: str, count: int) -> list[str]:
     """Dataset names for *name*'s variables in an ``.h5`` file: the source's where it has enough."""
     existing: list[str] = []
     if source.format == "h5" and name in source.handle["model_weights"]:
         existing = [_text(w) for w in source.handle["model_weights"][name].attrs.get("weight_names", [])]
-    if len(existing) >= count:
-        return existing[:count]
-    if existing and count == len(existing) + 1:  # a bias created by folding, named as its kernel is
-        stem, _, last = existing[0].rpartition("/")
-        return [*existing, f"{stem}/bias{':0' if last.endswith(':0') else ''}"]
+    if existing and len(existing) + 1 >= count:  # (a bias created by folding is named as its kernel is)
+        return _grown(existing, count)
     return [f"{name}/variable_{index}" for index in range(count)]

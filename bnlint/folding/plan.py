@@ -25,11 +25,12 @@ instead of Keras 3's ``__keras_tensor__`` objects and record no input
 shapes; the ranks that the axis checks need are then propagated from the
 ``InputLayer`` shapes through the layers whose output rank is known
 (:func:`_propagate_ranks`), and are unknown past anything else.
+
 The models nested inside (a backbone called as a layer, a Sequential block)
-are planned the same way, each on its own graph, when ``nested`` says their
-layers can be rewritten (in a ``.keras`` file); their layers are named by
-path (``backbone/conv``), and a BN at the start of a nested model does not
-fold into a layer outside it. Otherwise their BNs are reported as refused.
+are planned the same way, each on its own graph, unless ``nested`` names a
+reason their weights cannot be rewritten; their layers are named by path
+(``backbone/conv``), and a BN at the start of a nested model does not fold
+into a layer outside it. Otherwise their BNs are refused with that reason.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ class _Model:
         self.by_name = {spec["config"]["name"]: spec for spec in self.specs}
         self.inputs: dict[str, list[list[Tensor]]] = {}  # layer -> per call -> input tensors
         self.shapes: dict[str, list | None] = {}  # layer -> shape of its first input (first call)
+        self.ranks: dict[str, int | None] = {}  # Keras 2: layer -> rank of its first output (_propagate_ranks)
         self.consumers: dict[Tensor, list[str]] = {}
         self.outputs: list[Tensor] = []
         if self.sequential:
@@ -182,9 +184,18 @@ def keras_layer_order(model: _Model) -> list[str]:
     so a folded config is put back in this order (Keras 3's ``map_graph``,
     which tf_keras shares).
     """
+    # tf_keras numbers the calls of a nested model from 1 (its call 0 is the one that built it, left out of
+    # the config): a layer whose references run 1..n over its n recorded calls is read that way.
+    referenced: dict[str, set[int]] = {}
+    for tensor in [*model.outputs, *(t for calls in model.inputs.values() for call in calls for t in call)]:
+        referenced.setdefault(tensor[0], set()).add(tensor[1])
+    offset = {layer: 1 for layer, calls in referenced.items()
+              if min(calls) >= 1 and max(calls) == len(model.inputs.get(layer) or [])}
+
     def parents(node: tuple[str, int]) -> list[tuple[str, int]]:
         calls = model.inputs.get(node[0]) or []
-        return [(layer, call) for layer, call, _ in calls[node[1]]] if node[1] < len(calls) else []
+        call = node[1] - offset.get(node[0], 0)
+        return [(layer, index) for layer, index, _ in calls[call]] if 0 <= call < len(calls) else []
 
     post_order: list[tuple[str, int]] = []  # nodes, inputs first
     first_seen: dict[str, int] = {}
@@ -301,14 +312,15 @@ def _nested_batchnorms(spec: dict, prefix: str) -> Iterator[str]:
 
 
 def plan_and_fold(config: dict, weights: Callable[[str], list[np.ndarray]], fold_preceding: bool = False,
-                  nested: Callable[[str, dict], bool] | None = None) -> FoldPlan:
+                  nested: Callable[[str, dict], str | None] | None = None) -> FoldPlan:
     """Fold every foldable BN of the model *config*; *weights(path)* gives a layer's saved variables.
 
     Returns the rewritten copy of *config*, the new variables of each layer
     that absorbed a BN (by path: ``conv``, ``backbone/conv``), and one
     :class:`Decision` per BN (nested ones included). The BNs of a nested
-    model are folded when *nested(path, spec)* says its layers can be
-    rewritten. *config* itself is not modified.
+    model are folded unless *nested(path, spec)* gives a reason its weights
+    cannot be rewritten (without *nested*, none are). *config* itself is not
+    modified.
     """
     if config.get("class_name") not in ("Functional", "Sequential", "Model") or "layers" not in config.get("config", {}):
         raise FoldRefused(f"the saved model is a {config.get('class_name')}, not a Functional or Sequential "
@@ -323,7 +335,7 @@ def plan_and_fold(config: dict, weights: Callable[[str], list[np.ndarray]], fold
 
 
 def _fold_model(model: _Model, prefix: str, current, replaced: dict, fold_preceding: bool,
-                nested: Callable[[str, dict], bool] | None) -> list[Decision]:
+                nested: Callable[[str, dict], str | None] | None) -> list[Decision]:
     """Fold what folds in *model* (whose layer paths start with *prefix*), then in the models nested in it."""
 
     def local(name: str) -> list[np.ndarray]:
@@ -348,11 +360,14 @@ def _fold_model(model: _Model, prefix: str, current, replaced: dict, fold_preced
         if _class(spec) not in _MODELS:
             continue
         path = prefix + spec["config"]["name"]
-        if nested is not None and is_nested_model(spec) and nested(path, spec):
+        if not is_nested_model(spec):
+            problem = "its layers are not in the saved config"
+        else:
+            problem = nested(path, spec) if nested is not None else "its weights cannot be rewritten"
+        if problem is None:
             decisions += _fold_model(_Model(spec), path + "/", current, replaced, fold_preceding, nested)
         else:
-            decisions.extend(Decision(name, False, reason=f"it is inside the nested model '{path}'; bnlint "
-                                      "folds nested models only in .keras files, with a weights group per layer")
+            decisions.extend(Decision(name, False, reason=f"it is inside the nested model '{path}', and {problem}.")
                              for name in _nested_batchnorms(spec, path))
     return decisions
 
@@ -450,6 +465,10 @@ def _output_rank(spec: dict, rank_in: int | None) -> int | None:
         return rank_in if config.get("return_sequences") else rank_in - 1
     if class_name in _SAME_RANK or any(stem in class_name for stem in _SAME_RANK_STEMS):
         return rank_in
+    if is_nested_model(spec):  # its own InputLayer declares the shape it takes
+        inner = _Model(spec)
+        if len(inner.outputs) == 1 and inner.outputs[0][1:] == (0, 0):
+            return inner.ranks.get(inner.outputs[0][0])
     return None
 
 
@@ -468,13 +487,16 @@ def _propagate_ranks(model: _Model) -> None:
         calls = model.inputs.get(name) or []
         if calls and calls[0]:
             layer, call, index = calls[0][0]
-            rank_in = ranks.get(layer) if (call, index) == (0, 0) else None
+            # (a nested model's rank does not depend on the call, which Keras 2 numbers from 1)
+            same = call == 0 or (layer in model.by_name and is_nested_model(model.by_name[layer]))
+            rank_in = ranks.get(layer) if index == 0 and same else None
         else:
             shape = spec["config"].get("batch_input_shape") or spec["config"].get("batch_shape")
             rank_in = len(shape) if isinstance(shape, list) else None
         if rank_in is not None and not model.shapes.get(name):
             model.shapes[name] = [None] * rank_in
         ranks[name] = _output_rank(spec, rank_in)
+    model.ranks = ranks
 
 
 def _rank(model: _Model, name: str, spec: dict) -> int | None:

@@ -14,6 +14,18 @@ moving variance in [0.5, 2]) so that a wrong fold shows in the outputs:
   axis: refused;
 - ``head_dense`` (no bias) on a rank-2 input: folds.
 
+It also makes ``keras2_nested_<trainable|frozen>.h5``: a classifier around a
+nested functional backbone (trainable, and frozen as in transfer learning)
+with random BN statistics, and beside each
+``keras2_nested_<...>_folded_layout.h5``, the folded architecture (BNs
+gone, biases added) built and saved by tf_keras itself. Keras 3 cannot load
+a tf_keras model with a nested model at all, so the tests compare the layout
+of bnlint's folded file (weight order per group, layer order) with this one,
+which is what tf_keras reads weights by. In the backbone, folding ``b1``
+makes ``c1`` shallower than ``c3``, so Keras lists ``c3`` first afterwards;
+both have the same kernel shape, so a file in the old order would load
+swapped.
+
 tf_keras and Keras 3 cannot share a process; run it in a tf_keras venv::
 
     python -m venv /tmp/tfkeras-venv
@@ -69,6 +81,36 @@ def build(keras):
     return model
 
 
+def build_nested(keras, frozen: bool, folded: bool):
+    """The transfer-learning model, or (*folded*) its architecture once every BN is folded."""
+    layers = keras.layers
+    keras.utils.set_random_seed(1)
+
+    def batchnorm(x, name):
+        return x if folded else layers.BatchNormalization(name=name)(x)
+
+    image = keras.Input((8, 8, 3), name="backbone_in")
+    a = layers.Conv2D(4, 3, padding="same", use_bias=folded, name="c1")(image)
+    a = layers.ReLU(name="r1")(batchnorm(a, "b1"))
+    b = layers.Conv2D(4, 3, padding="same", name="c3")(image)
+    b = layers.ReLU(name="r3b")(layers.ReLU(name="r3a")(b))
+    x = layers.Add(name="add")([a, b])
+    x = batchnorm(layers.Conv2D(5, 1, use_bias=folded, name="c2")(x), "b2")
+    backbone = keras.Model(image, x, name="backbone")
+    backbone.trainable = not frozen
+    inputs = keras.Input((8, 8, 3), name="image")
+    y = layers.GlobalAveragePooling2D(name="gap")(backbone(inputs, training=False))
+    y = batchnorm(layers.Dense(3, use_bias=folded, name="head")(y), "head_bn")
+    model = keras.Model(inputs, y, name="transfer")
+    rng = np.random.default_rng(2)
+    for layer in [*model.layers, *backbone.layers]:
+        if isinstance(layer, layers.BatchNormalization):
+            n = layer.moving_mean.shape[0]
+            layer.set_weights([rng.uniform(0.5, 1.5, n), rng.normal(0, 0.5, n), rng.normal(0, 0.5, n),
+                               rng.uniform(0.5, 2.0, n)])
+    return model
+
+
 def main() -> None:
     if os.environ.get("TF_USE_LEGACY_KERAS") != "1":
         raise SystemExit("run with tf_keras and TF_USE_LEGACY_KERAS=1 (see the docstring)")
@@ -83,6 +125,14 @@ def main() -> None:
     sequence = rng.standard_normal((4, 5, 4)).astype("float32")
     np.savez(OUTPUTS, image=image, sequence=sequence, outputs=model.predict([image, sequence], verbose=0))
     print(OUT, OUTPUTS)
+    for frozen in (False, True):
+        for folded in (False, True):
+            path = OUT.with_name(f"keras2_nested_{'frozen' if frozen else 'trainable'}"
+                                 f"{'_folded_layout' if folded else ''}.h5")
+            if path.exists():
+                path.unlink()
+            build_nested(keras, frozen, folded).save(path)
+            print(path)
 
 
 if __name__ == "__main__":
