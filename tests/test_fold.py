@@ -653,7 +653,9 @@ def test_keras2_nested_backbone_folds_into_the_layout_tf_keras_itself_writes(tmp
     out = tmp_path / "folded.h5"
     report = fold_file(KERAS2_ZOO.with_name(f"keras2_nested_{variant}.h5"), out)
     assert [(d.batchnorm, d.into) for d in report.folded] == [
-        ("head_bn", "head"), ("backbone/b1", "backbone/c1"), ("backbone/b2", "backbone/c2")]
+        ("head/bn", "head/dense"), ("backbone/c1/bn", "backbone/c1/conv"), ("backbone/b2", "backbone/c2")]
+    assert [(d.batchnorm, d.reason[:40]) for d in report.refused] == [
+        ("backbone/bn", "it follows 'add', a Add, not a conv or d")]
     reference = KERAS2_ZOO.with_name(f"keras2_nested_{variant}_folded_layout.h5")
     with h5py.File(out, "r") as ours, h5py.File(reference, "r") as theirs:
         def layout(handle):
@@ -667,8 +669,28 @@ def test_keras2_nested_backbone_folds_into_the_layout_tf_keras_itself_writes(tmp
 
         folded = layout(ours)
         assert folded == layout(theirs)
-    # Folding b1 made c1 shallower than c3: both are 3x3x3x4 kernels, listed (and loaded) c3 first.
-    assert folded[1][1:3] == ["c3", "c1"]
+    # Folding c1/bn made c1/conv shallower than c3: both are 3x3x3x4 kernels, listed (and loaded) c3 first.
+    assert folded[1][1:3] == ["c3", "c1/conv"]
+    # The BN named "bn" keeps its own four variables, not those of the folded "c1/bn".
+    assert [name for name, _ in folded[3]["backbone"] if name.startswith(("bn/", "c1/bn/"))] == [
+        "bn/gamma:0", "bn/beta:0", "bn/moving_mean:0", "bn/moving_variance:0"]
+
+
+def test_weight_names_split_into_chunks_are_read(tmp_path):
+    # Keras splits an attribute bigger than an HDF5 object header into weight_names0, weight_names1, ...
+    # (a nested NASNetMobile has 1,124 weight names); bnlint reads them as Keras does.
+    import h5py
+
+    model = transfer_model()
+    source = saved(model, tmp_path / "m.h5")
+    with h5py.File(source, "r+") as handle:
+        group = handle["model_weights"]["backbone"]
+        names = list(group.attrs["weight_names"])
+        del group.attrs["weight_names"]
+        group.attrs["weight_names0"], group.attrs["weight_names1"] = names[:3], names[3:]
+    folded, report = fold_and_load(source, tmp_path / "out.h5")
+    assert len(report.folded) == 4 and not report.refused, report.text()
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
 
 
 def _decoded(value) -> str:

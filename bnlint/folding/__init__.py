@@ -129,7 +129,13 @@ def fold_file(source: str | os.PathLike, out: str | os.PathLike, *, fold_precedi
             raise InputError(str(source), f"has a model config bnlint cannot fold "
                                           f"({type(error).__name__}: {error})") from None
         report = FoldReport(str(source), str(out), plan.decisions)
-        write_saved_model(model, plan.config, plan.replaced, out, report.notes)
+        try:
+            write_saved_model(model, plan.config, plan.replaced, out, report.notes)
+        except UserError:
+            raise
+        except (OSError, RuntimeError, KeyError, TypeError, ValueError) as error:  # h5py's, while copying weights
+            raise UserError(f"{out}: could not be written from {source} ({type(error).__name__}: {error}); "
+                            f"nothing was written") from None
     finally:
         model.close()
     if verify:

@@ -63,6 +63,7 @@ class SavedModel:
     _groups: dict[str, str] = field(default_factory=dict)  # layer path (backbone/conv) -> weights group path
     # .h5 nested model -> whether its weights are saved trainable first (see h5_nested_weight_names)
     _h5_split: dict[str, bool] = field(default_factory=dict)
+    _tops: dict[str, dict] | None = None  # the top-level layer specs, by name
 
     def layer_weights(self, name: str) -> list[np.ndarray]:
         """The variables of layer *name*, in Keras' order (in a ``.keras`` file, a nested layer by its path)."""
@@ -71,14 +72,34 @@ class SavedModel:
                 return []  # a Sequential model's InputLayer has no weights group
             group = self.handle[self._groups[name]]["vars"]
             return [np.asarray(group[str(index)]) for index in range(len(group))]
-        top, _, inner = name.partition("/")
+        top, inner = self._h5_split_path(name)
         group = self.handle["model_weights"].get(top)
         if group is None:
             return []
         names = _names(group)
         if inner:  # a layer of a nested model: its variables are named ".../<layer>/<variable>" in the model's group
-            names = [weight for weight in names if _owner(weight) == inner]
+            owners = _by_owner(names, self._h5_inner_names(top))
+            names = owners.get(inner, [])
         return [np.asarray(group[weight]) for weight in names]
+
+    def _h5_split_path(self, path: str) -> tuple[str, str]:
+        """``(top-level layer, layer inside it or "")`` for a layer *path* (Keras 2 layer names may hold ``/``)."""
+        specs = self._top_specs()
+        if path in specs:
+            return path, ""
+        for name, spec in specs.items():
+            if path.startswith(name + "/") and is_nested_model(spec):
+                return name, path[len(name) + 1:]
+        return path, ""
+
+    def _top_specs(self) -> dict[str, dict]:
+        if self._tops is None:
+            self._tops = {spec["config"]["name"]: spec for spec in self.config.get("config", {}).get("layers", [])}
+        return self._tops
+
+    def _h5_inner_names(self, top: str) -> set[str]:
+        spec = self._top_specs().get(top) or {}
+        return {inner["config"]["name"] for inner in (spec.get("config") or {}).get("layers", [])}
 
     def nested_problem(self, path: str, spec: dict) -> str | None:
         """Why the weights of the nested model *spec* at *path* cannot be rewritten (None when they can)."""
@@ -94,8 +115,9 @@ class SavedModel:
         if group is None:
             return "its weights are not in the .h5 file"
         names = _names(group)
+        owners = _by_owner(names, {inner["config"]["name"] for inner in spec["config"].get("layers", [])})
         for split in (True, False):
-            if h5_nested_weight_names(spec, _by_owner(names), split) == names:
+            if h5_nested_weight_names(spec, owners, split) == names:
                 self._h5_split[path] = split
                 return None
         return ("bnlint cannot reproduce the order in which Keras saved its weights in the .h5 file, "
@@ -106,7 +128,7 @@ class SavedModel:
         if self.format == "keras":
             return name not in self._groups or set(self.handle[self._groups[name]].keys()) <= {"vars"}
         group = self.handle["model_weights"].get(name)
-        names = [_text(weight) for weight in group.attrs.get("weight_names", [])] if group is not None else []
+        names = _names(group) if group is not None else []
         # "conv/kernel" or "sequential/conv/kernel" are the layer's own; "mha/query/kernel" is nested.
         return all(weight.rsplit("/", 2)[-2:-1] == [name] for weight in names)
 
@@ -124,22 +146,43 @@ def _text(value) -> str:
 
 
 def _names(group) -> list[str]:
-    """An ``.h5`` layer group's ``weight_names``, in order."""
-    return [_text(weight) for weight in group.attrs.get("weight_names", [])]
+    """An ``.h5`` layer group's ``weight_names``, in order.
+
+    Keras splits an attribute too big for an HDF5 object header into
+    ``weight_names0``, ``weight_names1``, ... (a nested NASNet's 1,124 names).
+    """
+    attributes = group.attrs
+    if "weight_names" in attributes:
+        return [_text(weight) for weight in attributes["weight_names"]]
+    names: list[str] = []
+    chunk = 0
+    while f"weight_names{chunk}" in attributes:
+        names += [_text(weight) for weight in attributes[f"weight_names{chunk}"]]
+        chunk += 1
+    return names
 
 
-def _owner(weight: str) -> str:
-    """The layer a nested model's weight belongs to: ``c1`` for ``c1/kernel:0`` (Keras 2), ``c1/kernel`` or
-    ``head/c1/kernel`` (Keras 3, in a nested Sequential)."""
-    parts = weight.split("/")
-    return parts[-2] if len(parts) > 1 else ""
+def _owner(weight: str, layers: set[str]) -> str:
+    """The layer of *layers* a nested model's weight belongs to.
+
+    ``c1`` for ``c1/kernel:0`` (Keras 2; its layer names may hold ``/``:
+    ``Conv/BatchNorm/gamma:0``), ``c1/kernel`` (Keras 3) or ``head/c1/kernel``
+    (Keras 3, in a nested Sequential); the weight's prefix when no layer matches.
+    """
+    prefix = weight.rpartition("/")[0]
+    parts = prefix.split("/")
+    for start in range(len(parts)):
+        candidate = "/".join(parts[start:])
+        if candidate in layers:
+            return candidate
+    return prefix
 
 
-def _by_owner(names: list[str]) -> dict[str, list[str]]:
+def _by_owner(names: list[str], layers: set[str]) -> dict[str, list[str]]:
     """Each layer's weight names, in the order they appear (the order the layer made its variables)."""
     owners: dict[str, list[str]] = {}
     for weight in names:
-        owners.setdefault(_owner(weight), []).append(weight)
+        owners.setdefault(_owner(weight, layers), []).append(weight)
     return owners
 
 
@@ -426,9 +469,9 @@ def _h5_bytes(source: SavedModel, config: dict, replaced: dict) -> bytes:
                 _write_h5_nested(group, name, specs[name], source, replaced)
                 continue
             if source.format == "h5" and name not in replaced and name in source.handle["model_weights"]:
-                source.handle.copy(source.handle["model_weights"][name], group, name)
+                _copy_h5_layer(source.handle["model_weights"][name], group.require_group(name))
                 continue
-            layer = group.create_group(name)
+            layer = group.require_group(name)  # (a Keras 2 name "a/b" puts its group inside layer a's)
             values = _weights_of(source, name, replaced)
             weight_names = _weight_names(source, name, len(values))
             layer.attrs["weight_names"] = np.array(weight_names, dtype=h5py.string_dtype())
@@ -446,7 +489,8 @@ def _write_h5_nested(group, name: str, spec: dict, source: SavedModel, replaced:
     """Write the group of the nested model *name* (folded *spec*) in the weight order Keras will load it in."""
     h5py = _h5py()
     old = source.handle["model_weights"][name]
-    variables = _by_owner(_names(old))
+    # Owners by the layers of the model as saved: a folded BN "conv1/bn" must not pass for a layer "bn".
+    variables = _by_owner(_names(old), source._h5_inner_names(name))
     values: dict[str, np.ndarray] = {}
     for path, new in replaced.items():
         if path.startswith(name + "/"):
@@ -455,12 +499,29 @@ def _write_h5_nested(group, name: str, spec: dict, source: SavedModel, replaced:
             variables[inner] = names
             values.update(zip(names, new))
     order = h5_nested_weight_names(spec, variables, source._h5_split[name])
-    layer = group.create_group(name)
+    layer = group.require_group(name)
     for key, value in old.attrs.items():
-        layer.attrs[key] = value
+        if not key.startswith("weight_names"):  # (weight_names0, 1, ... of a big list are replaced too)
+            layer.attrs[key] = value
     layer.attrs["weight_names"] = np.array(order, dtype=h5py.string_dtype())
     for weight in order:
-        layer.create_dataset(weight, data=values[weight] if weight in values else np.asarray(old[weight]))
+        if weight in values:
+            layer.create_dataset(weight, data=values[weight])
+        else:
+            old.file.copy(old[weight], layer, weight)
+
+
+def _copy_h5_layer(old, layer) -> None:
+    """Copy an unchanged layer's group: its attributes and the datasets its ``weight_names`` list.
+
+    Dataset by dataset, not the whole group: with Keras 2's ``/`` in layer
+    names, layer ``a``'s group also holds layer ``a/b``'s, which is copied as
+    a layer of its own.
+    """
+    for key, value in old.attrs.items():
+        layer.attrs[key] = value
+    for weight in _names(old):
+        old.file.copy(old[weight], layer, weight)
 
 
 def _grown(existing: list[str], count: int) -> list[str]:
@@ -475,7 +536,7 @@ def _weight_names(source: SavedModel, name: str, count: int) -> list[str]:
     """Dataset names for *name*'s variables in an ``.h5`` file: the source's where it has enough."""
     existing: list[str] = []
     if source.format == "h5" and name in source.handle["model_weights"]:
-        existing = [_text(w) for w in source.handle["model_weights"][name].attrs.get("weight_names", [])]
+        existing = _names(source.handle["model_weights"][name])
     if existing and len(existing) + 1 >= count:  # (a bias created by folding is named as its kernel is)
         return _grown(existing, count)
     return [f"{name}/variable_{index}" for index in range(count)]

@@ -21,10 +21,17 @@ with random BN statistics, and beside each
 gone, biases added) built and saved by tf_keras itself. Keras 3 cannot load
 a tf_keras model with a nested model at all, so the tests compare the layout
 of bnlint's folded file (weight order per group, layer order) with this one,
-which is what tf_keras reads weights by. In the backbone, folding ``b1``
-makes ``c1`` shallower than ``c3``, so Keras lists ``c3`` first afterwards;
-both have the same kernel shape, so a file in the old order would load
-swapped.
+which is what tf_keras reads weights by. In the backbone, folding ``c1/bn``
+makes ``c1/conv`` shallower than ``c3``, so Keras lists ``c3`` first
+afterwards; both have the same kernel shape, so a file in the old order
+would load swapped.
+
+Keras 2 allows ``/`` in layer names (DenseNet's ``conv1/bn``, MobileNetV3's
+``expanded_conv/depthwise/BatchNorm``); Keras 3 does not, and cannot load
+such a file. HDF5 then nests the groups: ``proj/relu``'s group sits inside
+``proj``'s, and ``head/dense`` is a top-level layer, not a layer of a nested
+model ``head``. In the backbone a BN named ``bn`` stays: ``c1/bn/gamma:0``
+must not be taken for one of its weights once ``c1/bn`` is gone.
 
 tf_keras and Keras 3 cannot share a process; run it in a tf_keras venv::
 
@@ -90,17 +97,19 @@ def build_nested(keras, frozen: bool, folded: bool):
         return x if folded else layers.BatchNormalization(name=name)(x)
 
     image = keras.Input((8, 8, 3), name="backbone_in")
-    a = layers.Conv2D(4, 3, padding="same", use_bias=folded, name="c1")(image)
-    a = layers.ReLU(name="r1")(batchnorm(a, "b1"))
+    a = layers.Conv2D(4, 3, padding="same", use_bias=folded, name="c1/conv")(image)
+    a = layers.ReLU(name="r1")(batchnorm(a, "c1/bn"))
     b = layers.Conv2D(4, 3, padding="same", name="c3")(image)
     b = layers.ReLU(name="r3b")(layers.ReLU(name="r3a")(b))
     x = layers.Add(name="add")([a, b])
+    x = layers.BatchNormalization(name="bn")(x)  # after an Add: stays
     x = batchnorm(layers.Conv2D(5, 1, use_bias=folded, name="c2")(x), "b2")
     backbone = keras.Model(image, x, name="backbone")
     backbone.trainable = not frozen
     inputs = keras.Input((8, 8, 3), name="image")
     y = layers.GlobalAveragePooling2D(name="gap")(backbone(inputs, training=False))
-    y = batchnorm(layers.Dense(3, use_bias=folded, name="head")(y), "head_bn")
+    y = layers.ReLU(name="proj/relu")(layers.Dense(6, name="proj")(y))
+    y = batchnorm(layers.Dense(3, use_bias=folded, name="head/dense")(y), "head/bn")
     model = keras.Model(inputs, y, name="transfer")
     rng = np.random.default_rng(2)
     for layer in [*model.layers, *backbone.layers]:
