@@ -65,6 +65,7 @@ __all__ = [
     "canonical_class",
     "channel_axes",
     "kind_of",
+    "output_rank",
     "positional_params",
     "to_snake_case",
 ]
@@ -1287,6 +1288,48 @@ _DATA_FORMATS = {
     "channels_first": "channels_first",
     **KERAS1_VALUES["data_format"],
 }
+
+
+# Layers whose output has the rank of their (first) input.
+_SAME_RANK = frozenset({
+    "InputLayer", "Dense", "EinsumDense", "BatchNormalization", "LayerNormalization", "GroupNormalization",
+    "UnitNormalization", "Normalization", "Rescaling", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU",
+    "Softmax", "ThresholdedReLU", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+    "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Masking", "Add",
+    "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Permute",
+})
+# Class-name stems of the layers that keep their input's rank in any dimension (Conv2D, MaxPooling3D...).
+_SAME_RANK_STEMS = ("Conv", "Pooling", "ZeroPadding", "Cropping", "UpSampling")
+
+
+def output_rank(class_name: str, config: dict, rank_in: int | None) -> int | None:
+    """The rank of a layer's first output when its first input has rank *rank_in*; None when unknown.
+
+    For saved Keras 2 models, which record no shapes: ranks are propagated
+    from the ``InputLayer`` shapes through the layers known here.
+
+    >>> output_rank("Dense", {}, 3), output_rank("Flatten", {}, 4), output_rank("Lambda", {}, 4)
+    (3, 2, None)
+    """
+    class_name = canonical_class(class_name)
+    if class_name == "Flatten":
+        return 2
+    if class_name.startswith("Global"):
+        return rank_in if config.get("keepdims") is True else 2
+    if class_name == "Reshape":
+        target = config.get("target_shape")
+        return len(target) + 1 if isinstance(target, (list, tuple)) else None
+    if class_name == "RepeatVector":
+        return 3
+    if class_name in ("LSTM", "GRU", "SimpleRNN"):
+        return 3 if config.get("return_sequences") is True else 2
+    if rank_in is None:
+        return None
+    if class_name.startswith("ConvLSTM"):
+        return rank_in if config.get("return_sequences") is True else rank_in - 1
+    if class_name in _SAME_RANK or any(stem in class_name for stem in _SAME_RANK_STEMS):
+        return rank_in
+    return None
 
 
 def channel_axes(class_name, config):

@@ -46,7 +46,9 @@ class BatchnormAxis(Rule):
     and pooling and padding with the same `data_format`. Not reported: an
     unknown layout (after an `Input`, a `Reshape`, a tensor operation, an
     unknown `data_format`), a `Dense` with `axis >= 0` (its input rank is
-    unknown), and a BN over several axes (Keras 2 only; a deliberate choice).
+    unknown; in a model saved by tf_keras, whose BNs save their axis as
+    `[rank - 1]`, the rank is propagated from the input shapes), and a BN
+    over several axes (Keras 2 only; a deliberate choice).
     A layer without `data_format` takes the image data format in effect when
     it is built, as in Keras: channels-last, or what an earlier
     `keras.config.set_image_data_format(...)` in the program set (the

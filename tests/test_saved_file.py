@@ -215,6 +215,41 @@ def test_custom_and_lambda_layers_are_other_nodes_that_keep_their_edges(tmp_path
     assert sorted(graph.edges()) == [(0, 1, 0), (1, 2, 0)]
 
 
+def test_tf_keras_saved_batchnorm_axes_are_checked_once_the_input_rank_is_known():
+    # tf_keras saves a built BN's axis as [rank - 1]: [2] after a Dense on a (5, 4) sequence, [1] for a BN
+    # on that sequence's time axis. With the rank propagated from the input shapes, BN004 sees the first
+    # on the Dense's channel axis and BN008 sees the second is not (made by tests/data/make_keras2_fold_zoo.py).
+    from conftest import ROOT
+
+    result = run_bnlint("check", "tests/data/keras2_fold_zoo.h5", "--output-format", "json", cwd=ROOT)
+    found = {(finding["code"], finding["layer"]) for finding in json.loads(result.stdout)}
+    assert found == {("BN004", "depthwise"), ("BN004", "separable"), ("BN004", "transpose"),
+                     ("BN004", "seq_dense"), ("BN008", "time_bn")}, result.stderr
+
+
+def test_tf_keras_ranks_pass_through_a_nested_model():
+    from bnlint.readers.saved_file import graphs_from_config
+
+    def layer(class_name, name, inputs, **config):
+        nodes = [[[source, index, 0, {}] for source, index in inputs]] if inputs else []
+        return {"class_name": class_name, "name": name, "config": {"name": name, **config}, "inbound_nodes": nodes}
+
+    backbone = {"class_name": "Functional", "name": "backbone", "config": {
+        "name": "backbone", "layers": [layer("InputLayer", "in", [], batch_input_shape=[None, 8, 8, 3]),
+                                       layer("Conv2D", "conv", [("in", 0)], filters=4, kernel_size=[3, 3])],
+        "input_layers": [["in", 0, 0]], "output_layers": [["conv", 0, 0]]}, "inbound_nodes": [[["image", 0, 0, {}]]]}
+    config = {"class_name": "Functional", "config": {"name": "outer", "layers": [
+        layer("InputLayer", "image", [], batch_input_shape=[None, 8, 8, 3]),
+        backbone,
+        layer("GlobalAveragePooling2D", "gap", [("backbone", 1)]),  # tf_keras numbers a nested model's calls from 1
+        layer("Dense", "head", [("gap", 0)], units=2, use_bias=True),
+        layer("BatchNormalization", "head_bn", [("head", 0)], axis=[1], center=True),
+        layer("Dense", "out", [("head_bn", 0)], units=2),
+    ], "input_layers": [["image", 0, 0]], "output_layers": [["out", 0, 0]]}}
+    outer = graphs_from_config(config, "m.h5")[0]
+    assert outer.layer(outer.find("head_bn")).get("axis") == -1  # [1] of a rank-2 input
+
+
 def test_bundled_saved_models_in_every_format_report_their_expected_findings():
     from conftest import ROOT
 

@@ -49,7 +49,7 @@ from bnlint.folding.maths import (
     fold_preceding_into,
 )
 from bnlint.folding.maths import _PRECEDING
-from bnlint.kinds import canonical_class
+from bnlint.kinds import canonical_class, output_rank
 
 __all__ = ["Decision", "FoldPlan", "is_nested_model", "plan_and_fold"]
 
@@ -433,50 +433,21 @@ def _channel_axis(spec: dict, rank: int | None) -> int | None:
     return rank - 1 if rank is not None else -1
 
 
-# Layers whose output has the rank of their (first) input.
-_SAME_RANK = frozenset({
-    "InputLayer", "Dense", "EinsumDense", "BatchNormalization", "LayerNormalization", "GroupNormalization",
-    "UnitNormalization", "Normalization", "Rescaling", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU",
-    "Softmax", "ThresholdedReLU", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-    "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Masking", "Add",
-    "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Permute",
-})
-# Class-name stems of the layers that keep their input's rank in any dimension (Conv2D, MaxPooling3D...).
-_SAME_RANK_STEMS = ("Conv", "Pooling", "ZeroPadding", "Cropping", "UpSampling")
-
-
 def _output_rank(spec: dict, rank_in: int | None) -> int | None:
     """The rank of *spec*'s first output when its first input has rank *rank_in*; None when unknown."""
-    class_name, config = _class(spec), spec["config"]
-    if rank_in is None:
-        return None
-    if class_name == "Flatten":
-        return 2
-    if class_name.startswith("Global"):
-        return rank_in if config.get("keepdims") else 2
-    if class_name == "Reshape":
-        target = config.get("target_shape")
-        return len(target) + 1 if isinstance(target, list) else None
-    if class_name == "RepeatVector":
-        return 3
-    if class_name in ("LSTM", "GRU", "SimpleRNN"):
-        return 3 if config.get("return_sequences") else 2
-    if class_name.startswith("ConvLSTM"):
-        return rank_in if config.get("return_sequences") else rank_in - 1
-    if class_name in _SAME_RANK or any(stem in class_name for stem in _SAME_RANK_STEMS):
-        return rank_in
     if is_nested_model(spec):  # its own InputLayer declares the shape it takes
         inner = _Model(spec)
         if len(inner.outputs) == 1 and inner.outputs[0][1:] == (0, 0):
             return inner.ranks.get(inner.outputs[0][0])
-    return None
+        return None
+    return output_rank(_class(spec), spec["config"], rank_in)
 
 
 def _propagate_ranks(model: _Model) -> None:
     """Fill ``model.shapes`` of a Keras 2 config (which records no shapes) with ``[None] * rank``.
 
     Ranks start at the shapes an ``InputLayer`` (or a Sequential's first
-    layer) declares and pass through the layers of :func:`_output_rank`.
+    layer) declares and pass through the layers of :func:`bnlint.kinds.output_rank`.
     Keras 2 lists a model's layers in call order, so one pass reaches every
     layer whose inputs have a known rank; a layer after anything else
     (a ``Lambda``, a second output) keeps an unknown rank.

@@ -117,7 +117,47 @@ def graphs_from_config(config: dict, display: str) -> list[ModelGraph]:
         _model_graph(config, display, graphs)
     except (KeyError, TypeError, IndexError, ValueError, AttributeError) as error:
         raise InputError(display, f"has a model config bnlint cannot read ({type(error).__name__}: {error})") from None
+    output_ranks: dict[int, int | None] = {}
+    for graph in reversed(graphs):  # nested models (listed after the model that calls them) first
+        output_ranks[id(graph)] = _negative_batchnorm_axes(graph, output_ranks)
     return graphs
+
+
+def _negative_batchnorm_axes(graph: ModelGraph, output_ranks: dict[int, int | None]) -> int | None:
+    """Write tf_keras' saved BN axes as Keras' default spelling, negative, where the input's rank is known.
+
+    tf_keras saves a built BN's axis as a list of non-negative indices:
+    ``[3]`` for the default ``-1`` after a Conv2D, ``[1]`` after a Dense on a
+    batch of vectors, ``[2]`` after a Dense on a sequence. Rules compare the
+    axis with a layer's channel axis, which for a Dense is ``-1`` whatever
+    the rank, so ``[1]`` and ``[2]`` are written back as ``-1`` (and a time
+    axis ``[1]`` of a sequence as ``-2``). Keras 2 configs record no shapes:
+    ranks are propagated from the inputs' declared shapes
+    (:func:`bnlint.kinds.output_rank`; *output_ranks* holds those of the
+    nested models' graphs). Keras 3 saves the axis as written (an int),
+    which is left alone. Returns the rank of the graph's output.
+    """
+    ranks: dict[int, int | None] = {}
+    for node in graph.topological_order():
+        layer = graph.layer(node)
+        producers = graph.predecessors(node)
+        if producers:
+            rank_in = ranks.get(producers[0])
+        else:  # an InputLayer, or a Sequential's first layer that declares the input shape
+            shape = layer.config.get("batch_input_shape") or layer.config.get("batch_shape")
+            rank_in = len(shape) if isinstance(shape, (list, tuple)) else None
+        axis = layer.config.get("axis")
+        if layer.kind == "batchnorm" and rank_in is not None and isinstance(axis, tuple) and len(axis) == 1:
+            if type(axis[0]) is int and 0 <= axis[0] < rank_in:
+                layer.config["axis"] = axis[0] - rank_in
+        if layer.kind == "model" and layer.submodel is not None:
+            ranks[node] = output_ranks.get(id(layer.submodel))
+        elif layer.kind == "input":
+            ranks[node] = rank_in
+        else:
+            ranks[node] = kinds.output_rank(layer.class_name, layer.config, rank_in)
+    outputs = [ranks.get(node) for node in graph.outputs]
+    return outputs[0] if len(outputs) == 1 else None
 
 
 def _model_graph(spec: dict, display: str, graphs: list[ModelGraph], prefix: str = "") -> ModelGraph:
