@@ -714,6 +714,7 @@ def test_a_model_keras_cannot_load_fails_verify_in_one_sentence(tmp_path):
     assert result.returncode == 2 and len(ours) == 1, result.stderr
     assert "out.h5: was written, but could not be verified because Keras" in ours[0]
     assert "Unknown layer: 'Mystery'" in ours[0] and "Traceback" not in result.stderr
+    assert (tmp_path / "out.h5").exists()  # the fold itself was written whole; only verifying failed
 
 
 @pytest.mark.parametrize("name,message", [
