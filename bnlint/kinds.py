@@ -64,6 +64,7 @@ __all__ = [
     "batchnorm_axis",
     "canonical_class",
     "channel_axes",
+    "declared_rank",
     "kind_of",
     "output_rank",
     "positional_params",
@@ -1300,6 +1301,16 @@ _SAME_RANK = frozenset({
 })
 # Class-name stems of the layers that keep their input's rank in any dimension (Conv2D, MaxPooling3D...).
 _SAME_RANK_STEMS = ("Conv", "Pooling", "ZeroPadding", "Cropping", "UpSampling")
+
+
+def declared_rank(config: dict) -> int | None:
+    """The rank of the input a serialised ``InputLayer`` (or a Sequential's first layer) declares, if any.
+
+    >>> declared_rank({"batch_input_shape": [None, 8, 8, 3]}), declared_rank({"batch_shape": [None, 5]})
+    (4, 2)
+    """
+    shape = config.get("batch_input_shape") or config.get("batch_shape")  # Keras 2, Keras 3
+    return len(shape) if isinstance(shape, (list, tuple)) else None
 
 
 def output_rank(class_name: str, config: dict, rank_in: int | None) -> int | None:

@@ -64,6 +64,7 @@ class SavedModel:
     # .h5 nested model -> whether its weights are saved trainable first (see h5_nested_weight_names)
     _h5_split: dict[str, bool] = field(default_factory=dict)
     _tops: dict[str, dict] | None = None  # the top-level layer specs, by name
+    _owners: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # .h5 nested model -> _by_owner
 
     def layer_weights(self, name: str) -> list[np.ndarray]:
         """The variables of layer *name*, in Keras' order (in a ``.keras`` file, a nested layer by its path)."""
@@ -78,8 +79,7 @@ class SavedModel:
             return []
         names = _names(group)
         if inner:  # a layer of a nested model: its variables are named ".../<layer>/<variable>" in the model's group
-            owners = _by_owner(names, self._h5_inner_names(top))
-            names = owners.get(inner, [])
+            names = self.h5_owners(top).get(inner, [])
         return [np.asarray(group[weight]) for weight in names]
 
     def _h5_split_path(self, path: str) -> tuple[str, str]:
@@ -97,9 +97,13 @@ class SavedModel:
             self._tops = {spec["config"]["name"]: spec for spec in self.config.get("config", {}).get("layers", [])}
         return self._tops
 
-    def _h5_inner_names(self, top: str) -> set[str]:
-        spec = self._top_specs().get(top) or {}
-        return {inner["config"]["name"] for inner in (spec.get("config") or {}).get("layers", [])}
+    def h5_owners(self, top: str) -> dict[str, list[str]]:
+        """The weight names of each layer of the nested model *top* of an ``.h5`` file, as saved (read once)."""
+        if top not in self._owners:
+            spec = self._top_specs().get(top) or {}
+            layers = {inner["config"]["name"] for inner in (spec.get("config") or {}).get("layers", [])}
+            self._owners[top] = _by_owner(_names(self.handle["model_weights"][top]), layers)
+        return self._owners[top]
 
     def nested_problem(self, path: str, spec: dict) -> str | None:
         """Why the weights of the nested model *spec* at *path* cannot be rewritten (None when they can)."""
@@ -115,9 +119,8 @@ class SavedModel:
         if group is None:
             return "its weights are not in the .h5 file"
         names = _names(group)
-        owners = _by_owner(names, {inner["config"]["name"] for inner in spec["config"].get("layers", [])})
         for split in (True, False):
-            if h5_nested_weight_names(spec, owners, split) == names:
+            if h5_nested_weight_names(spec, self.h5_owners(path), split) == names:
                 self._h5_split[path] = split
                 return None
         return ("bnlint cannot reproduce the order in which Keras saved its weights in the .h5 file, "
@@ -490,7 +493,7 @@ def _write_h5_nested(group, name: str, spec: dict, source: SavedModel, replaced:
     h5py = _h5py()
     old = source.handle["model_weights"][name]
     # Owners by the layers of the model as saved: a folded BN "conv1/bn" must not pass for a layer "bn".
-    variables = _by_owner(_names(old), source._h5_inner_names(name))
+    variables = dict(source.h5_owners(name))
     values: dict[str, np.ndarray] = {}
     for path, new in replaced.items():
         if path.startswith(name + "/"):

@@ -49,7 +49,7 @@ from bnlint.folding.maths import (
     fold_preceding_into,
 )
 from bnlint.folding.maths import _PRECEDING
-from bnlint.kinds import canonical_class, output_rank
+from bnlint.kinds import canonical_class, declared_rank, output_rank
 
 __all__ = ["Decision", "FoldPlan", "is_nested_model", "plan_and_fold"]
 
@@ -462,8 +462,7 @@ def _propagate_ranks(model: _Model) -> None:
             same = call == 0 or (layer in model.by_name and is_nested_model(model.by_name[layer]))
             rank_in = ranks.get(layer) if index == 0 and same else None
         else:
-            shape = spec["config"].get("batch_input_shape") or spec["config"].get("batch_shape")
-            rank_in = len(shape) if isinstance(shape, list) else None
+            rank_in = declared_rank(spec["config"])
         if rank_in is not None and not model.shapes.get(name):
             model.shapes[name] = [None] * rank_in
         ranks[name] = _output_rank(spec, rank_in)

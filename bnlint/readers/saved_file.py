@@ -144,12 +144,11 @@ def _negative_batchnorm_axes(graph: ModelGraph, output_ranks: dict[int, int | No
         if producers:
             rank_in = ranks.get(producers[0])
         else:  # an InputLayer, or a Sequential's first layer that declares the input shape
-            shape = layer.config.get("batch_input_shape") or layer.config.get("batch_shape")
-            rank_in = len(shape) if isinstance(shape, (list, tuple)) else None
-        axis = layer.config.get("axis")
-        if layer.kind == "batchnorm" and rank_in is not None and isinstance(axis, tuple) and len(axis) == 1:
-            if type(axis[0]) is int and 0 <= axis[0] < rank_in:
-                layer.config["axis"] = axis[0] - rank_in
+            rank_in = kinds.declared_rank(layer.config)
+        axis = layer.config.get("axis") if layer.kind == "batchnorm" else None
+        if rank_in is not None and isinstance(axis, tuple) and len(axis) == 1 and type(axis[0]) is int and (
+                0 <= axis[0] < rank_in):
+            layer.config["axis"] = axis[0] - rank_in
         if layer.kind == "model" and layer.submodel is not None:
             ranks[node] = output_ranks.get(id(layer.submodel))
         elif layer.kind == "input":
