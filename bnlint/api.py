@@ -222,7 +222,9 @@ def _chooser(after: Any) -> Callable[[Layer], bool]:
 
 def _read(path: Path, display: str) -> ReadResult:
     from bnlint.readers import read_path
+    from bnlint.readers.modules import forget_answers
 
+    forget_answers()  # each load sees the files as they are now
     if not path.exists():
         raise InputError(display, "no such file or directory")
     result = read_path(path, display)

@@ -8,6 +8,7 @@ the others are still checked.
 from __future__ import annotations
 
 import os
+import sys
 from fnmatch import fnmatch
 
 from bnlint.discovery import Target, discover, relative_to_root
@@ -122,6 +123,7 @@ def check_paths(
     >>> report.files_checked, report.diagnostics
     (1, [])
     """
+    _forget_module_answers()
     report = CheckReport()
     targets, report.errors = discover(arguments, force_exclude)
     outcomes: list[FileOutcome | UserError | None] = [None] * len(targets)
@@ -182,6 +184,13 @@ def check_paths(
 
 # The outcome of a file whose configuration is invalid: the error is reported once, per configuration.
 _SKIPPED = object()
+
+
+def _forget_module_answers() -> None:
+    """Start the run with no module lookups remembered (a long-lived process may run again)."""
+    modules = sys.modules.get("bnlint.readers.modules")  # not imported: nothing remembered
+    if modules is not None:
+        modules.forget_answers()
 
 
 def _read_cache(targets: list[Target], selection: Selection, outcomes: list, slots: list) -> dict[str, ResultCache]:

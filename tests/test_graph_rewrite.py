@@ -260,3 +260,15 @@ def test_fix_source_returns_fixed_text_and_what_remains():
 def test_load_refuses_what_is_not_a_model_without_importing_keras():
     with pytest.raises(bnlint.InputError, match="is neither a path nor a Keras 3 keras.Model"):
         bnlint.load(42)
+
+
+def test_load_sees_a_sibling_module_that_appeared_since_the_last_load(tmp_path):
+    """Module lookups are remembered within one load (files of a package import the same modules), not across loads."""
+    (tmp_path / "m.py").write_text(
+        "import keras\nfrom blocks import block\n\ninputs = keras.Input((4,))\n"
+        "model = keras.Model(inputs, block(keras.layers.Dense(8)(inputs)))\n"
+    )
+    assert [layer.class_name for _, layer in bnlint.load(tmp_path / "m.py")[0].layers()] == ["InputLayer", "Dense", "blocks.block"]
+    (tmp_path / "blocks.py").write_text("from keras import layers\n\ndef block(x):\n    return layers.BatchNormalization()(x)\n")
+    classes = [layer.class_name for _, layer in bnlint.load(tmp_path / "m.py")[0].layers()]
+    assert classes == ["InputLayer", "Dense", "BatchNormalization"]
