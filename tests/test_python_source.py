@@ -473,3 +473,30 @@ def test_readme_rule_table_is_generated_from_the_rules():
     readme = (ROOT / "README.md").read_text()
     start, end = readme.index("<!-- rules:start -->\n"), readme.index("<!-- rules:end -->")
     assert readme[start + len("<!-- rules:start -->\n"):end].strip() == rule_table()
+
+
+NOT_PYTHON = "def broken(:\n"
+
+
+@pytest.mark.parametrize("source", [
+    "import numpy as np\n" + NOT_PYTHON,  # nothing Keras-like
+    "import torch.nn as nn\nmodel = nn.Sequential(nn.Linear(4, 8))\n" + NOT_PYTHON,  # PyTorch's Sequential
+    "from flax import linen as nn\nDense = nn.Dense(8)\n" + NOT_PYTHON,  # Flax's Dense
+    '"""model = BertModel(config)"""\nfrom torch import nn\n' + NOT_PYTHON,  # class names in docs
+])
+def test_files_that_cannot_build_a_keras_model_are_not_parsed(source):
+    """Skipped files are not parsed at all: a syntax error in one goes unreported."""
+    result = read_source(source, "model.py")
+    assert result.graphs == []
+
+
+@pytest.mark.parametrize("source", [
+    "import torch\nimport keras\nmodel = keras.Sequential([keras.layers.Dense(2)])\n",  # Keras 3 on torch
+    "import jax\nfrom tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(2)])\n",
+    "import numpy as np\nmodel = Sequential([Dense(2)])\n",  # a snippet without imports
+])
+def test_files_naming_keras_or_tensorflow_are_read_whatever_else_they_import(source):
+    (graph,) = graphs_of(source)
+    assert [layer.class_name for _, layer in graph.layers()] == ["Dense"]
+    with pytest.raises(Exception, match="not valid Python"):
+        read_source(source + NOT_PYTHON, "model.py")

@@ -24,6 +24,11 @@ __all__ = ["SourceText", "load_source", "read_source_file", "read_source"]
 
 # A file that mentions none of these cannot build a Keras model we could read.
 _MAY_BUILD_MODEL = re.compile(r"keras|tensorflow|Sequential|BatchNormalization|Conv[123]D|Dense|Model\(")
+# Nor can another framework's model file: one that imports PyTorch, JAX or Flax and never names Keras
+# or TensorFlow (`nn.Sequential`, `class BertModel(`, Flax's `nn.Dense` match the words above). In
+# the transformers package, 330 such files (17 MB) were parsed and interpreted for nothing.
+_NAMES_KERAS = re.compile(r"keras|tensorflow")
+_IMPORTS_OTHER_FRAMEWORK = re.compile(r"^[ \t]*(?:import|from)[ \t]+(?:torch|jax|flax)\b", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,9 @@ def read_source(text: str, display: str = "<string>", file: Path | None = None) 
     >>> [layer.class_name for _, layer in result.graphs[0].layers()]
     ['Dense']
     """
-    if not _MAY_BUILD_MODEL.search(text):
+    if not _MAY_BUILD_MODEL.search(text) or (
+        _IMPORTS_OTHER_FRAMEWORK.search(text) and not _NAMES_KERAS.search(text)
+    ):
         return ReadResult(display, [], text)
     try:
         lines, tree = parse_python(file.resolve() if file is not None else None, text)
