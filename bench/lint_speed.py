@@ -17,9 +17,10 @@ ruff, cold bnlint within 3x of it, on keras.applications).
 
     python bench/lint_speed.py [--runs 5] [--files 1000] [DIRECTORY]
 
-DIRECTORY replaces keras.applications. Needs `ruff` (`pip install
-'.[bench]'`) and Keras installed (only to locate its sources; nothing
-imports it). Caches go to temporary directories, never into the trees.
+DIRECTORY replaces keras.applications; `--files 0` leaves out the
+generated tree. Needs `ruff` (`pip install '.[bench]'`) and Keras
+installed (only to locate its sources; nothing imports it). Caches go to
+temporary directories, never into the trees.
 """
 
 from __future__ import annotations
@@ -128,6 +129,8 @@ def main() -> None:
         ruff = medians["ruff cold (--no-cache)"]
         print(f"  targets: warm <= 1x ruff cold ({medians['bnlint warm'] / ruff:.2f}x), "
               f"cold <= 3x ({medians['bnlint cold (--no-cache)'] / ruff:.2f}x)")
+        if args.files <= 0:
+            return
         tree = make_tree(work, args.files)
         (work / "tree-work").mkdir()
         report(f"generated tree of model files from {FIXTURE_MODELS.relative_to(ROOT)}", args.files,
