@@ -626,7 +626,11 @@ class ModelBuilder:
         return TensorValue(self.workspace.add_layer(record), self.workspace, shape)
 
     def _own(self, tensors: list[TensorValue]) -> list[TensorValue]:
-        return [tensor if tensor.graph is self.workspace else self._stand_in(tensor) for tensor in tensors]
+        workspace = self.workspace
+        for tensor in tensors:
+            if tensor.graph is not workspace:
+                return [t if t.graph is workspace else self._stand_in(t) for t in tensors]
+        return tensors
 
     def _extract(self, name: str, site: Site, inputs: list[TensorValue], outputs: list[TensorValue]) -> ModelGraph:
         """The part of the workspace that computes *outputs*, as a graph of its own."""

@@ -714,6 +714,9 @@ class Interpreter:
                 continue
             assert isinstance(value, ast.FormattedValue)
             inner = self._eval(value.value, scope)
+            if value.format_spec is None and value.conversion == -1 and type(inner) in (str, int):
+                parts.append(str(inner))  # (most of them: layer names such as f"{name}_conv")
+                continue
             spec = self._eval(value.format_spec, scope) if value.format_spec else ""
             if not is_plain(inner) or not isinstance(spec, str) or not modest_template(spec):
                 return UNKNOWN
@@ -902,6 +905,8 @@ class Interpreter:
     def _call(self, func: Any, args: list, kwargs: dict, node: ast.Call) -> Any:
         if len(self.builder.workspace) > MAX_LAYERS:
             raise AnalysisLimit(f"{self.path}: stopped after {MAX_LAYERS} layer calls")
+        if type(func) is LayerValue and func.instance is None:  # (the commonest call: a Keras layer on a tensor)
+            return self.builder.call_layer(func, args, kwargs, self.site(node))
         if isinstance(func, PartialValue):
             return self._call(func.func, func.args + list(args), {**func.kwargs, **kwargs}, node)
         if isinstance(func, ExternalRef):
