@@ -136,8 +136,8 @@ class Slot:
     ``content`` is filled in lazily (a large saved model whose stat signature
     matched was not hashed). ``hashes`` holds the run's content hashes of
     imported modules, by path, shared by its slots: the files of one package
-    import the same modules (making the entries of the transformers package
-    hashed them 10% of the run's time, file after file).
+    import the same modules (a first run over the transformers package spent
+    10% of its time hashing them again, file after file).
     """
 
     __slots__ = ("bucket", "name", "path", "signature", "content", "hashes")
