@@ -105,7 +105,8 @@ def _build_parser() -> argparse.ArgumentParser:
     graph.add_argument("--format", choices=("text", "json", "mermaid", "dot"), default="text")
 
     fold = commands.add_parser("fold", help="fold BatchNormalization into the layers next to it (saved models)")
-    fold.add_argument("input", metavar="IN", help="a Keras 3 .keras model, or a Keras 3 or Keras 2 (tf_keras) .h5 model")
+    fold.add_argument("input", metavar="IN",
+                      help="a Keras 3 .keras or .h5 model, or a Keras 2 (tf_keras) .h5 or .keras model")
     fold.add_argument("output", metavar="OUT", help="where to write the folded model (.keras, or .h5)")
     fold.add_argument("--fold-preceding", action="store_true",
                       help="also fold a BN into the layer after it (valid padding only) when it cannot fold backward")

@@ -691,6 +691,79 @@ def _decoded(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+def test_tf_keras_archive_folds_into_every_layer_family_and_matches_tf_keras_itself(tmp_path):
+    # tf_keras' own .keras archive of the zoo (same weights as keras2_fold_zoo.h5): its weight groups are
+    # named by class only, and Keras 3 cannot load it, so it is folded into a Keras 2 .h5 and the original
+    # is verified as .h5 too; the outputs are compared with those tf_keras recorded for the original.
+    out = tmp_path / "folded.h5"
+    report = fold_file(KERAS2_ZOO.with_suffix(".keras"), out, verify=True)
+    assert {d.batchnorm: d.into for d in report.folded} == {
+        "stem_bn": "stem", "depthwise_bn": "depthwise", "separable_bn": "separable",
+        "transpose_bn": "transpose", "seq_dense_bn": "seq_dense", "head_bn": "head_dense"}
+    assert [d.batchnorm for d in report.refused] == ["time_bn"]
+    assert report.verify.passed, report.verify.text()
+    from bnlint.folding.verify import _keras2_compatible
+
+    folded = keras.saving.load_model(out, compile=False, custom_objects=_keras2_compatible(keras))
+    reference = np.load(KERAS2_ZOO.with_name("keras2_fold_zoo_outputs.npz"))
+    outputs = np.asarray(folded([reference["image"], reference["sequence"]]))
+    assert np.abs(outputs - reference["outputs"]).max() <= LAYER_TOLERANCE * np.abs(reference["outputs"]).max()
+    assert batchnorm_names(folded) == ["time_bn"]
+
+
+@pytest.mark.parametrize("name", ["functional_bias_dropout_momentum_tfkeras", "sequential_bias_dropout_momentum_tfkeras"])
+def test_tf_keras_archive_folds_to_what_its_h5_twin_folds_to(tmp_path, name):
+    # The committed fixtures save one tf_keras model both ways: the .h5 names each weight by its layer, the
+    # archive only by class and position, so equal folds show the archive's groups are matched to the
+    # right layers (a Sequential's InputLayer has no group there, a functional one's has).
+    import h5py
+
+    from_archive, from_h5 = tmp_path / "from_archive.h5", tmp_path / "from_h5.h5"
+    fold_file(SAVED / f"{name}.keras", from_archive)
+    fold_file(SAVED / f"{name}.h5", from_h5)
+    with h5py.File(from_archive, "r") as ours, h5py.File(from_h5, "r") as twin:
+        assert json.loads(ours.attrs["model_config"]) == json.loads(twin.attrs["model_config"])
+        assert ours.attrs["keras_version"] == twin.attrs["keras_version"] == "2.21.0"
+        names = [_decoded(layer) for layer in twin["model_weights"].attrs["layer_names"]]
+        assert [_decoded(layer) for layer in ours["model_weights"].attrs["layer_names"]] == names
+        for layer in names:
+            def values(handle):
+                group = handle["model_weights"][layer]
+                return [np.asarray(group[_decoded(weight)]) for weight in group.attrs["weight_names"]]
+
+            ours_values, twin_values = values(ours), values(twin)
+            assert len(ours_values) == len(twin_values) and all(
+                np.array_equal(a, b) for a, b in zip(ours_values, twin_values)), layer
+
+
+def test_tf_keras_archive_with_a_nested_model_is_refused_in_one_sentence(tmp_path):
+    result = run_bnlint("fold", str(KERAS2_ZOO.with_name("keras2_nested_trainable.keras")), str(tmp_path / "out.h5"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "holds a nested model ('backbone') saved by tf_keras" in result.stderr
+    assert "save the model as .h5 with tf_keras" in result.stderr
+    assert not (tmp_path / "out.h5").exists()
+
+
+@pytest.mark.parametrize("edit,message", [
+    # a layer class renamed: its group no longer follows from the config
+    (lambda config: config.replace(b'"class_name": "Dropout"', b'"class_name": "SpatialDropout2D"'),
+     "has weights groups bnlint cannot match to its layers in model.weights.h5 (layers/dropout)"),
+    (lambda config: json.dumps({"class_name": "Functional", "config": {"layers": [1, 2]}}).encode(),
+     "has a config.json bnlint cannot read (AttributeError:"),
+])
+def test_tf_keras_archive_bnlint_cannot_map_is_refused_in_one_sentence(tmp_path, edit, message):
+    source = tmp_path / "edited.keras"
+    with zipfile.ZipFile(SAVED / "functional_bias_dropout_momentum_tfkeras.keras") as original, \
+            zipfile.ZipFile(source, "w") as copy:
+        for item in original.namelist():
+            data = original.read(item)
+            copy.writestr(item, edit(data) if item == "config.json" else data)
+    result = run_bnlint("fold", str(source), str(tmp_path / "out.h5"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out.h5").exists()
+
+
 def test_a_keras2_model_is_not_written_as_keras3_archive(tmp_path):
     result = run_bnlint("fold", str(KERAS2_ZOO), str(tmp_path / "out.keras"))
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
@@ -718,8 +791,9 @@ def test_a_model_keras_cannot_load_fails_verify_in_one_sentence(tmp_path):
 
 
 @pytest.mark.parametrize("name,message", [
-    ("functional_bias_dropout_momentum_tfkeras.keras", "was saved by Keras 2.21.0 (tf_keras); bnlint fold reads "
-                                                       "Keras 2 models from .h5 files"),
+    ("functional_bias_dropout_momentum_tfkeras.keras", "out.keras: cannot hold a model saved by Keras 2.21.0 "
+                                                       "(tf_keras), whose config Keras 3 spells differently; "
+                                                       "write the output as .h5"),
     ("sequential_bias_dropout_momentum_tfkeras_savedmodel", "is a directory; bnlint fold reads .keras and .h5"),
 ])
 def test_legacy_models_are_refused_in_one_sentence(tmp_path, name, message):

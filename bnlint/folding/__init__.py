@@ -1,7 +1,7 @@
 """Fold inference-mode BatchNormalization into the layers next to it, in saved Keras models.
 
 The input is a Keras 3 ``.keras`` or ``.h5`` file, or a Keras 2 (tf_keras)
-``.h5`` file, which is written back as a Keras 2 ``.h5`` file.
+``.h5`` or ``.keras`` file, which is written back as a Keras 2 ``.h5`` file.
 
 :func:`fold_file` reads a ``.keras``/``.h5`` file with h5py, decides per BN
 (:mod:`bnlint.folding.plan`), computes new weights in float64
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -119,6 +120,8 @@ def fold_file(source: str | os.PathLike, out: str | os.PathLike, *, fold_precedi
             raise UserError(f"{out}: is a directory")
     if not out.parent.is_dir():
         raise UserError(f"{out}: its directory does not exist")
+    stack = ExitStack()  # (a scratch directory, when the original must be verified as .h5)
+    original = source
     model = open_saved_model(source, str(source))
     try:
         try:
@@ -136,14 +139,24 @@ def fold_file(source: str | os.PathLike, out: str | os.PathLike, *, fold_precedi
         except (OSError, RuntimeError, KeyError, TypeError, ValueError) as error:  # h5py's, while copying weights
             raise UserError(f"{out}: could not be written from {source} ({type(error).__name__}: {error}); "
                             f"nothing was written") from None
+        if verify and model.format == "keras" and model.is_keras_2:
+            # Keras 3 cannot load tf_keras' own archives: the original runs as the same model saved as .h5.
+            original = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bnlint-verify-"))) / "original.h5"
+            try:
+                write_saved_model(model, model.config, {}, original, [])
+            except (UserError, OSError, RuntimeError, KeyError, TypeError, ValueError) as error:
+                stack.close()
+                raise UserError(f"{out}: was written, but could not be verified: bnlint could not write {source} "
+                                f"as .h5 for Keras to load ({type(error).__name__}: {error})") from None
     finally:
         model.close()
-    if verify:
-        from bnlint.folding.verify import VERIFY_STEPS, verify_files
-        from bnlint.progress import progress_bar
+    with stack:
+        if verify:
+            from bnlint.folding.verify import VERIFY_STEPS, verify_files
+            from bnlint.progress import progress_bar
 
-        with progress_bar(VERIFY_STEPS, "verifying", enabled=progress) as bar:
-            report.verify = verify_files(source, out, step=bar.advance)
+            with progress_bar(VERIFY_STEPS, "verifying", enabled=progress) as bar:
+                report.verify = verify_files(original, out, step=bar.advance)
     return report
 
 

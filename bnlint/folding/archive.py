@@ -18,8 +18,9 @@ model's layers by position in ``layer_names``, in its own layer order (see
 :func:`bnlint.folding.plan.keras_layer_order`). Keras 2 (tf_keras) writes
 ``.h5`` files the same way, with its own config spelling and ``:0``-suffixed
 weight names; such a file is folded into a Keras 2 ``.h5`` file again, never
-into a ``.keras`` archive (tf_keras' own archives are refused: their config
-and weights are laid out differently).
+into a ``.keras`` archive. tf_keras' own archives keep Keras 2's config
+spelling and name weight groups by class only (see
+:func:`_index_keras_2_groups`); they too are written as Keras 2 ``.h5``.
 
 Optimizer state is never written: after folding, the optimizer's slots no
 longer match the model's variables. A compile config is kept when input and
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -47,6 +49,8 @@ from bnlint.readers.saved_file import MAX_CONFIG_BYTES, keras_archive, parse_mod
 __all__ = ["SavedModel", "open_saved_model", "write_saved_model"]
 
 _WEIGHTS = "model.weights.h5"
+_WORD_START = re.compile(r"(.)([A-Z][a-z0-9]+)")
+_LOWER_UPPER = re.compile(r"([a-z])([A-Z])")
 
 
 @dataclass
@@ -276,13 +280,24 @@ def _open_keras(path: Path, display: str) -> SavedModel:
         version = str(json.loads(metadata).get("keras_version", "3"))
     except (ValueError, AttributeError):
         version = "3"
-    _require_keras_3(display, version)
     model = SavedModel(display, "keras", config, handle, members, keras_version=version)
-    _index_groups(model._groups, handle, "", "")
-    missing = _missing_group(model._groups, config, "", nested=False)
-    if missing is not None:
+    try:
+        if version.startswith("1."):
+            raise InputError(display, f"was saved by Keras {version}; bnlint fold reads models saved by Keras 2 "
+                                      f"and Keras 3")
+        if model.is_keras_2:
+            _index_keras_2_groups(model._groups, handle, config, display)
+            return model
+        _index_groups(model._groups, handle, "", "")
+        missing = _missing_group(model._groups, config, "", nested=False)
+        if missing is not None:
+            raise InputError(display, f"has no weights group for layer '{missing}' in model.weights.h5")
+    except InputError:
         handle.close()
-        raise InputError(display, f"has no weights group for layer '{missing}' in model.weights.h5")
+        raise
+    except (AttributeError, TypeError, KeyError) as error:  # a layer list that is not one of layer configs
+        handle.close()
+        raise InputError(display, f"has a config.json bnlint cannot read ({type(error).__name__}: {error})") from None
     return model
 
 
@@ -299,6 +314,54 @@ def _index_groups(groups: dict[str, str], parent, prefix: str, base: str) -> Non
             name = prefix + _text(vars_group.attrs["name"])
             groups[name] = f"{base}layers/{key}"
             _index_groups(groups, group, name + "/", f"{base}layers/{key}/")
+
+
+def _index_keras_2_groups(groups: dict[str, str], handle, config: dict, display: str) -> None:
+    """Map each layer of a tf_keras archive to its group, refusing any file laid out otherwise.
+
+    tf_keras (2.13 and later) writes a ``.keras`` archive like Keras 3 but
+    without the ``name`` attribute on ``vars``: a layer's group is only its
+    class name in snake case, numbered among the layers of that class in
+    ``model.layers`` order, which is the config's (an ``InputLayer`` counts,
+    except the one a Sequential model keeps out of its layers). The mapping
+    is accepted only when it names exactly the groups in the file.
+    """
+    spec_layers = config.get("config", {}).get("layers", [])
+    for spec in spec_layers:
+        if is_nested_model(spec):
+            raise InputError(display, f"holds a nested model ('{spec.get('config', {}).get('name')}') saved by "
+                                      f"tf_keras, whose .keras weights bnlint does not map; save the model as .h5 "
+                                      f"with tf_keras (model.save('model.h5')) to fold it")
+    sequential = config.get("class_name") == "Sequential"
+    counts: dict[str, int] = {}
+    for spec in spec_layers:
+        class_name = str(spec.get("class_name", "Layer"))
+        if sequential and class_name == "InputLayer":
+            continue
+        key = _keras_2_snake_case(class_name)
+        count = counts[key] = counts.get(key, -1) + 1
+        groups[str(spec.get("config", {}).get("name"))] = f"layers/{key}" if count == 0 else f"layers/{key}_{count}"
+    layers = handle.get("layers")
+    present = {f"layers/{key}" for key in layers} if layers is not None else set()
+    if present != set(groups.values()):
+        unknown = sorted(present - set(groups.values())) or sorted(set(groups.values()) - present)
+        raise InputError(display, f"has weights groups bnlint cannot match to its layers in model.weights.h5 "
+                                  f"({unknown[0]}); save the model as .h5 with tf_keras (model.save('model.h5')) "
+                                  f"to fold it")
+
+
+def _keras_2_snake_case(class_name: str) -> str:
+    """tf_keras' group name for a class: ``Conv2DTranspose`` -> ``conv2d_transpose``, ``ReLU`` -> ``re_lu``.
+
+    tf_keras' rule, in its two passes: an underscore before each capital
+    that starts a run of lower-case letters or digits (scanning left to
+    right, a run already matched is not looked into again), then between
+    each lower-case letter and a capital that follows it; lower-cased, and
+    ``private`` put before a leading underscore.
+    """
+    name = _WORD_START.sub(r"\1_\2", class_name)
+    name = _LOWER_UPPER.sub(r"\1_\2", name).lower()
+    return "private" + name if name.startswith("_") else name
 
 
 def _missing_group(groups: dict[str, str], config: dict, prefix: str, nested: bool = True) -> str | None:
@@ -339,14 +402,6 @@ def _open_h5(path: Path, display: str) -> SavedModel:
         raise
     return SavedModel(display, "h5", config, handle, training_config=_text(training) if training is not None else None,
                       keras_version=version)
-
-
-def _require_keras_3(display: str, version: str) -> None:
-    """A ``.keras`` archive must be Keras 3's: tf_keras' spells its config and weights differently."""
-    if version.startswith(("1.", "2.")):
-        raise InputError(display, f"was saved by Keras {version} (tf_keras); bnlint fold reads Keras 2 models "
-                                  f"from .h5 files (tf_keras: model.save('model.h5')) and Keras 3 models from "
-                                  f".keras or .h5")
 
 
 def write_saved_model(source: SavedModel, config: dict, replaced: dict[str, list[np.ndarray]],
@@ -454,6 +509,8 @@ def _h5_bytes(source: SavedModel, config: dict, replaced: dict) -> bytes:
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as handle:
         model_config = {"class_name": config.get("class_name"), "config": config["config"]}
+        if source.format == "keras" and source.is_keras_2:
+            model_config["config"] = _keras_2_h5_config(config["config"])
         handle.attrs["model_config"] = json.dumps(model_config)
         handle.attrs["backend"] = "tensorflow"
         handle.attrs["keras_version"] = source.keras_version
@@ -486,6 +543,18 @@ def _h5_bytes(source: SavedModel, config: dict, replaced: dict) -> bytes:
         else:
             group.create_group("top_level_model_weights").attrs["weight_names"] = np.array([], dtype=h5py.string_dtype())
     return buffer.getvalue()
+
+
+def _keras_2_h5_config(config: dict) -> dict:
+    """A tf_keras archive's model config as tf_keras writes it in ``.h5``: layers without the archive's keys.
+
+    In an archive each layer also carries ``module``, ``registered_name`` and
+    ``build_config``; Keras 3 reads a layer with ``module`` as a Keras 3
+    layer (and then rejects Keras 2's list-valued BN ``axis``).
+    """
+    layers = [{key: value for key, value in spec.items() if key not in ("module", "registered_name", "build_config")}
+              for spec in config.get("layers", [])]
+    return {**config, "layers": layers}
 
 
 def _write_h5_nested(group, name: str, spec: dict, source: SavedModel, replaced: dict) -> None:

@@ -1,5 +1,9 @@
 """Make ``keras2_fold_zoo.h5``: a Keras 2 (tf_keras) model for ``bnlint fold``'s Keras 2 tests.
 
+The same model is also saved as tf_keras' own archive, ``keras2_fold_zoo.keras``
+(config in Keras 2's spelling, weight groups named by class only), and
+``keras2_nested_trainable.keras`` holds the nested model below as one.
+
 One BN after each layer family a Keras 2 ``.h5`` can hold, with random
 statistics (gamma in [0.5, 1.5], beta ~ N(0, 0.5), moving mean ~ N(0, 0.5),
 moving variance in [0.5, 2]) so that a wrong fold shows in the outputs:
@@ -50,6 +54,8 @@ import numpy as np
 OUT = Path(__file__).resolve().parent / "keras2_fold_zoo.h5"
 # Four inputs and tf_keras' own outputs for them, so that tests compare with Keras 2 itself.
 OUTPUTS = OUT.with_name("keras2_fold_zoo_outputs.npz")
+# The same model in tf_keras' own .keras archive (same weights, so the same outputs).
+ARCHIVE = OUT.with_suffix(".keras")
 
 
 def build(keras):
@@ -126,9 +132,10 @@ def main() -> None:
     import tf_keras as keras
 
     model = build(keras)
-    if OUT.exists():
-        OUT.unlink()
-    model.save(OUT)  # never compiled: no optimizer state
+    for path in (OUT, ARCHIVE):
+        if path.exists():
+            path.unlink()
+        model.save(path)  # never compiled: no optimizer state
     rng = np.random.default_rng(1)
     image = rng.standard_normal((4, 12, 12, 3)).astype("float32")
     sequence = rng.standard_normal((4, 5, 4)).astype("float32")
@@ -142,6 +149,11 @@ def main() -> None:
                 path.unlink()
             build_nested(keras, frozen, folded).save(path)
             print(path)
+    path = OUT.with_name("keras2_nested_trainable.keras")
+    if path.exists():
+        path.unlink()
+    build_nested(keras, frozen=False, folded=False).save(path)
+    print(ARCHIVE, path)
 
 
 if __name__ == "__main__":
