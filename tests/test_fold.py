@@ -748,6 +748,26 @@ def test_tf_keras_archive_bnlint_cannot_map_is_refused_in_one_sentence(tmp_path,
     assert not (tmp_path / "out.h5").exists()
 
 
+@pytest.mark.parametrize("suffix", [".h5", ".keras"])
+def test_a_keras1_model_is_refused_in_one_sentence(tmp_path, suffix):
+    import h5py
+
+    source = tmp_path / f"old{suffix}"
+    if suffix == ".h5":
+        source.write_bytes(KERAS2_ZOO.read_bytes())
+        with h5py.File(source, "r+") as handle:
+            handle.attrs["keras_version"] = "1.2.2"
+    else:
+        with zipfile.ZipFile(KERAS2_ZOO.with_suffix(".keras")) as original, zipfile.ZipFile(source, "w") as copy:
+            for item in original.namelist():
+                data = original.read(item)
+                copy.writestr(item, b'{"keras_version": "1.2.2"}' if item == "metadata.json" else data)
+    result = run_bnlint("fold", str(source), str(tmp_path / "out.h5"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "was saved by Keras 1.2.2; bnlint fold reads models saved by Keras 2 and Keras 3" in result.stderr
+    assert not (tmp_path / "out.h5").exists()
+
+
 def test_a_keras2_model_is_not_written_as_keras3_archive(tmp_path):
     result = run_bnlint("fold", str(KERAS2_ZOO), str(tmp_path / "out.keras"))
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr

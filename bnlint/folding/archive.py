@@ -282,9 +282,7 @@ def _open_keras(path: Path, display: str) -> SavedModel:
         version = "3"
     model = SavedModel(display, "keras", config, handle, members, keras_version=version)
     try:
-        if version.startswith("1."):
-            raise InputError(display, f"was saved by Keras {version}; bnlint fold reads models saved by Keras 2 "
-                                      f"and Keras 3")
+        _require_keras_2_or_3(display, version)
         if model.is_keras_2:
             _index_keras_2_groups(model._groups, handle, config, display)
             return model
@@ -394,14 +392,19 @@ def _open_h5(path: Path, display: str) -> SavedModel:
     version = _text(handle.attrs.get("keras_version", "3"))
     try:
         config = parse_model_config(_text(raw), display, "model_config")
-        if version.startswith("1."):
-            raise InputError(display, f"was saved by Keras {version}; bnlint fold reads models saved by Keras 2 "
-                                      f"(as .h5) and Keras 3")
+        _require_keras_2_or_3(display, version)
     except InputError:
         handle.close()
         raise
     return SavedModel(display, "h5", config, handle, training_config=_text(training) if training is not None else None,
                       keras_version=version)
+
+
+def _require_keras_2_or_3(display: str, version: str) -> None:
+    """Keras 1 files (``.h5`` only) spell their configs in a way bnlint fold does not read."""
+    if version.startswith("1."):
+        raise InputError(display, f"was saved by Keras {version}; bnlint fold reads models saved by Keras 2 "
+                                  f"and Keras 3")
 
 
 def write_saved_model(source: SavedModel, config: dict, replaced: dict[str, list[np.ndarray]],
