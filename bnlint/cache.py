@@ -308,10 +308,7 @@ def _dependencies(lookups: list, hashes: dict[str, str]) -> list:
     found = []
     for lookup in dict.fromkeys(tuple(item) for item in lookups):
         if lookup[0] == "module" and lookup[-1] is not None:
-            module = lookup[-1]
-            if module not in hashes:
-                hashes[module] = content_hash(Path(module))
-            found.append([*lookup, hashes[module]])
+            found.append([*lookup, _module_hash(lookup[-1], hashes)])
         else:
             found.append(list(lookup))
     return found
@@ -341,12 +338,17 @@ def _same_dependencies(dependencies: list, resolved: dict, hashed: dict) -> bool
         result = lookup[4]
         if resolved[query] != result:
             return False
-        if result is not None:
-            if result not in hashed:
-                hashed[result] = content_hash(Path(result))
-            if hashed[result] != lookup[5]:
-                return False
+        if result is not None and _module_hash(result, hashed) != lookup[5]:
+            return False
     return True
+
+
+def _module_hash(path: str, hashes: dict[str, str]) -> str:
+    """The content hash of the module at *path*, computed once per run (*hashes* holds the run's)."""
+    found = hashes.get(path)
+    if found is None:
+        found = hashes[path] = content_hash(Path(path))
+    return found
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
