@@ -179,6 +179,8 @@ def check_paths(
         report.fixed.extend(outcome.fixed)
         if outcome.diff:
             report.diffs.append(outcome.diff)
+    # A limit met in a module that several checked files import is the same warning from each.
+    report.notes = list(dict.fromkeys(report.notes))
     return report
 
 

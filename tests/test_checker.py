@@ -16,3 +16,15 @@ def test_parallel_and_serial_runs_give_the_same_report(tmp_path, write):
     assert [d.to_dict() for d in serial.diagnostics] == [d.to_dict() for d in parallel.diagnostics]
     assert [str(e) for e in serial.errors] == [str(e) for e in parallel.errors]
     assert len(parallel.errors) == 2 and "is not valid Python" in str(parallel.errors[0])
+
+
+def test_a_warning_about_an_imported_module_is_given_once_per_run(tmp_path, write):
+    # Every file that imports the module meets the same limit in it: one warning, not one per file.
+    write("pkg/__init__.py", "")
+    write("pkg/common.py", "import keras\n\ndef spin(x):\n    n = 0\n    while n >= 0:\n        n += 1\n    return x\n")
+    for name in ("a", "b"):
+        write(f"pkg/{name}.py", "import keras\nfrom .common import spin\nx = spin(keras.Input((4,)))\n")
+    for jobs in (1, 2):
+        report = check_paths([str(tmp_path)], jobs=jobs)
+        assert report.files_checked == 4
+        assert [note.split(": ", 1)[1] for note in report.notes] == ["loop stopped after 10000 iterations"]
