@@ -446,6 +446,92 @@ def test_recursion_is_capped():
     assert any("call depth" in note for note in result.notes)
 
 
+def test_recursion_that_can_only_repeat_itself_is_unknown_not_capped():
+    # keras_cv's box converter: whether `boxes` is a dict is unknown when it is analysed as an
+    # entry point, so the call recurses on `boxes["boxes"]`, which is unknown too: the same call.
+    # It used to run to the call-depth cap and stop the analysis of `build` with a warning.
+    source = """
+        import keras
+        from keras import layers
+
+        def convert(boxes, source="xyxy"):
+            if isinstance(boxes, dict):
+                converted = boxes.copy()
+                converted["boxes"] = convert(boxes["boxes"], source=source)
+                return converted
+            return boxes
+
+        def build(depth=3):
+            inputs = keras.Input((8,))
+            tensor = convert(inputs)   # a tensor is not a dict
+            spec = convert(SPEC)       # unknown: recursion with the very same arguments
+            return keras.Model(inputs, tower(tensor, depth), name="tower")
+
+        def tower(x, depth):
+            if depth == 0:
+                return x
+            x = layers.Dense(4, name=f"dense_{depth}")(x)
+            return tower(layers.BatchNormalization(name=f"bn_{depth}")(x), depth - 1)
+    """
+    result = read_source(textwrap.dedent(source), "m.py")
+    assert result.notes == []
+    (model,) = [g for g in result.graphs if g.name == "tower"]
+    assert [layer.name for _, layer in model.layers()][1:] == ["dense_3", "bn_3", "dense_2", "bn_2", "dense_1", "bn_1"]
+
+
+def test_recursion_that_changes_state_is_followed():
+    # The same arguments, but a layer made or a list grown in between: the next call may differ.
+    (model,) = graphs_of("""
+        import keras
+        from keras import layers
+        made = []
+
+        def grow(x):
+            if len(made) == 3:
+                return x
+            made.append(1)
+            return grow(x)
+
+        inputs = keras.Input((8,))
+        grow(inputs)
+        x = inputs
+        for _ in made:
+            x = layers.Dense(2)(x)
+        model = keras.Model(inputs, x)
+    """)
+    assert [layer.class_name for _, layer in model.layers()] == ["InputLayer", "Dense", "Dense", "Dense"]
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [("(3, 5)", (3, 5)), ("3", (3, 3)), ("[3, 5]", [3, 5])],
+)
+def test_isinstance_on_builtin_types_is_known(value, expected):
+    (model,) = graphs_of(f"""
+        import keras
+        from keras import layers
+
+        def conv(x, kernel_size):
+            if isinstance(kernel_size, int):
+                kernel_size = (kernel_size, kernel_size)
+            if isinstance(x, (list, tuple, dict)):   # a tensor is none of these
+                x = x[0]
+            return layers.Conv2D(4, kernel_size)(x)
+
+        inputs = keras.Input((8, 8, 3))
+        model = keras.Model(inputs, conv(inputs, {value}))
+    """)
+    assert [layer.config.get("kernel_size") for _, layer in model.layers()] == [None, expected]
+
+
+def test_isinstance_against_other_classes_stays_unknown():
+    from bnlint.readers.interpreter import _isinstance
+
+    assert _isinstance([(3, 5), UNKNOWN]) is UNKNOWN
+    assert _isinstance([UNKNOWN, int]) is UNKNOWN
+    assert _isinstance([(3, 5), tuple]) is True
+
+
 @pytest.mark.parametrize(
     "call, kernel_size, padding",
     [

@@ -24,6 +24,7 @@ from bnlint.graph import UNKNOWN, Site
 from bnlint.readers.builder import (
     WELL_KNOWN_NAMES,
     ExternalRef,
+    KerasObject,
     LayerValue,
     ModelBuilder,
     ModelValue,
@@ -209,6 +210,9 @@ class Interpreter:
         self._loaded: dict[Path, _Scope] = {}
         self._resolved: dict[Path, Path] = {}
         self._sites: dict[ast.AST, Site] = {}
+        self._names_itself: dict[ast.AST, bool] = {}
+        # Active calls of functions that call themselves: their arguments, and what they could read.
+        self._recursing: dict[ast.AST, list[tuple[list, dict, list]]] = {}
 
     def run(self) -> list:
         """Evaluate the module; return its :class:`~bnlint.graph.ModelGraph` objects.
@@ -936,6 +940,8 @@ class Interpreter:
             return self.builder.call_object(func, args, kwargs, self.site(node))
         if isinstance(func, _BoundMethod):
             return func.call(self, args, kwargs, node)
+        if func is isinstance:
+            return _isinstance(args) if not kwargs else UNKNOWN
         if func in PURE_BUILTINS.values() and "**" not in kwargs:
             return call_pure(func, args, kwargs)
         if func is UNKNOWN and _has_tensor(args, kwargs):
@@ -954,6 +960,34 @@ class Interpreter:
         if self._depth >= MAX_CALL_DEPTH:
             raise AnalysisLimit(f"{self._module.path}:{node.lineno}: call depth exceeds {MAX_CALL_DEPTH}")
         self._invoked.add(func.node)
+        calls = self._recursing.get(func.node)
+        if calls is None and self._calls_itself(func.node):
+            calls = self._recursing[func.node] = []
+        if calls is not None:
+            state = self._loop_state(func.closure) + _argument_state(args, kwargs)
+            if any(_same_arguments(args, kwargs, *call[:2]) and _same_state(state, call[2]) for call in calls):
+                # It would do what its caller is doing, forever: `convert(boxes["boxes"])` inside
+                # `convert(boxes)` when `isinstance(boxes, dict)` is unknown. Its value is unknown.
+                return UNKNOWN
+            calls.append((list(args), dict(kwargs), state))
+        try:
+            return self._run_function(func, args, kwargs)
+        finally:
+            if calls is not None:
+                calls.pop()
+
+    def _calls_itself(self, node: ast.AST) -> bool:
+        """Whether the body of the ``def`` *node* names it (``f(...)``, ``self.f(...)``, ``cls.f(...)``)."""
+        known = self._names_itself.get(node)
+        if known is None:
+            name = getattr(node, "name", None)
+            known = self._names_itself[node] = name is not None and any(
+                (type(n) is ast.Name and n.id == name) or (type(n) is ast.Attribute and n.attr == name)
+                for statement in node.body for n in _walk(statement)
+            )
+        return known
+
+    def _run_function(self, func: FunctionValue, args: list, kwargs: dict) -> Any:
         scope = _Scope(func.closure)
         caller_module = self._module
         self._module = func.module or caller_module
@@ -1078,6 +1112,51 @@ def _same_state(state: list, previous: list) -> bool:
     return state[:2] == previous[:2] and len(state) == len(previous) and all(
         name == old_name and value is old_value and size == old_size
         for (name, value, size), (old_name, old_value, old_size) in zip(state[2:], previous[2:]))
+
+
+def _same_arguments(args: list, kwargs: dict, old_args: list, old_kwargs: dict) -> bool:
+    """Whether two calls pass the very same values (equal ones, for immutable scalars)."""
+    return len(args) == len(old_args) and kwargs.keys() == old_kwargs.keys() and all(
+        _same_value(value, old) for value, old in zip(args, old_args)
+    ) and all(_same_value(value, old_kwargs[key]) for key, value in kwargs.items())
+
+
+# What ``isinstance`` can be asked about: the builtin types a value here has as in the program.
+_BUILTIN_TYPES = (bool, int, float, complex, str, bytes, list, tuple, dict, set, range)
+# Values that are Keras objects or code, never an instance of a builtin type.
+_OBJECTS = (TensorValue, LayerValue, ModelValue, SequentialValue, KerasObject, FunctionValue, PartialValue,
+            ClassValue, InstanceValue, LocalModule)
+
+
+def _isinstance(args: list) -> Any:
+    """``isinstance(value, int)``, ``isinstance(value, (list, tuple))``: known for known values and builtin types.
+
+    (``if isinstance(kernel_size, int): kernel_size = (kernel_size,) * 2``
+    must not take its branch for a tuple.)
+    """
+    if len(args) != 2:
+        return UNKNOWN
+    value, types = args
+    types = types if type(types) is tuple else (types,)
+    if not types or not all(t in _BUILTIN_TYPES for t in types):
+        return UNKNOWN
+    if type(value) in _BUILTIN_TYPES or value is None:
+        return isinstance(value, types)  # (a list's items may be unknown; it is a list all the same)
+    return False if isinstance(value, _OBJECTS) else UNKNOWN
+
+
+def _argument_state(args: list, kwargs: dict) -> list:
+    """The sizes of a call's containers and the attributes of its instances, as :meth:`_loop_state` has them."""
+    state = []
+    for name, value in [*enumerate(args), *kwargs.items()]:
+        state.append((name, value, _size(value)))
+        if isinstance(value, InstanceValue):
+            state.extend((attr, item, _size(item)) for attr, item in value.attrs.items())
+    return state
+
+
+def _same_value(value: Any, old: Any) -> bool:
+    return value is old or (type(value) is type(old) and type(value) in (int, float, str, bool, bytes) and value == old)
 
 
 def _has_tensor(args: list, kwargs: dict) -> bool:
