@@ -23,8 +23,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Applicability", "SetArgument", "InsertLayer", "RemoveLayer", "MoveLayer", "FixIntent", "Fix", "Violation",
-    "Diagnostic",
+    "Diagnostic", "NOT_A_CHAIN",
 ]
+
+#: Why a move or reorder is not offered: :meth:`~bnlint.graph.ModelGraph.is_chain` is false.
+NOT_A_CHAIN = "a layer on the way has another input or consumer, or is a model output: a move would rewire them"
 
 
 class Applicability(str, Enum):
@@ -112,6 +115,8 @@ class Violation:
     #: Where to report, when that is not the node's own origin (a ``fit`` call).
     origin: Origin | None = None
     fix: Fix | None = None
+    #: Why there is no fix, when the rule has one for other cases (shown to the user).
+    unfixable: str | None = None
 
 
 @dataclass

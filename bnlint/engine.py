@@ -156,7 +156,9 @@ def _add(
     key = (rule.code, origin)
     diagnostic = grouped.get(key)
     if diagnostic is None:
-        diagnostic = grouped[key] = Diagnostic(rule.code, rule.name, violation.message, origin, fix=violation.fix)
+        diagnostic = grouped[key] = Diagnostic(
+            rule.code, rule.name, violation.message, origin, fix=violation.fix, unfixable=violation.unfixable
+        )
         seen_layers[key] = set()
     elif diagnostic.fix != violation.fix and diagnostic.unfixable is None:
         # One constructor call makes every instance: it can only be edited one way.

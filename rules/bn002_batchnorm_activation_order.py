@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bnlint import kinds
 from bnlint.diagnostics import (
+    NOT_A_CHAIN,
     Applicability,
     Fix,
     InsertLayer,
@@ -342,20 +343,22 @@ class BatchnormActivationOrder(Rule):
             if order != wrong:
                 continue
             if order == _BEFORE:
-                fix = _reorder(graph, node, after=other) if graph.is_chain(node, other) else None
+                chain = graph.is_chain(node, other)
                 yield Violation(
-                    node, f"`{layer.class_name}` comes before the activation {_describe(graph, other)} {reason}", fix=fix
+                    node, f"`{layer.class_name}` comes before the activation {_describe(graph, other)} {reason}",
+                    fix=_reorder(graph, node, after=other) if chain else None, unfixable=None if chain else NOT_A_CHAIN,
                 )
             elif other is not None and graph.layer(other).kind in ("conv", "dense"):
                 # The fused activation="..." is the text that puts the activation
                 # first, and the call a fix edits; the BN call has nothing to change.
                 fused = graph.layer(other)
+                chain = graph.is_chain(other, node)
                 yield Violation(
                     other,
                     f"`{fused.class_name}` applies activation={fused.get('activation')!r} before the "
                     f"{_describe(graph, node)} that follows it, {reason}; "
                     "remove `activation=` here and apply the activation after the BN",
-                    fix=_split(graph, other, node) if graph.is_chain(other, node) else None,
+                    fix=_split(graph, other, node) if chain else None, unfixable=None if chain else NOT_A_CHAIN,
                 )
             else:
                 activation = (
@@ -363,10 +366,16 @@ class BatchnormActivationOrder(Rule):
                     else f"the activation {_describe(graph, other)}"
                 )
                 producers = graph.predecessors(other) if other is not None else []
-                fix = None
-                if len(producers) == 1 and graph.is_chain(producers[0], node):
+                fix = unfixable = None
+                if other is None:
+                    unfixable = "the activations are on the branches its input joins: there is no one activation to move it across"
+                elif len(producers) == 1 and graph.is_chain(producers[0], node):
                     fix = _reorder(graph, node, after=producers[0])
-                yield Violation(node, f"`{layer.class_name}` comes after {activation} {reason}", fix=fix)
+                else:
+                    unfixable = NOT_A_CHAIN
+                yield Violation(
+                    node, f"`{layer.class_name}` comes after {activation} {reason}", fix=fix, unfixable=unfixable
+                )
 
     VALID = [
         # ResNetV2-style pre-activation: the BN reads an Add and feeds a ReLU,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bnlint.diagnostics import Applicability, Fix, MoveLayer, Violation
+from bnlint.diagnostics import NOT_A_CHAIN, Applicability, Fix, MoveLayer, Violation
 from bnlint.graph import ModelGraph, Site
 from bnlint.rule import Rule
 
@@ -15,9 +15,7 @@ _TRANSPARENT = {"activation", "pool", "reshape", "dropout"}
 
 
 def _move_after(graph: ModelGraph, dropout: int, bn: int) -> Fix | None:
-    """Moving the dropout after the BN, when the path between is a plain chain (no branches)."""
-    if not graph.is_chain(dropout, bn):
-        return None
+    """Moving the dropout after the BN (the path between is a plain chain)."""
     sites = (graph.layer(dropout).origin, graph.layer(bn).origin)
     if not all(isinstance(site, Site) for site in sites):
         return None
@@ -82,11 +80,13 @@ class DropoutBeforeBatchnorm(Rule):
             for reached in graph.reachable(node, through=_TRANSPARENT):
                 bn = graph.layer(reached)
                 if bn.kind == "batchnorm":
+                    chain = graph.is_chain(node, reached)
                     yield Violation(
                         node,
                         f"`{layer.class_name}` feeds `{bn.class_name}` '{bn.name}' (variance shift "
                         "between training and inference); move the dropout after the BN",
-                        fix=_move_after(graph, node, reached),
+                        fix=_move_after(graph, node, reached) if chain else None,
+                        unfixable=None if chain else NOT_A_CHAIN,
                     )
                     break
 

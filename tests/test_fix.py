@@ -637,6 +637,35 @@ def test_a_layer_made_in_a_comprehension_is_left_alone_with_the_reason(tmp_path)
     assert "(not fixed: the layer is not built in a form the fixer edits" in result.stdout
 
 
+@pytest.mark.parametrize(
+    "body, outputs, code, reason",
+    [
+        # The dropout's output is also the residual: moving it would put the dropout on the skip too.
+        ("x = layers.Dropout(0.5)(x)\ny = layers.BatchNormalization()(x)\nx = layers.Add()([x, y])", "x",
+         "BN003", "a layer on the way has another input or consumer, or is a model output"),
+        # The BN's output is also a model output: moving it past the ReLU would change that output.
+        ("y = layers.BatchNormalization()(x)\nx = layers.ReLU()(y)", "[x, y]",
+         "BN002", "a layer on the way has another input or consumer, or is a model output"),
+        # Each branch is activated before the Concatenate the BN reads: no one activation to move it before.
+        ("a = layers.Dense(4, activation='relu')(x)\nb = layers.Dense(4, activation='relu')(x)\n"
+         "x = layers.BatchNormalization()(layers.Concatenate()([a, b]))", "x",
+         "BN002", "the activations are on the branches its input joins"),
+    ],
+)
+def test_a_move_that_would_rewire_other_connections_is_not_offered_and_says_why(tmp_path, body, outputs, code, reason):
+    path = tmp_path / "m.py"
+    lines = ["import keras", "from keras import layers", "inputs = keras.Input((4,))",
+             "x = layers.Dense(8, use_bias=False)(inputs)", *body.split("\n"), f"model = keras.Model(inputs, {outputs})"]
+    original = "\n".join(lines) + "\n"
+    path.write_text(original)
+    position = "after-activation" if "ReLU" in body else "before-activation"
+    (tmp_path / "pyproject.toml").write_text(f'[tool.bnlint]\nbn-position = "{position}"\n')
+    result = run_bnlint("check", "--select", code, "--fix", "--unsafe-fixes", "m.py", cwd=tmp_path)
+    assert result.returncode == 1 and path.read_text() == original
+    (line,) = [line for line in result.stdout.splitlines() if f" {code} " in line]
+    assert f"(not fixed: {reason}" in line and "[*]" not in line
+
+
 CHANNELS_FIRST = {
     "explicit": """
         import keras
