@@ -524,6 +524,49 @@ def test_isinstance_on_builtin_types_is_known(value, expected):
     assert [layer.config.get("kernel_size") for _, layer in model.layers()] == [None, expected]
 
 
+@pytest.mark.parametrize(
+    "test",
+    ["callable(activation)", "not isinstance(activation, str)", "type(activation) is not str",
+     "type(activation) not in (str, type(None))"],
+)
+def test_an_activation_given_by_name_is_not_called(test):
+    # Model code accepts an activation as a name or a function. Unknown, the test used to take
+    # its branch and call the string: the helper's output, and so the model, was lost.
+    (model,) = graphs_of(f"""
+        import keras
+        from keras import layers
+
+        def act(x, activation="relu"):
+            if {test}:
+                return activation(x)
+            return layers.Activation(activation)(x)
+
+        inputs = keras.Input((4,))
+        model = keras.Model(inputs, act(layers.Dense(4)(inputs)))
+    """)
+    assert [(layer.class_name, layer.config.get("activation")) for _, layer in model.layers()][1:] == [
+        ("Dense", "linear"), ("Activation", "relu")]
+
+
+def test_callable_is_known_for_layers_and_functions_only():
+    from bnlint.readers.interpreter import _callable
+
+    (model,) = graphs_of("""
+        import keras
+        from keras import layers
+
+        def act(x, activation=layers.ReLU()):
+            if callable(activation):
+                return activation(x)
+            return layers.Activation(activation)(x)
+
+        inputs = keras.Input((4,))
+        model = keras.Model(inputs, act(inputs))
+    """)
+    assert [layer.class_name for _, layer in model.layers()] == ["InputLayer", "ReLU"]
+    assert _callable(UNKNOWN) is UNKNOWN and _callable(None) is False
+
+
 def test_isinstance_against_other_classes_stays_unknown():
     from bnlint.readers.interpreter import _isinstance
 

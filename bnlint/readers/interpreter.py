@@ -789,7 +789,7 @@ class Interpreter:
                 left is not UNKNOWN and right is not UNKNOWN
             ):
                 outcome = COMPARISONS[type(op)](left, right)
-            elif is_plain(left) and is_plain(right):
+            elif _comparable(left) and _comparable(right):
                 try:
                     outcome = COMPARISONS[type(op)](left, right)
                 except TypeError:
@@ -942,6 +942,10 @@ class Interpreter:
             return func.call(self, args, kwargs, node)
         if func is isinstance:
             return _isinstance(args) if not kwargs else UNKNOWN
+        if func is callable:
+            return _callable(args[0]) if len(args) == 1 and not kwargs else UNKNOWN
+        if func is type:
+            return type(args[0]) if len(args) == 1 and not kwargs and _builtin_typed(args[0]) else UNKNOWN
         if func in PURE_BUILTINS.values() and "**" not in kwargs:
             return call_pure(func, args, kwargs)
         if func is UNKNOWN and _has_tensor(args, kwargs):
@@ -1122,7 +1126,7 @@ def _same_arguments(args: list, kwargs: dict, old_args: list, old_kwargs: dict) 
 
 
 # What ``isinstance`` can be asked about: the builtin types a value here has as in the program.
-_BUILTIN_TYPES = (bool, int, float, complex, str, bytes, list, tuple, dict, set, range)
+_BUILTIN_TYPES = (bool, int, float, complex, str, bytes, list, tuple, dict, set, range, type(None))
 # Values that are Keras objects or code, never an instance of a builtin type.
 _OBJECTS = (TensorValue, LayerValue, ModelValue, SequentialValue, KerasObject, FunctionValue, PartialValue,
             ClassValue, InstanceValue, LocalModule)
@@ -1140,9 +1144,30 @@ def _isinstance(args: list) -> Any:
     types = types if type(types) is tuple else (types,)
     if not types or not all(t in _BUILTIN_TYPES for t in types):
         return UNKNOWN
-    if type(value) in _BUILTIN_TYPES or value is None:
+    if _builtin_typed(value):
         return isinstance(value, types)  # (a list's items may be unknown; it is a list all the same)
     return False if isinstance(value, _OBJECTS) else UNKNOWN
+
+
+def _builtin_typed(value: Any) -> bool:
+    """Whether *value* has here the builtin type it has in the program (its items may still be unknown)."""
+    return type(value) in _BUILTIN_TYPES
+
+
+def _callable(value: Any) -> Any:
+    """``callable(activation)``: false for data (``"relu"``), true for layers, models and functions."""
+    if _builtin_typed(value) or isinstance(value, TensorValue):
+        return False
+    if isinstance(value, (LayerValue, ModelValue, SequentialValue, FunctionValue, PartialValue, ClassValue)):
+        return True
+    return UNKNOWN  # (an import may be a function or a constant; an initializer object is callable)
+
+
+def _comparable(value: Any) -> bool:
+    """Known data, a builtin type, or a tuple or list of these: ``type(x) in (list, tuple)`` can be decided."""
+    if type(value) in (tuple, list):
+        return all(_comparable(item) for item in value)
+    return any(value is t for t in _BUILTIN_TYPES) or is_plain(value)
 
 
 def _argument_state(args: list, kwargs: dict) -> list:
