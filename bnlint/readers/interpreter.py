@@ -210,8 +210,9 @@ class Interpreter:
         self._loaded: dict[Path, _Scope] = {}
         self._resolved: dict[Path, Path] = {}
         self._sites: dict[ast.AST, Site] = {}
-        self._names_itself: dict[ast.AST, bool] = {}
-        # Active calls of functions that call themselves: their arguments, and what they could read.
+        # How many calls of each function are under way; for the recursive ones (all but the
+        # outermost), their arguments and what they could read.
+        self._active: dict[ast.AST, int] = {}
         self._recursing: dict[ast.AST, list[tuple[list, dict, list]]] = {}
 
     def run(self) -> list:
@@ -789,7 +790,7 @@ class Interpreter:
                 left is not UNKNOWN and right is not UNKNOWN
             ):
                 outcome = COMPARISONS[type(op)](left, right)
-            elif _comparable(left) and _comparable(right):
+            elif (is_plain(left) or _comparable(left)) and (is_plain(right) or _comparable(right)):
                 try:
                     outcome = COMPARISONS[type(op)](left, right)
                 except TypeError:
@@ -964,32 +965,23 @@ class Interpreter:
         if self._depth >= MAX_CALL_DEPTH:
             raise AnalysisLimit(f"{self._module.path}:{node.lineno}: call depth exceeds {MAX_CALL_DEPTH}")
         self._invoked.add(func.node)
-        calls = self._recursing.get(func.node)
-        if calls is None and self._calls_itself(func.node):
-            calls = self._recursing[func.node] = []
-        if calls is not None:
+        active = self._active.get(func.node, 0)
+        calls = None
+        if active:  # a recursive call
+            calls = self._recursing.setdefault(func.node, [])
             state = self._loop_state(func.closure) + _argument_state(args, kwargs)
             if any(_same_arguments(args, kwargs, *call[:2]) and _same_state(state, call[2]) for call in calls):
-                # It would do what its caller is doing, forever: `convert(boxes["boxes"])` inside
-                # `convert(boxes)` when `isinstance(boxes, dict)` is unknown. Its value is unknown.
+                # It would do what the recursive call it is in does, forever: `convert(boxes["boxes"])`
+                # inside `convert(boxes)` when `isinstance(boxes, dict)` is unknown. Its value is unknown.
                 return UNKNOWN
             calls.append((list(args), dict(kwargs), state))
+        self._active[func.node] = active + 1
         try:
             return self._run_function(func, args, kwargs)
         finally:
+            self._active[func.node] = active
             if calls is not None:
                 calls.pop()
-
-    def _calls_itself(self, node: ast.AST) -> bool:
-        """Whether the body of the ``def`` *node* names it (``f(...)``, ``self.f(...)``, ``cls.f(...)``)."""
-        known = self._names_itself.get(node)
-        if known is None:
-            name = getattr(node, "name", None)
-            known = self._names_itself[node] = name is not None and any(
-                (type(n) is ast.Name and n.id == name) or (type(n) is ast.Attribute and n.attr == name)
-                for statement in node.body for n in _walk(statement)
-            )
-        return known
 
     def _run_function(self, func: FunctionValue, args: list, kwargs: dict) -> Any:
         scope = _Scope(func.closure)
@@ -1167,7 +1159,7 @@ def _comparable(value: Any) -> bool:
     """Known data, a builtin type, or a tuple or list of these: ``type(x) in (list, tuple)`` can be decided."""
     if type(value) in (tuple, list):
         return all(_comparable(item) for item in value)
-    return any(value is t for t in _BUILTIN_TYPES) or is_plain(value)
+    return (type(value) is type and value in _BUILTIN_TYPES) or is_plain(value)
 
 
 def _argument_state(args: list, kwargs: dict) -> list:
