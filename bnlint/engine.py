@@ -157,7 +157,8 @@ def _add(
     diagnostic = grouped.get(key)
     if diagnostic is None:
         diagnostic = grouped[key] = Diagnostic(
-            rule.code, rule.name, violation.message, origin, fix=violation.fix, unfixable=violation.unfixable
+            rule.code, rule.name, violation.message, origin, fix=violation.fix,
+            unfixable=violation.unfixable if isinstance(origin, Site) else None,  # (saved models have no fixes)
         )
         seen_layers[key] = set()
     elif diagnostic.fix != violation.fix and diagnostic.unfixable is None:

@@ -368,7 +368,7 @@ class BatchnormActivationOrder(Rule):
                 producers = graph.predecessors(other) if other is not None else []
                 fix = unfixable = None
                 if other is None:
-                    unfixable = "the activations are on the branches its input joins: there is no one activation to move it across"
+                    unfixable = "the activations are on the branches its input joins: no one activation to cross"
                 elif len(producers) == 1 and graph.is_chain(producers[0], node):
                     fix = _reorder(graph, node, after=producers[0])
                 else:

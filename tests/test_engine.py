@@ -123,3 +123,28 @@ def test_unknown_values_are_never_reported():
         model = Sequential([layers.Dense(8, use_bias=bool(os.environ["B"])), layers.BatchNormalization(momentum=m)])
     """
     assert findings(source) == []
+
+
+def test_why_a_finding_has_no_fix_is_said_for_source_only():
+    # A dropout whose output is also a model output cannot be moved. In source, the finding says
+    # so; a saved model has no fixes at all, so its finding has no such reason.
+    from bnlint.graph import Layer, ModelGraph, SavedLayer, Site
+    from bnlint.readers.result import ReadResult
+
+    def result(origin_of) -> ReadResult:
+        graph = ModelGraph("m")
+        dense, dropout, bn = (
+            graph.add_layer(Layer(name, cls, kind, config, origin_of(name), i))
+            for i, (name, cls, kind, config) in enumerate([
+                ("dense", "Dense", "dense", {"use_bias": False}), ("dropout", "Dropout", "dropout", {"rate": 0.5}),
+                ("bn", "BatchNormalization", "batchnorm", {})])
+        )
+        graph.add_edge(dense, dropout)
+        graph.add_edge(dropout, bn)
+        graph.outputs = [dropout, bn]
+        return ReadResult("m.py", [graph], "x = 1\n" * 4)
+
+    (source,) = lint(result(lambda name: Site("m.py", ["dense", "dropout", "bn"].index(name) + 1, 1, 1, 2)), {"BN003"})
+    (saved,) = lint(result(lambda name: SavedLayer("m.py", name)), {"BN003"})
+    assert source.fix is None and source.unfixable.startswith("a layer on the way has another input or consumer")
+    assert saved.fix is None and saved.unfixable is None

@@ -655,7 +655,8 @@ def test_a_layer_made_in_a_comprehension_is_left_alone_with_the_reason(tmp_path)
 def test_a_move_that_would_rewire_other_connections_is_not_offered_and_says_why(tmp_path, body, outputs, code, reason):
     path = tmp_path / "m.py"
     lines = ["import keras", "from keras import layers", "inputs = keras.Input((4,))",
-             "x = layers.Dense(8, use_bias=False)(inputs)", *body.split("\n"), f"model = keras.Model(inputs, {outputs})"]
+             "x = layers.Dense(8, use_bias=False)(inputs)", *body.split("\n"),
+             f"model = keras.Model(inputs, {outputs})"]
     original = "\n".join(lines) + "\n"
     path.write_text(original)
     position = "after-activation" if "ReLU" in body else "before-activation"
