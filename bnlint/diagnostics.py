@@ -159,4 +159,5 @@ class Diagnostic:
             {"description": self.fix.description, "applicability": self.fix.applicability.value}
             if self.fix is not None else None
         )
+        data["unfixable"] = self.unfixable
         return data

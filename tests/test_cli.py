@@ -59,6 +59,7 @@ def test_json_output_schema(tmp_path, write):
         "layers": ["dropout"],
         "models": ["sequential"],
         "fix": {"description": "move the dropout after the BN", "applicability": "unsafe"},
+        "unfixable": None,
     }
 
 

@@ -665,6 +665,8 @@ def test_a_move_that_would_rewire_other_connections_is_not_offered_and_says_why(
     assert result.returncode == 1 and path.read_text() == original
     (line,) = [line for line in result.stdout.splitlines() if f" {code} " in line]
     assert f"(not fixed: {reason}" in line and "[*]" not in line
+    (finding,) = json.loads(run_bnlint("check", "--select", code, "--output-format", "json", "m.py", cwd=tmp_path).stdout)
+    assert finding["fix"] is None and finding["unfixable"].startswith(reason)
 
 
 CHANNELS_FIRST = {

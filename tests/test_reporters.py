@@ -288,7 +288,7 @@ def test_json_saved_model_findings_have_a_layer_instead_of_a_location(tmp_path):
     result = run_bnlint("check", "model.h5", "--output-format", "json", cwd=tmp_path)
     findings = json.loads(result.stdout)
     assert findings and all(set(f) == {"code", "name", "message", "path", "layer", "instances", "layers", "models",
-                                       "fix"} for f in findings)
+                                       "fix", "unfixable"} for f in findings)
     assert {f["layer"] for f in findings} == {"conv", "bn_momentum", "dropout"}
 
 
