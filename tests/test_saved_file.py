@@ -20,6 +20,8 @@ from bnlint.readers.saved_file import read_h5, read_keras_archive
 from bnlint.readers.python_source import read_source_file
 from conftest import run_bnlint
 
+DATA = Path(__file__).resolve().parent / "data"
+
 APPLICATIONS = Path(keras.__file__).parent / "src" / "applications"
 BUILDERS = {
     "ResNet50": "resnet.py",
@@ -294,3 +296,34 @@ def test_shared_layers_merges_and_nested_models_in_a_keras_archive(tmp_path):
     assert [layer.class_name for _, layer in inner.layers()] == ["InputLayer", "Dense", "BatchNormalization"]
     fixed = run_bnlint("check", "--fix", "siamese.keras", cwd=tmp_path)
     assert "siamese.keras: fixes apply to Python source; this saved model was only checked" in fixed.stderr
+
+
+def test_tf_keras_op_layers_are_connected_as_in_the_source():
+    # tf_keras records `x + skip`, `tf.nn.relu(x)` and `x * 0.5` as TFOpLambda layers whose call
+    # node is one unwrapped tensor reference with the other operand among its keyword arguments.
+    # They used to have no inputs at all (and the relu was no activation), cutting the graph.
+    import runpy
+
+    from bnlint.engine import lint
+    from bnlint.readers.python_source import read_source
+
+    renamed = {"input_layer": "input_1", "add": "tf.__operators__.add", "relu": "tf.nn.relu",
+               "multiply": "tf.math.multiply"}  # Keras 3's names in source, tf_keras' in the file
+
+    def describe(result, names=lambda name: name):
+        (graph,) = [g for g in result.graphs if g.name == "op_layers"]
+        nodes = {(names(layer.name), layer.kind, layer.config.get("activation")) for _, layer in graph.layers()}
+        edges = {(names(graph.layer(source).name), names(graph.layer(target).name), index)
+                 for source, target, index in graph.edges()}
+        return nodes, edges
+
+    source = read_source(runpy.run_path(str(DATA / "make_keras2_op_layers.py"))["MODEL_SOURCE"], "m.py")
+    saved = read_h5(DATA / "keras2_op_layers.h5", "m.h5")
+    assert describe(saved) == describe(source, lambda name: renamed.get(name, name))
+    nodes, edges = describe(saved)
+    assert ("tf.nn.relu", "activation", "relu") in nodes
+    assert {("bn", "tf.__operators__.add", 0), ("skip_bn", "tf.__operators__.add", 1)} <= edges
+    # ... so the rules see the BN that comes after the relu, as they do in the source.
+    options = {"bn-position": "before-activation"}
+    assert [(d.code, d.instances) for d in lint(saved, {"BN002"}, options)] == [("BN002", ["bn_after_relu"])]
+    assert [(d.code, d.instances) for d in lint(source, {"BN002"}, options)] == [("BN002", ["bn_after_relu"])]

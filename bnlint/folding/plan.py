@@ -50,6 +50,7 @@ from bnlint.folding.maths import (
 )
 from bnlint.folding.maths import _PRECEDING
 from bnlint.kinds import canonical_class, declared_rank, output_rank
+from bnlint.readers.saved_file import is_keras2_reference
 
 __all__ = ["Decision", "FoldPlan", "is_nested_model", "plan_and_fold"]
 
@@ -167,13 +168,6 @@ class _Model:
                 self.body[key] = [rewire(item) for item in value]
 
 
-def _is_keras2_reference(value: Any) -> bool:
-    """``[layer, node, tensor]`` or ``[layer, node, tensor, kwargs]``: a Keras 2 call node's reference to a tensor."""
-    return (isinstance(value, list) and len(value) in (3, 4) and isinstance(value[0], str)
-            and isinstance(value[1], int) and isinstance(value[2], int)
-            and (len(value) == 3 or isinstance(value[3], dict)))
-
-
 def keras_layer_order(model: _Model) -> list[str]:
     """The layers of a functional *model* in the order Keras lists ``model.layers`` when it loads the config.
 
@@ -247,7 +241,7 @@ def _restore_keras_order(model: _Model) -> None:
 
 def _keras_tensors(value: Any, found: list, keras2: bool = False) -> None:
     """The ``(tensor, shape)`` pairs a call node references, in order; *keras2* for a Keras 2 node (a list)."""
-    if keras2 and _is_keras2_reference(value):
+    if keras2 and is_keras2_reference(value):
         found.append(((value[0], value[1], value[2]), None))
         if len(value) == 4:
             _keras_tensors(value[3], found, keras2)  # tensors passed by keyword
@@ -266,7 +260,7 @@ def _keras_tensors(value: Any, found: list, keras2: bool = False) -> None:
 
 
 def _map_history(value: Any, change: Callable[[list], list], keras2: bool = False) -> None:
-    if keras2 and _is_keras2_reference(value):
+    if keras2 and is_keras2_reference(value):
         value[:] = change(list(value))
         if len(value) == 4:
             _map_history(value[3], change, keras2)

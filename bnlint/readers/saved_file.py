@@ -178,7 +178,7 @@ def _model_graph(spec: dict, display: str, graphs: list[ModelGraph], prefix: str
             record.call = node
             calls[layer_name, call_index] = graph.add_layer(record)
             if node is not None:
-                wiring.append((calls[layer_name, call_index], _history(node)))
+                wiring.append((calls[layer_name, call_index], _history(node, record.kind in ("op", "activation"))))
     for consumer, producers in wiring:
         for index, (producer_name, call_index) in enumerate(producers):
             producer = calls.get((producer_name, call_index), calls.get((producer_name, 0)))
@@ -245,7 +245,16 @@ def _normalised_layer(spec: dict, display: str, graphs: list, prefix: str, layer
         kind = "activation" if activation is not None else "op"
         config = {"activation": activation} if activation is not None else {}
         return Layer(name, class_name, kind, config, SavedLayer(display, prefix + name), layer_id)
-    if spec.get("registered_name") not in (None, spec.get("class_name")) or (module and not module.startswith("keras")):
+    if class_name in ("TFOpLambda", "SlicingOpLambda"):
+        # tf.keras' record of a raw TensorFlow call (`x + y`, `tf.nn.relu(x)`): an op, or an
+        # activation, as the source reader makes of the same call.
+        function = raw.get("function")
+        activation = kinds.activation_of_function(f"tensorflow.{function}") if isinstance(function, str) else None
+        kind = "activation" if activation is not None else "op"
+        config = {"activation": activation} if activation is not None else {}
+        return Layer(name, class_name, kind, config, SavedLayer(display, prefix + name), layer_id)
+    if spec.get("registered_name") not in (None, spec.get("class_name")) or (
+            module and not module.startswith(("keras", "tf_keras"))):
         kind = "other"  # a custom or registered class, never deserialised; it keeps its edges
     else:
         kind = kinds.kind_of(class_name)
@@ -264,14 +273,39 @@ def _normalised_layer(spec: dict, display: str, graphs: list, prefix: str, layer
     return Layer(name, class_name, kind, config, SavedLayer(display, prefix + name), layer_id)
 
 
-def _history(node: Any) -> list[tuple[str, int]]:
-    """``(producer layer, producer call)`` for each input tensor of one call, in order."""
+def _history(node: Any, keywords: bool = False) -> list[tuple[str, int]]:
+    """``(producer layer, producer call)`` for each input tensor of one call, in order.
+
+    With *keywords* (an operation's call), tensors passed by keyword follow
+    the positional ones, as the source reader connects an operation.
+    """
+    found: list[tuple[str, int]] = []
     if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
-        found: list[tuple[str, int]] = []
         _tensors(node.get("args", []), found)
         return found
-    # tf_keras: [["layer", node_index, tensor_index, {kwargs}], ...]
-    return [(entry[0], entry[1]) for entry in node if isinstance(entry, (list, tuple)) and entry]
+    # tf_keras: [["layer", node_index, tensor_index, {kwargs}], ...]; a TFOpLambda's is one such
+    # reference, unwrapped (`["bn", 0, 0, {"y": ["skip_bn", 0, 0]}]` for `bn_output + skip`).
+    by_keyword: list[tuple[str, int]] = []
+    _keras2_tensors(node, found, by_keyword)
+    return found + list(dict.fromkeys(by_keyword)) if keywords else found
+
+
+def is_keras2_reference(value: Any) -> bool:
+    """``[layer, node, tensor]`` or ``[layer, node, tensor, kwargs]``: a Keras 2 call node's reference to a tensor."""
+    return (isinstance(value, list) and len(value) in (3, 4) and isinstance(value[0], str)
+            and isinstance(value[1], int) and isinstance(value[2], int)
+            and (len(value) == 3 or isinstance(value[3], dict)))
+
+
+def _keras2_tensors(value: Any, found: list, by_keyword: list) -> None:
+    if is_keras2_reference(value):
+        found.append((value[0], value[1]))
+        if len(value) == 4:
+            for argument in value[3].values():
+                _keras2_tensors(argument, by_keyword, by_keyword)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _keras2_tensors(item, found, by_keyword)
 
 
 def _tensors(value: Any, found: list) -> None:
