@@ -143,6 +143,8 @@ class _Scope:
     def __init__(self, parent: _Scope | None = None) -> None:
         self.vars: dict[str, Any] = {}
         self.parent = parent
+        #: Names a ``global`` or ``nonlocal`` statement gave to another scope, with that scope.
+        self.outer: dict[str, _Scope] | None = None
 
     def lookup(self, name: str) -> tuple[bool, Any]:
         scope: _Scope | None = self
@@ -487,6 +489,25 @@ class Interpreter:
     def _exec_Continue(self, node: ast.Continue, scope: _Scope) -> None:
         raise _Continue
 
+    def _exec_Global(self, node: ast.Global, scope: _Scope) -> None:
+        # tf_keras' builders set the module's `layers` this way (`global layers; layers = ...`),
+        # and block helpers elsewhere in the module read it.
+        module = scope
+        while module.parent is not None:
+            module = module.parent
+        if module is not scope:
+            scope.outer = scope.outer or {}
+            scope.outer.update(dict.fromkeys(node.names, module))
+
+    def _exec_Nonlocal(self, node: ast.Nonlocal, scope: _Scope) -> None:
+        scope.outer = scope.outer or {}
+        for name in node.names:
+            holder = scope.parent
+            while holder is not None and name not in holder.vars:
+                holder = holder.parent
+            if holder is not None:
+                scope.outer[name] = holder
+
     def _exec_If(self, node: ast.If, scope: _Scope) -> None:
         test = self._truth(self._eval(node.test, scope))
         if test is UNKNOWN:
@@ -578,7 +599,8 @@ class Interpreter:
 
     def _assign(self, target: ast.expr, value: Any, scope: _Scope) -> None:
         if isinstance(target, ast.Name):
-            scope.vars[target.id] = value
+            outer = scope.outer
+            (outer.get(target.id, scope) if outer else scope).vars[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
             items = list(value) if isinstance(value, (list, tuple)) else None
             starred = [i for i, elt in enumerate(target.elts) if isinstance(elt, ast.Starred)]
@@ -1011,6 +1033,10 @@ class Interpreter:
         kwargs = dict(kwargs)
         unknown_extra = kwargs.pop("**", None) is not None
         entry = kwargs.pop("**entry", False)
+        # An entry point callable without arguments (`EfficientNetB0(include_top=True, ..., **kwargs)`)
+        # is analysed as that call, so its `*args` and `**kwargs` are empty. A helper with required
+        # parameters (`conv_bn(x, filters, **kwargs)`) may be passed anything there: they stay unknown.
+        unknown_rest = entry and any(d is _NO_DEFAULT for d in [*defaults, *func.kw_defaults])
         for index, (param, default) in enumerate(zip(positional, defaults)):
             if index < len(args):
                 value = args[index]
@@ -1022,7 +1048,7 @@ class Interpreter:
                 value = default
             scope.vars[param.arg] = value
         if spec.vararg is not None:
-            scope.vars[spec.vararg.arg] = tuple(args[len(positional):]) if not entry else UNKNOWN
+            scope.vars[spec.vararg.arg] = tuple(args[len(positional):]) if not unknown_rest else UNKNOWN
         for param, default in zip(spec.kwonlyargs, func.kw_defaults):
             if param.arg in kwargs:
                 scope.vars[param.arg] = kwargs.pop(param.arg)
@@ -1031,7 +1057,7 @@ class Interpreter:
             else:
                 scope.vars[param.arg] = UNKNOWN
         if spec.kwarg is not None:
-            scope.vars[spec.kwarg.arg] = UNKNOWN if unknown_extra or entry else kwargs
+            scope.vars[spec.kwarg.arg] = UNKNOWN if unknown_extra or unknown_rest else kwargs
         if entry and scope.vars.get("weights") is not None and "weights" in (p.arg for p in positional + spec.kwonlyargs):
             # Entry points are analysed without pretrained weights: loading them
             # needs the network, and the architecture is what bnlint checks.
