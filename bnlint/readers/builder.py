@@ -343,7 +343,8 @@ class ModelBuilder:
             return True
         if path in _KERAS_SETTINGS or path in _SETTERS or path in _APPLICATION_HELPERS:
             return True
-        return path in ("keras.backend.int_shape", "keras.ops.shape", "keras.backend.is_keras_tensor") or (
+        return path in ("keras.backend.int_shape", "keras.ops.shape", "keras.backend.is_keras_tensor",
+                        "keras.backend.get_uid") or (
             kinds.activation_of_function(path) is not None
         )
 
@@ -352,6 +353,8 @@ class ModelBuilder:
         path = ref.path
         if path.startswith("keras.layers."):
             last = path.rsplit(".", 1)[1]
+            if last == "VersionAwareLayers":  # tf_keras' own sources: `layers = VersionAwareLayers()`
+                return ExternalRef("keras.layers")
             if last == "merge":  # Keras 1: merge([a, b], mode="sum")
                 mode = kwargs.pop("mode", args[1] if len(args) > 1 else "sum")
                 layer = self.construct(_KERAS1_MERGE_MODES.get(mode, "Add") if isinstance(mode, str) else "Add",
@@ -369,6 +372,10 @@ class ModelBuilder:
             return None
         if path in ("keras.backend.int_shape", "keras.ops.shape") and args and isinstance(args[0], TensorValue):
             return args[0].shape
+        if path == "keras.backend.get_uid" and len(args) == 1 and isinstance(args[0], str) and not kwargs:
+            # The counter automatic names count with (`"stem_" + str(backend.get_uid("stem_"))`).
+            self._uids[args[0]] += 1
+            return self._uids[args[0]]
         if path == "keras.backend.is_keras_tensor" and args:
             return isinstance(args[0], TensorValue) or UNKNOWN
         if path in _APPLICATION_HELPERS:
