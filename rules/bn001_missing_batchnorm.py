@@ -232,6 +232,10 @@ def _in_plain_classifier(graph: ModelGraph, node: int) -> bool:
     current = node
     while current not in ends:  # down to the output
         succs = graph.successors(current)
+        gate = _self_gate(graph, current) if len(succs) == 2 else None
+        if gate is not None:  # an activation written as x * f(x): one step
+            current = gate
+            continue
         if len(succs) != 1:
             return False
         layer = graph.layer(succs[0])
@@ -239,6 +243,31 @@ def _in_plain_classifier(graph: ModelGraph, node: int) -> bool:
             return False
         current = succs[0]
     return True
+
+
+def _self_gate(graph: ModelGraph, node: int) -> int | None:
+    """The multiply ending an activation written as ``x * f(x)``, *node* being x; else None.
+
+    tf.keras' MobileNetV3 writes hard-swish as ``Multiply()([x, ReLU(6.0)(x + 3.0) * (1 / 6)])``,
+    and swish is often ``x * sigmoid(x)``: f is a chain of weightless single-input steps.
+    """
+    for multiply in graph.successors(node):
+        if not _is_multiply(graph.layer(multiply)) or len(graph.predecessors(multiply)) != 2:
+            continue
+        others = [s for s in graph.successors(node) if s != multiply]
+        if len(others) > 1:
+            continue
+        current = others[0] if others else multiply  # (x * x)
+        while current != multiply:
+            if graph.layer(current).kind not in ("activation", "op") or not _single_input(graph, current):
+                break
+            following = graph.successors(current)
+            if len(following) != 1:
+                break
+            current = following[0]
+        else:
+            return multiply
+    return None
 
 
 def _is_multiply(layer: Layer) -> bool:
@@ -401,7 +430,9 @@ class MissingBatchnorm(Rule):
       a residual branch whose `Add` is the output), and every layer of a
       classifier without BN that follows the `Flatten` or global pooling
       of the features (VGG-style `Dense -> Dropout -> Dense` heads,
-      MobileNetV3's 1x1 convolution after its global pooling);
+      MobileNetV3's 1x1 convolution after its global pooling; an
+      activation written as `x * f(x)`, as tf.keras' MobileNetV3 writes
+      hard-swish, is one step of that classifier);
     - layers on a gating branch: a side branch that starts at a tensor `X`
       and ends multiplying `X` (squeeze-and-excitation in MobileNetV3 and
       EfficientNet: global pooling -> reduce -> expand -> sigmoid -> `X * gate`);
@@ -526,6 +557,23 @@ class MissingBatchnorm(Rule):
             )
 
     VALID = [
+        # tf.keras' MobileNetV3 head: its "last point" 1x1 convolution after the global pooling, with
+        # hard-swish written as x * hard_sigmoid(x), is part of a classifier without BN.
+        """
+import tensorflow as tf
+from tensorflow.keras import layers
+
+def hard_swish(x):
+    return layers.Multiply()([x, layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)])
+
+inputs = tf.keras.Input((32, 32, 3))
+x = layers.Conv2D(16, 3, use_bias=False)(inputs)
+x = hard_swish(layers.BatchNormalization()(x))
+x = layers.GlobalAveragePooling2D(keepdims=True)(x)
+x = hard_swish(layers.Conv2D(64, 1, use_bias=True)(x))
+x = layers.Flatten()(layers.Conv2D(10, 1)(x))
+model = tf.keras.Model(inputs, x)
+""",
         """
 import keras
 from keras import layers
