@@ -441,6 +441,96 @@ def test_a_custom_layer_reaching_a_tensor_of_the_model_gets_a_stand_in_for_it():
     assert graph.layer(len(graph) - 1).config["units"] == 10  # 6 + the mask's 4, through the stand-in
 
 
+def test_global_and_nonlocal_bind_in_the_scope_they_name():
+    # tf_keras' builders set the module's `layers` inside the builder (`global layers`), and the
+    # block helpers read it; counters for layer names are another common use.
+    (model,) = graphs_of("""
+        import keras
+        from keras import layers
+        count = 0
+        norm = None
+
+        def block(x):
+            global count
+            count += 1
+            return norm(name=f"bn{count}")(layers.Conv2D(8, 3, name=f"conv{count}")(x))
+
+        def build():
+            global norm
+            norm = layers.BatchNormalization
+            inputs = keras.Input((8, 8, 3))
+
+            def counter():
+                n = 0
+
+                def step():
+                    nonlocal n
+                    n += 1
+
+                step()
+                step()
+                return n
+
+            x = block(block(inputs))
+            return keras.Model(inputs, layers.Dense(counter(), name="head")(x))
+
+        model = build()
+    """)
+    assert [(layer.name, layer.class_name) for _, layer in model.layers()][1:] == [
+        ("conv1", "Conv2D"), ("bn1", "BatchNormalization"), ("conv2", "Conv2D"), ("bn2", "BatchNormalization"),
+        ("head", "Dense")]
+    assert model.layer(len(model) - 1).config["units"] == 2
+
+
+def test_an_entry_point_callable_without_arguments_has_empty_star_args():
+    # tf_keras' `EfficientNetB0(include_top=True, ..., **kwargs)` passes `**kwargs` on to the
+    # builder; analysed as `EfficientNetB0()`, they are empty and the builder's defaults hold. A helper
+    # with required parameters may be passed anything in `**kwargs`: they stay unknown, and so does
+    # `use_bias` in it (no BN004 on a call whose caller may pass `use_bias=False`).
+    from bnlint.engine import lint
+
+    result = read_source(textwrap.dedent("""
+        import keras
+        from keras import layers
+
+        def Net(width, activation="swish", name="net"):
+            inputs = keras.Input((8, 8, 3))
+            x = layers.Conv2D(int(16 * width), 3, use_bias=False)(inputs)
+            x = layers.Activation(activation)(layers.BatchNormalization()(x))
+            return keras.Model(inputs, x, name=name)
+
+        def NetB0(include_top=True, *args, **kwargs):
+            return Net(1.0, *args, name="netb0", **kwargs)
+
+        def conv_bn(x, filters, **kwargs):
+            x = layers.Conv2D(filters, 3, **kwargs)(x)
+            return layers.BatchNormalization()(x)
+    """), "m.py")
+    (model,) = [g for g in result.graphs if g.name == "netb0"]
+    assert [(layer.config.get("filters"), layer.config.get("activation")) for _, layer in model.layers()][1:] == [
+        (16, "linear"), (None, None), (None, "silu")]
+    assert [d for d in lint(result, {"BN004"}) if d.origin.line == 15] == []
+
+
+def test_backend_get_uid_counts_with_automatic_names():
+    # tf_keras' RegNet and ResNet-RS name unnamed blocks `"stem_" + str(backend.get_uid("stem_"))`;
+    # the counter is the one automatic layer names use (a Dense named `dense` makes the next uid 2).
+    (model,) = graphs_of("""
+        import keras
+        from keras import backend, layers
+
+        def block(x, name=None):
+            if name is None:
+                name = "block" + str(backend.get_uid("block"))
+            return layers.Conv2D(4, 1, name=name + "_conv")(x)
+
+        inputs = keras.Input((8, 8, 3))
+        x = layers.Dense(3)(block(block(inputs)))
+        model = keras.Model(inputs, layers.Dense(2, name=f"head{backend.get_uid('dense')}")(x))
+    """)
+    assert [layer.name for _, layer in model.layers()][1:] == ["block1_conv", "block2_conv", "dense", "head2"]
+
+
 def test_recursion_is_capped():
     result = read_source("import keras\ndef f(n):\n    return f(n + 1)\nf(0)\n", "m.py")
     assert any("call depth" in note for note in result.notes)
