@@ -531,6 +531,28 @@ def test_backend_get_uid_counts_with_automatic_names():
     assert [layer.name for _, layer in model.layers()][1:] == ["block1_conv", "block2_conv", "dense", "head2"]
 
 
+def test_a_models_input_output_and_name_continue_the_graph():
+    # Transfer learning and "post modelling" (deepface's ArcFace head on its ResNet34) build on
+    # `base.output` / `base.outputs[0]`; they were unknown, and the whole head was lost.
+    # Real Keras 3 names this model's layers the same.
+    graphs = graphs_of("""
+        import keras
+        from keras import layers
+
+        inputs = keras.Input((8, 8, 3))
+        x = layers.BatchNormalization()(layers.Conv2D(4, 3, use_bias=False)(inputs))
+        base = keras.Model(inputs, x, name="base")
+        y = layers.Dense(10)(layers.GlobalAveragePooling2D()(base.output))
+        model = keras.Model(base.input, y, name=base.name + "_classifier")
+        head = keras.Model(base.inputs[0], layers.Flatten()(base.outputs[0]), name="flat")
+    """)
+    assert {g.name: [layer.name for _, layer in g.layers()] for g in graphs} == {
+        "base": ["input_layer", "conv2d", "batch_normalization"],
+        "base_classifier": ["input_layer", "conv2d", "batch_normalization", "global_average_pooling2d", "dense"],
+        "flat": ["input_layer", "conv2d", "batch_normalization", "flatten"],
+    }
+
+
 def test_recursion_is_capped():
     result = read_source("import keras\ndef f(n):\n    return f(n + 1)\nf(0)\n", "m.py")
     assert any("call depth" in note for note in result.notes)

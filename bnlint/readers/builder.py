@@ -251,6 +251,11 @@ class ModelValue:
 
     graph: ModelGraph
     layer_id: int
+    #: The tensors it was made from, as given (``model.input``) and as lists (``model.inputs``).
+    input: Any = None
+    output: Any = None
+    inputs: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
 
     @property
     def fits(self) -> list:
@@ -609,7 +614,7 @@ class ModelBuilder:
             name = default_name or self.auto_name("functional")
         graph = self._extract(name, site, _tensors_in([inputs]), output_tensors)
         graph.entry = self.entry
-        model = ModelValue(graph, self._new_layer_id())
+        model = ModelValue(graph, self._new_layer_id(), inputs, outputs, _tensors_in([inputs]), output_tensors)
         self.models.append(model)
         return model
 

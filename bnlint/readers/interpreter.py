@@ -679,6 +679,10 @@ class Interpreter:
             return _BoundMethod(value, node.attr)
         if isinstance(value, ModelValue) and node.attr == "fit":
             return _BoundMethod(value, node.attr)
+        if isinstance(value, ModelValue) and node.attr in ("input", "output", "inputs", "outputs", "name"):
+            # `base.output` in transfer learning; `list(...)`: code may append to `model.outputs`
+            found = value.graph.name if node.attr == "name" else getattr(value, node.attr)
+            return list(found) if isinstance(found, list) else found
         if isinstance(value, LayerValue) and value.instance is not None and node.attr == "fit" and (
             value.instance.cls.keras_base in ("keras.Model", "keras.Sequential")
         ):
