@@ -49,7 +49,7 @@ PURE_BUILTINS: dict[str, Callable] = {
     for name in (
         "abs", "bool", "dict", "divmod", "enumerate", "float", "int", "len", "list", "max",
         "min", "range", "reversed", "round", "set", "sorted", "str", "sum", "tuple", "zip",
-        "any", "all", "isinstance", "callable", "type", "chr", "ord", "pow",
+        "any", "all", "isinstance", "callable", "type", "hasattr", "chr", "ord", "pow",
     )
 }
 
