@@ -553,6 +553,32 @@ def test_a_models_input_output_and_name_continue_the_graph():
     }
 
 
+def test_tf_keras_builders_own_layers_module_is_read():
+    # tf_keras' application sources: `layers = VersionAwareLayers()`, set module-wide by `global`
+    # in a builder callable without arguments whose `**kwargs` (empty) select it.
+    (model,) = graphs_of("""
+        from tf_keras.src.engine import training
+        from tf_keras.src.layers import VersionAwareLayers
+        layers = None
+
+        def block(x):
+            return layers.BatchNormalization(name="bn")(layers.Conv2D(8, 3, name="conv")(x))
+
+        def Net(**kwargs):
+            global layers
+            if "layers" in kwargs:
+                layers = kwargs.pop("layers")
+            else:
+                layers = VersionAwareLayers()
+            if kwargs:
+                raise ValueError(f"Unknown argument(s): {kwargs}")
+            inputs = layers.Input(shape=(8, 8, 3))
+            return training.Model(inputs, block(inputs), name="net")
+    """)
+    assert (model.name, [(layer.name, layer.class_name) for _, layer in model.layers()][1:]) == (
+        "net", [("conv", "Conv2D"), ("bn", "BatchNormalization")])
+
+
 def test_recursion_is_capped():
     result = read_source("import keras\ndef f(n):\n    return f(n + 1)\nf(0)\n", "m.py")
     assert any("call depth" in note for note in result.notes)
