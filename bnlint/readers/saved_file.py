@@ -242,17 +242,12 @@ def _normalised_layer(spec: dict, display: str, graphs: list, prefix: str, layer
         # (`Add` here is not the Add layer); an activation keeps its kind, as in source.
         activation = next((a for a in (kinds.activation_of_function(f"keras.ops.{n}") for n in (
             kinds.to_snake_case(class_name), class_name.lower())) if a is not None), None)
-        kind = "activation" if activation is not None else "op"
-        config = {"activation": activation} if activation is not None else {}
-        return Layer(name, class_name, kind, config, SavedLayer(display, prefix + name), layer_id)
+        return _operation(name, class_name, activation, SavedLayer(display, prefix + name), layer_id)
     if class_name in ("TFOpLambda", "SlicingOpLambda"):
-        # tf.keras' record of a raw TensorFlow call (`x + y`, `tf.nn.relu(x)`): an op, or an
-        # activation, as the source reader makes of the same call.
+        # tf.keras' record of a raw TensorFlow call (`x + y`, `tf.nn.relu(x)`), likewise.
         function = raw.get("function")
         activation = kinds.activation_of_function(f"tensorflow.{function}") if isinstance(function, str) else None
-        kind = "activation" if activation is not None else "op"
-        config = {"activation": activation} if activation is not None else {}
-        return Layer(name, class_name, kind, config, SavedLayer(display, prefix + name), layer_id)
+        return _operation(name, class_name, activation, SavedLayer(display, prefix + name), layer_id)
     if spec.get("registered_name") not in (None, spec.get("class_name")) or (
             module and not module.startswith(("keras", "tf_keras"))):
         kind = "other"  # a custom or registered class, never deserialised; it keeps its edges
@@ -271,6 +266,13 @@ def _normalised_layer(spec: dict, display: str, graphs: list, prefix: str, layer
     if isinstance(config.get("axis"), list):
         config["axis"] = tuple(config["axis"])
     return Layer(name, class_name, kind, config, SavedLayer(display, prefix + name), layer_id)
+
+
+def _operation(name: str, class_name: str, activation: str | None, origin: SavedLayer, layer_id: int) -> Layer:
+    """A raw operation's node: an activation when it computes one, else an op."""
+    if activation is None:
+        return Layer(name, class_name, "op", {}, origin, layer_id)
+    return Layer(name, class_name, "activation", {"activation": activation}, origin, layer_id)
 
 
 def _history(node: Any, keywords: bool = False) -> list[tuple[str, int]]:
