@@ -557,10 +557,7 @@ class Interpreter:
         """
         state: list = [len(self.builder.workspace), self.builder.layers_made]
         while scope is not None:
-            for name, value in scope.vars.items():
-                state.append((name, value, _size(value)))
-                if isinstance(value, InstanceValue):
-                    state.extend((attr, item, _size(item)) for attr, item in value.attrs.items())
+            _add_values(state, scope.vars.items())
             scope = scope.parent
         return state
 
@@ -680,7 +677,7 @@ class Interpreter:
         if isinstance(value, ModelValue) and node.attr == "fit":
             return _BoundMethod(value, node.attr)
         if isinstance(value, ModelValue) and node.attr in ("input", "output", "inputs", "outputs", "name"):
-            # `base.output` in transfer learning; `list(...)`: code may append to `model.outputs`
+            # `base.output` in transfer learning; a list is a copy: code may change the list it gets
             found = value.graph.name if node.attr == "name" else getattr(value, node.attr)
             return list(found) if isinstance(found, list) else found
         if isinstance(value, LayerValue) and value.instance is not None and node.attr == "fit" and (
@@ -995,7 +992,8 @@ class Interpreter:
         calls = None
         if active:  # a recursive call
             calls = self._recursing.setdefault(func.node, [])
-            state = self._loop_state(func.closure) + _argument_state(args, kwargs)
+            state = self._loop_state(func.closure)
+            _add_values(state, [*enumerate(args), *kwargs.items()])  # (their sizes, and instances' attributes)
             if any(_same_arguments(args, kwargs, *call[:2]) and _same_state(state, call[2]) for call in calls):
                 # It would do what the recursive call it is in does, forever: `convert(boxes["boxes"])`
                 # inside `convert(boxes)` when `isinstance(boxes, dict)` is unknown. Its value is unknown.
@@ -1192,14 +1190,12 @@ def _comparable(value: Any) -> bool:
     return (type(value) is type and value in _BUILTIN_TYPES) or is_plain(value)
 
 
-def _argument_state(args: list, kwargs: dict) -> list:
-    """The sizes of a call's containers and the attributes of its instances, as :meth:`_loop_state` has them."""
-    state = []
-    for name, value in [*enumerate(args), *kwargs.items()]:
+def _add_values(state: list, items) -> None:
+    """``(name, value, size)`` for each named value into a state snapshot, and each attribute of an instance."""
+    for name, value in items:
         state.append((name, value, _size(value)))
         if isinstance(value, InstanceValue):
             state.extend((attr, item, _size(item)) for attr, item in value.attrs.items())
-    return state
 
 
 def _same_value(value: Any, old: Any) -> bool:
