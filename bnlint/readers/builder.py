@@ -251,15 +251,21 @@ class ModelValue:
 
     graph: ModelGraph
     layer_id: int
-    #: The tensors it was made from, as given (``model.input``) and as lists (``model.inputs``).
+    #: The tensors it was made from, as given (``model.input``, ``model.output``).
     input: Any = None
     output: Any = None
-    inputs: list = field(default_factory=list)
-    outputs: list = field(default_factory=list)
 
     @property
     def fits(self) -> list:
         return self.graph.fits
+
+    @property
+    def inputs(self) -> list:
+        return _tensors_in([self.input])
+
+    @property
+    def outputs(self) -> list:
+        return _tensors_in([self.output])
 
 
 @dataclass(eq=False)
@@ -614,7 +620,7 @@ class ModelBuilder:
             name = default_name or self.auto_name("functional")
         graph = self._extract(name, site, _tensors_in([inputs]), output_tensors)
         graph.entry = self.entry
-        model = ModelValue(graph, self._new_layer_id(), inputs, outputs, _tensors_in([inputs]), output_tensors)
+        model = ModelValue(graph, self._new_layer_id(), inputs, outputs)
         self.models.append(model)
         return model
 
