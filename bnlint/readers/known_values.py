@@ -83,7 +83,7 @@ PURE_METHODS = {
 
 
 def call_pure(func: Callable, args: list, kwargs: dict) -> Any:
-    if func is isinstance or not all(is_plain(a) for a in list(args) + list(kwargs.values())):
+    if not all(is_plain(a) for a in list(args) + list(kwargs.values())):
         if func in (len, list, tuple, enumerate, zip, reversed, sorted) and all(
             isinstance(a, (list, tuple, str, dict, range)) for a in args
         ) and not kwargs:
