@@ -36,6 +36,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 INDEX = "builders.json"  # builder -> the source file that defines it
+if str(HERE.parent) not in sys.path:  # the tests' comparison helpers (no TensorFlow imported)
+    sys.path.insert(0, str(HERE.parent))
 
 
 def dump(directory: Path) -> None:
@@ -74,7 +76,6 @@ def _graphs(path: str) -> list[dict]:
 
 def as_reference(graph: dict, graphs: list[dict]) -> dict:
     """A bnlint graph of the saved file, in the form ``compare`` takes for Keras' side."""
-    sys.path.insert(0, str(HERE.parent))
     from keras_reference import config_subset
     from test_applications_fidelity import _bnlint_is_op
 
@@ -100,7 +101,6 @@ def as_reference(graph: dict, graphs: list[dict]) -> dict:
 
 
 def compare_all(directory: Path, only: list[str], verbose: bool) -> None:
-    sys.path.insert(0, str(HERE.parent))
     from test_applications_fidelity import compare, format_diffs, summarize
 
     builders = json.loads((directory / INDEX).read_text())
