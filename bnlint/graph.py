@@ -115,6 +115,10 @@ class Layer:
     keras: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     #: This call's serialised arguments (one Keras ``inbound_nodes`` entry), when known.
     call: Any = field(default=None, repr=False, compare=False)
+    #: Constructor arguments that may be KerasTuner hyperparameters: in a search space
+    #: (``build(hp)``), those the source computes rather than writes as literals. A fix
+    #: must not replace them with one value (source graphs only).
+    tuned: frozenset = field(default=frozenset(), repr=False, compare=False)
 
     def get(self, key: str, default: Any = UNKNOWN) -> Any:
         """The config value for *key*, or *default* when it was never recorded."""

@@ -193,6 +193,8 @@ class LayerValue:
     layer_id: int
     #: For a layer class defined in the file: its analysed ``self``.
     instance: Any = None
+    #: Arguments that may be KerasTuner hyperparameters (see :attr:`~bnlint.graph.Layer.tuned`).
+    tuned: frozenset = frozenset()
 
 
 class TensorValue:
@@ -302,6 +304,10 @@ class ModelBuilder:
         #: The Keras settings as the code read so far has left them.
         self.settings = dict(_KERAS_SETTINGS)
         self._module_settings: dict | None = None
+        #: Whether KerasTuner hyperparameters are in play (a ``HyperParameters`` was made): from then on
+        #: the interpreter records in :attr:`computed_arguments` the calls' arguments not written as literals.
+        self.tuning = False
+        self.computed_arguments: dict[Site, frozenset] = {}
 
     def _set_image_data_format(self, setter: str, value: Any) -> None:
         """``keras.config.set_image_data_format(value)``: layers built from now on default to it.
@@ -502,7 +508,13 @@ class ModelBuilder:
         name = config.get("name")
         if not isinstance(name, str):
             name = self.auto_name(kinds.to_snake_case(class_name))
-        return LayerValue(class_name, config, name, site, self._new_layer_id())
+        layer = LayerValue(class_name, config, name, site, self._new_layer_id())
+        if self.computed_arguments and site in self.computed_arguments:
+            params = kinds.positional_params(written, args) or () if args else ()
+            layer.tuned = frozenset(
+                (params[key] if key < len(params) else None) if isinstance(key, int) else key
+                for key in self.computed_arguments[site]) - {None}
+        return layer
 
     def _add_node(self, layer: Layer, inputs: list[TensorValue], shape_config: dict | None = None) -> TensorValue:
         inputs = self._own(inputs)
@@ -527,6 +539,7 @@ class ModelBuilder:
             config=dict(layer.config),
             origin=layer.site,
             layer_id=layer.layer_id,
+            tuned=layer.tuned,
         )
         return self._add_node(record, tensors)
 

@@ -32,6 +32,7 @@ from bnlint.readers.builder import (
     TensorValue,
     canonical_name,
 )
+from bnlint.readers.hyperparameters import HyperParameters, HyperParameterScope, is_tuner_path
 from bnlint.readers.known_values import (
     BINARY_OPERATORS,
     COMPARISONS,
@@ -116,6 +117,8 @@ class ClassValue:
     methods: dict[str, FunctionValue]
     #: ``fit(...)`` calls on instances of a subclassed model (its graph gets them when it is read).
     fits: list = field(default_factory=list)
+    #: Whether it derives from ``keras_tuner.HyperModel``: its ``build(hp)`` makes the model.
+    hypermodel: bool = False
 
 
 @dataclass(eq=False)
@@ -247,7 +250,11 @@ class Interpreter:
                 self._analyse_entry(function)
         for node in self.tree.body:
             cls = scope.vars.get(node.name) if isinstance(node, ast.ClassDef) else None
-            if not (isinstance(cls, ClassValue) and cls.node is node and cls.keras_base):
+            if not (isinstance(cls, ClassValue) and cls.node is node):
+                continue
+            if cls.hypermodel and "build" in cls.methods and cls.methods["build"].node not in self._invoked:
+                self._analyse_hypermodel(cls)
+            if not cls.keras_base:
                 continue
             if "call" in cls.methods:
                 self._analyse_class(cls)
@@ -258,8 +265,11 @@ class Interpreter:
 
     def _analyse_entry(self, function: FunctionValue) -> None:
         self.builder.begin_entry(function.node.name)
+        kwargs: dict[str, Any] = {"**entry": True}
+        if _requires(function, "hp"):  # KerasTuner's `def build_model(hp):`
+            kwargs["hp"] = self._hyperparameters()
         try:
-            self._call_function(function, [], {"**entry": True}, function.node)
+            self._call_function(function, [], kwargs, function.node)
         except AnalysisLimit as limit:
             self.notes.append(str(limit))
         finally:
@@ -405,18 +415,22 @@ class Interpreter:
 
     def _exec_ClassDef(self, node: ast.ClassDef, scope: _Scope) -> None:
         keras_base = None
+        hypermodel = False
         methods: dict[str, FunctionValue] = {}
         for base in node.bases:
             value = self._eval(base, scope)
             if isinstance(value, ExternalRef) and value.path.startswith("keras."):
                 keras_base = value.path
+            elif isinstance(value, ExternalRef) and is_tuner_path(value.path) and value.path.endswith(".HyperModel"):
+                hypermodel = True
             elif isinstance(value, ClassValue):
                 keras_base = keras_base or value.keras_base
+                hypermodel = hypermodel or value.hypermodel
                 methods.update(value.methods)  # inherited methods; the class's own override them
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 methods[statement.name] = self._function(statement, scope)
-        scope.vars[node.name] = ClassValue(node, keras_base, methods)
+        scope.vars[node.name] = ClassValue(node, keras_base, methods, hypermodel=hypermodel)
 
     def _analyse_class(self, cls: ClassValue) -> None:
         """Read a subclassed layer or model: sublayers from ``__init__``/``build``, wiring from ``call``.
@@ -437,6 +451,23 @@ class Interpreter:
             model = self.builder.make_model([inputs, outputs], {"name": kinds.to_snake_case(name)}, self.site(cls.node))
             if isinstance(model, ModelValue):
                 model.graph.fits = cls.fits
+        except AnalysisLimit as limit:
+            self.notes.append(str(limit))
+        finally:
+            self.builder.begin_entry(None)
+
+    def _analyse_hypermodel(self, cls: ClassValue) -> None:
+        """Read a ``keras_tuner.HyperModel`` subclass: the model its ``build`` makes with default hyperparameters.
+
+        The class is instantiated with its default arguments (required ones
+        unknown), as a tuner would build it, in a fresh naming session.
+        """
+        self.builder.begin_entry(cls.node.name)
+        try:
+            instance = InstanceValue(cls, {})
+            if "__init__" in cls.methods:
+                self._call_function(cls.methods["__init__"], [instance], {"**entry": True}, cls.node)
+            self._build_hypermodel(instance, self._hyperparameters(), cls.node)
         except AnalysisLimit as limit:
             self.notes.append(str(limit))
         finally:
@@ -578,11 +609,19 @@ class Interpreter:
         return True
 
     def _exec_With(self, node: ast.With, scope: _Scope) -> None:
-        for item in node.items:
-            self._eval(item.context_expr, scope)  # it may build layers
-            if item.optional_vars is not None:
-                self._assign(item.optional_vars, UNKNOWN, scope)  # what __enter__ returns is not known
-        self._exec_block(node.body, scope)
+        entered: list[HyperParameterScope] = []
+        try:
+            for item in node.items:
+                context = self._eval(item.context_expr, scope)  # it may build layers
+                if isinstance(context, HyperParameterScope):  # `with hp.conditional_scope(...)`
+                    context.enter()
+                    entered.append(context)
+                if item.optional_vars is not None:
+                    self._assign(item.optional_vars, UNKNOWN, scope)  # what __enter__ returns is not known
+            self._exec_block(node.body, scope)
+        finally:
+            for context in reversed(entered):
+                context.exit()
 
     _exec_AsyncWith = _exec_With
 
@@ -672,6 +711,10 @@ class Interpreter:
             return self.builder.tensor_attribute(value, node.attr)
         if isinstance(value, (str, list, dict, tuple)) and node.attr in PURE_METHODS.get(type(value), ()):
             return _BoundMethod(value, node.attr)
+        if isinstance(value, HyperParameters):
+            if node.attr == "values":
+                return value.values
+            return _BoundMethod(value, node.attr) if node.attr in HyperParameters.METHODS else UNKNOWN
         if isinstance(value, SequentialValue) and node.attr in ("add", "pop", "fit"):
             return _BoundMethod(value, node.attr)
         if isinstance(value, ModelValue) and node.attr == "fit":
@@ -836,6 +879,8 @@ class Interpreter:
         key = self._eval(node.slice, scope)
         if isinstance(value, TensorValue):
             return self.builder.apply_to_tensor("getitem", [value], self.site(node))
+        if isinstance(value, HyperParameters):  # hp["units"]
+            return value.call("get", [key], {})
         if isinstance(value, (list, tuple, dict, str)) and (is_plain(key) or isinstance(key, slice)):
             try:
                 return value[key]
@@ -928,6 +973,10 @@ class Interpreter:
                 kwargs.update(value)
             else:
                 kwargs["**"] = UNKNOWN
+        if self.builder.tuning:  # arguments computed in a KerasTuner search space may be hyperparameters
+            computed = _computed_arguments(node)
+            if computed:
+                self.builder.computed_arguments[self.site(node)] = computed
         return self._call(func, args, kwargs, node)
 
     def _call(self, func: Any, args: list, kwargs: dict, node: ast.Call) -> Any:
@@ -942,8 +991,15 @@ class Interpreter:
                 return PartialValue(args[0], list(args[1:]), kwargs)
             if func.path in PURE_FUNCTIONS:
                 return call_pure(PURE_FUNCTIONS[func.path], args, kwargs)
+            if is_tuner_path(func.path):
+                return self._call_tuner(func.path, args, kwargs, node)
             return self.builder.call_external(func, args, kwargs, self.site(node))
         if isinstance(func, ClassValue):
+            if func.hypermodel:
+                instance = InstanceValue(func, {})
+                if "__init__" in func.methods:
+                    self._call_function(func.methods["__init__"], [instance, *args], kwargs, node)
+                return instance
             if func.keras_base is None:
                 return UNKNOWN
             layer = self.builder.construct_custom(func.node.name, args, kwargs, self.site(node))
@@ -976,6 +1032,37 @@ class Interpreter:
             # An unknown function applied to tensors still passes them on.
             return self.builder.apply_to_tensor(_callee_name(node.func), list(args) + list(kwargs.values()), self.site(node))
         return UNKNOWN
+
+    def _call_tuner(self, path: str, args: list, kwargs: dict, node: ast.Call) -> Any:
+        """A call into KerasTuner: ``HyperParameters()``, or a tuner made from a hypermodel.
+
+        A tuner (``RandomSearch(build_model, ...)``, ``Hyperband(hypermodel=MyHyperModel(), ...)``,
+        any KerasTuner class given a hypermodel) builds it once when it is made, with every
+        hyperparameter at its default (or at the values of its ``hyperparameters=`` argument):
+        that build is run here. The tuner itself is unknown.
+        """
+        if path.endswith(".HyperParameters"):
+            return self._hyperparameters() if not args and not kwargs else UNKNOWN
+        hypermodel = kwargs.get("hypermodel", args[0] if args else None)
+        given = kwargs.get("hyperparameters")
+        hp = self._hyperparameters(given.values if isinstance(given, HyperParameters) else None)
+        if isinstance(hypermodel, (FunctionValue, PartialValue)):
+            self._call(hypermodel, [hp], {}, node)
+        elif isinstance(hypermodel, InstanceValue) and hypermodel.cls.hypermodel and "build" in hypermodel.cls.methods:
+            self._build_hypermodel(hypermodel, hp, node)
+        return UNKNOWN
+
+    def _build_hypermodel(self, instance: InstanceValue, hp: HyperParameters, node: ast.AST) -> None:
+        """``instance.build(hp)``, then the class's own ``fit(hp, model, ...)`` if it has one (a trial's training)."""
+        methods = instance.cls.methods
+        model = self._call_function(methods["build"], [instance, hp], {}, node)
+        if "fit" in methods and isinstance(model, (ModelValue, SequentialValue)):
+            self._call_function(methods["fit"], [instance, hp, model], {}, node)  # (the data: unknown)
+
+    def _hyperparameters(self, values: dict | None = None) -> HyperParameters:
+        """A fresh ``keras_tuner.HyperParameters``: layers made from now on may take hyperparameters."""
+        self.builder.tuning = True
+        return HyperParameters(values)
 
     def _custom_output_shape(self, instance: InstanceValue, args: list, kwargs: dict, node: ast.AST) -> Any:
         """The output shape of a custom layer, from running its ``call`` on the inputs in scratch."""
@@ -1113,6 +1200,10 @@ class _BoundMethod:
             return interpreter.super_init(self.owner.instance, args, kwargs, node)
         if "**" in kwargs:
             return UNKNOWN
+        if isinstance(self.owner, HyperParameters):
+            if not all(is_plain(a) for a in list(args) + list(kwargs.values())):
+                return UNKNOWN
+            return self.owner.call(self.name, args, kwargs)
         if self.name == "format" and not modest_template(self.owner):
             return UNKNOWN
         mutating = self.name in ("append", "extend", "insert", "pop", "reverse", "update", "setdefault")
@@ -1125,6 +1216,35 @@ class _BoundMethod:
         if isinstance(result, (type({}.items()), type({}.keys()), type({}.values()))):
             result = list(result)
         return result
+
+
+def _computed_arguments(node: ast.Call) -> frozenset:
+    """The arguments of *node* not written as literals: keyword names, and positions up to any ``*args``."""
+    computed: set = set()
+    for index, arg in enumerate(node.args):
+        if isinstance(arg, ast.Starred):
+            break
+        if not _is_literal(arg):
+            computed.add(index)
+    computed.update(keyword.arg for keyword in node.keywords if keyword.arg and not _is_literal(keyword.value))
+    return frozenset(computed)
+
+
+def _is_literal(node: ast.expr) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return all(_is_literal(element) for element in node.elts)
+    return isinstance(node, ast.Constant)
+
+
+def _requires(function: FunctionValue, name: str) -> bool:
+    """Whether *function* has a parameter *name* without a default."""
+    spec = function.node.args
+    positional = spec.posonlyargs + spec.args
+    required = positional[:len(positional) - len(function.defaults)]
+    required += [p for p, default in zip(spec.kwonlyargs, function.kw_defaults) if default is _NO_DEFAULT]
+    return any(param.arg == name for param in required)
 
 
 def _size(value: Any) -> int:
@@ -1149,7 +1269,7 @@ def _same_arguments(args: list, kwargs: dict, old_args: list, old_kwargs: dict) 
 _BUILTIN_TYPES = (bool, int, float, complex, str, bytes, list, tuple, dict, set, range, type(None))
 # Values that are Keras objects or code, never an instance of a builtin type.
 _OBJECTS = (TensorValue, LayerValue, ModelValue, SequentialValue, KerasObject, FunctionValue, PartialValue,
-            ClassValue, InstanceValue, LocalModule)
+            ClassValue, InstanceValue, LocalModule, HyperParameters)
 
 
 def _isinstance(args: list) -> Any:
