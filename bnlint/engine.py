@@ -14,7 +14,7 @@ import os
 import re
 from functools import lru_cache
 
-from bnlint.diagnostics import Diagnostic, Violation
+from bnlint.diagnostics import Diagnostic, SetArgument, Violation
 from bnlint.errors import ConfigError
 from bnlint.graph import ModelGraph, Site
 from bnlint.readers.result import ReadResult
@@ -153,15 +153,23 @@ def _add(
         silenced = suppressed_codes(lines[origin.line - 1])
         if silenced is _ALL or rule.code in silenced:
             return
+    fix, unfixable = violation.fix, violation.unfixable
+    if fix is not None and layer.tuned:
+        tuned = [intent.key for intent in fix.intents
+                 if isinstance(intent, SetArgument) and intent.site == layer.origin and intent.key in layer.tuned]
+        if tuned:
+            # Setting one value would end the search over it (`momentum=hp.Choice("momentum", [0.1, 0.01])`).
+            fix, unfixable = None, (f"`{tuned[0]}` is computed in a KerasTuner search space and may be a "
+                                    "hyperparameter: change the values it searches")
     key = (rule.code, origin)
     diagnostic = grouped.get(key)
     if diagnostic is None:
         diagnostic = grouped[key] = Diagnostic(
-            rule.code, rule.name, violation.message, origin, fix=violation.fix,
-            unfixable=violation.unfixable if isinstance(origin, Site) else None,  # (saved models have no fixes)
+            rule.code, rule.name, violation.message, origin, fix=fix,
+            unfixable=unfixable if isinstance(origin, Site) else None,  # (saved models have no fixes)
         )
         seen_layers[key] = set()
-    elif diagnostic.fix != violation.fix and diagnostic.unfixable is None:
+    elif diagnostic.fix != fix and diagnostic.unfixable is None:
         # One constructor call makes every instance: it can only be edited one way.
         diagnostic.fix = None
         diagnostic.unfixable = "its layer instances would need different fixes"
