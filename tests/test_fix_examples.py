@@ -4,7 +4,8 @@ For each rule with a fix, each INVALID example is fixed for that rule; each
 bad fixture is fixed for every fixable rule it marks. Then:
 
 1. the fixed source parses;
-2. it re-lints clean for the rules fixed;
+2. it re-lints clean for the rules fixed, but for the findings that had
+   no fix (their reason said why);
 3. fixing it again changes nothing;
 4. real Keras, running it, builds models whose graphs equal what bnlint
    reads from it.
@@ -62,10 +63,14 @@ def test_every_fixable_example_and_fixture(tmp_path):
     for name, source, codes, options in cases():
         source = keras3(source)
         display = f"{name}.py"
+        # Findings with no fix stay (a KerasTuner hyperparameter is not replaced by one value).
+        unfixable = {(d.code, tuple(d.instances)) for d in lint(read_source(source, display), codes, options)
+                     if d.fix is None and d.unfixable is not None}
         fixed = fix_source(source, display, codes, options, unsafe=True)
         fixed_something += fixed.text != source
         compile(fixed.text, display, "exec")  # 1
-        remaining = lint(read_source(fixed.text, display), codes, options)
+        remaining = [d for d in lint(read_source(fixed.text, display), codes, options)
+                     if (d.code, tuple(d.instances)) not in unfixable]
         assert remaining == [], (name, [(d.code, d.message, d.unfixable) for d in remaining])  # 2
         assert fix_source(fixed.text, display, codes, options, unsafe=True).text == fixed.text, name  # 3
         path = tmp_path / display

@@ -1,4 +1,4 @@
-"""The lint path never imports TensorFlow or Keras (nor libcst and networkx, which it does not need)."""
+"""The lint path never imports TensorFlow, Keras or KerasTuner (nor libcst and networkx, which it does not need)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ PROBE = """
 import sys
 from bnlint.cli import main
 code = main(sys.argv[1:])
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf_keras", "libcst", "networkx"))
+heavy = sorted(m for m in sys.modules
+               if m.split(".")[0] in ("tensorflow", "keras", "tf_keras", "keras_tuner", "libcst", "networkx"))
 print(heavy)
 """
 
@@ -34,7 +35,7 @@ found = bnlint.check(graphs) + bnlint.check(sys.argv[1]) + bnlint.check(sys.argv
 import bnlint.adapt
 print(after_import)
 print(sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in HEAVY}), len(found) > 0)
-""".replace("HEAVY", repr(("tensorflow", "keras", "tf_keras", "libcst", "networkx")))
+""".replace("HEAVY", repr(("tensorflow", "keras", "tf_keras", "keras_tuner", "libcst", "networkx")))
 
 
 def test_api_without_a_live_model_leaves_tensorflow_unimported():
