@@ -38,11 +38,13 @@ from bnlint.readers.known_values import (
     COMPARISONS,
     MAX_VALUE_SIZE,
     PURE_BUILTINS,
+    PURE_CONSTANTS,
     PURE_FUNCTIONS,
     PURE_METHODS,
     UNARY_OPERATORS,
     call_pure,
     is_iterable,
+    is_namedtuple_class,
     is_plain,
     modest_template,
     size_of,
@@ -353,7 +355,8 @@ class Interpreter:
             elif node.level:
                 scope.vars[target] = UNKNOWN  # a relative import we cannot find
             else:
-                scope.vars[target] = ExternalRef(canonical_name(qualname))
+                ref = ExternalRef(canonical_name(qualname))
+                scope.vars[target] = PURE_CONSTANTS.get(ref.path, ref)  # (`from string import ascii_lowercase`)
 
     def _local_module(self, module: str | None, level: int) -> LocalModule | None:
         """The module of the file's own package that an import names, if it has a source file."""
@@ -663,6 +666,14 @@ class Interpreter:
                 except (IndexError, TypeError):
                     pass
         elif isinstance(target, ast.Attribute):
+            if target.attr == "__defaults__" and isinstance(target.value, ast.Attribute) and (
+                    target.value.attr == "__new__"):
+                # `BlockArgs.__new__.__defaults__ = (None,) * len(BlockArgs._fields)`: a namedtuple's
+                # defaults, set as Python before 3.7 could (the class was made for this read).
+                owner = self._eval(target.value.value, scope)
+                if is_namedtuple_class(owner) and isinstance(value, tuple) and len(value) <= len(owner._fields):
+                    owner.__new__.__defaults__ = value
+                return
             owner = self._eval(target.value, scope)
             if isinstance(owner, InstanceValue):
                 owner.attrs[target.attr] = value
@@ -704,13 +715,20 @@ class Interpreter:
             return _BoundMethod(sequential, "add")
         value = self._eval(node.value, scope)
         if isinstance(value, ExternalRef):
-            return value.attribute(node.attr)
+            ref = value.attribute(node.attr)
+            return PURE_CONSTANTS.get(ref.path, ref)
         if isinstance(value, LocalModule):
             return self._module_attribute(value, node.attr)
         if isinstance(value, TensorValue):
             return self.builder.tensor_attribute(value, node.attr)
         if isinstance(value, (str, list, dict, tuple)) and node.attr in PURE_METHODS.get(type(value), ()):
             return _BoundMethod(value, node.attr)
+        if isinstance(value, tuple) and is_namedtuple_class(type(value)):  # block_args.num_repeat
+            if node.attr in value._fields:
+                return getattr(value, node.attr)
+            return _BoundMethod(value, node.attr) if node.attr in _NAMEDTUPLE_METHODS else UNKNOWN
+        if is_namedtuple_class(value) and node.attr in ("_fields", "_field_defaults"):
+            return getattr(value, node.attr)
         if isinstance(value, HyperParameters):
             if node.attr == "values":
                 return value.values
@@ -977,6 +995,9 @@ class Interpreter:
             computed = _computed_arguments(node)
             if computed:
                 self.builder.computed_arguments[self.site(node)] = computed
+        if (func is UNKNOWN or isinstance(func, (FunctionValue, ExternalRef))) and (
+                _callee_name(node.func) == "get_submodules_from_kwargs"):  # whether the file defines it or not
+            return _injected_submodules(args, kwargs)
         return self._call(func, args, kwargs, node)
 
     def _call(self, func: Any, args: list, kwargs: dict, node: ast.Call) -> Any:
@@ -1020,6 +1041,13 @@ class Interpreter:
             return self.builder.call_object(func, args, kwargs, self.site(node))
         if isinstance(func, _BoundMethod):
             return func.call(self, args, kwargs, node)
+        if is_namedtuple_class(func):
+            if "**" in kwargs:
+                return UNKNOWN
+            try:
+                return func(*args, **kwargs)
+            except TypeError:  # arguments missing or unexpected, as Python would raise
+                return UNKNOWN
         if func is isinstance:
             return _isinstance(args) if not kwargs else UNKNOWN
         if func is callable:
@@ -1207,7 +1235,7 @@ class _BoundMethod:
         if self.name == "format" and not modest_template(self.owner):
             return UNKNOWN
         mutating = self.name in ("append", "extend", "insert", "pop", "reverse", "update", "setdefault")
-        if not mutating and not all(is_plain(a) for a in list(args) + list(kwargs.values())):
+        if not mutating and self.name != "_replace" and not all(is_plain(a) for a in list(args) + list(kwargs.values())):
             return UNKNOWN
         try:
             result = getattr(self.owner, self.name)(*args, **kwargs)
@@ -1216,6 +1244,30 @@ class _BoundMethod:
         if isinstance(result, (type({}.items()), type({}.keys()), type({}.values()))):
             result = list(result)
         return result
+
+
+# The methods of a namedtuple's instances the interpreter calls (`_replace` takes any values).
+_NAMEDTUPLE_METHODS = frozenset({"_replace", "_asdict", "index", "count"})
+
+# The Keras modules `get_submodules_from_kwargs` hands out, in its order.
+_SUBMODULES = ("backend", "layers", "models", "utils")
+
+
+def _injected_submodules(args: list, kwargs: dict) -> Any:
+    """``backend, layers, models, utils = get_submodules_from_kwargs(kwargs)``: Keras' own modules.
+
+    The convention of keras-applications (Keras 2's model builders) and the
+    packages that follow it (efficientnet, classification_models,
+    segmentation_models): a builder's module holds ``layers = None`` and the
+    like, and its entry point takes Keras' modules from its ``**kwargs``,
+    where a wrapper of the package put them (``inject_keras_modules``). A
+    module the call does not find among the known arguments is Keras' own.
+    """
+    if len(args) != 1 or kwargs:
+        return UNKNOWN
+    given = args[0] if isinstance(args[0], dict) else {}
+    return tuple(given[key] if isinstance(given.get(key), ExternalRef) else ExternalRef("keras." + key)
+                 for key in _SUBMODULES)
 
 
 def _computed_arguments(node: ast.Call) -> frozenset:

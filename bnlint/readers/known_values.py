@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import copy
 import math
 import operator
 import re
+import string
 
 from bnlint.graph import UNKNOWN
 
@@ -64,6 +66,25 @@ def _linspace(start: float, stop: float, num: int = 50, endpoint: bool = True) -
     return [start + i * step for i in range(num - 1)] + [stop if endpoint else start + (num - 1) * step]
 
 
+def _namedtuple(typename: str, field_names: Any, *, rename: bool = False, defaults: Any = None) -> type:
+    """``collections.namedtuple`` on known names: a real class, made for this read only.
+
+    Model code keeps block settings in them (EfficientNet's ``BlockArgs``,
+    read with ``block_args.num_repeat`` and ``block_args._replace(...)``).
+    """
+    if not isinstance(typename, str) or not (
+            isinstance(field_names, str) or all(isinstance(f, str) for f in field_names)):
+        raise TypeError("names")
+    if len(field_names.replace(",", " ").split() if isinstance(field_names, str) else field_names) > 1_000:
+        raise ValueError("too many fields to be settings")
+    return collections.namedtuple(typename, field_names, rename=rename, defaults=defaults, module=__name__)
+
+
+def is_namedtuple_class(value: Any) -> bool:
+    """A class made by :func:`_namedtuple` (the only classes the interpreter calls as values)."""
+    return isinstance(value, type) and issubclass(value, tuple) and value.__module__ == __name__
+
+
 # Functions that are pure on known arguments (numpy's only where reimplemented here).
 PURE_FUNCTIONS: dict[str, Callable] = {
     **{f"math.{name}": getattr(math, name) for name in (
@@ -72,6 +93,15 @@ PURE_FUNCTIONS: dict[str, Callable] = {
     "copy.deepcopy": copy.deepcopy,
     "numpy.linspace": _linspace,
     "copy.copy": copy.copy,
+    "collections.namedtuple": _namedtuple,
+    "six.moves.range": range,  # Python 2 and 3 code: `from six.moves import xrange`
+    "six.moves.xrange": range,
+}
+# Module constants model code reads (`string.ascii_lowercase[i]` letters EfficientNet's blocks).
+PURE_CONSTANTS: dict[str, Any] = {
+    **{f"string.{name}": getattr(string, name) for name in (
+        "ascii_lowercase", "ascii_uppercase", "ascii_letters", "digits")},
+    **{f"math.{name}": getattr(math, name) for name in ("pi", "e", "tau", "inf")},
 }
 PURE_METHODS = {
     str: {"format", "join", "upper", "lower", "replace", "strip", "lstrip", "rstrip", "split",
