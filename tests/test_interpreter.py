@@ -412,3 +412,71 @@ def test_relative_path_inside_a_package_is_read(tmp_path):
     (tmp_path / "m.py").write_text("import keras\nfrom pkg import helper\nm = keras.Sequential([keras.layers.Dense(2)])\n")
     result = run_bnlint("check", "m.py", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_namedtuple_settings_drive_the_blocks():
+    # EfficientNet ports keep block settings in a namedtuple, with defaults set the pre-3.7 way,
+    # and read them with attributes and _replace; the letters come from `string`, the loop from six.
+    (g,) = graphs_of("""
+        import collections
+        import string
+        import keras
+        from keras import layers
+        from six.moves import xrange
+
+        BlockArgs = collections.namedtuple("BlockArgs", ["filters", "repeats", "strides", "se_ratio"])
+        BlockArgs.__new__.__defaults__ = (None,) * len(BlockArgs._fields)
+        Head = collections.namedtuple("Head", "units dropout", defaults=[0.2])
+        BLOCKS = [BlockArgs(filters=8, repeats=1, strides=2), BlockArgs(16, 3, 1)]
+
+        def build(blocks=BLOCKS, head=Head(10)):
+            inputs = keras.Input((32, 32, 3))
+            x = inputs
+            for i, block in enumerate(blocks):
+                x = layers.Conv2D(block.filters, 3, strides=block.strides, name=f"block{i + 1}a")(x)
+                if block.repeats > 1:
+                    block = block._replace(strides=1, filters=block.filters * 2)
+                    for j in xrange(block.repeats - 1):
+                        name = "block{}{}".format(i + 1, string.ascii_lowercase[j + 1])
+                        x = layers.Conv2D(block.filters, 3, strides=block.strides, name=name)(x)
+                if block.se_ratio is not None:
+                    x = layers.Dense(4, name=f"se{i}")(x)
+            x = layers.Dropout(head.dropout)(layers.GlobalAveragePooling2D()(x))
+            return keras.Model(inputs, layers.Dense(head.units)(x))
+    """)
+    assert names(g) == ["input_layer", "block1a", "block2a", "block2b", "block2c",
+                        "global_average_pooling2d", "dropout", "dense"]
+    layers = dict((layer.name, layer) for _, layer in g.layers())
+    assert [layers[n].config["filters"] for n in ("block1a", "block2a", "block2b")] == [8, 16, 32]
+    assert layers["block1a"].config["strides"] == 2 and layers["block2b"].config["strides"] == 1
+    assert (layers["dropout"].config["rate"], layers["dense"].config["units"]) == (0.2, 10)
+
+
+def test_a_namedtuple_call_python_would_refuse_is_unknown():
+    (g,) = graphs_of("""
+        import collections
+        import keras
+        from keras import layers
+
+        Args = collections.namedtuple("Args", ["units"])
+
+        def build(args=Args(8, 9)):
+            inputs = keras.Input((4,))
+            return keras.Model(inputs, layers.Dense(args.units)(inputs))
+    """)
+    assert g.layer(1).config["units"] is UNKNOWN
+
+
+def test_module_constants_are_known():
+    (g,) = graphs_of("""
+        import math
+        import keras
+        from keras import layers
+        from string import ascii_uppercase
+
+        def build():
+            inputs = keras.Input((4,))
+            x = layers.Dense(round(math.pi * 10), name="fc_" + ascii_uppercase[2])(inputs)
+            return keras.Model(inputs, x)
+    """)
+    assert (g.layer(1).name, g.layer(1).config["units"]) == ("fc_C", 31)
