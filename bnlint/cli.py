@@ -352,6 +352,7 @@ def _graph(paths: list[str], fmt: str, out: TextIO) -> int:
     targets, errors = discover(paths)
     models = []
     findings = []  # (graph, rule codes by node), for the drawings
+    notes: list[str] = []
     for target in targets:
         try:
             result = read_path(target.path, target.display)
@@ -361,6 +362,8 @@ def _graph(paths: list[str], fmt: str, out: TextIO) -> int:
             errors.append(error)
             continue
         models.extend(result.graphs)
+        notes.extend(result.notes)
+    _warn(dict.fromkeys(notes))  # (a limit met in a module many files import: once)
     if fmt == "json":
         json.dump([graph.to_dict() for graph in models], out, indent=2)
         out.write("\n")

@@ -158,6 +158,20 @@ def test_graph_command_text(tmp_path, write):
     assert "dropout: Dropout [dropout] <- 0" in result.stdout
 
 
+def test_graph_command_warns_where_the_reader_stopped(tmp_path, write):
+    write("loop.py", """\
+import keras
+model = keras.Sequential([keras.layers.Dense(8)])
+n = 0
+while True:
+    n += 1
+""")
+    for fmt in ("text", "json", "mermaid"):
+        result = run_bnlint("graph", "loop.py", "--format", fmt, cwd=tmp_path)
+        assert result.returncode == 0, fmt
+        assert result.stderr == "bnlint: warning: loop.py:4: loop stopped after 10000 iterations\n", fmt
+
+
 def test_console_script_matches_python_dash_m(tmp_path, write):
     write("bad.py", BAD)
     script = Path(sys.executable).parent / "bnlint"

@@ -370,6 +370,29 @@ def test_layer_cap_stops_with_a_note():
     assert any("stopped after 50000 layer calls" in note for note in result.notes)
 
 
+def test_a_long_comprehension_of_data_is_unknown_and_the_analysis_goes_on():
+    result = read_source(textwrap.dedent("""
+        import keras
+        ids = [i * 2 for i in range(20000)]
+        inputs = keras.Input((4,))
+        model = keras.Model(inputs, keras.layers.Dense(len(ids))(inputs))
+    """), "m.py")
+    (g,) = result.graphs
+    assert g.layer(1).config["units"] is UNKNOWN
+    assert result.notes == ["m.py:3: comprehension stopped after 10000 items"]
+
+
+def test_a_long_comprehension_making_layers_stops_the_analysis():
+    result = read_source(textwrap.dedent("""
+        import keras
+        dense = [keras.layers.Dense(1) for i in range(20000)]
+        inputs = keras.Input((4,))
+        model = keras.Model(inputs, keras.layers.Dense(3)(inputs))
+    """), "m.py")
+    assert result.graphs == []  # the rest of the module would have been read with layers missing
+    assert result.notes == ["m.py:3: comprehension stopped after 10000 items"]
+
+
 def test_hostile_values_stay_unknown_instead_of_exhausting_memory():
     (g,) = graphs_of("""
         import keras

@@ -67,6 +67,10 @@ class AnalysisLimit(Exception):
     """A cap was hit; the message says which."""
 
 
+class _TooManyItems(Exception):
+    """A comprehension went past :data:`MAX_LOOP_ITERATIONS` items."""
+
+
 class _Return(Exception):
     def __init__(self, value: Any) -> None:
         self.value = value
@@ -948,7 +952,7 @@ class Interpreter:
             if level == len(node.generators):
                 count += 1
                 if count > MAX_LOOP_ITERATIONS:
-                    raise AnalysisLimit(f"{self._module.path}:{node.lineno}: comprehension stopped after {MAX_LOOP_ITERATIONS} items")
+                    raise _TooManyItems
                 results.extend(produce(inner))
                 return True
             generator = node.generators[level]
@@ -964,7 +968,15 @@ class Interpreter:
                     return False
             return True
 
-        return results if loop(0) else UNKNOWN
+        made = (len(self.builder.workspace), self.builder.layers_made)
+        try:
+            return results if loop(0) else UNKNOWN
+        except _TooManyItems:
+            message = f"{self._module.path}:{node.lineno}: comprehension stopped after {MAX_LOOP_ITERATIONS} items"
+            if made != (len(self.builder.workspace), self.builder.layers_made):
+                raise AnalysisLimit(message) from None  # it was making layers: what follows would be wrong
+            self.notes.append(message)  # plain data: its value is unknown, and the analysis goes on
+            return UNKNOWN
 
     def _eval_Call(self, node: ast.Call, scope: _Scope) -> Any:
         if type(node.func) is ast.Name and node.func.id == "super" and not node.args:
