@@ -727,11 +727,12 @@ class Interpreter:
             return self.builder.tensor_attribute(value, node.attr)
         if isinstance(value, (str, list, dict, tuple)) and node.attr in PURE_METHODS.get(type(value), ()):
             return _BoundMethod(value, node.attr)
-        if isinstance(value, tuple) and is_namedtuple_class(type(value)):  # block_args.num_repeat
-            if node.attr in value._fields:
-                return getattr(value, node.attr)
-            return _BoundMethod(value, node.attr) if node.attr in _NAMEDTUPLE_METHODS else UNKNOWN
-        if is_namedtuple_class(value) and node.attr in ("_fields", "_field_defaults"):
+        if isinstance(value, tuple):
+            if type(value) is not tuple and is_namedtuple_class(type(value)):  # block_args.num_repeat
+                if node.attr in value._fields:
+                    return getattr(value, node.attr)
+                return _BoundMethod(value, node.attr) if node.attr in _NAMEDTUPLE_METHODS else UNKNOWN
+        elif isinstance(value, type) and is_namedtuple_class(value) and node.attr in ("_fields", "_field_defaults"):
             return getattr(value, node.attr)
         if isinstance(value, HyperParameters):
             if node.attr == "values":
@@ -1007,9 +1008,6 @@ class Interpreter:
             computed = _computed_arguments(node)
             if computed:
                 self.builder.computed_arguments[self.site(node)] = computed
-        if (func is UNKNOWN or isinstance(func, (FunctionValue, ExternalRef))) and (
-                _callee_name(node.func) == "get_submodules_from_kwargs"):  # whether the file defines it or not
-            return _injected_submodules(args, kwargs)
         return self._call(func, args, kwargs, node)
 
     def _call(self, func: Any, args: list, kwargs: dict, node: ast.Call) -> Any:
@@ -1026,6 +1024,8 @@ class Interpreter:
                 return call_pure(PURE_FUNCTIONS[func.path], args, kwargs)
             if is_tuner_path(func.path):
                 return self._call_tuner(func.path, args, kwargs, node)
+            if func.path.endswith(_SUBMODULES_GETTER_PATH):  # (imported from a package not read)
+                return _injected_submodules(args, kwargs)
             return self.builder.call_external(func, args, kwargs, self.site(node))
         if isinstance(func, ClassValue):
             if func.hypermodel:
@@ -1048,6 +1048,8 @@ class Interpreter:
                 output.shape = self._custom_output_shape(func.instance, args, kwargs, node)
             return output
         if isinstance(func, FunctionValue):
+            if func.node.name == _SUBMODULES_GETTER:  # the project's own, returning what it was given
+                return _injected_submodules(args, kwargs)
             return self._call_function(func, args, kwargs, node)
         if isinstance(func, (LayerValue, ModelValue, SequentialValue)):
             return self.builder.call_object(func, args, kwargs, self.site(node))
@@ -1068,6 +1070,8 @@ class Interpreter:
             return type(args[0]) if len(args) == 1 and not kwargs and _builtin_typed(args[0]) else UNKNOWN
         if func in PURE_BUILTINS.values() and "**" not in kwargs:
             return call_pure(func, args, kwargs)
+        if func is UNKNOWN and isinstance(node, ast.Call) and _callee_name(node.func) == _SUBMODULES_GETTER:
+            return _injected_submodules(args, kwargs)  # (a relative import not found)
         if func is UNKNOWN and _has_tensor(args, kwargs):
             # An unknown function applied to tensors still passes them on.
             return self.builder.apply_to_tensor(_callee_name(node.func), list(args) + list(kwargs.values()), self.site(node))
@@ -1262,6 +1266,8 @@ class _BoundMethod:
 _NAMEDTUPLE_METHODS = frozenset({"_replace", "_asdict", "index", "count"})
 
 # The Keras modules `get_submodules_from_kwargs` hands out, in its order.
+_SUBMODULES_GETTER = "get_submodules_from_kwargs"
+_SUBMODULES_GETTER_PATH = "." + _SUBMODULES_GETTER
 _SUBMODULES = ("backend", "layers", "models", "utils")
 
 
