@@ -88,6 +88,22 @@ def test_modules_given_by_the_caller_are_used():
     """) == [[("input_layer", "InputLayer"), ("conv2d", "Conv2D")]]
 
 
+def test_the_older_get_keras_submodule_form():
+    # keras-applications 1.0.6 and before: the modules are fetched once, at import.
+    assert read("""
+        from . import get_keras_submodule
+
+        backend = get_keras_submodule("backend")
+        layers = get_keras_submodule("layers")
+        models = get_keras_submodule("models")
+        unknown = get_keras_submodule("optimizers")
+
+        def Net():
+            inputs = layers.Input((4,))
+            return models.Model(inputs, layers.BatchNormalization()(layers.Dense(2)(inputs)))
+    """) == [[("input_layer", "InputLayer"), ("dense", "Dense"), ("batch_normalization", "BatchNormalization")]]
+
+
 def test_a_call_of_another_form_is_not_the_convention():
     # Two arguments: not keras-applications' function, so its result is unknown and no model is read.
     assert read("""

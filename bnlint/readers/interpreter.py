@@ -1024,8 +1024,8 @@ class Interpreter:
                 return call_pure(PURE_FUNCTIONS[func.path], args, kwargs)
             if is_tuner_path(func.path):
                 return self._call_tuner(func.path, args, kwargs, node)
-            if func.path.endswith(_SUBMODULES_GETTER_PATH):  # (imported from a package not read)
-                return _injected_submodules(args, kwargs)
+            if func.path.endswith(_MODULE_GETTER_PATHS):  # (imported from a package not read)
+                return _MODULE_GETTERS[func.path.rpartition(".")[2]](args, kwargs)
             return self.builder.call_external(func, args, kwargs, self.site(node))
         if isinstance(func, ClassValue):
             if func.hypermodel:
@@ -1048,8 +1048,8 @@ class Interpreter:
                 output.shape = self._custom_output_shape(func.instance, args, kwargs, node)
             return output
         if isinstance(func, FunctionValue):
-            if func.node.name == _SUBMODULES_GETTER:  # the project's own, returning what it was given
-                return _injected_submodules(args, kwargs)
+            if func.node.name in _MODULE_GETTERS:  # the project's own, returning what it was given
+                return _MODULE_GETTERS[func.node.name](args, kwargs)
             return self._call_function(func, args, kwargs, node)
         if isinstance(func, (LayerValue, ModelValue, SequentialValue)):
             return self.builder.call_object(func, args, kwargs, self.site(node))
@@ -1070,8 +1070,8 @@ class Interpreter:
             return type(args[0]) if len(args) == 1 and not kwargs and _builtin_typed(args[0]) else UNKNOWN
         if func in PURE_BUILTINS.values() and "**" not in kwargs:
             return call_pure(func, args, kwargs)
-        if func is UNKNOWN and isinstance(node, ast.Call) and _callee_name(node.func) == _SUBMODULES_GETTER:
-            return _injected_submodules(args, kwargs)  # (a relative import not found)
+        if func is UNKNOWN and isinstance(node, ast.Call) and _callee_name(node.func) in _MODULE_GETTERS:
+            return _MODULE_GETTERS[_callee_name(node.func)](args, kwargs)  # (a relative import not found)
         if func is UNKNOWN and _has_tensor(args, kwargs):
             # An unknown function applied to tensors still passes them on.
             return self.builder.apply_to_tensor(_callee_name(node.func), list(args) + list(kwargs.values()), self.site(node))
@@ -1266,8 +1266,6 @@ class _BoundMethod:
 _NAMEDTUPLE_METHODS = frozenset({"_replace", "_asdict", "index", "count"})
 
 # The Keras modules `get_submodules_from_kwargs` hands out, in its order.
-_SUBMODULES_GETTER = "get_submodules_from_kwargs"
-_SUBMODULES_GETTER_PATH = "." + _SUBMODULES_GETTER
 _SUBMODULES = ("backend", "layers", "models", "utils")
 
 
@@ -1286,6 +1284,18 @@ def _injected_submodules(args: list, kwargs: dict) -> Any:
     given = args[0] if isinstance(args[0], dict) else {}
     return tuple(given[key] if isinstance(given.get(key), ExternalRef) else ExternalRef("keras." + key)
                  for key in _SUBMODULES)
+
+
+def _keras_submodule(args: list, kwargs: dict) -> Any:
+    """``layers = get_keras_submodule("layers")``: keras-applications' older form (1.0.6 and before)."""
+    if len(args) != 1 or kwargs or args[0] not in (*_SUBMODULES, "engine"):
+        return UNKNOWN
+    return ExternalRef("keras." + args[0])
+
+
+# Functions, by name, that hand Keras' modules to model code, wherever they are defined.
+_MODULE_GETTERS = {"get_submodules_from_kwargs": _injected_submodules, "get_keras_submodule": _keras_submodule}
+_MODULE_GETTER_PATHS = tuple("." + name for name in _MODULE_GETTERS)
 
 
 def _computed_arguments(node: ast.Call) -> frozenset:
