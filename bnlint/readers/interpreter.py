@@ -1018,14 +1018,16 @@ class Interpreter:
         if isinstance(func, PartialValue):
             return self._call(func.func, func.args + list(args), {**func.kwargs, **kwargs}, node)
         if isinstance(func, ExternalRef):
-            if func.path in ("functools.partial",) and args:
-                return PartialValue(args[0], list(args[1:]), kwargs)
-            if func.path in PURE_FUNCTIONS:
-                return call_pure(PURE_FUNCTIONS[func.path], args, kwargs)
-            if is_tuner_path(func.path):
-                return self._call_tuner(func.path, args, kwargs, node)
-            if func.path.endswith(_MODULE_GETTER_PATHS):  # (imported from a package not read)
-                return _MODULE_GETTERS[func.path.rpartition(".")[2]](args, kwargs)
+            path = func.path
+            if not path.startswith("keras."):  # (Keras' own, the commonest, go straight to the builder)
+                if path == "functools.partial" and args:
+                    return PartialValue(args[0], list(args[1:]), kwargs)
+                if path in PURE_FUNCTIONS:
+                    return call_pure(PURE_FUNCTIONS[path], args, kwargs)
+                if is_tuner_path(path):
+                    return self._call_tuner(path, args, kwargs, node)
+                if path.endswith(_MODULE_GETTER_PATHS):  # (imported from a package not read)
+                    return _MODULE_GETTERS[path.rpartition(".")[2]](args, kwargs)
             return self.builder.call_external(func, args, kwargs, self.site(node))
         if isinstance(func, ClassValue):
             if func.hypermodel:
@@ -1055,7 +1057,7 @@ class Interpreter:
             return self.builder.call_object(func, args, kwargs, self.site(node))
         if isinstance(func, _BoundMethod):
             return func.call(self, args, kwargs, node)
-        if is_namedtuple_class(func):
+        if type(func) is type and is_namedtuple_class(func):
             if "**" in kwargs:
                 return UNKNOWN
             try:
