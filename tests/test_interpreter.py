@@ -503,3 +503,16 @@ def test_module_constants_are_known():
             return keras.Model(inputs, x)
     """)
     assert (g.layer(1).name, g.layer(1).config["units"]) == ("fc_C", 31)
+
+
+def test_lambdas_are_called():
+    (g,) = graphs_of("""
+        import keras
+        from keras import layers
+
+        block = lambda x, units: layers.Dense(units, name=f"fc{units}")(x)
+        inputs = keras.Input((8,))
+        model = keras.Model(inputs, block(block(inputs, 4), 2))
+    """)
+    assert names(g) == ["input_layer", "fc4", "fc2"]
+

@@ -1050,7 +1050,7 @@ class Interpreter:
                 output.shape = self._custom_output_shape(func.instance, args, kwargs, node)
             return output
         if isinstance(func, FunctionValue):
-            if func.node.name in _MODULE_GETTERS:  # the project's own, returning what it was given
+            if type(func.node) is not ast.Lambda and func.node.name in _MODULE_GETTERS:  # the project's own
                 return _MODULE_GETTERS[func.node.name](args, kwargs)
             return self._call_function(func, args, kwargs, node)
         if isinstance(func, (LayerValue, ModelValue, SequentialValue)):
