@@ -516,3 +516,32 @@ def test_lambdas_are_called():
     """)
     assert names(g) == ["input_layer", "fc4", "fc2"]
 
+
+def test_layers_composed_with_functools_reduce():
+    # keras-yolo3's `compose(DarknetConv2D(...), BatchNormalization(), LeakyReLU(alpha=0.1))`
+    (g,) = graphs_of("""
+        from functools import reduce, wraps
+        import keras
+        from keras.layers import BatchNormalization, Conv2D, LeakyReLU
+
+        def compose(*funcs):
+            if funcs:
+                return reduce(lambda f, g: lambda *a, **kw: g(f(*a, **kw)), funcs)
+            raise ValueError("nothing to compose")
+
+        @wraps(Conv2D)
+        def DarknetConv2D(*args, **kwargs):
+            return Conv2D(*args, padding="same", **kwargs)
+
+        def DarknetConv2D_BN_Leaky(*args, **kwargs):
+            return compose(DarknetConv2D(*args, use_bias=False, **kwargs), BatchNormalization(), LeakyReLU())
+
+        inputs = keras.Input((32, 32, 3))
+        x = compose(DarknetConv2D_BN_Leaky(8, 3), DarknetConv2D_BN_Leaky(16, 3))(inputs)
+        model = keras.Model(inputs, x)
+    """)
+    assert [layer.class_name for _, layer in g.layers()] == [
+        "InputLayer", "Conv2D", "BatchNormalization", "LeakyReLU", "Conv2D", "BatchNormalization", "LeakyReLU"]
+    assert [list(g.predecessors(node)) for node, _ in g.layers()] == [[], [0], [1], [2], [3], [4], [5]]
+    assert g.layer(4).config["filters"] == 16 and g.layer(4).config["use_bias"] is False
+

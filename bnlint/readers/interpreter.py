@@ -1022,6 +1022,8 @@ class Interpreter:
             if not path.startswith("keras."):  # (Keras' own, the commonest, go straight to the builder)
                 if path == "functools.partial" and args:
                     return PartialValue(args[0], list(args[1:]), kwargs)
+                if path == "functools.reduce":
+                    return self._reduce(args, kwargs, node)
                 if path in PURE_FUNCTIONS:
                     return call_pure(PURE_FUNCTIONS[path], args, kwargs)
                 if is_tuner_path(path):
@@ -1078,6 +1080,27 @@ class Interpreter:
             # An unknown function applied to tensors still passes them on.
             return self.builder.apply_to_tensor(_callee_name(node.func), list(args) + list(kwargs.values()), self.site(node))
         return UNKNOWN
+
+    def _reduce(self, args: list, kwargs: dict, node: ast.Call) -> Any:
+        """``functools.reduce(function, items[, initial])``, calling *function* as the code would.
+
+        A ``compose(*layers)`` helper folds layers into one callable this way (keras-yolo3's
+        ``compose(DarknetConv2D(...), BatchNormalization(), LeakyReLU())``).
+        """
+        if kwargs or len(args) not in (2, 3) or not isinstance(args[1], (list, tuple)):
+            return UNKNOWN
+        items = list(args[1])
+        if len(args) == 2:
+            if not items:
+                return UNKNOWN  # Python raises TypeError
+            result, items = items[0], items[1:]
+        else:
+            result = args[2]
+        if len(items) > MAX_LOOP_ITERATIONS:
+            raise AnalysisLimit(f"{self._module.path}:{node.lineno}: reduce stopped after {MAX_LOOP_ITERATIONS} items")
+        for item in items:
+            result = self._call(args[0], [result, item], {}, node)
+        return result
 
     def _call_tuner(self, path: str, args: list, kwargs: dict, node: ast.Call) -> Any:
         """A call into KerasTuner: ``HyperParameters()``, or a tuner made from a hypermodel.
