@@ -545,3 +545,27 @@ def test_layers_composed_with_functools_reduce():
     assert [list(g.predecessors(node)) for node, _ in g.layers()] == [[], [0], [1], [2], [3], [4], [5]]
     assert g.layer(4).config["filters"] == 16 and g.layer(4).config["use_bias"] is False
 
+
+def test_modules_of_a_directory_without_init_run_from_above(tmp_path):
+    # yolo3/model.py imports `from yolo3.utils import ...`; train.py beside yolo3/ imports yolo3.model.
+    from bnlint.readers.python_source import read_source_file
+
+    (tmp_path / "yolo3").mkdir()
+    (tmp_path / "yolo3" / "utils.py").write_text(
+        "from keras import layers\n\ndef conv_bn(x):\n    return layers.BatchNormalization()(layers.Conv2D(8, 3)(x))\n")
+    (tmp_path / "yolo3" / "model.py").write_text(
+        "import keras\nfrom yolo3.utils import conv_bn\n\ndef body(shape=(8, 8, 3)):\n"
+        "    i = keras.Input(shape)\n    return keras.Model(i, conv_bn(conv_bn(i)))\n")
+    (tmp_path / "train.py").write_text("import keras\nfrom yolo3.model import body\nmodel = body()\n")
+    for path in (tmp_path / "yolo3" / "model.py", tmp_path / "train.py"):
+        (g,) = read_source_file(path).graphs
+        assert [layer.class_name for _, layer in g.layers()] == [
+            "InputLayer", "Conv2D", "BatchNormalization", "Conv2D", "BatchNormalization"], path
+    # Keras itself beside a script stays Keras as bnlint models it, not its sources.
+    (tmp_path / "keras").mkdir()
+    (tmp_path / "keras" / "__init__.py").write_text("")
+    (tmp_path / "keras" / "layers.py").write_text("Dense = None\n")
+    (tmp_path / "script.py").write_text("import keras\nfrom keras.layers import Dense\n"
+                                        "i = keras.Input((4,))\nm = keras.Model(i, Dense(2)(i))\n")
+    (g,) = read_source_file(tmp_path / "script.py").graphs
+    assert [layer.class_name for _, layer in g.layers()] == ["InputLayer", "Dense"]

@@ -107,10 +107,17 @@ def _resolve(file: Path, module: str | None, level: int) -> Path | None:
         package = package_of(directory)
         _lookups.append(("package", str(directory), package))
         if not module or not package or module.split(".")[0] != package.split(".")[0]:
-            if package is None and module and "." not in module:
-                relative = [module]  # a script beside its helper: `import blocks`
-            else:
-                return None
+            if package is None and module and module.split(".")[0] not in _MODELLED:
+                # A script beside its helper module or package (`import blocks`, `from yolo3.model import
+                # yolo_body`), or, in a directory without __init__.py run from the one above it (yolo3/model.py:
+                # `from yolo3.utils import compose`), a module of that directory.
+                relative = module.split(".")
+                found = _find_source(file, directory.joinpath(*relative))
+                if found is None and relative[0] == directory.resolve().name:
+                    found = _find_source(file, directory.resolve().parent.joinpath(*relative))
+                _lookups.append(("module", str(file), module, level, None if found is None else str(found)))
+                return found
+            return None
         elif module.startswith(package + "."):
             relative = module[len(package) + 1:].split(".")
         elif package.split(".")[0] in _MODELLED:
