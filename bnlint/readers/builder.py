@@ -34,6 +34,7 @@ __all__ = [
     "LayerValue",
     "TensorValue",
     "ModelValue",
+    "ModelLayer",
     "SequentialValue",
     "ModelBuilder",
     "canonical_name",
@@ -256,6 +257,9 @@ class ModelValue:
     #: The tensors it was made from, as given (``model.input``, ``model.output``).
     input: Any = None
     output: Any = None
+    #: The workspace it was taken from, and the workspace node of each of its graph's nodes.
+    workspace: ModelGraph | None = field(default=None, repr=False)
+    nodes: list = field(default_factory=list, repr=False)
 
     @property
     def fits(self) -> list:
@@ -268,6 +272,15 @@ class ModelValue:
     @property
     def outputs(self) -> list:
         return _tensors_in([self.output])
+
+
+@dataclass(eq=False)
+class ModelLayer:
+    """What ``model.get_layer(name)`` returns for a layer the model calls once: its tensors are known."""
+
+    name: str
+    output: Any
+    input: Any
 
 
 @dataclass(eq=False)
@@ -292,6 +305,7 @@ class ModelBuilder:
     def __init__(self, path: str) -> None:
         self.path = path
         self.workspace = ModelGraph("<workspace>")
+        self._tensors: dict[int, TensorValue] = {}  # the workspace's nodes' outputs, for model.get_layer(name)
         self._stand_ins: dict[int, tuple[TensorValue, TensorValue]] = {}  # foreign tensor id -> (it, its stand-in)
         self.models: list[ModelValue | SequentialValue] = []
         self._uids: Counter[str] = Counter()
@@ -446,7 +460,27 @@ class ModelBuilder:
             return value.items.pop()
         if isinstance(value, (SequentialValue, ModelValue)) and method == "fit":
             return self.record_fit(value.fits, args, kwargs, site)
+        if isinstance(value, ModelValue) and method == "get_layer":
+            return self._model_layer(value, args, kwargs)
         return UNKNOWN
+
+    def _model_layer(self, model: ModelValue, args: list, kwargs: dict) -> ModelLayer | Any:
+        """``model.get_layer(name)``: the layer with its input and output tensors (``base.get_layer("bn1").output``).
+
+        Unknown for a layer called more than once (Keras has no single
+        ``output`` for it), a nested model, or a model from another workspace.
+        """
+        name = kwargs["name"] if set(kwargs) == {"name"} and not args else (
+            args[0] if len(args) == 1 and not kwargs else None)
+        if not isinstance(name, str) or model.workspace is not self.workspace:
+            return UNKNOWN
+        found = [node for node, layer in model.graph.layers() if layer.name == name]
+        if len(found) != 1 or model.graph.layer(found[0]).kind == "model":
+            return UNKNOWN
+        node = model.nodes[found[0]]
+        inputs = [self._tensors.get(p, UNKNOWN) for p in self.workspace.predecessors(node)]
+        return ModelLayer(name, self._tensors.get(node, UNKNOWN),
+                          inputs[0] if len(inputs) == 1 else inputs if inputs else UNKNOWN)
 
     def record_fit(self, fits: list, args: list, kwargs: dict, site: Site) -> Any:
         """``model.fit(x, y, batch_size, ...)`` into *fits*: small batches matter to BN (rule BN010)."""
@@ -522,7 +556,7 @@ class ModelBuilder:
         self._node_entries[node] = self.entry
         for index, tensor in enumerate(inputs):
             self.workspace.add_edge(tensor.node, node, index)
-        tensor = TensorValue(node, self.workspace)
+        tensor = self._tensors[node] = TensorValue(node, self.workspace)
         if layer.kind not in ("op", "model"):
             tensor.defer_shape(_layer_shape, (layer, shape_config), inputs)
         return tensor
@@ -631,9 +665,9 @@ class ModelBuilder:
         name = kwargs.get("name", args[2] if len(args) > 2 else UNKNOWN)
         if not isinstance(name, str):
             name = default_name or self.auto_name("functional")
-        graph = self._extract(name, site, _tensors_in([inputs]), output_tensors)
+        graph, nodes = self._extract(name, site, _tensors_in([inputs]), output_tensors)
         graph.entry = self.entry
-        model = ModelValue(graph, self._new_layer_id(), inputs, outputs)
+        model = ModelValue(graph, self._new_layer_id(), inputs, outputs, self.workspace, nodes)
         self.models.append(model)
         return model
 
@@ -663,8 +697,9 @@ class ModelBuilder:
                 return [t if t.graph is workspace else self._stand_in(t) for t in tensors]
         return tensors
 
-    def _extract(self, name: str, site: Site, inputs: list[TensorValue], outputs: list[TensorValue]) -> ModelGraph:
-        """The part of the workspace that computes *outputs*, as a graph of its own."""
+    def _extract(self, name: str, site: Site, inputs: list[TensorValue],
+                 outputs: list[TensorValue]) -> tuple[ModelGraph, list[int]]:
+        """The part of the workspace that computes *outputs*, as a graph of its own, and its nodes' workspace nodes."""
         inputs, outputs = self._own(inputs), self._own(outputs)
         wanted = set()
         for tensor in outputs:
@@ -680,7 +715,7 @@ class ModelBuilder:
                     graph.add_edge(renumber[node], renumber[consumer], index)
         graph.inputs = [renumber[t.node] for t in inputs if t.node in renumber]
         graph.outputs = [renumber[t.node] for t in outputs]
-        return graph
+        return graph, sorted(wanted)
 
     def call_model(self, model: ModelValue | SequentialValue, args: list, site: Site) -> TensorValue:
         if isinstance(model, ModelValue):
@@ -703,12 +738,13 @@ class ModelBuilder:
         output shape; the operations it performs are not part of the model.
         """
         saved = (self.workspace, Counter(self._uids), list(self.models), list(self._pending_submodels),
-                 self._stand_ins)
-        self.workspace, self._stand_ins = ModelGraph("<scratch>"), {}
+                 self._stand_ins, self._tensors)
+        self.workspace, self._stand_ins, self._tensors = ModelGraph("<scratch>"), {}, {}
         try:
             yield
         finally:
-            self.workspace, self._uids, self.models, self._pending_submodels, self._stand_ins = saved
+            (self.workspace, self._uids, self.models, self._pending_submodels, self._stand_ins,
+             self._tensors) = saved
 
     def placeholders(self, value: Any) -> Any:
         """*value* with every tensor replaced by a fresh input of the same shape (for scratch runs)."""
@@ -748,7 +784,7 @@ class ModelBuilder:
             outputs = [TensorValue(n, self.workspace) for n in nodes
                        if not any(s in component for s in self.workspace.successors(n))]
             inputs = [TensorValue(n, self.workspace) for n in nodes if self.workspace.layer(n).kind == "input"]
-            orphan = self._extract(f"<layers from {first.name}>", first.origin, inputs, outputs)
+            orphan, _ = self._extract(f"<layers from {first.name}>", first.origin, inputs, outputs)
             orphan.entry = self._node_entries.get(nodes[0])
             graphs.append(orphan)
         return graphs

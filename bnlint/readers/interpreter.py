@@ -27,6 +27,7 @@ from bnlint.readers.builder import (
     KerasObject,
     LayerValue,
     ModelBuilder,
+    ModelLayer,
     ModelValue,
     SequentialValue,
     TensorValue,
@@ -740,8 +741,10 @@ class Interpreter:
             return _BoundMethod(value, node.attr) if node.attr in HyperParameters.METHODS else UNKNOWN
         if isinstance(value, SequentialValue) and node.attr in ("add", "pop", "fit"):
             return _BoundMethod(value, node.attr)
-        if isinstance(value, ModelValue) and node.attr == "fit":
+        if isinstance(value, ModelValue) and node.attr in ("fit", "get_layer"):
             return _BoundMethod(value, node.attr)
+        if isinstance(value, ModelLayer) and node.attr in ("output", "input", "name"):
+            return getattr(value, node.attr)
         if isinstance(value, ModelValue) and node.attr in ("input", "output", "inputs", "outputs", "name"):
             # `base.output` in transfer learning; a list is a copy: code may change the list it gets
             found = value.graph.name if node.attr == "name" else getattr(value, node.attr)
@@ -1374,7 +1377,7 @@ def _same_arguments(args: list, kwargs: dict, old_args: list, old_kwargs: dict) 
 _BUILTIN_TYPES = (bool, int, float, complex, str, bytes, list, tuple, dict, set, range, type(None))
 # Values that are Keras objects or code, never an instance of a builtin type.
 _OBJECTS = (TensorValue, LayerValue, ModelValue, SequentialValue, KerasObject, FunctionValue, PartialValue,
-            ClassValue, InstanceValue, LocalModule, HyperParameters)
+            ClassValue, InstanceValue, LocalModule, HyperParameters, ModelLayer)
 
 
 def _isinstance(args: list) -> Any:
