@@ -260,8 +260,10 @@ def make_entry(slot: Slot, outcome: Any, lookups: list) -> dict | None:
     cannot be cached (a value JSON cannot carry exactly, a file that vanished).
     Runs in the worker that checked the file, so hashing is parallel too.
     """
-    from bnlint.errors import InputError
+    from bnlint.errors import InputError, InternalError
 
+    if isinstance(outcome, InternalError):
+        return None
     try:
         entry: dict[str, Any] = {
             "content": slot.content or content_hash(slot.path),

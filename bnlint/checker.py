@@ -12,7 +12,7 @@ import sys
 from fnmatch import fnmatch
 
 from bnlint.discovery import Target, discover, relative_to_root
-from bnlint.errors import NotAModelError, UserError
+from bnlint.errors import NotAModelError, UserError, internal_error
 from bnlint.records import dataclass, field
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached run 2 ms
@@ -264,6 +264,8 @@ def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None
         return FileOutcome(outcome.diagnostics, outcome.notes, outcome.fixed, diff)
     except UserError as error:
         return error
+    except Exception as error:  # noqa: BLE001 - a bug of ours: one line for this file, the others go on
+        return internal_error(target.display, error)
 
 
 # Below this many files, starting worker processes costs more than it saves.

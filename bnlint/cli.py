@@ -19,7 +19,7 @@ import os
 import sys
 
 from bnlint import __version__
-from bnlint.errors import UserError
+from bnlint.errors import UserError, internal_error
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached run 2 ms
 if TYPE_CHECKING:
@@ -360,6 +360,9 @@ def _graph(paths: list[str], fmt: str, out: TextIO) -> int:
                 findings.extend(_graph_findings(result, target.config))
         except UserError as error:
             errors.append(error)
+            continue
+        except Exception as error:  # noqa: BLE001 - a bug of ours: one line for this file, the others go on
+            errors.append(internal_error(target.display, error))
             continue
         models.extend(result.graphs)
         notes.extend(result.notes)

@@ -7,7 +7,7 @@ loud (a traceback).
 
 from __future__ import annotations
 
-__all__ = ["UserError", "InputError", "NotAModelError", "ConfigError"]
+__all__ = ["UserError", "InputError", "InternalError", "NotAModelError", "ConfigError", "internal_error"]
 
 
 class UserError(Exception):
@@ -24,6 +24,22 @@ class InputError(UserError):
 
     def __reduce__(self):  # travels back from worker processes
         return (InputError, (self.path, self.problem))
+
+
+class InternalError(InputError):
+    """bnlint itself failed on a file: a bug, reported in one line (exit code 2) instead of a traceback.
+
+    Never cached: it says nothing about the file that a fixed bnlint would repeat.
+    """
+
+    def __reduce__(self):
+        return (InternalError, (self.path, self.problem))
+
+
+def internal_error(path: object, error: Exception) -> InternalError:
+    """The :class:`InternalError` for *error*, raised while bnlint read, linted or fixed *path*."""
+    return InternalError(path, f"bnlint failed on this file ({type(error).__name__}: {error}); "
+                               "this is a bug in bnlint, please report it with the file")
 
 
 class NotAModelError(InputError):

@@ -172,6 +172,45 @@ while True:
         assert result.stderr == "bnlint: warning: loop.py:4: loop stopped after 10000 iterations\n", fmt
 
 
+def test_a_bug_of_bnlint_on_one_file_is_one_line_and_the_others_are_checked(tmp_path, write, monkeypatch, capsys):
+    import bnlint.engine
+    import bnlint.readers
+    from bnlint.cli import main
+
+    write("bad.py", BAD)
+    write("boom.py", BAD)
+    lint, read_path = bnlint.engine.lint, bnlint.readers.read_path
+
+    def failing_lint(result, *args, **kwargs):
+        if result.path.endswith("boom.py"):
+            raise AttributeError("'Lambda' object has no attribute 'name'")
+        return lint(result, *args, **kwargs)
+
+    def failing_read(path, display):
+        if display.endswith("boom.py"):
+            raise KeyError("node")
+        return read_path(path, display)
+
+    monkeypatch.setattr(bnlint.engine, "lint", failing_lint)
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):  # the second time from the cache, which keeps no internal error
+        assert main(["check", "bad.py", "boom.py"]) == 2
+    monkeypatch.setattr(bnlint.engine, "lint", lint)
+    assert main(["check", "bad.py", "boom.py"]) == 1
+    capsys.readouterr()
+    monkeypatch.setattr(bnlint.engine, "lint", failing_lint)
+    assert main(["check", "--no-cache", "bad.py", "boom.py"]) == 2
+    out, err = capsys.readouterr()
+    assert "bad.py:4:5: BN003" in out  # the other file was checked
+    assert err == ("bnlint: error: boom.py: bnlint failed on this file (AttributeError: 'Lambda' object has no "
+                   "attribute 'name'); this is a bug in bnlint, please report it with the file\n")
+    monkeypatch.setattr(bnlint.readers, "read_path", failing_read)
+    assert main(["graph", "bad.py", "boom.py"]) == 2
+    out, err = capsys.readouterr()
+    assert out.startswith("model sequential (bad.py:2:9)")
+    assert err.startswith("bnlint: error: boom.py: bnlint failed on this file (KeyError: 'node'); this is a bug")
+
+
 def test_console_script_matches_python_dash_m(tmp_path, write):
     write("bad.py", BAD)
     script = Path(sys.executable).parent / "bnlint"
