@@ -196,6 +196,8 @@ class LayerValue:
     instance: Any = None
     #: Arguments that may be KerasTuner hyperparameters (see :attr:`~bnlint.graph.Layer.tuned`).
     tuned: frozenset = frozenset()
+    #: For a subclass of a Keras layer class defined in the file: that class, whose kind it has.
+    base: str | None = None
 
 
 class TensorValue:
@@ -433,13 +435,27 @@ class ModelBuilder:
         """``x.shape``; other tensor attributes are not known statically."""
         return tensor.shape if attribute == "shape" else UNKNOWN
 
-    def construct_custom(self, class_name: str, args: list, kwargs: dict, site: Site) -> LayerValue:
-        """A layer class defined in the file: its arguments are kept as given."""
+    def construct_custom(self, class_name: str, args: list, kwargs: dict, site: Site,
+                         base: str | None = None, own_init: bool = True) -> LayerValue:
+        """A layer class defined in the file: its arguments are kept as given.
+
+        A subclass of a Keras layer class (*base*: ``BatchNormalization`` for
+        Mask R-CNN's ``class BatchNorm(KL.BatchNormalization)``) is of its
+        base's kind; if it keeps its base's constructor (no ``__init__`` of its
+        own, *own_init* false), its arguments are bound and defaulted as the
+        base's are. Keras names it after its own class either way.
+        """
+        if base is not None and not own_init:
+            if not isinstance(kwargs.get("name"), str):
+                kwargs = {**kwargs, "name": self.auto_name(kinds.to_snake_case(class_name))}
+            layer = self.construct(base, args, kwargs, site)
+            layer.class_name, layer.base = class_name, base
+            return layer
         config = {key: _config_value(value) for key, value in kwargs.items() if key != "**"}
         name = config.get("name")
         if not isinstance(name, str):
             name = self.auto_name(kinds.to_snake_case(class_name))
-        return LayerValue(class_name, config, name, site, self._new_layer_id())
+        return LayerValue(class_name, config, name, site, self._new_layer_id(), base=base)
 
     def call_object(self, value: Any, args: list, kwargs: dict, site: Site) -> Any:
         """Calling a layer or model value on tensors."""
@@ -569,7 +585,7 @@ class ModelBuilder:
         record = Layer(
             name=layer.name,
             class_name=layer.class_name,
-            kind=kinds.kind_of(layer.class_name),
+            kind=kinds.kind_of(layer.base or layer.class_name),
             config=dict(layer.config),
             origin=layer.site,
             layer_id=layer.layer_id,

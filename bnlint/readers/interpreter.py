@@ -1042,7 +1042,10 @@ class Interpreter:
                 return instance
             if func.keras_base is None:
                 return UNKNOWN
-            layer = self.builder.construct_custom(func.node.name, args, kwargs, self.site(node))
+            base = func.keras_base.rpartition(".")[2]
+            layer = self.builder.construct_custom(
+                func.node.name, args, kwargs, self.site(node), base if kinds.kind_of(base) != "other" else None,
+                own_init="__init__" in func.methods)
             layer.instance = InstanceValue(func, {}, layer.name)
             if "__init__" in func.methods:
                 # Sublayers made in __init__ take their automatic names now, as in Keras.

@@ -1,0 +1,77 @@
+"""Subclasses of Keras layer classes defined in the checked file are of their base's kind.
+
+Mask R-CNN's ``class BatchNorm(KL.BatchNormalization)`` only changes how
+``training`` reaches the layer: the rules must see a BN there. A subclass
+that keeps its base's constructor binds its arguments as the base does
+(``BatchNorm(-1, 0.1)`` sets ``momentum``); one with its own ``__init__``
+keeps the arguments it is given, the rest unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+from bnlint.engine import all_rules, lint
+from bnlint.readers.python_source import read_source, read_source_file
+from conftest import ROOT
+from test_applications_fidelity import bnlint_graphs, compare, select_graph
+
+SOURCE = ROOT / "tests" / "data" / "layer_subclasses" / "detection_backbone.py"
+
+KERAS_SIDE = r"""
+import json, runpy, sys, warnings
+warnings.simplefilter("ignore")
+sys.path.insert(0, sys.argv[1])
+from keras_reference import describe_config
+model = runpy.run_path(sys.argv[2])["backbone"]()
+print(json.dumps(describe_config(model.get_config(), type(model).__name__)))
+"""
+
+
+def test_the_graph_is_the_model_keras_builds():
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
+    result = subprocess.run([sys.executable, "-c", KERAS_SIDE, str(ROOT / "tests"), str(SOURCE)],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    reference = json.loads(result.stdout.splitlines()[-1])
+    graphs, error = bnlint_graphs(str(SOURCE))
+    assert error is None, error
+    graph = select_graph(graphs, "backbone")
+    assert [n["class_name"] for n in graph["nodes"]] == [
+        "InputLayer", "ScaledConv", "BatchNorm", "Activation", "Conv2D", "BatchNorm", "Conv2D",
+        "FrozenBatchNorm", "Activation"]
+    diffs = compare(reference, graph, graphs)
+    # Only what bnlint leaves unknown: the values FrozenBatchNorm's own __init__ passes on unseen.
+    assert sorted(diffs) == ["config: frozen_batch_norm.axis: keras -1, bnlint missing",
+                             "config: frozen_batch_norm.momentum: keras 0.99, bnlint missing"]
+
+
+def kinds_of(source: str) -> list:
+    (graph,) = [g for g in read_source(textwrap.dedent(source), "model.py").graphs if g.name == "functional"]
+    return [(layer.class_name, layer.kind) for _, layer in graph.layers()]
+
+
+def test_a_subclass_of_a_layer_class_that_is_no_layer_kind_stays_other():
+    assert kinds_of("""
+        import keras
+        from keras import layers
+
+        class Scale(layers.Layer):
+            def call(self, x):
+                return x * 2.0
+
+        class Gate(Scale):
+            pass
+
+        inputs = keras.Input((8,))
+        model = keras.Model(inputs, Gate()(Scale()(inputs)))
+    """)[1:] == [("Scale", "other"), ("Gate", "other")]
+
+
+def test_the_rules_see_the_subclass_as_its_base():
+    found = {(d.code, d.origin.line) for d in lint(read_source_file(SOURCE), set(all_rules()))}
+    assert ("BN006", 30) in found  # BatchNorm(-1, 0.1): momentum bound positionally, as BatchNormalization's
