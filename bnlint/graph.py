@@ -119,6 +119,19 @@ class Layer:
     #: (``build(hp)``), those the source computes rather than writes as literals. A fix
     #: must not replace them with one value (source graphs only).
     tuned: frozenset = field(default=frozenset(), repr=False, compare=False)
+    #: For a subclass of a Keras layer class defined in the source (``class BatchNorm(
+    #: BatchNormalization)``): that Keras class, whose kind it has (source graphs only).
+    base: str | None = field(default=None, repr=False, compare=False)
+    #: Whether the subclass keeps its base's ``__init__``, so that its arguments are the base's.
+    base_init: bool = field(default=False, repr=False, compare=False)
+
+    @property
+    def constructor(self) -> str:
+        """The class whose signature the constructor call has: *class_name*, or a subclass's base (see :attr:`base`).
+
+        A fix that sets an argument names it, so that a positional argument is found where it is.
+        """
+        return self.base if self.base_init else self.class_name
 
     def get(self, key: str, default: Any = UNKNOWN) -> Any:
         """The config value for *key*, or *default* when it was never recorded."""

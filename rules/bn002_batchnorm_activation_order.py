@@ -151,7 +151,7 @@ def _split(graph: ModelGraph, fused: int, bn: int) -> Fix | None:
     if not isinstance(layer.origin, Site) or not isinstance(norm.origin, Site) or not isinstance(activation, str):
         return None
     intents = (
-        SetArgument(layer.origin, layer.class_name, "activation", None),
+        SetArgument(layer.origin, layer.constructor, "activation", None),
         InsertLayer(norm.origin, "Activation", (("activation", activation),)),
     )
     return Fix("move the fused activation after the BN", Applicability.UNSAFE, intents)

@@ -84,7 +84,7 @@ class MomentumConvention(Rule):
                                f"the Keras equivalent is momentum={keras_momentum:g}")
                 fix = None
                 if isinstance(layer.origin, Site):
-                    intent = SetArgument(layer.origin, layer.class_name, "momentum", keras_momentum)
+                    intent = SetArgument(layer.origin, layer.constructor, "momentum", keras_momentum)
                     fix = Fix(f"set `momentum={keras_momentum:g}`", Applicability.UNSAFE, (intent,))
                 yield Violation(node, message, fix=fix)
 

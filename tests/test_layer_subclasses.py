@@ -75,3 +75,41 @@ def test_a_subclass_of_a_layer_class_that_is_no_layer_kind_stays_other():
 def test_the_rules_see_the_subclass_as_its_base():
     found = {(d.code, d.origin.line) for d in lint(read_source_file(SOURCE), set(all_rules()))}
     assert ("BN006", 30) in found  # BatchNorm(-1, 0.1): momentum bound positionally, as BatchNormalization's
+
+
+FIXABLE = """
+    import keras
+    from keras import layers
+
+    class BatchNorm(layers.BatchNormalization):
+        pass
+
+    class MyBN(layers.BatchNormalization):
+        def __init__(self, axis, momentum=0.99, **kwargs):
+            super().__init__(axis=axis, momentum=momentum, **kwargs)
+
+    inputs = keras.Input((8, 8, 3))
+    x = BatchNorm(-1, 0.1)(layers.Conv2D(4, 3, use_bias=False)(inputs))
+    x = MyBN(-1, 0.1)(layers.Conv2D(4, 3, use_bias=False)(x))
+    x = MyBN(-1, momentum=0.1)(layers.Conv2D(4, 3, use_bias=False)(x))
+    model = keras.Model(inputs, x)
+"""
+
+
+def test_fixes_set_a_subclass_argument_where_its_signature_puts_it():
+    import libcst as cst
+
+    from bnlint.diagnostics import SetArgument
+    from bnlint.fixer import fix_source
+    from bnlint.graph import Site
+    from bnlint.writers.python_source import _set_argument
+
+    lines = fix_source(textwrap.dedent(FIXABLE), "model.py", {"BN006"}, None, unsafe=True).text.splitlines()
+    assert "x = BatchNorm(-1, 0.9)(layers.Conv2D(4, 3, use_bias=False)(inputs))" in lines  # the base's position
+    assert "x = MyBN(-1, momentum=0.9)(layers.Conv2D(4, 3, use_bias=False)(x))" in lines  # a keyword: set there
+    assert "x = MyBN(-1, 0.1)(layers.Conv2D(4, 3, use_bias=False)(x))" in lines  # its own signature: unknown
+    # Where the class's own positional parameters are unknown, the writer does not guess.
+    call = cst.parse_expression("MyBN(-1, 0.1)")
+    unchanged, reason = _set_argument(call, SetArgument(Site("model.py", 1, 1, 1, 14), "MyBN", "momentum", 0.9), '"')
+    assert unchanged is call
+    assert reason == "`MyBN` takes positional arguments bnlint cannot name; one may be `momentum`"

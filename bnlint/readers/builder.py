@@ -196,8 +196,10 @@ class LayerValue:
     instance: Any = None
     #: Arguments that may be KerasTuner hyperparameters (see :attr:`~bnlint.graph.Layer.tuned`).
     tuned: frozenset = frozenset()
-    #: For a subclass of a Keras layer class defined in the file: that class, whose kind it has.
+    #: For a subclass of a Keras layer class defined in the file: that class, whose kind it has,
+    #: and whether the subclass keeps its ``__init__`` (see :attr:`~bnlint.graph.Layer.base`).
     base: str | None = None
+    base_init: bool = False
 
 
 class TensorValue:
@@ -449,7 +451,7 @@ class ModelBuilder:
             if not isinstance(kwargs.get("name"), str):
                 kwargs = {**kwargs, "name": self.auto_name(kinds.to_snake_case(class_name))}
             layer = self.construct(base, args, kwargs, site)
-            layer.class_name, layer.base = class_name, base
+            layer.class_name, layer.base, layer.base_init = class_name, base, True
             return layer
         config = {key: _config_value(value) for key, value in kwargs.items() if key != "**"}
         name = config.get("name")
@@ -590,6 +592,8 @@ class ModelBuilder:
             origin=layer.site,
             layer_id=layer.layer_id,
             tuned=layer.tuned,
+            base=layer.base,
+            base_init=layer.base_init,
         )
         return self._add_node(record, tensors)
 

@@ -460,7 +460,11 @@ def _set_argument(call: cst.Call, intent: SetArgument, quote: str) -> tuple[cst.
             args[index] = arg.with_changes(value=value)
             return call.with_changes(args=args), None
     positional = [arg for arg in args if arg.keyword is None and not arg.star]
-    params = kinds.positional_params(intent.class_name, [None] * len(positional)) or ()
+    params = kinds.positional_params(intent.class_name, [None] * len(positional))
+    if params is None and positional:
+        # A class of the project's own, with a constructor of its own: a positional argument may be it.
+        return call, f"`{intent.class_name}` takes positional arguments bnlint cannot name; one may be `{intent.key}`"
+    params = params or ()
     if intent.key in params and params.index(intent.key) < len(positional):
         target = positional[params.index(intent.key)]
         args[args.index(target)] = target.with_changes(value=value)
