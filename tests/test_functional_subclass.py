@@ -76,3 +76,43 @@ def test_super_init_without_a_graph_builds_nothing():
                 return self.dense(x)
     """), "head.py").graphs
     assert [(graph.name, len(graph)) for graph in graphs] == [("head", 2)]
+
+
+TRAIN_STEP_SUBCLASS = """
+import keras
+from keras import layers
+
+
+class SuperResolution(keras.Model):
+    \"\"\"Keeps Model's __init__ and overrides training only, as keras-io's EDSR does.\"\"\"
+
+    def train_step(self, data):
+        return super().train_step(data)
+
+
+def make_model(filters=16):
+    inputs = layers.Input(shape=(None, None, 3))
+    x = layers.Conv2D(filters, 3, padding="same")(inputs)
+    x = layers.BatchNormalization(momentum=0.1)(x)
+    return SuperResolution(inputs, layers.Conv2D(3, 3, padding="same")(x))
+
+
+model = make_model()
+other = SuperResolution(inputs=model.input, outputs=model.output, name="named")
+"""
+
+
+def test_a_model_subclass_made_from_tensors_is_functional(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
+    script = ("import json, sys, runpy\nns = runpy.run_path(sys.argv[1])\nprint(json.dumps({m.name: "
+              "[[l.name, type(l).__name__] for l in m.layers] for m in (ns['model'], ns['other'])}))")
+    source = tmp_path / "edsr.py"
+    source.write_text(TRAIN_STEP_SUBCLASS, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-c", script, str(source)], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    keras_side = json.loads(result.stdout.splitlines()[-1])
+    assert list(keras_side) == ["super_resolution", "named"]
+    assert static_layers(TRAIN_STEP_SUBCLASS) == keras_side
+    found = lint(read_source(TRAIN_STEP_SUBCLASS, "edsr.py"), {"BN006"})
+    assert [(d.code, d.origin.line) for d in found] == [("BN006", 16)]

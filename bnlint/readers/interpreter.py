@@ -1042,6 +1042,13 @@ class Interpreter:
                 return instance
             if func.keras_base is None:
                 return UNKNOWN
+            if func.keras_base == "keras.Model" and "__init__" not in func.methods and (
+                    len(args) >= 2 or "outputs" in kwargs or "output" in kwargs):
+                # `EDSRModel(inputs, outputs)`: a Model subclass that keeps Model's __init__ (to override
+                # train_step, say), made from tensors, is a functional model of that class.
+                model = self.builder.make_model(args, kwargs, self.site(node), kinds.to_snake_case(func.node.name))
+                if isinstance(model, ModelValue):
+                    return model
             base = func.keras_base.rpartition(".")[2]
             layer = self.builder.construct_custom(
                 func.node.name, args, kwargs, self.site(node), base if kinds.kind_of(base) != "other" else None,
