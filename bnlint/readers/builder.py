@@ -580,8 +580,9 @@ class ModelBuilder:
         return tensor
 
     def call_layer(self, layer: LayerValue, args: list, kwargs: dict, site: Site) -> Any:
-        inputs = args[0] if args else kwargs.get("inputs", UNKNOWN)
-        tensors = _tensors_in([inputs])
+        # Every tensor the call is given is an input, as Keras records its node: the positional
+        # arguments in order, then the keyword ones by name (`mha(query, value)`, `ctc(labels, logits)`).
+        tensors = _tensors_in(args if not kwargs else [*args, *(kwargs[key] for key in sorted(kwargs))])
         if layer.class_name == "InputLayer":
             return self._input_node(layer.name, layer.site)
         record = Layer(
