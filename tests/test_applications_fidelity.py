@@ -287,6 +287,29 @@ def bnlint_graphs(path: str) -> tuple[list, str | None]:
     return graphs, None
 
 
+_BUILD_ONE = r"""
+import json, runpy, sys, warnings
+warnings.simplefilter("ignore")
+sys.path.insert(0, sys.argv[1])
+from keras_reference import describe_config
+model = runpy.run_path(sys.argv[2])[sys.argv[3]]()
+print(json.dumps(describe_config(model.get_config(), type(model).__name__)))
+"""
+
+
+def keras_and_bnlint(source: Path, builder: str) -> tuple[dict, dict | None, list]:
+    """``(reference, graph, graphs)``: the model real Keras builds by calling *builder* of the file
+    *source* without arguments (in a subprocess), and bnlint's graphs of the file with the one whose
+    entry is *builder*."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
+    result = subprocess.run([sys.executable, "-c", _BUILD_ONE, str(HERE), str(source), builder],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    graphs, error = bnlint_graphs(str(source))
+    assert error is None, error
+    return json.loads(result.stdout.splitlines()[-1]), select_graph(graphs, builder), graphs
+
+
 def select_graph(graphs: list, builder: str) -> dict | None:
     """The graph bnlint built by analysing *builder* uncalled (``entry``);
     of several, the outermost (not nested in another), the last if still

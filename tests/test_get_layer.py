@@ -7,38 +7,17 @@ Keras, building the same source, gives the same graph.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
-from bnlint.graph import UNKNOWN
 from bnlint.readers.python_source import read_source
 from conftest import ROOT
-from test_applications_fidelity import bnlint_graphs, compare, select_graph
+from test_applications_fidelity import compare, keras_and_bnlint
 
 SOURCE = ROOT / "tests" / "data" / "feature_taps" / "unet_from_encoder.py"
 
-KERAS_SIDE = r"""
-import json, runpy, sys, warnings
-warnings.simplefilter("ignore")
-sys.path.insert(0, sys.argv[1])
-from keras_reference import describe_config
-model = runpy.run_path(sys.argv[2])["unet"]()
-print(json.dumps(describe_config(model.get_config(), type(model).__name__)))
-"""
-
 
 def test_a_decoder_on_an_encoders_inner_layers_is_the_model_keras_builds():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
-    result = subprocess.run([sys.executable, "-c", KERAS_SIDE, str(ROOT / "tests"), str(SOURCE)],
-                            capture_output=True, text=True, env=env, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    reference = json.loads(result.stdout.splitlines()[-1])
-    graphs, error = bnlint_graphs(str(SOURCE))
-    assert error is None, error
-    graph = select_graph(graphs, "unet")
+    reference, graph, graphs = keras_and_bnlint(SOURCE, "unet")
     assert graph is not None and graph["name"] == "unet"
     assert len(graph["nodes"]) == len(reference["layers"]) == 32
     assert compare(reference, graph, graphs) == []

@@ -9,45 +9,25 @@ keeps the arguments it is given, the rest unknown.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 from bnlint.engine import all_rules, lint
 from bnlint.readers.python_source import read_source, read_source_file
 from conftest import ROOT
-from test_applications_fidelity import bnlint_graphs, compare, select_graph
+from test_applications_fidelity import compare, keras_and_bnlint
 
 SOURCE = ROOT / "tests" / "data" / "layer_subclasses" / "detection_backbone.py"
 
-KERAS_SIDE = r"""
-import json, runpy, sys, warnings
-warnings.simplefilter("ignore")
-sys.path.insert(0, sys.argv[1])
-from keras_reference import describe_config
-model = runpy.run_path(sys.argv[2])["backbone"]()
-print(json.dumps(describe_config(model.get_config(), type(model).__name__)))
-"""
-
 
 def test_the_graph_is_the_model_keras_builds():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
-    result = subprocess.run([sys.executable, "-c", KERAS_SIDE, str(ROOT / "tests"), str(SOURCE)],
-                            capture_output=True, text=True, env=env, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    reference = json.loads(result.stdout.splitlines()[-1])
-    graphs, error = bnlint_graphs(str(SOURCE))
-    assert error is None, error
-    graph = select_graph(graphs, "backbone")
+    reference, graph, graphs = keras_and_bnlint(SOURCE, "backbone")
     assert [n["class_name"] for n in graph["nodes"]] == [
         "InputLayer", "ScaledConv", "BatchNorm", "Activation", "Conv2D", "BatchNorm", "Conv2D",
         "FrozenBatchNorm", "Activation"]
-    diffs = compare(reference, graph, graphs)
     # Only what bnlint leaves unknown: the values FrozenBatchNorm's own __init__ passes on unseen.
-    assert sorted(diffs) == ["config: frozen_batch_norm.axis: keras -1, bnlint missing",
-                             "config: frozen_batch_norm.momentum: keras 0.99, bnlint missing"]
+    assert sorted(compare(reference, graph, graphs)) == [
+        "config: frozen_batch_norm.axis: keras -1, bnlint missing",
+        "config: frozen_batch_norm.momentum: keras 0.99, bnlint missing"]
 
 
 def kinds_of(source: str) -> list:
