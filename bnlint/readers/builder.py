@@ -528,8 +528,8 @@ class ModelBuilder:
         renames = kinds.KERAS1_KWARGS.get(class_name)
         defaults = kinds.DEFAULT_CONFIG.get(class_name, _NO_DEFAULTS)
         config: dict[str, Any] = {}
+        params = kinds.positional_params(written, args) or () if args else ()
         if args:
-            params = kinds.positional_params(written, args) or ()
             for param, value in zip(params, args):
                 config[renames.get(param, param) if renames else param] = value
             if len(args) > len(params):
@@ -562,7 +562,6 @@ class ModelBuilder:
             name = self.auto_name(kinds.to_snake_case(class_name))
         layer = LayerValue(class_name, config, name, site, self._new_layer_id())
         if self.computed_arguments and site in self.computed_arguments:
-            params = kinds.positional_params(written, args) or () if args else ()
             layer.tuned = frozenset(
                 (params[key] if key < len(params) else None) if isinstance(key, int) else key
                 for key in self.computed_arguments[site]) - {None}

@@ -472,9 +472,7 @@ class Interpreter:
         """
         self.builder.begin_entry(cls.node.name)
         try:
-            instance = InstanceValue(cls, {})
-            if "__init__" in cls.methods:
-                self._call_function(cls.methods["__init__"], [instance], {"**entry": True}, cls.node)
+            instance = self._hypermodel_instance(cls, [], {"**entry": True}, cls.node)
             self._build_hypermodel(instance, self._hyperparameters(), cls.node)
         except AnalysisLimit as limit:
             self.notes.append(str(limit))
@@ -1036,10 +1034,7 @@ class Interpreter:
             return self.builder.call_external(func, args, kwargs, self.site(node))
         if isinstance(func, ClassValue):
             if func.hypermodel:
-                instance = InstanceValue(func, {})
-                if "__init__" in func.methods:
-                    self._call_function(func.methods["__init__"], [instance, *args], kwargs, node)
-                return instance
+                return self._hypermodel_instance(func, args, kwargs, node)
             if func.keras_base is None:
                 return UNKNOWN
             if func.keras_base == "keras.Model" and "__init__" not in func.methods and (
@@ -1087,8 +1082,10 @@ class Interpreter:
             return type(args[0]) if len(args) == 1 and not kwargs and _builtin_typed(args[0]) else UNKNOWN
         if func in PURE_BUILTINS.values() and "**" not in kwargs:
             return call_pure(func, args, kwargs)
-        if func is UNKNOWN and isinstance(node, ast.Call) and _callee_name(node.func) in _MODULE_GETTERS:
-            return _MODULE_GETTERS[_callee_name(node.func)](args, kwargs)  # (a relative import not found)
+        if func is UNKNOWN and isinstance(node, ast.Call):
+            getter = _MODULE_GETTERS.get(_callee_name(node.func))
+            if getter is not None:
+                return getter(args, kwargs)  # (a relative import not found)
         if func is UNKNOWN and _has_tensor(args, kwargs):
             # An unknown function applied to tensors still passes them on.
             return self.builder.apply_to_tensor(_callee_name(node.func), list(args) + list(kwargs.values()), self.site(node))
@@ -1133,6 +1130,13 @@ class Interpreter:
         elif isinstance(hypermodel, InstanceValue) and hypermodel.cls.hypermodel and "build" in hypermodel.cls.methods:
             self._build_hypermodel(hypermodel, hp, node)
         return UNKNOWN
+
+    def _hypermodel_instance(self, cls: ClassValue, args: list, kwargs: dict, node: ast.AST) -> InstanceValue:
+        """``cls(*args, **kwargs)`` for a ``HyperModel`` subclass: its ``__init__`` run on a fresh instance."""
+        instance = InstanceValue(cls, {})
+        if "__init__" in cls.methods:
+            self._call_function(cls.methods["__init__"], [instance, *args], kwargs, node)
+        return instance
 
     def _build_hypermodel(self, instance: InstanceValue, hp: HyperParameters, node: ast.AST) -> None:
         """``instance.build(hp)``, then the class's own ``fit(hp, model, ...)`` if it has one (a trial's training)."""
@@ -1282,15 +1286,13 @@ class _BoundMethod:
             return interpreter.super_init(self.owner.instance, args, kwargs, node)
         if "**" in kwargs:
             return UNKNOWN
-        if isinstance(self.owner, HyperParameters):
-            if not all(is_plain(a) for a in list(args) + list(kwargs.values())):
-                return UNKNOWN
-            return self.owner.call(self.name, args, kwargs)
         if self.name == "format" and not modest_template(self.owner):
             return UNKNOWN
         mutating = self.name in ("append", "extend", "insert", "pop", "reverse", "update", "setdefault")
         if not mutating and self.name != "_replace" and not all(is_plain(a) for a in list(args) + list(kwargs.values())):
             return UNKNOWN
+        if isinstance(self.owner, HyperParameters):
+            return self.owner.call(self.name, args, kwargs)
         try:
             result = getattr(self.owner, self.name)(*args, **kwargs)
         except (TypeError, ValueError, KeyError, IndexError, AttributeError):

@@ -99,6 +99,7 @@ def resolve_module(file: Path, module: str | None, level: int = 0) -> Path | Non
 
 def _resolve(file: Path, module: str | None, level: int) -> Path | None:
     directory = file.parent
+    fallback = None  # where to look when *directory* does not have it
     if level:
         for _ in range(level - 1):
             directory = directory.parent
@@ -112,12 +113,11 @@ def _resolve(file: Path, module: str | None, level: int) -> Path | None:
                 # yolo_body`), or, in a directory without __init__.py run from the one above it (yolo3/model.py:
                 # `from yolo3.utils import compose`), a module of that directory.
                 relative = module.split(".")
-                found = _find_source(file, directory.joinpath(*relative))
-                if found is None and relative[0] == directory.resolve().name:
-                    found = _find_source(file, directory.resolve().parent.joinpath(*relative))
-                _lookups.append(("module", str(file), module, level, None if found is None else str(found)))
-                return found
-            return None
+                resolved = directory.resolve()
+                if relative[0] == resolved.name:
+                    fallback = resolved.parent
+            else:
+                return None
         elif module.startswith(package + "."):
             relative = module[len(package) + 1:].split(".")
         elif package.split(".")[0] in _MODELLED:
@@ -130,6 +130,8 @@ def _resolve(file: Path, module: str | None, level: int) -> Path | None:
     if not relative:
         return None
     found = _find_source(file, directory.joinpath(*relative))
+    if found is None and fallback is not None:
+        found = _find_source(file, fallback.joinpath(*relative))
     _lookups.append(("module", str(file), module, level, None if found is None else str(found)))
     return found
 
