@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 # The engine, readers and rules are imported only when a file is actually checked: a run answered
 # entirely from the cache imports none of them.
 
-__all__ = ["Selection", "FixMode", "FileOutcome", "CheckReport", "check_paths", "check_file"]
+__all__ = ["Selection", "FixMode", "FileOutcome", "CheckReport", "check_paths", "check_file", "usable_cpus"]
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def check_paths(
 
     With *fix*, fixable findings are fixed in place (or, with
     ``fix.write=False``, only shown as diffs). Files are checked in parallel
-    across *jobs* processes (default: one per core) when there are enough of
+    across *jobs* processes (default: :func:`usable_cpus`) when there are enough of
     them to pay for starting the processes; the report is the same either way.
 
     With *cache*, results are read from and written to the result cache
@@ -279,7 +279,7 @@ def _run(work: list, jobs: int | None, bar) -> list:
     """``_check_item`` for every item, in order, in parallel when worthwhile; *bar* advances per file."""
     from bnlint.forking import MAX_TASKS, can_fork, run_forked
 
-    jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    jobs = jobs if jobs is not None else usable_cpus()
     if jobs < 2 or len(work) < _PARALLEL_FROM or not can_fork():
         results = []
         for item in work:
@@ -304,6 +304,18 @@ def _run(work: list, jobs: int | None, bar) -> list:
 
     run_forked(chunks, check_chunk, workers, done)
     return results
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, as ``taskset`` or a container's cpuset sets it).
+
+    ``os.cpu_count()`` counts the machine's CPUs, which overcommits a CI job
+    pinned to a few of them.
+    """
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # no affinity masks here (macOS, Windows)
+        return os.cpu_count() or 1
 
 
 def _size(path) -> int:

@@ -61,6 +61,16 @@ def _codes(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def _jobs(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"expects a positive whole number of processes, not {value!r}")
+    return jobs
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog="bnlint", description="Lint the BatchNormalization structure of Keras models.")
     parser.add_argument("--version", action="version", version=f"bnlint {__version__}")
@@ -93,6 +103,8 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="print the fixes as a unified diff instead of writing them (exit 1 if any)")
     check.add_argument("--show-fixes", action="store_true", help="list the fixes applied")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    check.add_argument("-j", "--jobs", type=_jobs, metavar="N",
+                       help="check files in N processes (default: one per CPU this process may use; 1: no workers)")
 
     clean = commands.add_parser("clean", help="remove the result cache (.bnlint_cache) of the project")
     clean.add_argument("paths", nargs="*", metavar="PATH", help="files or directories whose project to clean (default: .)")
@@ -242,7 +254,7 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
     )
     # check_paths validates the command-line selectors before reading any file.
     report = check_paths(args.paths or ["."], selection, args.force_exclude, fix=fix, cache=not args.no_cache,
-                         progress=True)
+                         jobs=args.jobs, progress=True)
     if args.write_baseline:
         return _write_baseline(args.write_baseline, report)
     if baseline is not None:

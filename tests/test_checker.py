@@ -28,3 +28,47 @@ def test_a_warning_about_an_imported_module_is_given_once_per_run(tmp_path, writ
         report = check_paths([str(tmp_path)], jobs=jobs)
         assert report.files_checked == 4
         assert [note.split(": ", 1)[1] for note in report.notes] == ["loop stopped after 10000 iterations"]
+
+
+def test_jobs_sets_the_number_of_worker_processes(monkeypatch, capsys):
+    import bnlint.forking
+    from bnlint.cli import main
+
+    asked = []
+
+    def recording(tasks, function, workers, done):
+        asked.append(workers)
+        for task in tasks:
+            done(function(task))
+
+    monkeypatch.setattr(bnlint.forking, "run_forked", recording)
+    monkeypatch.setattr(bnlint.forking, "can_fork", lambda: True)
+    models = str(FIXTURES)
+    assert main(["check", "--no-cache", "--jobs", "1", models]) == 1
+    serial = capsys.readouterr().out
+    assert asked == []  # one process: no workers at all
+    assert main(["check", "--no-cache", "-j", "3", models]) == 1
+    assert asked == [3] and capsys.readouterr().out == serial
+
+
+def test_jobs_must_be_a_positive_whole_number(capsys):
+    import pytest
+
+    from bnlint.cli import main
+
+    for value in ("0", "-2", "two"):
+        with pytest.raises(SystemExit) as stopped:
+            main(["check", "--jobs", value, str(FIXTURES)])
+        assert stopped.value.code == 2
+        assert capsys.readouterr().err.splitlines()[-1] == (
+            f"bnlint: error: argument -j/--jobs: expects a positive whole number of processes, not {value!r}")
+
+
+def test_the_default_number_of_processes_is_the_cpus_this_process_may_use():
+    # A CI job pinned to one CPU (taskset, a container's cpuset) gets one process, whatever the machine has.
+    import subprocess
+    import sys
+
+    code = "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); " \
+           "from bnlint.checker import usable_cpus; print(usable_cpus())"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "1\n"
