@@ -1180,6 +1180,23 @@ _FUNCTIONS_BY_NAMESPACE = {
 
 ACTIVATION_FUNCTIONS = frozenset(_KERAS_ACTIVATIONS) | _TF_NN | _TF_MATH
 
+#: Squashing functions: output and gating functions rather than hidden nonlinearities.
+SQUASHING_ACTIVATIONS = frozenset({"softmax", "log_softmax", "sigmoid", "hard_sigmoid", "log_sigmoid", "sparsemax"})
+
+
+def own_function_activation(name):
+    """The ``activation`` of a layer given a function of the code's own that applies a hidden nonlinearity.
+
+    ``"<function swish>"`` (``"<lambda>"`` for a lambda), as Python shows the
+    function; no Keras activation name starts with ``<``.
+    """
+    return "<lambda>" if name == "<lambda>" else f"<function {name}>"
+
+
+def is_own_function(activation):
+    """Whether *activation* is :func:`own_function_activation`'s (a Keras name cannot be written for it)."""
+    return isinstance(activation, str) and activation.startswith("<")
+
 # Modules Keras writes into a serialised plain function ({"class_name": "function"}).
 _FUNCTION_MODULES = frozenset(
     {"builtins", "keras.activations", "keras.src.activations.activations"}
@@ -1214,7 +1231,8 @@ def activation_of_function(qualname):
     """
     if not isinstance(qualname, str):
         return None
-    for prefix in ("tensorflow.compat.v1.", "tensorflow.compat.v2.", "tf."):
+    # (Keras 2's TensorFlow backend module imports TensorFlow as `tf`: efficientnet calls backend.tf.nn.swish.)
+    for prefix in ("tensorflow.compat.v1.", "tensorflow.compat.v2.", "tf.", "keras.backend.tf."):
         if qualname.startswith(prefix):
             qualname = "tensorflow." + qualname[len(prefix):]
             break

@@ -31,7 +31,9 @@ _TRANSPARENT = {"pool", "reshape", "dropout"}
 # nonlinearities: the logits of a softmax and the input of a sigmoid gate are
 # normalised whatever the model's convention, and a BN after the final
 # softmax/sigmoid is BN005's finding. A BN next to one is not classified.
-_SQUASHING = {"softmax", "log_softmax", "sigmoid", "hard_sigmoid", "log_sigmoid", "sparsemax"}
+_SQUASHING = kinds.SQUASHING_ACTIVATIONS
+
+OWN_FUNCTION = "the activation is a function of the code's own, which a fix cannot name as a Keras activation"
 
 # Answers of the one-sided tests below; _LINEAR is an identity activation.
 _YES, _NO, _UNSURE, _LINEAR = "yes", "no", "unsure", "linear"
@@ -225,7 +227,9 @@ class BatchnormActivationOrder(Rule):
 
     Activations are hidden nonlinearities: activation layers (`ReLU`,
     `Activation("relu")`, `LeakyReLU`, ...), activation functions applied
-    to tensors (`keras.ops.relu(x)`) and fused `activation=` arguments.
+    to tensors (`keras.ops.relu(x)`) and fused `activation=` arguments,
+    including functions of the code's own that apply one (`activation=swish`
+    with `def swish(x): return x * sigmoid(x)`; see the README).
     `Activation("linear")` is looked through. Squashing functions
     (softmax, sigmoid, hard sigmoid, ...) are output and gating functions,
     not counted: a BN before the final softmax or a sigmoid gate is where
@@ -353,12 +357,15 @@ class BatchnormActivationOrder(Rule):
                 # first, and the call a fix edits; the BN call has nothing to change.
                 fused = graph.layer(other)
                 chain = graph.is_chain(other, node)
+                unfixable = None if chain else NOT_A_CHAIN
+                if chain and kinds.is_own_function(fused.get("activation")):
+                    chain, unfixable = False, OWN_FUNCTION
                 yield Violation(
                     other,
                     f"`{fused.class_name}` applies activation={fused.get('activation')!r} before the "
                     f"{_describe(graph, node)} that follows it, {reason}; "
                     "remove `activation=` here and apply the activation after the BN",
-                    fix=_split(graph, other, node) if chain else None, unfixable=None if chain else NOT_A_CHAIN,
+                    fix=_split(graph, other, node) if chain else None, unfixable=unfixable,
                 )
             else:
                 activation = (

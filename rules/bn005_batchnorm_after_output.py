@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bnlint import kinds
 from bnlint.diagnostics import Violation
 from bnlint.graph import ModelGraph
 from bnlint.rule import Option, Rule
@@ -10,7 +11,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
 if TYPE_CHECKING:
     from typing import Iterator
 
-_SQUASHING = {"softmax", "log_softmax", "sigmoid", "hard_sigmoid", "log_sigmoid", "sparsemax"}
+_SQUASHING = kinds.SQUASHING_ACTIVATIONS
 _PASSIVE = {"reshape", "dropout"}  # layers that only move or mask values
 
 

@@ -98,7 +98,9 @@ def normalise_config_value(key: str, value):
     value = _jsonable(value)
     if key == "axis" and isinstance(value, list) and len(value) == 1:
         value = value[0]
-    if key == "activation" and not isinstance(value, str) and value is not None:
+    if key == "activation" and isinstance(value, str) and value.startswith("<function ") and value.endswith(">"):
+        value = value[len("<function "):-1]  # bnlint's description of a function of the code's own: its name
+    elif key == "activation" and not isinstance(value, str) and value is not None:
         if isinstance(value, dict):  # a serialized (registered/custom) function
             inner = value.get("config")
             value = inner if isinstance(inner, str) else value.get("class_name")

@@ -25,7 +25,7 @@ from bnlint.records import dataclass, field
 
 TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Callable
 
 __all__ = [
     "ExternalRef",
@@ -326,6 +326,9 @@ class ModelBuilder:
         #: the interpreter records in :attr:`computed_arguments` the calls' arguments not written as literals.
         self.tuning = False
         self.computed_arguments: dict[Site, frozenset] = {}
+        #: What a function of the code's own passed as ``activation=`` computes (an activation name, or
+        #: UNKNOWN); the interpreter sets it, as only it can run the function.
+        self.user_activation: Callable[[Any], Any] | None = None
 
     def _set_image_data_format(self, setter: str, value: Any) -> None:
         """``keras.config.set_image_data_format(value)``: layers built from now on default to it.
@@ -551,7 +554,10 @@ class ModelBuilder:
             if key not in config:
                 config[key] = default
         if "activation" in config:
-            config["activation"] = _activation_value(config["activation"])
+            activation = _activation_value(config["activation"])
+            if activation is UNKNOWN and self.user_activation is not None:
+                activation = self.user_activation(config["activation"])
+            config["activation"] = activation
         elif class_name in kinds.ACTIVATION_LAYERS:
             config["activation"] = kinds.ACTIVATION_LAYERS[class_name]
         for key, value in config.items():
@@ -702,10 +708,10 @@ class ModelBuilder:
         """
         found = self._stand_ins.get(id(tensor))  # (the tensor is kept with it: its id stays its own)
         if found is None:
-            found = self._stand_ins[id(tensor)] = (tensor, self._placeholder(tensor.shape))
+            found = self._stand_ins[id(tensor)] = (tensor, self.placeholder(tensor.shape))
         return found[1]
 
-    def _placeholder(self, shape: Any) -> TensorValue:
+    def placeholder(self, shape: Any = UNKNOWN) -> TensorValue:
         """A fresh input node of *shape* in the workspace, standing for a tensor made elsewhere."""
         record = Layer("<placeholder>", "InputLayer", "input", {}, None, 0)
         return TensorValue(self.workspace.add_layer(record), self.workspace, shape)
@@ -769,7 +775,7 @@ class ModelBuilder:
     def placeholders(self, value: Any) -> Any:
         """*value* with every tensor replaced by a fresh input of the same shape (for scratch runs)."""
         if isinstance(value, TensorValue):
-            return self._placeholder(value.shape)
+            return self.placeholder(value.shape)
         if isinstance(value, (list, tuple)):
             items = [self.placeholders(item) for item in value]
             return tuple(items) if isinstance(value, tuple) else items

@@ -226,6 +226,8 @@ class Interpreter:
         # outermost), their arguments and what they could read.
         self._active: dict[ast.AST, int] = {}
         self._recursing: dict[ast.AST, list[tuple[list, dict, list]]] = {}
+        self.builder.user_activation = self._user_activation
+        self._user_activations: dict[FunctionValue, Any] = {}
 
     def run(self) -> list:
         """Evaluate the module; return its :class:`~bnlint.graph.ModelGraph` objects.
@@ -1156,6 +1158,47 @@ class Interpreter:
             args = self.builder.placeholders(list(args))
             output = self._call_function(instance.cls.methods["call"], [instance, *args], kwargs, node)
         return output.shape if isinstance(output, TensorValue) else UNKNOWN
+
+    def _user_activation(self, value: Any) -> Any:
+        """What a function of the code's own passed as an activation computes, from running it in scratch.
+
+        ``"<function NAME>"`` (``"<lambda>"``) when it applies a hidden
+        nonlinearity: a known activation other than a squashing one, or a
+        squashing one inside other arithmetic (``x * sigmoid(x)``);
+        ``"linear"`` when it returns its input; UNKNOWN otherwise, a squashing
+        function on the output (a softmax with a temperature) included.
+        """
+        if not isinstance(value, FunctionValue):
+            return UNKNOWN
+        if value not in self._user_activations:
+            self._user_activations[value] = UNKNOWN  # (while it runs: an activation that makes layers with itself)
+            self._user_activations[value] = self._run_activation(value)
+        return self._user_activations[value]
+
+    def _run_activation(self, func: FunctionValue) -> Any:
+        invoked = func.node in self._invoked
+        with self.builder.scratch():
+            probe = self.builder.placeholder()
+            try:
+                output = self._call_function(func, [probe], {}, func.node)
+            except AnalysisLimit:
+                output = UNKNOWN
+            finally:
+                if not invoked:  # (Keras calls it, not the code: an uncalled function stays an entry point)
+                    self._invoked.discard(func.node)
+            graph = self.builder.workspace
+        if output is probe:
+            return "linear"
+        if not isinstance(output, TensorValue) or output.graph is not graph:
+            return UNKNOWN
+        last = graph.layer(output.node).get("activation") if graph.layer(output.node).kind == "activation" else None
+        if last in kinds.SQUASHING_ACTIVATIONS:
+            return UNKNOWN  # an output or gating function
+        for node in graph.ancestors(output.node) | {output.node}:
+            layer = graph.layer(node)
+            if layer.kind == "activation" and isinstance(layer.get("activation"), str) and layer.get("activation") != "linear":
+                return kinds.own_function_activation(getattr(func.node, "name", "<lambda>"))
+        return UNKNOWN
 
     def _call_function(self, func: FunctionValue, args: list, kwargs: dict, node: ast.AST) -> Any:
         if self._depth >= MAX_CALL_DEPTH:

@@ -1,0 +1,160 @@
+"""Activation functions of the code's own (``activation=swish``) are run to learn what they compute.
+
+bnlint runs such a function on a placeholder, in scratch, and calls it a
+hidden nonlinearity (``"<function swish>"``) when it applies a known
+activation other than an output squashing one; ``"linear"`` when it returns
+its input; unknown otherwise. Here its answers are checked against the same
+functions evaluated by real Keras.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+from test_applications_fidelity import compare, keras_and_bnlint
+
+from bnlint.checker import check_paths
+from bnlint.graph import UNKNOWN
+
+SOURCE = ROOT / "tests" / "data" / "own_activations" / "model.py"
+
+# What each layer's activation function does to numbers, by real Keras: "affine" (a + b x, exactly),
+# "squashing" (every output in [0, 1]) or "nonlinear".
+_EVALUATE = r"""
+import json, runpy, sys
+import numpy as np
+import keras
+
+model = runpy.run_path(sys.argv[1])[sys.argv[2]]()
+x = np.linspace(-6.0, 6.0, 241, dtype="float32").reshape(1, -1)
+found = {}
+for layer in model.layers:
+    function = getattr(layer, "activation", None)
+    if function is None or getattr(function, "__module__", "").startswith("keras"):
+        continue
+    y = np.asarray(keras.ops.convert_to_numpy(function(keras.ops.convert_to_tensor(x)))).ravel()
+    design = np.stack([x.ravel(), np.ones(x.size)], axis=1)
+    fit, *_ = np.linalg.lstsq(design, y, rcond=None)
+    if np.max(np.abs(design @ fit - y)) < 1e-4:
+        found[layer.name] = "affine"
+    elif y.min() >= 0 and y.max() <= 1:
+        found[layer.name] = "squashing"
+    else:
+        found[layer.name] = "nonlinear"
+print(json.dumps(found))
+"""
+
+
+def _keras_semantics() -> dict[str, str]:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
+    result = subprocess.run([sys.executable, "-c", _EVALUATE, str(SOURCE), "own_activations"],
+                            capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_own_activation_functions_are_read_as_keras_computes_them():
+    reference, graph, graphs = keras_and_bnlint(SOURCE, "own_activations")
+    described = _described(graph)
+    # Layers, edges and every other value match Keras; the activations are bnlint's descriptions.
+    assert [d for d in compare(reference, graph, graphs)
+            if not d.startswith(tuple(f"config: {name}.activation:" for name in described))] == []
+    semantics = _keras_semantics()
+    assert set(semantics) == set(described) == {
+        "block1_act", "block2_act", "block3_act", "block4_act", "block5_act", "fused_conv", "projection", "classes"}
+    keras_names = {layer["name"]: layer["config"]["activation"] for layer in reference["layers"]
+                   if layer["name"] in described}
+    for name, activation in described.items():
+        if semantics[name] == "nonlinear":
+            assert activation == (f"<function {keras_names[name]}>" if keras_names[name] else "<lambda>"), name
+        elif semantics[name] == "affine":
+            assert activation == "linear", name
+        else:  # an output function: left unknown, as a BN next to it is not classified
+            assert activation == "<unknown>", name
+    assert sorted(set(semantics.values())) == ["affine", "nonlinear", "squashing"]
+
+
+def _described(graph: dict) -> dict[str, str]:
+    """bnlint's activation of each layer given a function of the file's own."""
+    own = {"block1_act", "block2_act", "block3_act", "block4_act", "block5_act", "fused_conv", "projection",
+           "classes"}
+    return {node["name"]: node["config"]["activation"] for node in graph["nodes"] if node["name"] in own}
+
+
+def test_a_fused_own_activation_before_bn_is_reported_without_a_fix():
+    report = check_paths([str(SOURCE)], jobs=1)
+    assert [(d.code, d.origin.line) for d in report.diagnostics] == [("BN002", 53)]
+    finding = report.diagnostics[0]
+    assert "activation='<function swish>'" in finding.message and "5 of the 6 BN layers" in finding.message
+    assert finding.fix is None and "a function of the code's own" in finding.unfixable
+
+
+def test_running_an_activation_leaves_no_trace_in_the_model(tmp_path):
+    # The function makes a ReLU when run: the model's own ReLU is still Keras' first, "re_lu".
+    path = tmp_path / "model.py"
+    path.write_text(
+        "import keras\nfrom keras import layers\n\n"
+        "def act(x):\n    return layers.ReLU()(x)\n\n"
+        "inputs = keras.Input((8,))\n"
+        "x = layers.Dense(4, activation=act)(inputs)\n"
+        "x = layers.ReLU()(x)\n"
+        "model = keras.Model(inputs, x)\n"
+    )
+    from bnlint.readers import read_path
+
+    graphs = read_path(path, "model.py").graphs
+    model = next(g for g in graphs if g.name == "functional")
+    assert [layer.name for _, layer in model.layers()] == ["input_layer", "dense", "re_lu"]
+    assert model.layer(1).get("activation") == "<function act>"
+
+
+def test_what_cannot_be_told_stays_unknown(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text(
+        "import keras\nimport mystery\nfrom keras import layers\n\n"
+        "def scaled(x):\n    return mystery.squash(x) * 2\n\n"
+        "def gate(x):\n    return keras.activations.sigmoid(x)\n\n"
+        "inputs = keras.Input((8,))\n"
+        "x = layers.Dense(4, activation=scaled)(inputs)\n"
+        "x = layers.Dense(4, activation=gate)(x)\n"
+        "x = layers.Dense(4, activation=lambda t: 3 * t)(x)\n"
+        "model = keras.Model(inputs, x)\n"
+    )
+    from bnlint.readers import read_path
+
+    model = read_path(path, "model.py").graphs[0]
+    # An unknown function; a squashing one on the output; arithmetic without a known activation.
+    assert [layer.get("activation") for _, layer in model.layers()][1:] == [UNKNOWN] * 3
+
+
+def test_efficientnet_swish_through_keras_2_backend(tmp_path):
+    # The efficientnet package's swish (a closure; Keras 2's backend module has TensorFlow as `tf`).
+    path = tmp_path / "model.py"
+    path.write_text(
+        "from keras import backend, layers, models\n\n"
+        "def get_swish():\n"
+        "    def swish(x):\n"
+        "        if backend.backend() == 'tensorflow':\n"
+        "            try:\n"
+        "                return backend.tf.nn.swish(x)\n"
+        "            except AttributeError:\n"
+        "                pass\n"
+        "        return x * backend.sigmoid(x)\n"
+        "    return swish\n\n"
+        "def build():\n"
+        "    activation = get_swish()\n"
+        "    inputs = layers.Input((8, 8, 3))\n"
+        "    x = layers.Conv2D(4, 3, use_bias=False)(inputs)\n"
+        "    x = layers.BatchNormalization()(x)\n"
+        "    x = layers.Activation(activation)(x)\n"
+        "    return models.Model(inputs, x)\n"
+    )
+    from bnlint.readers import read_path
+
+    model = read_path(path, "model.py").graphs[0]
+    assert [layer.get("activation") for _, layer in model.layers() if layer.kind == "activation"] == [
+        "<function swish>"]
