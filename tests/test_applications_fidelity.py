@@ -392,6 +392,20 @@ def test_bnlint_graph_equals_keras_model(builder, keras_references):
                     f"({summarize(diffs)}):\n{format_diffs(diffs)}", pytrace=False)
 
 
+@pytest.mark.parametrize("builder", list(BUILDERS))
+def test_model_layers_are_listed_in_keras_order(builder, keras_references):
+    # `model.layers` (what `model.layers[i]` in the code indexes) as Keras lists it: the reference's
+    # layers are its get_config() order, which is the model's operations, ops included.
+    from bnlint.readers import read_path
+    from bnlint.readers.builder import keras_layer_order
+
+    reference = _reference(keras_references, builder)
+    graphs = read_path(Path(reference["module_file"]), reference["module_file"]).graphs
+    [graph] = [g for g in graphs if g.entry == builder and g.name == reference["name"]]
+    assert [graph.layer(node).name for node in keras_layer_order(graph)] == [
+        layer["name"] for layer in reference["layers"] if not layer.get("op")]
+
+
 def test_builder_list_matches_installed_keras(keras_references):
     assert sorted(BUILDERS) == keras_references["available_builders"]
     for model in keras_references["models"]:

@@ -488,19 +488,46 @@ class ModelBuilder:
     def _model_layer(self, model: ModelValue, args: list, kwargs: dict) -> ModelLayer | Any:
         """``model.get_layer(name)``: the layer with its input and output tensors (``base.get_layer("bn1").output``).
 
-        Unknown for a layer called more than once (Keras has no single
-        ``output`` for it), a nested model, or a model from another workspace.
+        Unknown for a nested model or a model from another workspace; the
+        tensors are unknown for a layer called more than once (Keras has no
+        single ``output`` for it).
         """
         name = kwargs["name"] if set(kwargs) == {"name"} and not args else (
             args[0] if len(args) == 1 and not kwargs else None)
         if not isinstance(name, str) or model.workspace is not self.workspace:
             return UNKNOWN
         found = [node for node, layer in model.graph.layers() if layer.name == name]
-        if len(found) != 1 or model.graph.layer(found[0]).kind == "model":
+        return self._layer_handle(model, found[0], _calls(model.graph)) if found else UNKNOWN
+
+    def model_layers(self, model: ModelValue | SequentialValue) -> list | Any:
+        """``model.layers``: a Sequential's layers as added (less the input), a functional model's in Keras' order.
+
+        A functional model's layer is what :meth:`_model_layer` gives for it
+        (:func:`keras_layer_order`; unknown for a nested model, and the list
+        for a model from another workspace).
+        """
+        if isinstance(model, SequentialValue):
+            items = [item if isinstance(item, (LayerValue, ModelValue, SequentialValue)) else UNKNOWN
+                     for item in model.items]
+            first = model.items[0] if model.items else None
+            if isinstance(first, TensorValue) or (isinstance(first, LayerValue) and first.class_name == "InputLayer"):
+                del items[0]  # Keras leaves out the InputLayer it keeps first
+            return items
+        if model.workspace is not self.workspace:
             return UNKNOWN
-        node = model.nodes[found[0]]
+        calls = _calls(model.graph)
+        return [self._layer_handle(model, node, calls) for node in keras_layer_order(model.graph)]
+
+    def _layer_handle(self, model: ModelValue, node: int, calls: Counter) -> ModelLayer | Any:
+        """The layer at *node* of *model* (*calls*: the number of calls of each layer id in it)."""
+        layer = model.graph.layer(node)
+        if layer.kind == "model":
+            return UNKNOWN
+        if calls[layer.layer_id] > 1:
+            return ModelLayer(layer.name, UNKNOWN, UNKNOWN)
+        node = model.nodes[node]
         inputs = [self._tensors.get(p, UNKNOWN) for p in self.workspace.predecessors(node)]
-        return ModelLayer(name, self._tensors.get(node, UNKNOWN),
+        return ModelLayer(layer.name, self._tensors.get(node, UNKNOWN),
                           inputs[0] if len(inputs) == 1 else inputs if inputs else UNKNOWN)
 
     def record_fit(self, fits: list, args: list, kwargs: dict, site: Site) -> Any:
@@ -853,6 +880,73 @@ class ModelBuilder:
 
 def _declares_input(layer: LayerValue) -> bool:
     return any(key in layer.config for key in ("input_shape", "batch_input_shape", "input_dim"))
+
+
+def keras_layer_order(graph: ModelGraph) -> list[int]:
+    """The layers of a functional model's *graph* in the order Keras 3 lists ``model.layers``: one node per layer.
+
+    Keras orders a functional model's operations by depth, deepest first:
+    a call's depth is one more than the deepest call that uses its output
+    (0 for an output), an operation's the deepest of its calls. Operations
+    of equal depth come in the order a depth-first walk from the outputs,
+    through each call's inputs in turn, first reaches them; an input no
+    output depends on comes last. Operations that are not layers (``x + y``,
+    ``keras.ops.*``, ``tf.nn.relu(x)``) count towards the depths but are not
+    listed.
+
+    >>> g = ModelGraph("m")
+    >>> a, b, c = (g.add_layer(Layer(n, "Dense", "dense", layer_id=i)) for i, n in enumerate("abc"))
+    >>> g.add_edge(a, b); g.add_edge(b, c); g.add_edge(a, c, 1); g.inputs, g.outputs = [a], [c]
+    >>> [g.layer(n).name for n in keras_layer_order(g)]
+    ['a', 'b', 'c']
+    """
+    first_visit: dict[int, int] = {}  # layer id -> when the walk first reached one of its calls
+    finished: list[int] = []  # calls, each after every call it depends on
+    done: set[int] = set()
+    for output in graph.outputs:
+        if output in done:
+            continue
+        first_visit.setdefault(graph.layer(output).layer_id, len(first_visit))
+        stack = [(output, iter(graph.predecessors(output)))]
+        while stack:
+            node, producers = stack[-1]
+            for producer in producers:
+                if producer not in done:
+                    first_visit.setdefault(graph.layer(producer).layer_id, len(first_visit))
+                    stack.append((producer, iter(graph.predecessors(producer))))
+                    break
+            else:
+                stack.pop()
+                if node not in done:
+                    done.add(node)
+                    finished.append(node)
+    call_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    first_call: dict[int, int] = {}
+    for node in reversed(finished):
+        layer_id = graph.layer(node).layer_id
+        depth = max(call_depth.get(node, 0), layer_depth.get(layer_id, 0))
+        layer_depth[layer_id] = call_depth[node] = depth
+        first_call.setdefault(layer_id, node)
+        for producer in graph.predecessors(node):
+            call_depth[producer] = max(depth + 1, call_depth.get(producer, 0))
+    for node in graph.inputs:
+        layer_id = graph.layer(node).layer_id
+        if layer_id not in layer_depth:
+            layer_depth[layer_id], first_visit[layer_id] = 0, -1
+            first_call[layer_id] = node
+    order = sorted(layer_depth, key=lambda layer_id: (-layer_depth[layer_id], first_visit[layer_id]))
+    return [first_call[layer_id] for layer_id in order if _is_layer(graph.layer(first_call[layer_id]))]
+
+
+def _calls(graph: ModelGraph) -> Counter:
+    """How many times *graph* calls each layer, by layer id."""
+    return Counter(layer.layer_id for _, layer in graph.layers())
+
+
+def _is_layer(layer: Layer) -> bool:
+    """Whether Keras makes *layer* a layer, not an operation (``x + y``, ``keras.ops.relu(x)``)."""
+    return layer.kind != "op" and "." not in layer.class_name
 
 
 def _tensors_in(values: list) -> list[TensorValue]:

@@ -745,6 +745,10 @@ class Interpreter:
             return _BoundMethod(value, node.attr)
         if isinstance(value, ModelLayer) and node.attr in ("output", "input", "name"):
             return getattr(value, node.attr)
+        if type(value) is LayerValue and node.attr == "name":
+            return value.name
+        if node.attr == "layers" and isinstance(value, (ModelValue, SequentialValue)):
+            return self.builder.model_layers(value)
         if isinstance(value, ModelValue) and node.attr in ("input", "output", "inputs", "outputs", "name"):
             # `base.output` in transfer learning; a list is a copy: code may change the list it gets
             found = value.graph.name if node.attr == "name" else getattr(value, node.attr)
