@@ -270,6 +270,7 @@ class Interpreter:
             elif cls.keras_base == "keras.Model" and _defines(node, "__init__") and (
                     cls.methods["__init__"].node not in self._invoked):  # (not if the file instantiates it)
                 self._analyse_functional_class(cls)
+        self.builder.user_activation = None  # (a cycle: the builder would keep this interpreter alive)
         return self.builder.finish()
 
     def _analyse_entry(self, function: FunctionValue) -> None:
