@@ -122,13 +122,16 @@ def test_what_cannot_be_told_stays_unknown(tmp_path):
         "x = layers.Dense(4, activation=scaled)(inputs)\n"
         "x = layers.Dense(4, activation=gate)(x)\n"
         "x = layers.Dense(4, activation=lambda t: 3 * t)(x)\n"
+        "x = layers.Dense(4, activation=lambda t: keras.activations.softmax(t) * 2.0)(x)\n"
+        "x = layers.Dense(4, activation=lambda t: t * keras.activations.sigmoid(t))(x)\n"
         "model = keras.Model(inputs, x)\n"
     )
     from bnlint.readers import read_path
 
     model = read_path(path, "model.py").graphs[0]
-    # An unknown function; a squashing one on the output; arithmetic without a known activation.
-    assert [layer.get("activation") for _, layer in model.layers()][1:] == [UNKNOWN] * 3
+    # An unknown function; a squashing one on the output; arithmetic without a known activation; a scaled
+    # softmax (everything goes through the softmax); then a gate, which is known.
+    assert [layer.get("activation") for _, layer in model.layers()][1:] == [UNKNOWN] * 4 + ["<lambda>"]
 
 
 def test_efficientnet_swish_through_keras_2_backend(tmp_path):

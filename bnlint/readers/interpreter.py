@@ -1169,9 +1169,10 @@ class Interpreter:
 
         ``"<function NAME>"`` (``"<lambda>"``) when it applies a hidden
         nonlinearity: a known activation other than a squashing one, or a
-        squashing one inside other arithmetic (``x * sigmoid(x)``);
-        ``"linear"`` when it returns its input; UNKNOWN otherwise, a squashing
-        function on the output (a softmax with a temperature) included.
+        squashing one that gates its input (``x * sigmoid(x)``: the input
+        also reaches the result around it); ``"linear"`` when it returns its
+        input; UNKNOWN otherwise, a squashing function on the output (a
+        softmax with a temperature) included.
         """
         if not isinstance(value, FunctionValue):
             return UNKNOWN
@@ -1196,13 +1197,17 @@ class Interpreter:
             return "linear"
         if not isinstance(output, TensorValue) or output.graph is not graph:
             return UNKNOWN
-        last = graph.layer(output.node).get("activation") if graph.layer(output.node).kind == "activation" else None
-        if last in kinds.SQUASHING_ACTIVATIONS:
-            return UNKNOWN  # an output or gating function
+        activations = {}
         for node in graph.ancestors(output.node) | {output.node}:
             layer = graph.layer(node)
-            if layer.kind == "activation" and isinstance(layer.get("activation"), str) and layer.get("activation") != "linear":
-                return kinds.own_function_activation(getattr(func.node, "name", "<lambda>"))
+            if layer.kind == "activation" and isinstance(layer.get("activation"), str):
+                activations[node] = layer.get("activation")
+        squashing = {node for node, name in activations.items() if name in kinds.SQUASHING_ACTIVATIONS}
+        if output.node in squashing:
+            return UNKNOWN  # an output or gating function
+        hidden = any(name not in kinds.SQUASHING_ACTIVATIONS and name != "linear" for name in activations.values())
+        if hidden or (squashing and _reaches_around(graph, output.node, probe.node, squashing)):
+            return kinds.own_function_activation(getattr(func.node, "name", "<lambda>"))
         return UNKNOWN
 
     def _call_function(self, func: FunctionValue, args: list, kwargs: dict, node: ast.AST) -> Any:
@@ -1519,6 +1524,19 @@ def _parse_module(path: Path) -> tuple[list[str], ast.Module]:
 def _defines(node: ast.ClassDef, method: str) -> bool:
     """Whether the class body itself defines *method* (not only inherits it)."""
     return any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == method for s in node.body)
+
+
+def _reaches_around(graph, node: int, source: int, avoided: set[int]) -> bool:
+    """Whether *source* reaches *node* in *graph* along a path through none of *avoided*."""
+    seen, stack = {node}, [node]
+    while stack:
+        for producer in graph.predecessors(stack.pop()):
+            if producer == source:
+                return True
+            if producer not in seen and producer not in avoided:
+                seen.add(producer)
+                stack.append(producer)
+    return False
 
 
 def _always_raises(body: list[ast.stmt]) -> bool:
