@@ -174,6 +174,8 @@ def describe_config(model_config: dict, class_name: str = "Functional") -> dict:
 
     def names(spec):
         spec = _jsonable(spec or [])
+        if isinstance(spec, dict):  # dict inputs or outputs: Keras flattens them by sorted key
+            spec = [spec[key] for key in sorted(spec)]
         if spec and isinstance(spec[0], str):  # a single [layer, node, tensor]
             spec = [spec]
         return [item[0] for item in spec]

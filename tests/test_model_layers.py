@@ -24,13 +24,13 @@ def _graph(name: str):
     return graph
 
 
-@pytest.mark.parametrize("builder", ["tapped_head", "siamese", "sequential_head"])
+@pytest.mark.parametrize("builder", ["tapped_head", "siamese", "sequential_head", "dict_io"])
 def test_models_built_from_model_layers_equal_keras(builder):
     reference, graph, graphs = keras_and_bnlint(SOURCE, builder)
     assert compare(reference, graph, graphs) == []
 
 
-@pytest.mark.parametrize("builder", ["backbone", "tapped_head", "siamese"])
+@pytest.mark.parametrize("builder", ["backbone", "tapped_head", "siamese", "dict_io"])
 def test_layers_are_listed_in_keras_order(builder):
     reference, _, _ = keras_and_bnlint(SOURCE, builder)
     graph = _graph(builder)

@@ -950,7 +950,12 @@ def _is_layer(layer: Layer) -> bool:
 
 
 def _tensors_in(values: list) -> list[TensorValue]:
-    """Tensors among *values*, looking one level into lists, tuples and dicts."""
+    """Tensors among *values*, looking into lists, tuples and dicts, in the order Keras flattens them.
+
+    Keras flattens a dict by its sorted keys: ``Model(inputs, {"z": z, "y": y})``
+    has the outputs ``[y, z]``, and a layer called on a dict has its
+    inputs in that order.
+    """
     found = []
     for value in values:
         if isinstance(value, TensorValue):
@@ -958,7 +963,11 @@ def _tensors_in(values: list) -> list[TensorValue]:
         elif isinstance(value, (list, tuple)):
             found.extend(_tensors_in(list(value)))
         elif isinstance(value, dict):
-            found.extend(_tensors_in(list(value.values())))
+            try:
+                keys = sorted(value)
+            except TypeError:  # keys Keras could not sort either: as written
+                keys = list(value)
+            found.extend(_tensors_in([value[key] for key in keys]))
     return found
 
 

@@ -64,3 +64,14 @@ def sequential_head():
     head.add(keras.Input((32,)))
     head.add(layers.Dense(4, name=features.layers[0].name + "_of_" + str(len(features.layers))))
     return head
+
+
+def dict_io():
+    # Keras flattens dicts by sorted key: the inputs are [a, b] and the outputs [y, z], which decides
+    # the order of y and z (equally deep) in model.layers.
+    inputs = {"b": keras.Input((4,), name="b"), "a": keras.Input((4,), name="a")}
+    x = layers.Concatenate(name="cat")([inputs["a"], inputs["b"]])
+    x = layers.BatchNormalization(name="cat_bn")(x)
+    z = layers.Dense(3, name="z")(x)
+    y = layers.Dense(3, name="y")(x)
+    return keras.Model(inputs, {"z": z, "y": y}, name="dict_io")
