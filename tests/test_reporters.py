@@ -363,3 +363,32 @@ def test_docstring_examples_of_the_ci_modules():
                    bnlint.reporters.paths, bnlint.reporters.replacement, bnlint.reporters.sarif):
         failures, tried = doctest.testmod(module)
         assert failures == 0 and tried > 0, module.__name__
+
+
+def test_sarif_fingerprints_stay_when_code_moves_and_tell_findings_apart(tmp_path, write):
+    # A result's partialFingerprints hold its baseline key (path, rule, normalised call text, and which
+    # occurrence of that key it is): a dashboard matching on them keeps an alert when code moves.
+    source = (
+        "import keras\nfrom keras import layers\n\n"
+        "inputs = keras.Input((32, 32, 3))\n"
+        "x = layers.Conv2D(8, 3)(inputs)\nx = layers.BatchNormalization(momentum=0.1)(x)\n"
+        "x = layers.Conv2D(8, 3)(x)\nx = layers.BatchNormalization()(x)\n"
+        "model = keras.Model(inputs, x)\n"
+    )
+
+    def results() -> list[dict]:
+        return sarif_for(tmp_path, "model.py")["runs"][0]["results"]
+
+    write("model.py", source)
+    before = results()
+    assert sorted(r["ruleId"] for r in before) == ["BN004", "BN004", "BN006"]
+    prints = [r["partialFingerprints"]["bnlintFindingKey/v1"] for r in before]
+    assert len(set(prints)) == 3  # the two identical Conv2D calls included
+    write("model.py", "# moved down by a comment\n\n" + source.replace("(8, 3)", "(\n    8, 3,\n)", 1))
+    after = results()
+    lines = [[r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in rs] for rs in (before, after)]
+    assert lines == [[5, 6, 7], [7, 10, 11]]  # two lines more above, then the first call spread over three
+    assert [r["partialFingerprints"] for r in after] == [r["partialFingerprints"] for r in before]
+    write("model.py", source.replace("Conv2D(8, 3)(x)", "Conv2D(16, 3)(x)"))
+    changed = [r["partialFingerprints"]["bnlintFindingKey/v1"] for r in results()]
+    assert changed[:2] == prints[:2] and changed[2] != prints[2]  # the edited call is a new finding

@@ -28,7 +28,8 @@ from bnlint.reporters.paths import artifact_path
 from bnlint.reporters.replacement import Replacement, line_replacement
 from bnlint.reporters.text import describe
 
-__all__ = ["write", "sarif_log", "rule_descriptor", "fix_replacement", "INFORMATION_URI", "SCHEMA_URI"]
+__all__ = ["write", "sarif_log", "rule_descriptor", "fix_replacement", "fingerprints", "FINGERPRINT_KEY",
+           "INFORMATION_URI", "SCHEMA_URI"]
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 #: Where the tool is documented (the repository's address, as in the README's pre-commit recipe).
@@ -108,7 +109,29 @@ def _fixes(diagnostic: Diagnostic, sources: SourceTexts) -> list[dict]:
     }]
 
 
-def _result(diagnostic: Diagnostic, index: int, sources: SourceTexts) -> dict:
+#: The ``partialFingerprints`` key of a result: the identity a baseline gives the finding.
+FINGERPRINT_KEY = "bnlintFindingKey/v1"
+
+
+def fingerprints(diagnostics: list[Diagnostic], sources: SourceTexts) -> list[str]:
+    """Each finding's fingerprint: a hash of its baseline key (path, rule, normalised call text) and how
+    many findings before it in the report share that key, so that it stays when code moves in its file.
+    """
+    from hashlib import sha256
+
+    from bnlint.baseline import finding_key
+
+    root = Path.cwd()
+    seen: dict = {}
+    found = []
+    for diagnostic in diagnostics:
+        key = finding_key(diagnostic, root, sources)
+        occurrence = seen[key] = seen.get(key, -1) + 1
+        found.append(sha256(json.dumps([*key, occurrence]).encode()).hexdigest())
+    return found
+
+
+def _result(diagnostic: Diagnostic, index: int, sources: SourceTexts, fingerprint: str) -> dict:
     physical: dict = {"artifactLocation": _uri(diagnostic.path)}
     location: dict = {"physicalLocation": physical}
     if isinstance(diagnostic.origin, Site):
@@ -124,6 +147,7 @@ def _result(diagnostic: Diagnostic, index: int, sources: SourceTexts) -> dict:
         "level": "error",
         "message": {"text": describe(diagnostic)},
         "locations": [location],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": {"instances": len(diagnostic.instances), "layers": list(diagnostic.instances),
                        "models": list(diagnostic.models)},
     }
@@ -152,7 +176,8 @@ def sarif_log(report: CheckReport) -> dict:
         }},
         "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}},
         "columnKind": "unicodeCodePoints",
-        "results": [_result(d, index[d.code], sources) for d in report.diagnostics],
+        "results": [_result(d, index[d.code], sources, fingerprint)
+                    for d, fingerprint in zip(report.diagnostics, fingerprints(report.diagnostics, sources))],
         "invocations": [{
             "executionSuccessful": not report.errors,
             "toolExecutionNotifications": [
