@@ -62,6 +62,8 @@ if TYPE_CHECKING:
 __all__ = ["Interpreter", "MAX_LOOP_ITERATIONS", "MAX_CALL_DEPTH", "MAX_LAYERS"]
 
 MAX_LOOP_ITERATIONS = 10_000
+#: A ``for`` loop stops once this many iterations in a row, past as many first ones, changed nothing.
+IDLE_ITERATIONS = 100
 MAX_CALL_DEPTH = 40
 MAX_LAYERS = 50_000
 class AnalysisLimit(Exception):
@@ -264,6 +266,8 @@ class Interpreter:
             if cls.hypermodel and "build" in cls.methods and cls.methods["build"].node not in self._invoked:
                 self._analyse_hypermodel(cls)
             if not cls.keras_base:
+                if not cls.hypermodel and cls.node not in self._invoked and _names_keras_layers(cls.node):
+                    self._analyse_plain_class(cls)
                 continue
             if "call" in cls.methods:
                 self._analyse_class(cls)
@@ -467,6 +471,29 @@ class Interpreter:
         finally:
             self.builder.begin_entry(None)
 
+    def _analyse_plain_class(self, cls: ClassValue) -> None:
+        """Read a class of the code's own that nothing in the file instantiates and that is not a Keras class.
+
+        Its ``__init__`` runs with its default arguments (required ones
+        unknown), then each method nothing has called yet (not the dunder
+        ones), in order, on that instance, in one naming session: a GAN
+        class builds its networks in ``__init__``, a builder class in a
+        ``build`` method that another module calls.
+        """
+        self.builder.begin_entry(cls.node.name)
+        try:
+            instance = self._instance(cls, [], {"**entry": True}, cls.node)
+            for name, method in cls.methods.items():
+                if name.startswith("__") or method.node in self._invoked or isinstance(method.node, ast.Lambda):
+                    continue
+                decorators = {d.id for d in method.node.decorator_list if isinstance(d, ast.Name)}
+                bound = [] if "staticmethod" in decorators else [cls] if "classmethod" in decorators else [instance]
+                self._call_function(method, bound, {"**entry": True}, method.node)
+        except AnalysisLimit as limit:
+            self.notes.append(str(limit))
+        finally:
+            self.builder.begin_entry(None)
+
     def _analyse_hypermodel(self, cls: ClassValue) -> None:
         """Read a ``keras_tuner.HyperModel`` subclass: the model its ``build`` makes with default hyperparameters.
 
@@ -475,7 +502,7 @@ class Interpreter:
         """
         self.builder.begin_entry(cls.node.name)
         try:
-            instance = self._hypermodel_instance(cls, [], {"**entry": True}, cls.node)
+            instance = self._instance(cls, [], {"**entry": True}, cls.node)
             self._build_hypermodel(instance, self._hyperparameters(), cls.node)
         except AnalysisLimit as limit:
             self.notes.append(str(limit))
@@ -563,8 +590,28 @@ class Interpreter:
         iterable = self._eval(node.iter, scope)
         if not is_iterable(iterable):
             return
-        completed = self._loop(node, scope, iter(iterable), lambda item: self._assign(node.target, item, scope))
-        if completed:
+        idle = False
+
+        def items():
+            # A long loop whose iterations, IDLE_ITERATIONS in a row past the first IDLE_ITERATIONS, made
+            # no layer and changed nothing in reach but its own variable is a training loop
+            # (`for epoch in range(30000):` around `train_on_batch`): it stops there, quietly, instead
+            # of running to the iteration cap and stopping the analysis of what follows it.
+            nonlocal idle
+            targets = _names_bound_by(node.target)
+            previous, unchanged = None, 0
+            for count, item in enumerate(iterable):
+                if count >= IDLE_ITERATIONS:
+                    state = self._loop_state(scope, targets)
+                    unchanged = unchanged + 1 if previous is not None and _same_state(state, previous) else 0
+                    if unchanged >= IDLE_ITERATIONS:
+                        idle = True
+                        return
+                    previous = state
+                yield item
+
+        completed = self._loop(node, scope, items(), lambda item: self._assign(node.target, item, scope))
+        if completed and not idle:
             self._exec_block(node.orelse, scope)
 
     def _exec_While(self, node: ast.While, scope: _Scope) -> None:
@@ -590,12 +637,16 @@ class Interpreter:
         if self._loop(node, scope, conditions(), lambda item: None) and not stuck:
             self._exec_block(node.orelse, scope)
 
-    def _loop_state(self, scope: _Scope) -> list:
-        """What a ``while`` iteration could change: layers made, and the variables of every enclosing scope.
+    def _loop_state(self, scope: _Scope, ignored: frozenset = frozenset()) -> list:
+        """What a loop iteration could change: layers made, and the variables of every enclosing scope.
 
-        The values themselves are kept (compared by identity), so that no id is reused meanwhile.
+        The values themselves are kept (compared as :func:`_same_state` does), so that no id is reused meanwhile;
+        *ignored* names of the innermost scope (a ``for`` loop's own variables) are left out.
         """
         state: list = [len(self.builder.workspace), self.builder.layers_made]
+        if ignored:
+            _add_values(state, [(name, value) for name, value in scope.vars.items() if name not in ignored])
+            scope = scope.parent
         while scope is not None:
             _add_values(state, scope.vars.items())
             scope = scope.parent
@@ -1040,10 +1091,8 @@ class Interpreter:
                     return _MODULE_GETTERS[path.rpartition(".")[2]](args, kwargs)
             return self.builder.call_external(func, args, kwargs, self.site(node))
         if isinstance(func, ClassValue):
-            if func.hypermodel:
-                return self._hypermodel_instance(func, args, kwargs, node)
-            if func.keras_base is None:
-                return UNKNOWN
+            if func.hypermodel or func.keras_base is None:
+                return self._instance(func, args, kwargs, node)
             if func.keras_base == "keras.Model" and "__init__" not in func.methods and (
                     len(args) >= 2 or "outputs" in kwargs or "output" in kwargs):
                 # `EDSRModel(inputs, outputs)`: a Model subclass that keeps Model's __init__ (to override
@@ -1070,6 +1119,8 @@ class Interpreter:
             if type(func.node) is not ast.Lambda and func.node.name in _MODULE_GETTERS:  # the project's own
                 return _MODULE_GETTERS[func.node.name](args, kwargs)
             return self._call_function(func, args, kwargs, node)
+        if isinstance(func, InstanceValue) and "__call__" in func.cls.methods:  # a plain class's block object
+            return self._call_function(func.cls.methods["__call__"], [func, *args], kwargs, node)
         if isinstance(func, (LayerValue, ModelValue, SequentialValue)):
             return self.builder.call_object(func, args, kwargs, self.site(node))
         if isinstance(func, _BoundMethod):
@@ -1138,8 +1189,13 @@ class Interpreter:
             self._build_hypermodel(hypermodel, hp, node)
         return UNKNOWN
 
-    def _hypermodel_instance(self, cls: ClassValue, args: list, kwargs: dict, node: ast.AST) -> InstanceValue:
-        """``cls(*args, **kwargs)`` for a ``HyperModel`` subclass: its ``__init__`` run on a fresh instance."""
+    def _instance(self, cls: ClassValue, args: list, kwargs: dict, node: ast.AST) -> InstanceValue:
+        """``cls(*args, **kwargs)`` for a class that is not a Keras layer or model: its ``__init__`` run on a fresh instance.
+
+        A plain class of the code's own (a GAN whose ``__init__`` builds its
+        generator and discriminator with its methods) or a ``HyperModel``.
+        """
+        self._invoked.add(cls.node)
         instance = InstanceValue(cls, {})
         if "__init__" in cls.methods:
             self._call_function(cls.methods["__init__"], [instance, *args], kwargs, node)
@@ -1425,9 +1481,10 @@ def _size(value: Any) -> int:
 
 
 def _same_state(state: list, previous: list) -> bool:
-    """Whether two :meth:`Interpreter._loop_state` snapshots hold the same counts and the very same values."""
+    """Whether two :meth:`Interpreter._loop_state` snapshots hold the same counts and the same values
+    (:func:`_same_value`: the very same objects, equal scalars, or tuples and Keras utility results of such)."""
     return state[:2] == previous[:2] and len(state) == len(previous) and all(
-        name == old_name and value is old_value and size == old_size
+        name == old_name and _same_value(value, old_value) and size == old_size
         for (name, value, size), (old_name, old_value, old_size) in zip(state[2:], previous[2:]))
 
 
@@ -1492,7 +1549,19 @@ def _add_values(state: list, items) -> None:
 
 
 def _same_value(value: Any, old: Any) -> bool:
-    return value is old or (type(value) is type(old) and type(value) in (int, float, str, bool, bytes) and value == old)
+    if value is old:
+        return True
+    if type(value) is not type(old):
+        return False
+    if type(value) in (int, float, str, bool, bytes):
+        return value == old
+    # A tuple, or a call of a Keras utility, made again of the same things in every iteration
+    # (`return masked, missing, (y, x)`; `labels = to_categorical(y[idx], 11)`).
+    if type(value) is tuple:
+        return len(value) == len(old) and all(map(_same_value, value, old))
+    return type(value) is KerasObject and value.path == old.path and _same_value(tuple(value.args), tuple(
+        old.args)) and value.kwargs.keys() == old.kwargs.keys() and all(
+        _same_value(item, old.kwargs[key]) for key, item in value.kwargs.items())
 
 
 def _has_tensor(args: list, kwargs: dict) -> bool:
@@ -1569,6 +1638,28 @@ def _names_used_by_other_functions(tree: ast.Module) -> set[str]:
             names.discard(node.name)
             used |= names
     return used
+
+
+# Names whose mention in a class marks it as one that may build models (see _names_keras_layers).
+_MODEL_NAMES = frozenset({"Model", "Sequential", "Input", "Functional"})
+
+
+def _names_keras_layers(node: ast.ClassDef) -> bool:
+    """Whether the class's code names a Keras layer class, ``Model``, ``Sequential`` or ``Input``.
+
+    Uninstantiated plain classes are read only then: running every class of a
+    large library (TensorFlow's sources) for models it cannot build costs a quarter more time.
+    """
+    for child in ast.walk(node):
+        name = child.id if isinstance(child, ast.Name) else child.attr if isinstance(child, ast.Attribute) else None
+        if name is not None and (name in kinds.LAYER_KINDS or name in kinds.LEGACY_ALIASES or name in _MODEL_NAMES):
+            return True
+    return False
+
+
+def _names_bound_by(target: ast.expr) -> frozenset[str]:
+    """The variables an assignment target binds (``i``, ``(i, name)``, ``[a, *rest]``)."""
+    return frozenset(node.id for node in ast.walk(target) if isinstance(node, ast.Name))
 
 
 def _names_bound_in(tree: ast.Module) -> set[str]:
