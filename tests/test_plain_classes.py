@@ -106,3 +106,90 @@ model = keras.Model(inputs, x)
     assert [layer.class_name for _, layer in graph.layers()] == [
         "InputLayer", "Conv2D", "BatchNormalization", "Conv2D", "BatchNormalization"]
     assert [layer.get("filters") for _, layer in graph.layers() if layer.kind == "conv"] == [8, 16]
+
+
+def test_super_init_runs_the_next_init_in_the_class_order(tmp_path, write):
+    # The base class builds the model in its __init__ with a method the subclass overrides; each
+    # __init__ hands on to the next with super(), as Python runs them.
+    write("hierarchy.py", """\
+import keras
+from keras import layers
+
+
+class Base:
+    def __init__(self, width):
+        super().__init__()
+        self.width = width
+        self.model = self.build()
+
+    def build(self):
+        inputs = keras.Input((8,))
+        return keras.Model(inputs, layers.Dense(self.width)(inputs), name="base")
+
+
+class Normalised(Base):
+    def __init__(self, width=16, momentum=0.1):
+        self.momentum = momentum
+        super().__init__(width)
+
+    def build(self):
+        inputs = keras.Input((8,))
+        x = layers.Dense(self.width, use_bias=False)(inputs)
+        x = layers.BatchNormalization(momentum=self.momentum)(x)
+        return keras.Model(inputs, x, name="normalised")
+
+
+class Wide(Normalised):
+    def __init__(self):
+        super().__init__(width=64, momentum=0.99)
+
+
+net = Wide()
+""")
+    graphs = read_path(tmp_path / "hierarchy.py", "hierarchy.py").graphs
+    wide = [g for g in graphs if g.entry is None]
+    assert [g.name for g in wide] == ["normalised"]
+    [(dense, bn)] = [[layer for _, layer in wide[0].layers()][1:]]
+    assert (dense.get("units"), bn.get("momentum")) == (64, 0.99)
+    report = check_paths([str(tmp_path / "hierarchy.py")], jobs=1)
+    # Normalised, analysed on its own with its defaults, has momentum=0.1.
+    assert [(d.code, d.origin.line) for d in report.diagnostics] == [("BN006", 24)]
+
+
+def test_super_follows_pythons_method_resolution_order(tmp_path, write):
+    # A diamond: D(B, C) with B(A), C(A). Each __init__ calls super() first, then adds its layer, so the
+    # layers come in the reverse of the order D, B, C, A that Python resolves methods in.
+    write("diamond.py", """\
+import keras
+from keras import layers
+
+
+class A:
+    def __init__(self):
+        self.inputs = keras.Input((4,))
+        self.x = layers.Dense(4, name="a")(self.inputs)
+
+
+class B(A):
+    def __init__(self):
+        super().__init__()
+        self.x = layers.Dense(4, name="b")(self.x)
+
+
+class C(A):
+    def __init__(self):
+        super().__init__()
+        self.x = layers.Dense(4, name="c")(self.x)
+
+
+class D(B, C):
+    def __init__(self):
+        super().__init__()
+        self.x = layers.Dense(4, name="d")(self.x)
+        self.model = keras.Model(self.inputs, self.x)
+
+
+net = D()
+""")
+    [graph] = [g for g in read_path(tmp_path / "diamond.py", "diamond.py").graphs if g.entry is None]
+    assert [layer.name for _, layer in graph.layers()][1:] == ["a", "c", "b", "d"]

@@ -128,6 +128,8 @@ class ClassValue:
     fits: list = field(default_factory=list)
     #: Whether it derives from ``keras_tuner.HyperModel``: its ``build(hp)`` makes the model.
     hypermodel: bool = False
+    #: Its bases that are classes of the code's own, in order.
+    parents: list = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -144,9 +146,10 @@ class InstanceValue:
 
 @dataclass(eq=False)
 class _Super:
-    """``super()`` in a method of a subclassed Keras class: only ``__init__`` means something here."""
+    """``super()`` in a method of *instance* (the method's node): only ``__init__`` means something here."""
 
     instance: InstanceValue
+    method: Any = None
 
 
 class _Scope:
@@ -432,6 +435,7 @@ class Interpreter:
         keras_base = None
         hypermodel = False
         methods: dict[str, FunctionValue] = {}
+        parents: list[ClassValue] = []
         for base in node.bases:
             value = self._eval(base, scope)
             if isinstance(value, ExternalRef) and value.path.startswith("keras."):
@@ -439,13 +443,14 @@ class Interpreter:
             elif isinstance(value, ExternalRef) and is_tuner_path(value.path) and value.path.endswith(".HyperModel"):
                 hypermodel = True
             elif isinstance(value, ClassValue):
+                parents.append(value)
                 keras_base = keras_base or value.keras_base
                 hypermodel = hypermodel or value.hypermodel
                 methods.update(value.methods)  # inherited methods; the class's own override them
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 methods[statement.name] = self._function(statement, scope)
-        scope.vars[node.name] = ClassValue(node, keras_base, methods, hypermodel=hypermodel)
+        scope.vars[node.name] = ClassValue(node, keras_base, methods, hypermodel=hypermodel, parents=parents)
 
     def _analyse_class(self, cls: ClassValue) -> None:
         """Read a subclassed layer or model: sublayers from ``__init__``/``build``, wiring from ``call``.
@@ -528,14 +533,23 @@ class Interpreter:
         finally:
             self.builder.begin_entry(None)
 
-    def super_init(self, instance: InstanceValue, args: list, kwargs: dict, node: ast.Call) -> Any:
-        """``super().__init__(...)`` in a method of *instance*'s class.
+    def super_init(self, parent: _Super, args: list, kwargs: dict, node: ast.Call) -> Any:
+        """``super().__init__(...)`` in a method of an instance's class.
 
         For a Keras model class given ``inputs`` and ``outputs`` (positionally
         or by keyword) it makes the functional model, named as Keras names the
         object (its ``name`` argument, else its class's), and records it on
-        the instance; anything else initialises nothing that matters here.
+        the instance. For a plain class of the code's own, the ``__init__``
+        of the next class of the code's own after the method's in the
+        instance's class order runs. Anything else initialises nothing that
+        matters here.
         """
+        instance = parent.instance
+        if instance.cls.keras_base is None:
+            following = _next_init(instance.cls, parent.method)
+            if following is not None:
+                self._call_function(following, [instance, *args], kwargs, node)
+            return None
         if instance.cls.keras_base != "keras.Model":
             return None
         default = instance.name or self.builder.auto_name(kinds.to_snake_case(instance.cls.node.name))
@@ -1042,7 +1056,7 @@ class Interpreter:
         if type(node.func) is ast.Name and node.func.id == "super" and not node.args:
             found, instance = scope.lookup("<self>")
             if found and not scope.lookup("super")[0]:
-                return _Super(instance)
+                return _Super(instance, scope.lookup("<method>")[1])
         func = self._eval(node.func, scope)
         args: list[Any] = []
         for arg in node.args:
@@ -1295,7 +1309,8 @@ class Interpreter:
         self._module = func.module or caller_module
         self._bind_arguments(func, args, kwargs, scope)
         if args and isinstance(args[0], InstanceValue):
-            scope.vars["<self>"] = args[0]  # for super(); no identifier can clash with it
+            scope.vars["<self>"] = args[0]  # for super(); no identifier can clash with these
+            scope.vars["<method>"] = func.node
         self._depth += 1
         try:
             if isinstance(func.node, ast.Lambda):
@@ -1392,7 +1407,7 @@ class _BoundMethod:
         if isinstance(self.owner, ClassValue):  # fit on an instance of a subclassed model
             return interpreter.builder.record_fit(self.owner.fits, args, kwargs, interpreter.site(node))
         if isinstance(self.owner, _Super):
-            return interpreter.super_init(self.owner.instance, args, kwargs, node)
+            return interpreter.super_init(self.owner, args, kwargs, node)
         if "**" in kwargs:
             return UNKNOWN
         if self.name == "format" and not modest_template(self.owner):
@@ -1638,6 +1653,38 @@ def _names_used_by_other_functions(tree: ast.Module) -> set[str]:
             names.discard(node.name)
             used |= names
     return used
+
+
+def _class_order(cls: ClassValue) -> list[ClassValue]:
+    """*cls* and the classes of the code's own it derives from, in Python's method resolution order."""
+    order: list[ClassValue] = []
+
+    def merge(sequences: list[list[ClassValue]]) -> None:  # the C3 linearisation
+        sequences = [list(seq) for seq in sequences if seq]
+        while sequences:
+            for seq in sequences:
+                head = seq[0]
+                if not any(head in other[1:] for other in sequences):
+                    break
+            else:
+                return  # no consistent order (Python would refuse the class): stop here
+            order.append(head)
+            sequences = [[c for c in seq if c is not head] for seq in sequences]
+            sequences = [seq for seq in sequences if seq]
+
+    merge([[cls], *[_class_order(parent) for parent in cls.parents], list(cls.parents)])
+    return order
+
+
+def _next_init(cls: ClassValue, method: Any) -> FunctionValue | None:
+    """The ``__init__`` that ``super().__init__`` in *method* (a node) of an instance of *cls* runs."""
+    order = _class_order(cls)
+    owners = [i for i, c in enumerate(order) if any(statement is method for statement in c.node.body)]
+    for following in order[owners[0] + 1:] if owners else []:
+        if any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__init__"
+               for s in following.node.body):
+            return following.methods["__init__"]
+    return None
 
 
 # Names whose mention in a class marks it as one that may build models (see _names_keras_layers).
