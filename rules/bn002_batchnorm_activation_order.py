@@ -357,15 +357,14 @@ class BatchnormActivationOrder(Rule):
                 # first, and the call a fix edits; the BN call has nothing to change.
                 fused = graph.layer(other)
                 chain = graph.is_chain(other, node)
-                unfixable = None if chain else NOT_A_CHAIN
-                if chain and kinds.is_own_function(fused.get("activation")):
-                    chain, unfixable = False, OWN_FUNCTION
+                own = kinds.is_own_function(fused.get("activation"))
                 yield Violation(
                     other,
                     f"`{fused.class_name}` applies activation={fused.get('activation')!r} before the "
                     f"{_describe(graph, node)} that follows it, {reason}; "
                     "remove `activation=` here and apply the activation after the BN",
-                    fix=_split(graph, other, node) if chain else None, unfixable=unfixable,
+                    fix=_split(graph, other, node) if chain and not own else None,
+                    unfixable=NOT_A_CHAIN if not chain else OWN_FUNCTION if own else None,
                 )
             else:
                 activation = (

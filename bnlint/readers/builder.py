@@ -509,10 +509,7 @@ class ModelBuilder:
         if isinstance(model, SequentialValue):
             items = [item if isinstance(item, (LayerValue, ModelValue, SequentialValue)) else UNKNOWN
                      for item in model.items]
-            first = model.items[0] if model.items else None
-            if isinstance(first, TensorValue) or (isinstance(first, LayerValue) and first.class_name == "InputLayer"):
-                del items[0]  # Keras leaves out the InputLayer it keeps first
-            return items
+            return items[1:] if _starts_with_input(model) else items  # Keras leaves out the InputLayer first
         if model.workspace is not self.workspace:
             return UNKNOWN
         calls = _calls(model.graph)
@@ -682,10 +679,7 @@ class ModelBuilder:
     # internal Functional model, which takes a "functional" name.
 
     def _maybe_build(self, model: SequentialValue) -> None:
-        first = model.items[0] if model.items else None
-        has_input = model.input_name is not None or isinstance(first, TensorValue) or (
-            isinstance(first, LayerValue) and first.class_name == "InputLayer"
-        )
+        has_input = model.input_name is not None or _starts_with_input(model)
         layers = len(model.items) + (1 if model.input_name is not None else 0)
         if has_input and layers > 1:
             self._build(model)
@@ -876,6 +870,12 @@ class ModelBuilder:
         if previous is not None:
             graph.outputs = [previous]
         return graph
+
+
+def _starts_with_input(model: SequentialValue) -> bool:
+    """Whether the Sequential's first item is its input: a ``keras.Input`` tensor or an ``InputLayer``."""
+    first = model.items[0] if model.items else None
+    return isinstance(first, TensorValue) or (isinstance(first, LayerValue) and first.class_name == "InputLayer")
 
 
 def _declares_input(layer: LayerValue) -> bool:

@@ -1574,9 +1574,8 @@ def _same_value(value: Any, old: Any) -> bool:
     # (`return masked, missing, (y, x)`; `labels = to_categorical(y[idx], 11)`).
     if type(value) is tuple:
         return len(value) == len(old) and all(map(_same_value, value, old))
-    return type(value) is KerasObject and value.path == old.path and _same_value(tuple(value.args), tuple(
-        old.args)) and value.kwargs.keys() == old.kwargs.keys() and all(
-        _same_value(item, old.kwargs[key]) for key, item in value.kwargs.items())
+    return type(value) is KerasObject and value.path == old.path and _same_arguments(
+        value.args, value.kwargs, old.args, old.kwargs)
 
 
 def _has_tensor(args: list, kwargs: dict) -> bool:
@@ -1681,8 +1680,7 @@ def _next_init(cls: ClassValue, method: Any) -> FunctionValue | None:
     order = _class_order(cls)
     owners = [i for i, c in enumerate(order) if any(statement is method for statement in c.node.body)]
     for following in order[owners[0] + 1:] if owners else []:
-        if any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__init__"
-               for s in following.node.body):
+        if _defines(following.node, "__init__"):
             return following.methods["__init__"]
     return None
 
