@@ -36,7 +36,9 @@ def load(source: str | os.PathLike | Any) -> list[ModelGraph]:
     :meth:`ModelGraph.to_keras`; the original weights are taken from the live
     model, or loaded from the file with Keras on first need. A live model
     is read from its serialised config (as saving it would write), never
-    saved to disk. A Python file gives the graphs ``bnlint check`` sees.
+    saved to disk. A Python file or Jupyter notebook gives the graphs
+    ``bnlint check`` sees (a notebook's sites have lines of its code cells
+    read as one source, as ``bnlint check`` reads them).
 
     Raises
     ------

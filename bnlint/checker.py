@@ -12,7 +12,7 @@ import sys
 from fnmatch import fnmatch
 
 from bnlint.discovery import Target, discover, relative_to_root
-from bnlint.errors import NotAModelError, UserError, internal_error
+from bnlint.errors import InputError, NotAModelError, UserError, internal_error
 from bnlint.records import dataclass, field
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached run 2 ms
@@ -246,12 +246,14 @@ def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None
     from bnlint.readers import read_path
 
     try:
-        if fix is None or target.path.suffix != ".py":
+        if fix is None or target.path.suffix not in (".py", ".ipynb"):
             result = read_path(target.path, target.display)
             notes = list(result.notes)
             if fix is not None:
                 notes.append(f"{target.display}: fixes apply to Python source; this saved model was only checked")
             return FileOutcome(lint(result, set(codes), target.config.options), notes)
+        if target.path.suffix == ".ipynb":
+            return _fix_notebook(target, codes, fix)
         from bnlint.fixer import fix_source, unified_diff, write_atomically  # libcst: only when fixing
         from bnlint.readers.python_source import load_source
 
@@ -266,6 +268,33 @@ def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None
         return error
     except Exception as error:  # noqa: BLE001 - a bug of ours: one line for this file, the others go on
         return internal_error(target.display, error)
+
+
+def _fix_notebook(target: Target, codes: frozenset[str], fix: FixMode) -> FileOutcome:
+    """``check_file`` with fixes for a Jupyter notebook: its code cells are fixed as one source."""
+    from bnlint.engine import lint
+    from bnlint.fixer import fix_source, unified_diff, write_atomically
+    from bnlint.readers.notebook import in_cells, load_notebook, read_notebook, rewrite
+    from bnlint.readers.python_source import SourceText
+
+    notebook = load_notebook(target.path, target.display)
+    options = target.config.options
+    if rewrite(notebook, notebook.text, target.display) != notebook.data:
+        result = read_notebook(notebook, target.display, target.path)
+        note = (f"{target.display}: fixes were not applied: bnlint cannot write this notebook's JSON back "
+                "in its own layout; it was only checked")
+        return FileOutcome(lint(result, set(codes), options), [*result.notes, note])
+    try:
+        outcome = fix_source(notebook.text, target.display, set(codes), options, fix.unsafe, target.path)
+    except InputError as error:  # (a cell that is not Python)
+        raise InputError(target.display, in_cells(error.problem, notebook.text)) from None
+    changed = outcome.text != notebook.text
+    if changed and fix.write:
+        data = rewrite(notebook, outcome.text, target.display)
+        write_atomically(target.path, SourceText(notebook.data, notebook.data.decode("utf-8-sig"), "utf-8"),
+                         data.decode("utf-8"))
+    diff = unified_diff(target.display, notebook.text, outcome.text) if changed and not fix.write else ""
+    return FileOutcome(outcome.diagnostics, outcome.notes, outcome.fixed, diff)
 
 
 # Below this many files, starting worker processes costs more than it saves.

@@ -370,6 +370,10 @@ def _graph(paths: list[str], fmt: str, out: TextIO) -> int:
             result = read_path(target.path, target.display)
             if fmt in ("mermaid", "dot"):
                 findings.extend(_graph_findings(result, target.config))
+            if result.notebook:
+                from bnlint.readers.notebook import show_in_cells
+
+                show_in_cells(result)
         except UserError as error:
             errors.append(error)
             continue

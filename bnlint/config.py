@@ -27,7 +27,7 @@ CONFIG_FILES = (".bnlint.toml", "bnlint.toml", "pyproject.toml")
 DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".eggs", "__pycache__",
     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".bnlint_cache", "build", "dist",
-    "node_modules", "site-packages",
+    "node_modules", "site-packages", ".ipynb_checkpoints",
 )
 
 _LIST_KEYS = ("select", "ignore", "extend-select", "exclude", "extend-exclude")

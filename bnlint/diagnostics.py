@@ -133,10 +133,20 @@ class Diagnostic:
     fix: Fix | None = None
     #: Why the finding has no fix although its rule has one (shown to the user).
     unfixable: str | None = None
+    #: In a Jupyter notebook: the cell's number (from 1, every cell counted) and the line of the
+    #: notebook's Python text where the cell starts; ``origin`` has lines of that text.
+    cell: tuple[int, int] | None = None
 
     @property
     def path(self) -> str:
         return self.origin.path
+
+    @property
+    def position(self) -> Origin:
+        """Where to show the finding: ``origin``, with lines counted from its cell's start in a notebook."""
+        if self.cell is None or not isinstance(self.origin, Site):
+            return self.origin
+        return self.origin.in_cell(*self.cell)
 
     def sort_key(self) -> tuple:
         if isinstance(self.origin, Site):
@@ -147,9 +157,12 @@ class Diagnostic:
     def to_dict(self) -> dict:
         """The finding as JSON-ready data (schema in the README)."""
         data: dict = {"code": self.code, "name": self.name, "message": self.message, "path": self.path}
-        if isinstance(self.origin, Site):
-            data["location"] = {"line": self.origin.line, "column": self.origin.column}
-            data["end_location"] = {"line": self.origin.end_line, "column": self.origin.end_column}
+        position = self.position
+        if isinstance(position, Site):
+            data["location"] = {"line": position.line, "column": position.column}
+            data["end_location"] = {"line": position.end_line, "column": position.end_column}
+            if position.cell is not None:
+                data["cell"] = position.cell
         else:
             data["layer"] = self.origin.layer_name
         data["instances"] = len(self.instances)

@@ -139,7 +139,19 @@ def lint(result: ReadResult, codes: set[str], options: dict | None = None) -> li
         for rule in rules:
             for violation in rule.check(graph):
                 _add(grouped, seen_layers, rule, graph, violation, lines, result.path)
+    if result.notebook and grouped:
+        _place_in_cells(grouped.values(), result.text or "")
     return sorted(grouped.values(), key=Diagnostic.sort_key)
+
+
+def _place_in_cells(diagnostics, text: str) -> None:
+    """Set the cell of each finding in a notebook's Python *text*."""
+    from bnlint.readers.notebook import cell_of, cell_starts
+
+    starts = cell_starts(text)
+    for diagnostic in diagnostics:
+        if isinstance(diagnostic.origin, Site):
+            diagnostic.cell = cell_of(starts, diagnostic.origin.line)
 
 
 def _add(

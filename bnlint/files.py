@@ -72,12 +72,20 @@ class SourceTexts:
         self._texts: dict[str, str | None] = {}
 
     def get(self, path: str) -> str | None:
-        """The text of the file bnlint displayed as *path*, or None when it cannot be read now."""
-        if path not in self._texts:
-            from bnlint.readers.python_source import load_source
+        """The text of the file bnlint displayed as *path*, or None when it cannot be read now.
 
+        A notebook's text is its code cells as one source, as bnlint reads it.
+        """
+        if path not in self._texts:
             try:
-                self._texts[path] = load_source(Path(path), path).text
+                if path.endswith(".ipynb"):
+                    from bnlint.readers.notebook import load_notebook
+
+                    self._texts[path] = load_notebook(Path(path), path).text
+                else:
+                    from bnlint.readers.python_source import load_source
+
+                    self._texts[path] = load_source(Path(path), path).text
             except UserError:
                 self._texts[path] = None
         return self._texts[path]

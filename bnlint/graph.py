@@ -65,15 +65,27 @@ def is_known(value: object) -> bool:
 
 @dataclass(frozen=True, order=True)
 class Site:
-    """One constructor call in a source file (1-based lines and columns, in characters)."""
+    """One constructor call in a source file (1-based lines and columns, in characters).
+
+    In a Jupyter notebook, lines count in its code cells read as one source;
+    a site *shown* to the user has ``cell`` set and lines counted in that cell.
+    """
 
     path: str
     line: int
     column: int
     end_line: int
     end_column: int
+    cell: int | None = None
+
+    def in_cell(self, number: int, first_line: int) -> Site:
+        """This site as shown in notebook cell *number*, whose first line is *first_line*."""
+        return Site(self.path, self.line - first_line + 1, self.column, self.end_line - first_line + 1,
+                    self.end_column, number)
 
     def __str__(self) -> str:
+        if self.cell is not None:
+            return f"{self.path}:cell {self.cell}:{self.line}:{self.column}"
         return f"{self.path}:{self.line}:{self.column}"
 
 
@@ -505,6 +517,7 @@ def _origin_dict(origin: Origin | None) -> dict[str, Any] | None:
             "column": origin.column,
             "end_line": origin.end_line,
             "end_column": origin.end_column,
+            **({"cell": origin.cell} if origin.cell is not None else {}),
         }
     if isinstance(origin, SavedLayer):
         return {"path": origin.path, "layer": origin.layer_name}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -47,6 +48,10 @@ def test_hook_fails_on_a_bad_model_and_prints_the_finding(tmp_path):
     git("init", "-q", cwd=repo)
     (repo / "model.py").write_text(BAD)
     (repo / "notes.txt").write_text("not python\n")
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+            "source": ["%matplotlib inline\n", *BAD.splitlines(keepends=True)]}
+    (repo / "explore.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4,
+                                                    "nbformat_minor": 5}, indent=1) + "\n")
     git("add", ".", cwd=repo)
     hook_repository(hooks)
     env = {**os.environ, **IDENTITY, "PRE_COMMIT_HOME": str(tmp_path / "cache")}
@@ -55,4 +60,5 @@ def test_hook_fails_on_a_bad_model_and_prints_the_finding(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "model.py:2:38: BN003 [dropout-before-batchnorm]" in output
+    assert "explore.ipynb:cell 1:3:38: BN003 [dropout-before-batchnorm]" in output  # (types_or: jupyter)
     assert "notes.txt" not in output.split("hook id")[-1]

@@ -1,8 +1,8 @@
 """Readers turn a path into :class:`~bnlint.graph.ModelGraph` objects.
 
-One reader per input kind: Python source (``.py``), ``.keras`` archives,
-legacy ``.h5`` files, and SavedModel directories (a directory holding
-``saved_model.pb``).
+One reader per input kind: Python source (``.py``), Jupyter notebooks
+(``.ipynb``, their code cells), ``.keras`` archives, legacy ``.h5`` files,
+and SavedModel directories (a directory holding ``saved_model.pb``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["read_path", "is_readable", "is_savedmodel", "ReadResult"]
 
-SOURCE_SUFFIXES = (".py",)
+SOURCE_SUFFIXES = (".py", ".ipynb")
 SAVED_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
@@ -49,6 +49,10 @@ def read_path(path: Path, display: str | None = None) -> ReadResult:
         No reader accepts the file, or the file is unreadable or invalid.
     """
     display = display or str(path)
+    if path.suffix == ".ipynb":
+        from bnlint.readers.notebook import read_notebook_file
+
+        return read_notebook_file(path, display)
     if path.suffix in SOURCE_SUFFIXES:
         from bnlint.readers.python_source import read_source_file
 

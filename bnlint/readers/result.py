@@ -15,10 +15,12 @@ class ReadResult:
     ``text`` is the source text for Python files (the engine reads
     suppression comments from it) and ``None`` for saved models. ``notes``
     are things the reader could not fully analyse, shown to the user as
-    warnings.
+    warnings. For a Jupyter notebook, ``notebook`` is set and ``text`` is
+    its code cells as one source (:mod:`bnlint.readers.notebook`).
     """
 
     path: str
     graphs: list[ModelGraph]
     text: str | None = None
     notes: list[str] = field(default_factory=list)
+    notebook: bool = False

@@ -41,8 +41,10 @@ def escape_property(text: str) -> str:
 def annotation(diagnostic: Diagnostic) -> str:
     """The ``::error ...::message`` line for one finding."""
     properties = [("file", artifact_path(diagnostic.path))]
-    origin = diagnostic.origin
+    origin = diagnostic.position
     message = describe(diagnostic)
+    if diagnostic.cell is not None:  # (lines of the cell: GitHub shows a notebook's JSON, not its cells)
+        message = f"cell {diagnostic.cell[0]}: {message}"
     if isinstance(origin, Site):
         properties += [
             ("line", str(origin.line)), ("col", str(origin.column)),

@@ -21,8 +21,10 @@ __all__ = ["write", "junit_tree"]
 
 
 def _case(suite: ET.Element, diagnostic: Diagnostic) -> None:
-    origin = diagnostic.origin
+    origin = diagnostic.position
     where = f"line {origin.line}, column {origin.column}" if isinstance(origin, Site) else f"layer {origin.layer_name}"
+    if diagnostic.cell is not None:
+        where = f"cell {diagnostic.cell[0]}, {where}"
     case = ET.SubElement(suite, "testcase", name=f"{diagnostic.code} {diagnostic.name} at {where}",
                          classname=diagnostic.path, file=diagnostic.path)
     if isinstance(origin, Site):

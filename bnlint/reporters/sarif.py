@@ -91,8 +91,8 @@ def fix_replacement(diagnostic: Diagnostic, text: str) -> Replacement | None:
 
 
 def _fixes(diagnostic: Diagnostic, sources: SourceTexts) -> list[dict]:
-    if diagnostic.fix is None or not isinstance(diagnostic.origin, Site):
-        return []
+    if diagnostic.fix is None or not isinstance(diagnostic.origin, Site) or diagnostic.cell is not None:
+        return []  # (a notebook's fix edits its cells, not the lines of its JSON file)
     text = sources.get(diagnostic.path)
     replacement = fix_replacement(diagnostic, text) if text is not None else None
     if replacement is None:
@@ -135,7 +135,9 @@ def _result(diagnostic: Diagnostic, index: int, sources: SourceTexts, fingerprin
     physical: dict = {"artifactLocation": _uri(diagnostic.path)}
     location: dict = {"physicalLocation": physical}
     if isinstance(diagnostic.origin, Site):
-        physical["region"] = _region(diagnostic.origin)
+        physical["region"] = _region(diagnostic.position)
+        if diagnostic.cell is not None:
+            physical["region"]["properties"] = {"cell": diagnostic.cell[0]}
     elif isinstance(diagnostic.origin, SavedLayer):
         # GitHub code scanning rejects results without a start line; a saved model has no lines, so
         # the finding points at the file's start and names its layer as a logical location.
@@ -145,7 +147,7 @@ def _result(diagnostic: Diagnostic, index: int, sources: SourceTexts, fingerprin
         "ruleId": diagnostic.code,
         "ruleIndex": index,
         "level": "error",
-        "message": {"text": describe(diagnostic)},
+        "message": {"text": (f"cell {diagnostic.cell[0]}: " if diagnostic.cell is not None else "") + describe(diagnostic)},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": {"instances": len(diagnostic.instances), "layers": list(diagnostic.instances),

@@ -19,11 +19,12 @@ _SHOWN_INSTANCES = 3
 def format_diagnostic(diagnostic: Diagnostic) -> str:
     """``path:line:col: CODE [name] message (N instances: a, b, c, ...)``.
 
-    ``[*]`` after the code marks a finding ``--fix`` can fix; a finding whose
-    fix was declined says why.
+    In a notebook the position is ``path:cell N:line:col``. ``[*]`` after
+    the code marks a finding ``--fix`` can fix; a finding whose fix was
+    declined says why.
     """
     mark = " [*]" if diagnostic.fix is not None and diagnostic.fix.applicability is Applicability.SAFE else ""
-    return f"{diagnostic.origin}: {diagnostic.code}{mark} [{diagnostic.name}] {describe(diagnostic)}"
+    return f"{diagnostic.position}: {diagnostic.code}{mark} [{diagnostic.name}] {describe(diagnostic)}"
 
 
 def describe(diagnostic: Diagnostic) -> str:

@@ -1,0 +1,267 @@
+"""Jupyter notebooks (``.ipynb``): their code cells read as one Python source.
+
+A notebook runs its code cells top to bottom in one namespace, so bnlint
+reads them as one module: each code cell, in order, after a marker comment
+line (``# bnlint: cell 3``) that says where it starts. Findings keep their
+lines in that text (suppression comments, baselines and fixes work on it
+unchanged) and are *shown* by cell: ``model.ipynb:cell 3:2:5`` is line 2,
+column 5 of the third cell, counting every cell of the notebook, Markdown
+ones included, from 1.
+
+IPython syntax is not Python: a line magic (``%matplotlib inline``), a shell
+escape (``!pip install ...``, ``files = !ls``) or a help request
+(``model.fit?``) reads as ``pass`` at its indentation; a cell that starts
+with a cell magic runs its body in another language (``%%bash``,
+``%%writefile``) and is left out, except for the magics whose body is
+Python (``%%time``, ``%%capture`` ...), where only the magic line is.
+
+Fixing a notebook rewrites only the ``source`` of the cells that changed,
+and only when bnlint can write the notebook's JSON back byte for byte as it
+was (the layout Jupyter writes: one-space indentation, non-ASCII kept);
+otherwise the notebook is checked and left as it is, with a note.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_right
+from pathlib import Path
+
+from bnlint.errors import InputError
+from bnlint.graph import Site
+from bnlint.readers.result import ReadResult
+from bnlint.records import dataclass
+
+__all__ = ["Notebook", "load_notebook", "read_notebook_file", "read_notebook", "cell_starts", "cell_of", "cell_line",
+           "in_cells", "show_in_cells", "rewrite", "MARKER"]
+
+#: The line before each code cell in the notebook's Python text.
+MARKER = "# bnlint: cell "
+#: What an IPython-only line reads as (restored when the notebook is written back).
+MAGIC = "pass  # bnlint: IPython"
+# Cell magics whose body is Python: only their first line is IPython.
+_PYTHON_CELL_MAGICS = frozenset({"%%time", "%%timeit", "%%capture", "%%prun", "%%debug"})
+# `x = !ls`, `out = %timeit -o f()`: an assignment of a shell escape or a magic.
+_ASSIGNED_MAGIC = re.compile(r"^[\w.,\s\[\]()]+=\s*[!%]")
+# `model.fit?`, `layers.Conv2D??`, `?keras`: IPython's help.
+_HELP = re.compile(r"^(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
+
+
+@dataclass(frozen=True)
+class Notebook:
+    """A notebook as read: its bytes, its JSON, and its code cells as one Python text.
+
+    ``magics`` are the IPython lines that read as ``pass``, in order.
+    """
+
+    data: bytes
+    content: dict
+    text: str
+    magics: tuple[str, ...]
+
+
+def load_notebook(path: Path, display: str) -> Notebook:
+    """The notebook at *path*.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, or is not a notebook (JSON with a list of cells).
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(display, f"cannot read the file ({error.strerror or error})") from None
+    return notebook_from_bytes(data, display)
+
+
+def notebook_from_bytes(data: bytes, display: str) -> Notebook:
+    """The notebook whose file holds *data*; see :func:`load_notebook`."""
+    try:
+        content = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise InputError(display, f"is not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})") from None
+    except ValueError as error:
+        raise InputError(display, f"is not a Jupyter notebook: its JSON is invalid ({error})") from None
+    cells = content.get("cells") if isinstance(content, dict) else None
+    if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
+        raise InputError(display, "is not a Jupyter notebook: it has no list of cells (nbformat 4)")
+    pieces: list[str] = []
+    magics: list[str] = []
+    for number, cell in enumerate(cells, start=1):
+        source = _cell_source(cell)
+        if cell.get("cell_type") != "code" or source is None:
+            continue
+        lines = source.splitlines(keepends=True)
+        first = lines[0].strip() if lines else ""
+        if first.startswith("%%"):
+            if first.split()[0] not in _PYTHON_CELL_MAGICS:
+                continue  # another language's body
+        pieces.append(f"{MARKER}{number}\n")
+        for line in lines:
+            stripped = line.strip()
+            if _is_ipython(stripped):
+                magics.append(line)
+                ending = line[len(line.rstrip("\r\n")):] or "\n"
+                pieces.append(line[:len(line) - len(line.lstrip())] + MAGIC + ending)
+            else:
+                pieces.append(line)
+        if lines and not lines[-1].endswith(("\n", "\r")):
+            pieces.append("\n")
+    return Notebook(data, content, "".join(pieces), tuple(magics))
+
+
+def _cell_source(cell: dict) -> str | None:
+    source = cell.get("source", "")
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    return source if isinstance(source, str) else None
+
+
+def _is_ipython(stripped: str) -> bool:
+    return (
+        stripped.startswith(("%", "!")) or _HELP.match(stripped) is not None
+        or _ASSIGNED_MAGIC.match(stripped) is not None
+    )
+
+
+def cell_starts(text: str) -> list[tuple[int, int]]:
+    """``(cell number, line of the cell's first line)`` for each code cell in a notebook's *text*."""
+    starts = []
+    for index, line in enumerate(text.splitlines(), start=1):
+        number = _marked_cell(line)
+        if number is not None:
+            starts.append((number, index + 1))
+    return starts
+
+
+def _marked_cell(line: str) -> int | None:
+    """The cell number of a marker line, else None."""
+    line = line.rstrip("\r\n")
+    return int(line[len(MARKER):]) if line.startswith(MARKER) and line[len(MARKER):].isdigit() else None
+
+
+def cell_of(starts: list[tuple[int, int]], line: int) -> tuple[int, int] | None:
+    """The ``(cell number, first line)`` of :func:`cell_starts` that holds *line*, if any."""
+    index = bisect_right(starts, line, key=lambda start: start[1]) - 1
+    return starts[index] if index >= 0 else None
+
+
+def show_in_cells(result: ReadResult) -> None:
+    """Give the layers and models of a notebook's *result* the sites they are shown at (with ``cell``)."""
+    starts = cell_starts(result.text or "")
+
+    def shown(site):
+        cell = cell_of(starts, site.line) if isinstance(site, Site) and site.cell is None else None
+        return site if cell is None else site.in_cell(*cell)
+
+    for graph in result.graphs:
+        graph.origin = shown(graph.origin)
+        for _, layer in graph.layers():
+            layer.origin = shown(layer.origin)
+
+
+def read_notebook_file(path: Path, display: str | None = None) -> ReadResult:
+    """Read every model built by the code cells of the notebook at *path*.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, is not a notebook, or a code cell is not
+        valid Python (the message names the cell).
+    """
+    display = display or str(path)
+    return read_notebook(load_notebook(path, display), display, path)
+
+
+def read_notebook(notebook: Notebook, display: str, file: Path | None = None) -> ReadResult:
+    """Read every model built by *notebook*'s Python text (see :func:`read_notebook_file`)."""
+    from bnlint.readers.python_source import read_source
+
+    try:
+        result = read_source(notebook.text, display, file)
+    except InputError as error:
+        raise InputError(display, in_cells(error.problem, notebook.text)) from None
+    result.notebook = True
+    return result
+
+
+def in_cells(problem: str, text: str) -> str:
+    """*problem* (a syntax error of the notebook's Python text) with its line counted in its cell."""
+    from bnlint.readers.python_source import parse_python
+
+    try:
+        parse_python(None, text)
+    except SyntaxError as error:
+        column = f", column {error.offset}" if error.offset else ""
+        return f"is not valid Python: {error.msg} ({cell_line(text, error.lineno or 1)}{column})"
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return problem
+
+
+def cell_line(text: str, line: int) -> str:
+    """``cell N, line L`` for *line* of a notebook's *text*."""
+    number, first = cell_of(cell_starts(text), line) or (0, 1)
+    return f"cell {number}, line {line - first + 1}"
+
+
+def rewrite(notebook: Notebook, text: str, display: str) -> bytes | None:
+    """The notebook's file with its code cells replaced by those of *text* (a fixed :attr:`Notebook.text`).
+
+    None when the notebook's JSON layout is not one bnlint can write back
+    unchanged (then nothing should be written).
+
+    Raises
+    ------
+    InputError
+        *text* no longer has the notebook's cells (a bug: nothing is written).
+    """
+    layout = _layout(notebook)
+    if layout is None:
+        return None
+    cells = _split(text)
+    before = _split(notebook.text)
+    if sorted(cells) != sorted(before):
+        raise InputError(display, "a fix moved code across the notebook's cell markers; nothing was written")
+    magics = iter(notebook.magics)
+    content = json.loads(notebook.data.decode("utf-8-sig"))
+    for number in sorted(cells):  # (the IPython lines are restored in order, so every cell is walked)
+        restored = "".join(line if line.strip() != MAGIC else next(magics, line)
+                           for line in cells[number].splitlines(keepends=True))
+        if cells[number] == before[number]:
+            continue
+        cell = content["cells"][number - 1]
+        original = _cell_source(cell) or ""
+        if not original.endswith(("\n", "\r")) and restored.endswith("\n"):
+            restored = restored[:-1]
+        cell["source"] = restored.splitlines(keepends=True) if isinstance(cell["source"], list) else restored
+    indent, ensure_ascii, newline = layout
+    written = json.dumps(content, indent=indent, ensure_ascii=ensure_ascii) + newline
+    prefix = b"\xef\xbb\xbf" if notebook.data.startswith(b"\xef\xbb\xbf") else b""
+    return prefix + written.encode("utf-8")
+
+
+def _split(text: str) -> dict[int, str]:
+    cells: dict[int, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines(keepends=True):
+        number = _marked_cell(line)
+        if number is not None:
+            current = cells.setdefault(number, [])
+        elif current is not None:
+            current.append(line)
+    return {number: "".join(lines) for number, lines in cells.items()}
+
+
+def _layout(notebook: Notebook) -> tuple[int | None, bool, str] | None:
+    """How to dump the notebook's JSON so that it reads back as the same bytes, if bnlint can."""
+    text = notebook.data.decode("utf-8-sig")
+    for indent in (1, 2, 4, None):
+        for ensure_ascii in (False, True):
+            dumped = json.dumps(notebook.content, indent=indent, ensure_ascii=ensure_ascii)
+            for newline in ("\n", ""):
+                if dumped + newline == text:
+                    return indent, ensure_ascii, newline
+    return None

@@ -1,0 +1,229 @@
+"""Jupyter notebooks: their code cells are read as one module, findings are shown by cell, fixes go back
+into the cells that change (checked against real Keras), and bad notebooks are one-line errors."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from bnlint.readers.notebook import load_notebook, rewrite
+from conftest import run_bnlint
+from test_fix import keras_models
+from test_applications_fidelity import compare
+from test_reporters import parse_annotation, sarif_errors
+
+
+def code(source: str, outputs: list | None = None) -> dict:
+    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": outputs or [],
+            "source": source.splitlines(keepends=True)}
+
+
+def markdown(source: str) -> dict:
+    return {"cell_type": "markdown", "metadata": {}, "source": source.splitlines(keepends=True)}
+
+
+def notebook(*cells: dict) -> dict:
+    return {"cells": list(cells), "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                             "language": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+def save(path: Path, content: dict, indent: int = 1) -> Path:
+    """Written as Jupyter writes notebooks: one-space indentation, non-ASCII kept, a final newline."""
+    path.write_text(json.dumps(content, indent=indent, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+OUTPUT = {"name": "stdout", "output_type": "stream", "text": ["Model: \"sequential\" — summary\n"]}
+
+# Cell 1 is Markdown, cell 3 a shell cell, cell 4 the model (BN004 on its line 3, BN003 on its line 6),
+# cell 5 trains it on batches of 4 (BN010 on its line 3).
+CELLS = [
+    markdown("# A small model\n"),
+    code("%matplotlib inline\n!pip install -q keras\nimport keras\nfrom keras import layers\n"),
+    code("%%bash\nls -l | grep 'model' && echo done(\n"),
+    code("model = keras.Sequential([\n"
+         "    layers.Input((32, 32, 3)),\n"
+         "    layers.Conv2D(32, 3),  # the stem\n"
+         "    layers.BatchNormalization(),\n"
+         "    layers.ReLU(),\n"
+         "    layers.Dropout(0.3),\n"
+         "    layers.BatchNormalization(),\n"
+         "])\n"
+         "model.summary()", outputs=[OUTPUT]),
+    code("%%time\nmodel.fit?\nhistory = model.fit(x_train, y_train, batch_size=4)\n"),
+]
+
+
+def python_of(content: dict) -> str:
+    """The notebook's code as IPython would run it, without the shell lines (this test's own reading)."""
+    pieces = []
+    for cell in content["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "code" or source.startswith("%%bash"):
+            continue
+        pieces.extend(line for line in source.splitlines(keepends=True)
+                      if not line.lstrip().startswith(("%", "!")) and not line.rstrip().endswith("?"))
+        pieces.append("\n")
+    return "".join(pieces)
+
+
+def test_findings_are_shown_by_cell_in_every_output_format(tmp_path):
+    save(tmp_path / "model.ipynb", notebook(*CELLS))
+    text = run_bnlint("check", "model.ipynb", cwd=tmp_path)
+    assert text.returncode == 1, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[:3] == [
+        "model.ipynb:cell 4:3:5: BN004 [*] [redundant-bias] the bias of `Conv2D` is cancelled by the "
+        "`BatchNormalization` after it; set `use_bias=False`",
+        "model.ipynb:cell 4:6:5: BN003 [dropout-before-batchnorm] `Dropout` feeds `BatchNormalization` "
+        "'batch_normalization_1' (variance shift between training and inference); move the dropout after the BN",
+        lines[2],
+    ]
+    assert lines[2].startswith("model.ipynb:cell 5:3:11: BN010 [batchnorm-small-batch] `fit(batch_size=4)`")
+    assert text.stderr == ""  # the shell cell, the magics and the help line are not Python errors
+
+    found = json.loads(run_bnlint("check", "model.ipynb", "--output-format", "json", cwd=tmp_path).stdout)
+    assert [(d["code"], d["cell"], d["location"], d["end_location"]) for d in found] == [
+        ("BN004", 4, {"line": 3, "column": 5}, {"line": 3, "column": 25}),
+        ("BN003", 4, {"line": 6, "column": 5}, {"line": 6, "column": 24}),
+        ("BN010", 5, {"line": 3, "column": 11}, {"line": 3, "column": 52}),
+    ]
+
+    github = run_bnlint("check", "model.ipynb", "--output-format", "github", cwd=tmp_path).stdout.splitlines()
+    properties, message = parse_annotation(github[0])
+    assert (properties["file"], properties["line"], properties["col"]) == ("model.ipynb", "3", "5")
+    assert message.startswith("cell 4: the bias of `Conv2D`")
+
+    junit = ET.fromstring(run_bnlint("check", "model.ipynb", "--output-format", "junit", cwd=tmp_path).stdout)
+    names = [case.get("name") for case in junit.iter("testcase")]
+    assert names[0] == "BN004 redundant-bias at cell 4, line 3, column 5"
+
+    log = json.loads(run_bnlint("check", "model.ipynb", "--output-format", "sarif", cwd=tmp_path).stdout)
+    assert sarif_errors(log) == []
+    result = log["runs"][0]["results"][0]
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"], region["properties"]) == (3, 5, {"cell": 4})
+    assert result["message"]["text"].startswith("cell 4: ")
+    assert "fixes" not in result  # its replacement would edit the cell, not the JSON file SARIF points at
+
+
+def test_fix_rewrites_only_the_changed_cells_and_real_keras_builds_the_fixed_model(tmp_path):
+    path = save(tmp_path / "model.ipynb", notebook(*CELLS))
+    before = json.loads(path.read_text())
+    diff = run_bnlint("check", "--diff", "--unsafe-fixes", "model.ipynb", cwd=tmp_path)
+    assert diff.returncode == 1 and "+    layers.Conv2D(32, 3, use_bias=False),  # the stem" in diff.stdout
+    assert json.loads(path.read_text()) == before  # --diff writes nothing
+
+    fixed = run_bnlint("check", "--fix", "--unsafe-fixes", "model.ipynb", cwd=tmp_path)
+    assert fixed.returncode == 1, fixed.stderr  # BN010 has no fix
+    assert fixed.stdout.splitlines()[0].startswith("model.ipynb:cell 5:3:11: BN010")
+    after = json.loads(path.read_text())
+    assert path.read_text() == json.dumps(after, indent=1, ensure_ascii=False) + "\n"  # Jupyter's layout kept
+    assert "".join(after["cells"][3]["source"]) == (
+        "model = keras.Sequential([\n"
+        "    layers.Input((32, 32, 3)),\n"
+        "    layers.Conv2D(32, 3, use_bias=False),  # the stem\n"
+        "    layers.BatchNormalization(),\n"
+        "    layers.ReLU(),\n"
+        "    layers.BatchNormalization(),\n"
+        "    layers.Dropout(0.3),\n"
+        "])\n"
+        "model.summary()"  # (no final newline, as before)
+    )
+    # Everything else is as it was: other cells, magics, outputs, metadata.
+    after["cells"][3]["source"] = before["cells"][3]["source"]
+    assert after == before
+    fixed_text = path.read_text()
+    again = run_bnlint("check", "--fix", "--unsafe-fixes", "model.ipynb", cwd=tmp_path)
+    assert again.stdout.count("BN0") == 1 and path.read_text() == fixed_text  # only BN010 is left; nothing changes
+
+    # Real Keras builds the fixed cells into the model bnlint reads from the notebook.
+    script = tmp_path / "cells.py"
+    script.write_text(python_of(json.loads(fixed_text)).replace("history = model.fit", "# model.fit"))
+    built = keras_models([script])[str(script)]
+    graphs = json.loads(run_bnlint("graph", "model.ipynb", "--format", "json", cwd=tmp_path).stdout)
+    assert len(built) == 1 and compare(built[0], graphs[0], graphs) == []
+    classes = [layer["class_name"] for layer in built[0]["layers"]]
+    assert classes[-2:] == ["BatchNormalization", "Dropout"]
+    assert graphs[0]["nodes"][1]["origin"] == {"path": "model.ipynb", "line": 3, "column": 5, "end_line": 3,
+                                                "end_column": 41, "cell": 4}
+
+
+def test_ipython_syntax_reads_as_pass_and_python_cell_magics_keep_their_body(tmp_path):
+    path = save(tmp_path / "n.ipynb", notebook(
+        code("import keras\nfrom keras import layers\nfiles = !ls\n?keras\n"),
+        code("%%capture\nfor _ in range(1):\n    %time model = keras.Sequential([layers.Dense(4), layers.Dropout(0.5),"
+             " layers.BatchNormalization()])\n"),
+        code("%%writefile helper.py\nthis is not python (\n"),
+        code("other = keras.Sequential([layers.Dense(4), layers.Dropout(0.5),  # noqa: BN003\n"
+             "                         layers.BatchNormalization()])\n"),
+    ))
+    result = run_bnlint("check", "--select", "BN003", path.name, cwd=tmp_path)
+    # The `%time` line is IPython: the model it builds is not read, and the noqa comment silences cell 4.
+    assert (result.returncode, result.stdout.splitlines()[0], result.stderr) == (0, "All checks passed (1 file checked).", "")
+    loaded = load_notebook(path, path.name)
+    assert loaded.magics == ("files = !ls\n", "?keras\n", "%%capture\n",
+                             "    %time model = keras.Sequential([layers.Dense(4), layers.Dropout(0.5), "
+                             "layers.BatchNormalization()])\n")
+    assert "# bnlint: cell 3" not in loaded.text  # a cell in another language is left out
+    assert rewrite(loaded, loaded.text, path.name) == path.read_bytes()
+
+
+def test_a_cell_that_is_not_python_is_one_line_naming_the_cell_and_nothing_is_written(tmp_path):
+    content = notebook(markdown("intro"), code("import keras\n"), code("x = (\ny = 2"))
+    path = save(tmp_path / "broken.ipynb", content)
+    data = path.read_bytes()
+    for fix in ([], ["--fix"]):
+        result = run_bnlint("check", *fix, path.name, cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr == ("bnlint: error: broken.ipynb: is not valid Python: '(' was never closed "
+                                 "(cell 3, line 1, column 5)\n")
+        assert path.read_bytes() == data
+
+
+@pytest.mark.parametrize("data, problem", [
+    (b"{not json", "is not a Jupyter notebook: its JSON is invalid (Expecting property name enclosed in double "
+                   "quotes: line 1 column 2 (char 1))"),
+    (b'{"cells": 3}', "is not a Jupyter notebook: it has no list of cells (nbformat 4)"),
+    (b"\xff\xfe{}", "is not valid UTF-8 (byte 0xff at offset 0)"),
+])
+def test_a_file_that_is_not_a_notebook_is_one_line_and_exit_2(tmp_path, data, problem):
+    (tmp_path / "bad.ipynb").write_bytes(data)
+    result = run_bnlint("check", "bad.ipynb", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (2, f"bnlint: error: bad.ipynb: {problem}\n")
+
+
+def test_a_notebook_whose_json_layout_bnlint_cannot_keep_is_checked_not_rewritten(tmp_path):
+    path = save(tmp_path / "wide.ipynb", notebook(*CELLS), indent=3)
+    data = path.read_bytes()
+    result = run_bnlint("check", "--fix", "--unsafe-fixes", path.name, cwd=tmp_path)
+    assert path.read_bytes() == data
+    assert result.returncode == 1 and "model.ipynb" not in result.stdout
+    assert result.stdout.count("wide.ipynb:cell ") == 3
+    assert ("wide.ipynb: fixes were not applied: bnlint cannot write this notebook's JSON back in its own "
+            "layout; it was only checked") in result.stderr
+
+
+def test_notebooks_are_found_in_directories_cached_and_baselined(tmp_path):
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    save(project / "notebooks" / "train.ipynb", notebook(*CELLS))
+    (project / "notebooks" / ".ipynb_checkpoints").mkdir()  # Jupyter's autosaved copies: excluded by default
+    save(project / "notebooks" / ".ipynb_checkpoints" / "train-checkpoint.ipynb", notebook(*CELLS))
+    (project / "pyproject.toml").write_text("[tool.bnlint]\n")
+    cold = run_bnlint("check", ".", cwd=project)
+    stored = "".join(entry.read_text() for entry in (project / ".bnlint_cache").rglob("*") if entry.is_file())
+    assert '"cell":{"$tuple":[4,' in stored  # the entry the warm run reads keeps each finding's cell
+    warm = run_bnlint("check", ".", cwd=project)
+    assert cold.stdout == warm.stdout and "notebooks/train.ipynb:cell 4:3:5: BN004" in warm.stdout
+    assert "checkpoint" not in warm.stdout and "(1 file checked)" in warm.stdout
+    assert run_bnlint("check", "--write-baseline", "baseline.json", ".", cwd=project).returncode == 0
+    recorded = json.loads((project / "baseline.json").read_text())["findings"]
+    assert {(f["code"], f["call"]) for f in recorded} == {
+        ("BN003", "layers.Dropout(0.3)"), ("BN004", "layers.Conv2D(32, 3)"),
+        ("BN010", "model.fit(x_train, y_train, batch_size=4)")}
+    assert run_bnlint("check", "--baseline", "baseline.json", ".", cwd=project).returncode == 0
