@@ -159,6 +159,8 @@ def test_ipython_syntax_reads_as_pass_and_python_cell_magics_keep_their_body(tmp
         code("%%capture\nfor _ in range(1):\n    %time model = keras.Sequential([layers.Dense(4), layers.Dropout(0.5),"
              " layers.BatchNormalization()])\n"),
         code("%%writefile helper.py\nthis is not python (\n"),
+        code('summary = (\n    "%d layers"\n    % (3,)\n)\ndoc = """\n!not a shell line\n"""\ntotal = 1 + \\\n'
+             '    2\n'),  # (no IPython here: each such line continues a statement)
         code("other = keras.Sequential([layers.Dense(4), layers.Dropout(0.5),  # noqa: BN003\n"
              "                         layers.BatchNormalization()])\n"),
     ))
@@ -170,6 +172,7 @@ def test_ipython_syntax_reads_as_pass_and_python_cell_magics_keep_their_body(tmp
                              "    %time model = keras.Sequential([layers.Dense(4), layers.Dropout(0.5), "
                              "layers.BatchNormalization()])\n")
     assert "# bnlint: cell 3" not in loaded.text  # a cell in another language is left out
+    assert '    % (3,)\n' in loaded.text and "!not a shell line" in loaded.text and "    2\n" in loaded.text
     assert rewrite(loaded, loaded.text, path.name) == path.read_bytes()
 
 

@@ -99,13 +99,14 @@ def notebook_from_bytes(data: bytes, display: str) -> Notebook:
             if first.split()[0] not in _PYTHON_CELL_MAGICS:
                 continue  # another language's body
         pieces.append(f"{MARKER}{number}\n")
+        scanner = _Continuation()
         for line in lines:
-            stripped = line.strip()
-            if _is_ipython(stripped):
+            if not scanner.pending and _is_ipython(line.strip()):
                 magics.append(line)
                 ending = line[len(line.rstrip("\r\n")):] or "\n"
                 pieces.append(line[:len(line) - len(line.lstrip())] + MAGIC + ending)
             else:
+                scanner.feed(line)
                 pieces.append(line)
         if lines and not lines[-1].endswith(("\n", "\r")):
             pieces.append("\n")
@@ -124,6 +125,56 @@ def _is_ipython(stripped: str) -> bool:
         stripped.startswith(("%", "!")) or _HELP.match(stripped) is not None
         or _ASSIGNED_MAGIC.match(stripped) is not None
     )
+
+
+class _Continuation:
+    """Whether the next line of a cell continues a statement: a bracket or a triple-quoted string is
+    open, or the line ends with a backslash.
+
+    IPython's syntax only starts a statement: ``% (a, b)`` on a line inside ``print(...)`` is Python's
+    modulo, not a magic.
+    """
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.quote = ""  # the open triple quote
+        self.backslash = False
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.depth or self.quote or self.backslash)
+
+    def feed(self, line: str) -> None:
+        text = line.rstrip("\r\n")
+        self.backslash = False
+        i, end = 0, len(text)
+        while i < end:
+            char = text[i]
+            if self.quote:
+                if char == "\\":
+                    i += 2
+                    continue
+                if text.startswith(self.quote, i):
+                    i += len(self.quote)
+                    self.quote = ""
+                    continue
+                i += 1
+                continue
+            if char == "#":
+                return
+            if char in "\"'":
+                self.quote = text[i:i + 3] if text[i:i + 3] in ('"""', "'''") else char
+                i += len(self.quote)
+                continue
+            if char in "([{":
+                self.depth += 1
+            elif char in ")]}":
+                self.depth = max(self.depth - 1, 0)
+            elif char == "\\" and i == end - 1:
+                self.backslash = True
+            i += 1
+        if len(self.quote) == 1:
+            self.quote = ""  # (a one-line string left open is Python's error to report, not a continuation)
 
 
 def cell_starts(text: str) -> list[tuple[int, int]]:
