@@ -1184,13 +1184,24 @@ ACTIVATION_FUNCTIONS = frozenset(_KERAS_ACTIVATIONS) | _TF_NN | _TF_MATH
 SQUASHING_ACTIVATIONS = frozenset({"softmax", "log_softmax", "sigmoid", "hard_sigmoid", "log_sigmoid", "sparsemax"})
 
 
-def own_function_activation(name):
+def own_function_activation(name, partial=False):
     """The ``activation`` of a layer given a function of the code's own that applies a hidden nonlinearity.
 
     ``"<function swish>"`` (``"<lambda>"`` for a lambda), as Python shows the
-    function; no Keras activation name starts with ``<``.
+    function; ``"<partial leaky_relu>"`` for a ``functools.partial`` of one
+    (or of a Keras activation with other arguments). No Keras activation
+    name starts with ``<``.
     """
+    if partial:
+        return f"<partial {name}>"
     return "<lambda>" if name == "<lambda>" else f"<function {name}>"
+
+
+def layer_kind(class_name, config):
+    """:func:`kind_of`, except that a ``Lambda`` layer whose function is an activation is an activation."""
+    if class_name == "Lambda" and isinstance(config.get("activation"), str):
+        return "activation"
+    return kind_of(class_name)
 
 
 def is_own_function(activation):

@@ -33,9 +33,12 @@ model = runpy.run_path(sys.argv[1])[sys.argv[2]]()
 x = np.linspace(-6.0, 6.0, 241, dtype="float32").reshape(1, -1)
 found = {}
 for layer in model.layers:
-    function = getattr(layer, "activation", None)
-    if function is None or getattr(function, "__module__", "").startswith("keras"):
-        continue
+    if isinstance(layer, keras.layers.Lambda):  # (its function is what it computes, a Keras one included)
+        function = layer.function
+    else:
+        function = getattr(layer, "activation", None)
+        if function is None or getattr(function, "__module__", "").startswith("keras"):
+            continue
     y = np.asarray(keras.ops.convert_to_numpy(function(keras.ops.convert_to_tensor(x)))).ravel()
     design = np.stack([x.ravel(), np.ones(x.size)], axis=1)
     fit, *_ = np.linalg.lstsq(design, y, rcond=None)
@@ -45,13 +48,14 @@ for layer in model.layers:
         found[layer.name] = "squashing"
     else:
         found[layer.name] = "nonlinear"
-print(json.dumps(found))
+print(json.dumps({"semantics": found, "layers": [[layer.name, type(layer).__name__] for layer in model.layers]}))
 """
 
 
-def _keras_semantics() -> dict[str, str]:
+def _keras_semantics(source=SOURCE, builder="own_activations") -> dict:
+    """``{"semantics": what each activation function computes, "layers": [[name, class], ...]}`` by Keras."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
-    result = subprocess.run([sys.executable, "-c", _EVALUATE, str(SOURCE), "own_activations"],
+    result = subprocess.run([sys.executable, "-c", _EVALUATE, str(source), builder],
                             capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.splitlines()[-1])
@@ -63,7 +67,7 @@ def test_own_activation_functions_are_read_as_keras_computes_them():
     # Layers, edges and every other value match Keras; the activations are bnlint's descriptions.
     assert [d for d in compare(reference, graph, graphs)
             if not d.startswith(tuple(f"config: {name}.activation:" for name in described))] == []
-    semantics = _keras_semantics()
+    semantics = _keras_semantics()["semantics"]
     assert set(semantics) == set(described) == {
         "block1_act", "block2_act", "block3_act", "block4_act", "block5_act", "fused_conv", "projection", "classes"}
     keras_names = {layer["name"]: layer["config"]["activation"] for layer in reference["layers"]
@@ -161,3 +165,38 @@ def test_efficientnet_swish_through_keras_2_backend(tmp_path):
     model = read_path(path, "model.py").graphs[0]
     assert [layer.get("activation") for _, layer in model.layers() if layer.kind == "activation"] == [
         "<function swish>"]
+
+
+WRAPPED = ROOT / "tests" / "data" / "own_activations" / "wrapped.py"
+
+
+def test_lambda_layers_and_partials_of_activations_are_read_as_keras_computes_them():
+    # (Keras cannot serialise a model with a partial activation, so its layers are compared by name and class.)
+    keras_model = _keras_semantics(WRAPPED, "wrapped_activations")
+    from bnlint.readers import read_path
+
+    [graph] = [g for g in read_path(WRAPPED, "wrapped.py").graphs if g.entry == "wrapped_activations"]
+    assert [[layer.name, layer.class_name] for _, layer in graph.layers()] == keras_model["layers"]
+    assert [(u, v) for u, v, _ in sorted(graph.edges())] == [(i, i + 1) for i in range(len(graph) - 1)]  # a chain
+    nodes = {layer.name: {"kind": layer.kind, "config": layer.config} for _, layer in graph.layers()}
+    semantics = keras_model["semantics"]
+    assert semantics == {"relu6": "nonlinear", "mish": "nonlinear", "fused": "nonlinear", "gelu": "nonlinear",
+                         "half": "affine", "classes": "squashing"}
+    read = {name: (nodes[name]["kind"], nodes[name]["config"].get("activation")) for name in semantics}
+    assert read == {
+        # A Lambda layer whose function applies an activation is an activation layer ...
+        "relu6": ("activation", "<lambda>"), "mish": ("activation", "<function mish>"), "gelu": ("activation", "gelu"),
+        # ... one that does not stays what it was (arithmetic).
+        "half": ("other", None),
+        # A partial of an activation is a function of the code's own; an output function stays unknown.
+        "fused": ("conv", "<partial leaky_relu>"), "classes": ("dense", UNKNOWN),
+    }
+
+
+def test_a_partial_fused_before_bn_is_reported_without_a_fix_and_lambda_activations_count():
+    report = check_paths([str(WRAPPED)], jobs=1)
+    assert [(d.code, d.origin.line) for d in report.diagnostics] == [("BN002", 29)]
+    finding = report.diagnostics[0]
+    # The two Lambda activations and the gelu one make the convention: 3 of the 4 BN layers come before.
+    assert "activation='<partial leaky_relu>'" in finding.message and "3 of the 4 BN layers" in finding.message
+    assert finding.fix is None and "a function of the code's own" in finding.unfixable

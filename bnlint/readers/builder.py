@@ -584,6 +584,12 @@ class ModelBuilder:
             config["activation"] = activation
         elif class_name in kinds.ACTIVATION_LAYERS:
             config["activation"] = kinds.ACTIVATION_LAYERS[class_name]
+        elif class_name == "Lambda" and "function" in config:
+            # `Lambda(tf.nn.relu)`, `Lambda(lambda t: relu(t, max_value=6))`: an activation layer by another name.
+            activation = _activation_value(config["function"]) if isinstance(config["function"], ExternalRef) else (
+                self.user_activation(config["function"]) if self.user_activation is not None else UNKNOWN)
+            if isinstance(activation, str) and activation != "linear":
+                config["activation"] = activation
         for key, value in config.items():
             if type(value) not in _SCALARS:
                 config[key] = _config_value(value)
@@ -617,7 +623,7 @@ class ModelBuilder:
         record = Layer(
             name=layer.name,
             class_name=layer.class_name,
-            kind=kinds.kind_of(layer.base or layer.class_name),
+            kind=kinds.kind_of(layer.base) if layer.base else kinds.layer_kind(layer.class_name, layer.config),
             config=dict(layer.config),
             origin=layer.site,
             layer_id=layer.layer_id,
@@ -849,7 +855,8 @@ class ModelBuilder:
                 if position == 0 and model.input_name is not None:
                     previous = graph.add_layer(Layer(model.input_name, "InputLayer", "input", {}, item.site, self._new_layer_id()))
                     graph.inputs.append(previous)
-                record = Layer(item.name, item.class_name, kinds.kind_of(item.class_name), dict(item.config), item.site, item.layer_id)
+                record = Layer(item.name, item.class_name, kinds.layer_kind(item.class_name, item.config), dict(item.config),
+                               item.site, item.layer_id)
                 if item.class_name == "InputLayer":
                     record.kind = "input"
             elif isinstance(item, (SequentialValue, ModelValue)):

@@ -115,6 +115,7 @@ class PartialValue:
     func: Any
     args: list[Any]
     kwargs: dict[str, Any]
+    node: ast.AST | None = None  # the call that made it
 
 
 @dataclass(eq=False)
@@ -1094,7 +1095,7 @@ class Interpreter:
             path = func.path
             if not path.startswith("keras."):  # (Keras' own, the commonest, go straight to the builder)
                 if path == "functools.partial" and args:
-                    return PartialValue(args[0], list(args[1:]), kwargs)
+                    return PartialValue(args[0], list(args[1:]), kwargs, node)
                 if path == "functools.reduce":
                     return self._reduce(args, kwargs, node)
                 if path in PURE_FUNCTIONS:
@@ -1244,24 +1245,31 @@ class Interpreter:
         input; UNKNOWN otherwise, a squashing function on the output (a
         softmax with a temperature) included.
         """
-        if not isinstance(value, FunctionValue):
+        if not isinstance(value, (FunctionValue, PartialValue)):
             return UNKNOWN
         if value not in self._user_activations:
             self._user_activations[value] = UNKNOWN  # (while it runs: an activation that makes layers with itself)
             self._user_activations[value] = self._run_activation(value)
         return self._user_activations[value]
 
-    def _run_activation(self, func: FunctionValue) -> Any:
-        invoked = func.node in self._invoked
+    def _run_activation(self, func: FunctionValue | PartialValue) -> Any:
+        inner = func.func if isinstance(func, PartialValue) else func
+        node = func.node if isinstance(func, FunctionValue) else func.node or getattr(inner, "node", None)
+        if node is None:
+            return UNKNOWN
+        invoked = not isinstance(inner, FunctionValue) or inner.node in self._invoked
         with self.builder.scratch():
             probe = self.builder.placeholder()
             try:
-                output = self._call_function(func, [probe], {}, func.node)
+                if isinstance(func, PartialValue):
+                    output = self._call(func, [probe], {}, node)
+                else:
+                    output = self._call_function(func, [probe], {}, node)
             except AnalysisLimit:
                 output = UNKNOWN
             finally:
                 if not invoked:  # (Keras calls it, not the code: an uncalled function stays an entry point)
-                    self._invoked.discard(func.node)
+                    self._invoked.discard(inner.node)
             graph = self.builder.workspace
         if output is probe:
             return "linear"
@@ -1277,6 +1285,10 @@ class Interpreter:
             return UNKNOWN  # an output or gating function
         hidden = any(name not in kinds.SQUASHING_ACTIVATIONS and name != "linear" for name in activations.values())
         if hidden or (squashing and _reaches_around(graph, output.node, probe.node, squashing)):
+            if isinstance(func, PartialValue):
+                name = inner.path.rpartition(".")[2] if isinstance(inner, ExternalRef) else getattr(
+                    getattr(inner, "node", None), "name", "<lambda>")
+                return kinds.own_function_activation(name, partial=True)
             return kinds.own_function_activation(getattr(func.node, "name", "<lambda>"))
         return UNKNOWN
 
