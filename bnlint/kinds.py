@@ -1197,9 +1197,16 @@ def own_function_activation(name, partial=False):
     return "<lambda>" if name == "<lambda>" else f"<function {name}>"
 
 
+def own_class_activation(name):
+    """The ``activation`` of a layer class of the code's own that applies a hidden nonlinearity: ``"<class Mish>"``."""
+    return f"<class {name}>"
+
+
 def layer_kind(class_name, config):
-    """:func:`kind_of`, except that a ``Lambda`` layer whose function is an activation is an activation."""
-    if class_name == "Lambda" and isinstance(config.get("activation"), str):
+    """:func:`kind_of`, except that a ``Lambda`` layer whose function is an activation, or a layer class of
+    the code's own that is one (:func:`own_class_activation`), is an activation."""
+    activation = config.get("activation")
+    if isinstance(activation, str) and (class_name == "Lambda" or activation.startswith("<class ")):
         return "activation"
     return kind_of(class_name)
 

@@ -561,6 +561,13 @@ def test_modules_of_a_directory_without_init_run_from_above(tmp_path):
         (g,) = read_source_file(path).graphs
         assert [layer.class_name for _, layer in g.layers()] == [
             "InputLayer", "Conv2D", "BatchNormalization", "Conv2D", "BatchNormalization"], path
+    # A module of a sibling directory (bubbliiiing's nets/CSPdarknet53.py: `from utils.utils import compose`).
+    (tmp_path / "nets").mkdir()
+    (tmp_path / "nets" / "backbone.py").write_text(
+        "import keras\nfrom yolo3.utils import conv_bn\n\ndef body(shape=(8, 8, 3)):\n"
+        "    i = keras.Input(shape)\n    return keras.Model(i, conv_bn(i))\n")
+    (g,) = read_source_file(tmp_path / "nets" / "backbone.py").graphs
+    assert [layer.class_name for _, layer in g.layers()] == ["InputLayer", "Conv2D", "BatchNormalization"]
     # Keras itself beside a script stays Keras as bnlint models it, not its sources.
     (tmp_path / "keras").mkdir()
     (tmp_path / "keras" / "__init__.py").write_text("")

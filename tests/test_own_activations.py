@@ -35,6 +35,9 @@ found = {}
 for layer in model.layers:
     if isinstance(layer, keras.layers.Lambda):  # (its function is what it computes, a Keras one included)
         function = layer.function
+    elif not type(layer).__module__.startswith("keras"):  # a layer class of the file's own, on each channel
+        channels = layer.input.shape[-1]
+        function = lambda t, layer=layer, c=channels: layer(keras.ops.repeat(keras.ops.reshape(t, (-1, 1)), c, axis=1))[:, 0]
     else:
         function = getattr(layer, "activation", None)
         if function is None or getattr(function, "__module__", "").startswith("keras"):
@@ -170,7 +173,7 @@ def test_efficientnet_swish_through_keras_2_backend(tmp_path):
 WRAPPED = ROOT / "tests" / "data" / "own_activations" / "wrapped.py"
 
 
-def test_lambda_layers_and_partials_of_activations_are_read_as_keras_computes_them():
+def test_lambda_layers_layer_classes_and_partials_of_activations_are_read_as_keras_computes_them():
     # (Keras cannot serialise a model with a partial activation, so its layers are compared by name and class.)
     keras_model = _keras_semantics(WRAPPED, "wrapped_activations")
     from bnlint.readers import read_path
@@ -181,11 +184,14 @@ def test_lambda_layers_and_partials_of_activations_are_read_as_keras_computes_th
     nodes = {layer.name: {"kind": layer.kind, "config": layer.config} for _, layer in graph.layers()}
     semantics = keras_model["semantics"]
     assert semantics == {"relu6": "nonlinear", "mish": "nonlinear", "fused": "nonlinear", "gelu": "nonlinear",
-                         "half": "affine", "classes": "squashing"}
+                         "mish_layer": "nonlinear", "scaled_relu": "nonlinear", "half": "affine",
+                         "classes": "squashing"}
     read = {name: (nodes[name]["kind"], nodes[name]["config"].get("activation")) for name in semantics}
     assert read == {
         # A Lambda layer whose function applies an activation is an activation layer ...
         "relu6": ("activation", "<lambda>"), "mish": ("activation", "<function mish>"), "gelu": ("activation", "gelu"),
+        # A layer class without weights whose call is an activation is one; one with weights is not.
+        "mish_layer": ("activation", "<class Mish>"), "scaled_relu": ("other", None),
         # ... one that does not stays what it was (arithmetic).
         "half": ("other", None),
         # A partial of an activation is a function of the code's own; an output function stays unknown.
@@ -193,10 +199,10 @@ def test_lambda_layers_and_partials_of_activations_are_read_as_keras_computes_th
     }
 
 
-def test_a_partial_fused_before_bn_is_reported_without_a_fix_and_lambda_activations_count():
+def test_a_partial_fused_before_bn_is_reported_without_a_fix_and_wrapped_activations_count():
     report = check_paths([str(WRAPPED)], jobs=1)
-    assert [(d.code, d.origin.line) for d in report.diagnostics] == [("BN002", 29)]
+    assert [(d.code, d.origin.line) for d in report.diagnostics] == [("BN002", 47)]
     finding = report.diagnostics[0]
-    # The two Lambda activations and the gelu one make the convention: 3 of the 4 BN layers come before.
-    assert "activation='<partial leaky_relu>'" in finding.message and "3 of the 4 BN layers" in finding.message
+    # The Lambda activations and the Mish layer make the convention: 4 of the 5 BN layers come before.
+    assert "activation='<partial leaky_relu>'" in finding.message and "4 of the 5 BN layers" in finding.message
     assert finding.fix is None and "a function of the code's own" in finding.unfixable

@@ -234,6 +234,7 @@ class Interpreter:
         self._recursing: dict[ast.AST, list[tuple[list, dict, list]]] = {}
         self.builder.user_activation = self._user_activation
         self._user_activations: dict[FunctionValue, Any] = {}
+        self._layer_activations: dict[ClassValue, str | None] = {}
 
     def run(self) -> list:
         """Evaluate the module; return its :class:`~bnlint.graph.ModelGraph` objects.
@@ -1123,6 +1124,10 @@ class Interpreter:
             if "__init__" in func.methods:
                 # Sublayers made in __init__ take their automatic names now, as in Keras.
                 self._call_function(func.methods["__init__"], [layer.instance, *args], kwargs, node)
+            if layer.base is None and "call" in func.methods:
+                activation = self._layer_activation(layer.instance, node)
+                if activation is not None:
+                    layer.config["activation"] = activation
             # A functional subclass (`super().__init__(inputs=..., outputs=...)`) is that model.
             return layer.instance.model if layer.instance.model is not None else layer
         if isinstance(func, LayerValue) and func.instance is not None:
@@ -1251,6 +1256,19 @@ class Interpreter:
             self._user_activations[value] = UNKNOWN  # (while it runs: an activation that makes layers with itself)
             self._user_activations[value] = self._run_activation(value)
         return self._user_activations[value]
+
+    def _layer_activation(self, instance: InstanceValue, node: ast.AST) -> str | None:
+        """``"<class Mish>"`` for a layer class of the code's own, without weights, whose ``call`` applies a
+        hidden nonlinearity to its input (YOLOv4's ``class Mish(Layer)``), as :meth:`_user_activation`
+        tells for functions; else None. Decided once per class."""
+        cls = instance.cls
+        if cls not in self._layer_activations:
+            self._layer_activations[cls] = None
+            if not _has_weights(cls.node):
+                found = self._user_activation(PartialValue(cls.methods["call"], [instance], {}, node))
+                if kinds.is_own_function(found):
+                    self._layer_activations[cls] = kinds.own_class_activation(cls.node.name)
+        return self._layer_activations[cls]
 
     def _run_activation(self, func: FunctionValue | PartialValue) -> Any:
         inner = func.func if isinstance(func, PartialValue) else func
@@ -1710,6 +1728,18 @@ def _names_keras_layers(node: ast.ClassDef) -> bool:
     for child in ast.walk(node):
         name = child.id if isinstance(child, ast.Name) else child.attr if isinstance(child, ast.Attribute) else None
         if name is not None and (name in kinds.LAYER_KINDS or name in kinds.LEGACY_ALIASES or name in _MODEL_NAMES):
+            return True
+    return False
+
+
+def _has_weights(node: ast.ClassDef) -> bool:
+    """Whether a layer class may make weights: it has a ``build`` method, or calls ``add_weight`` or
+    makes a variable."""
+    for child in ast.walk(node):
+        if isinstance(child, ast.FunctionDef) and child.name == "build":
+            return True
+        name = child.attr if isinstance(child, ast.Attribute) else child.id if isinstance(child, ast.Name) else None
+        if name in ("add_weight", "add_variable", "Variable"):
             return True
     return False
 

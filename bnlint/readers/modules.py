@@ -110,12 +110,11 @@ def _resolve(file: Path, module: str | None, level: int) -> Path | None:
         if not module or not package or module.split(".")[0] != package.split(".")[0]:
             if package is None and module and module.split(".")[0] not in _MODELLED:
                 # A script beside its helper module or package (`import blocks`, `from yolo3.model import
-                # yolo_body`), or, in a directory without __init__.py run from the one above it (yolo3/model.py:
-                # `from yolo3.utils import compose`), a module of that directory.
+                # yolo_body`), or, in a directory without __init__.py run from the one above it, a module
+                # there: of this directory (yolo3/model.py: `from yolo3.utils import compose`) or of a
+                # sibling one (nets/CSPdarknet53.py: `from utils.utils import compose`).
                 relative = module.split(".")
-                resolved = directory.resolve()
-                if relative[0] == resolved.name:
-                    fallback = resolved.parent
+                fallback = directory.resolve().parent
             else:
                 return None
         elif module.startswith(package + "."):
