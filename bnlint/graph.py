@@ -136,6 +136,9 @@ class Layer:
     base: str | None = field(default=None, repr=False, compare=False)
     #: Whether the subclass keeps its base's ``__init__``, so that its arguments are the base's.
     base_init: bool = field(default=False, repr=False, compare=False)
+    #: For the op that ends a call of a function of the code's own applying a hidden nonlinearity to
+    #: one tensor (``x = mish(x)``): that activation, ``"<function mish>"`` (source graphs only).
+    applies: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def constructor(self) -> str:
@@ -219,6 +222,11 @@ class ModelGraph:
                     graph.add_edge(producer, consumer, index=index)
             self._nx = graph
         return self._nx
+
+    @property
+    def next_node(self) -> int:
+        """The id :meth:`add_layer` gives the next node (ids grow: later nodes have larger ones)."""
+        return self._next
 
     def add_layer(self, layer: Layer) -> int:
         """Add a layer call as a new node and return its id."""
@@ -499,6 +507,7 @@ class ModelGraph:
                     "config": {k: _json_value(v) for k, v in layer.config.items()},
                     "origin": _origin_dict(layer.origin),
                     **({"submodel": layer.submodel.name} if layer.submodel is not None else {}),
+                    **({"applies": layer.applies} if layer.applies is not None else {}),
                 }
                 for node, layer in self.layers()
             ],

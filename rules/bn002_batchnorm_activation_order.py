@@ -34,6 +34,8 @@ _TRANSPARENT = {"pool", "reshape", "dropout"}
 _SQUASHING = kinds.SQUASHING_ACTIVATIONS
 
 OWN_FUNCTION = "the activation is a function of the code's own, which a fix cannot name as a Keras activation"
+#: Why a BN next to ``x = mish(x)`` is not moved: the activation is a call, not a layer to move across.
+APPLIED_FUNCTION = "the activation is a call of a function of the code's own; move the BN across that call by hand"
 
 # Answers of the one-sided tests below; _LINEAR is an identity activation.
 _YES, _NO, _UNSURE, _LINEAR = "yes", "no", "unsure", "linear"
@@ -85,7 +87,9 @@ def _activated_input(graph: ModelGraph, node: int, memo: dict[int, tuple[str, in
     layer = graph.layer(node)
     preds = graph.predecessors(node)
     answer: tuple[str, int | None] = (_NO, None)
-    if layer.kind in ("activation", "conv", "dense"):
+    if layer.applies is not None:  # the last op of `x = mish(x)`
+        answer = (_YES, node)
+    elif layer.kind in ("activation", "conv", "dense"):
         found = _nonlinearity(graph, node)
         if found == _LINEAR:
             answer = _activated_input(graph, preds[0], memo) if len(preds) == 1 else (_NO, None)
@@ -125,6 +129,8 @@ def _feeds_activation(graph: ModelGraph, node: int) -> tuple[str, int | None]:
             if succ in seen:
                 continue
             seen.add(succ)
+            if graph.layer(succ).applies is not None:  # `x = swish(x)`: the gate's multiply reads x
+                return (_YES, succ)
             if graph.layer(succ).kind in _TRANSPARENT:
                 stack.append(succ)
             elif graph.layer(succ).kind == "activation":
@@ -209,6 +215,8 @@ def _tally(graph: ModelGraph, seen: set[int] | None = None) -> dict[str, set[tup
 
 def _describe(graph: ModelGraph, node: int) -> str:
     layer = graph.layer(node)
+    if layer.applies is not None:
+        return f"`{layer.applies}` (a function of the code's own applied to the tensor)"
     return f"`{layer.class_name}` '{layer.name}'"
 
 
@@ -229,7 +237,9 @@ class BatchnormActivationOrder(Rule):
     `Activation("relu")`, `LeakyReLU`, ...), activation functions applied
     to tensors (`keras.ops.relu(x)`) and fused `activation=` arguments,
     including functions of the code's own that apply one (`activation=swish`
-    with `def swish(x): return x * sigmoid(x)`; see the README).
+    with `def swish(x): return x * sigmoid(x)`), `Lambda` layers and layer
+    classes of the code's own that apply one, and such functions called on
+    a tensor (`x = swish(x)`; see the README).
     `Activation("linear")` is looked through. Squashing functions
     (softmax, sigmoid, hard sigmoid, ...) are output and gating functions,
     not counted: a BN before the final softmax or a sigmoid gate is where
@@ -350,7 +360,8 @@ class BatchnormActivationOrder(Rule):
                 chain = graph.is_chain(node, other)
                 yield Violation(
                     node, f"`{layer.class_name}` comes before the activation {_describe(graph, other)} {reason}",
-                    fix=_reorder(graph, node, after=other) if chain else None, unfixable=None if chain else NOT_A_CHAIN,
+                    fix=_reorder(graph, node, after=other) if chain else None,
+                    unfixable=None if chain else APPLIED_FUNCTION if graph.layer(other).applies else NOT_A_CHAIN,
                 )
             elif other is not None and graph.layer(other).kind in ("conv", "dense"):
                 # The fused activation="..." is the text that puts the activation
@@ -375,6 +386,8 @@ class BatchnormActivationOrder(Rule):
                 fix = unfixable = None
                 if other is None:
                     unfixable = "the activations are on the branches its input joins: no one activation to cross"
+                elif graph.layer(other).applies is not None:
+                    unfixable = APPLIED_FUNCTION
                 elif len(producers) == 1 and graph.is_chain(producers[0], node):
                     fix = _reorder(graph, node, after=producers[0])
                 else:

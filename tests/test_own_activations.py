@@ -206,3 +206,42 @@ def test_a_partial_fused_before_bn_is_reported_without_a_fix_and_wrapped_activat
     # The Lambda activations and the Mish layer make the convention: 4 of the 5 BN layers come before.
     assert "activation='<partial leaky_relu>'" in finding.message and "4 of the 5 BN layers" in finding.message
     assert finding.fix is None and "a function of the code's own" in finding.unfixable
+
+
+APPLIED = ROOT / "tests" / "data" / "own_activations" / "applied.py"
+
+_EVALUATE_FUNCTIONS = r"""
+import json, runpy, sys
+import numpy as np
+import keras
+
+namespace = runpy.run_path(sys.argv[1])
+x = np.linspace(-6.0, 6.0, 241, dtype="float32")
+found = {}
+for name in sys.argv[2:]:
+    y = np.asarray(keras.ops.convert_to_numpy(namespace[name](keras.ops.convert_to_tensor(x))))
+    fit = np.polyfit(x, y, 1)
+    found[name] = "affine" if np.max(np.abs(np.polyval(fit, x) - y)) < 1e-4 else "nonlinear"
+print(json.dumps(found))
+"""
+
+
+def test_functions_of_the_code_s_own_applied_to_tensors_are_activations_to_the_rules():
+    reference, graph, graphs = keras_and_bnlint(APPLIED, "applied_activations")
+    assert compare(reference, graph, graphs) == []  # the ops and layers are Keras' own
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow")
+    evaluated = subprocess.run([sys.executable, "-c", _EVALUATE_FUNCTIONS, str(APPLIED), "mish", "swish", "rescale"],
+                               capture_output=True, text=True, env=env, timeout=600)
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    assert json.loads(evaluated.stdout.splitlines()[-1]) == {"mish": "nonlinear", "swish": "nonlinear",
+                                                              "rescale": "affine"}
+    # The last op of each call of mish and swish records it; rescale's ops, conv_bn's layers and the
+    # arithmetic with another tensor do not.
+    applied = [(node["class_name"], node.get("applies")) for node in graph["nodes"] if node["kind"] == "op"]
+    assert applied == [("multiply", "<function mish>"), ("multiply", "<function swish>"), ("multiply", None),
+                       ("add", None), ("multiply", "<function mish>"), ("multiply", None)]
+    report = check_paths([str(APPLIED)], jobs=1)
+    assert [(d.code, d.origin.line) for d in report.diagnostics] == [("BN002", 39)]
+    finding = report.diagnostics[0]
+    assert "comes after the activation `<function mish>`" in finding.message and "3 of the 4" in finding.message
+    assert finding.fix is None and "a call of a function of the code's own" in finding.unfixable

@@ -1138,6 +1138,8 @@ class Interpreter:
         if isinstance(func, FunctionValue):
             if type(func.node) is not ast.Lambda and func.node.name in _MODULE_GETTERS:  # the project's own
                 return _MODULE_GETTERS[func.node.name](args, kwargs)
+            if len(args) == 1 and not kwargs and type(args[0]) is TensorValue:
+                return self._apply_function(func, args[0], node)
             return self._call_function(func, args, kwargs, node)
         if isinstance(func, InstanceValue) and "__call__" in func.cls.methods:  # a plain class's block object
             return self._call_function(func.cls.methods["__call__"], [func, *args], kwargs, node)
@@ -1257,6 +1259,24 @@ class Interpreter:
             self._user_activations[value] = self._run_activation(value)
         return self._user_activations[value]
 
+    def _apply_function(self, func: FunctionValue, tensor: TensorValue, node: ast.AST) -> Any:
+        """A function of the code's own called on one tensor; when it applied a hidden nonlinearity with ops
+        alone (``x = mish(x)``), its last op records the activation (:attr:`~bnlint.graph.Layer.applies`)."""
+        workspace = self.builder.workspace
+        first = workspace.next_node
+        output = self._call_function(func, [tensor], {}, node)
+        if not (type(output) is TensorValue and output.graph is workspace and output.node >= first
+                and workspace.next_node - first <= _SMALL_FUNCTION):
+            return output
+        made = range(first, workspace.next_node)
+        layer = workspace.layer(output.node)
+        if layer.kind == "op" and all(
+                workspace.layer(n).kind in ("op", "activation")
+                and all(p == tensor.node or p >= first for p in workspace.predecessors(n)) for n in made):
+            if _hidden_nonlinearity(workspace, output.node, tensor.node, first):
+                layer.applies = kinds.own_function_activation(getattr(func.node, "name", "<lambda>"))
+        return output
+
     def _layer_activation(self, instance: InstanceValue, node: ast.AST) -> str | None:
         """``"<class Mish>"`` for a layer class of the code's own, without weights, whose ``call`` applies a
         hidden nonlinearity to its input (YOLOv4's ``class Mish(Layer)``), as :meth:`_user_activation`
@@ -1293,16 +1313,7 @@ class Interpreter:
             return "linear"
         if not isinstance(output, TensorValue) or output.graph is not graph:
             return UNKNOWN
-        activations = {}
-        for node in graph.ancestors(output.node) | {output.node}:
-            layer = graph.layer(node)
-            if layer.kind == "activation" and isinstance(layer.get("activation"), str):
-                activations[node] = layer.get("activation")
-        squashing = {node for node, name in activations.items() if name in kinds.SQUASHING_ACTIVATIONS}
-        if output.node in squashing:
-            return UNKNOWN  # an output or gating function
-        hidden = any(name not in kinds.SQUASHING_ACTIVATIONS and name != "linear" for name in activations.values())
-        if hidden or (squashing and _reaches_around(graph, output.node, probe.node, squashing)):
+        if _hidden_nonlinearity(graph, output.node, probe.node):
             if isinstance(func, PartialValue):
                 name = inner.path.rpartition(".")[2] if isinstance(inner, ExternalRef) else getattr(
                     getattr(inner, "node", None), "name", "<lambda>")
@@ -1637,6 +1648,35 @@ def _parse_module(path: Path) -> tuple[list[str], ast.Module]:
 def _defines(node: ast.ClassDef, method: str) -> bool:
     """Whether the class body itself defines *method* (not only inherits it)."""
     return any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == method for s in node.body)
+
+
+# A function applied to a tensor that makes more nodes than this is not an activation function.
+_SMALL_FUNCTION = 16
+
+
+def _hidden_nonlinearity(graph, output: int, source: int, first: int = 0) -> bool:
+    """Whether the nodes from *first* on that make *output* from *source* apply a hidden nonlinearity.
+
+    That is, a known activation other than a squashing one (``x * tanh(softplus(x))``), or a squashing
+    one that gates its input (``x * sigmoid(x)``: *source* also reaches *output* around it); not a
+    squashing function on the output itself (a softmax with a temperature).
+    """
+    made, stack = {output}, [output]  # (its ancestors from *first* on: not back to the model's inputs)
+    while stack:
+        for producer in graph.predecessors(stack.pop()):
+            if producer >= first and producer not in made:
+                made.add(producer)
+                stack.append(producer)
+    activations = {}
+    for node in made:
+        layer = graph.layer(node)
+        if layer.kind == "activation" and isinstance(layer.get("activation"), str):
+            activations[node] = layer.get("activation")
+    squashing = {node for node, name in activations.items() if name in kinds.SQUASHING_ACTIVATIONS}
+    if output in squashing:
+        return False  # an output or gating function
+    hidden = any(name not in kinds.SQUASHING_ACTIVATIONS and name != "linear" for name in activations.values())
+    return hidden or bool(squashing and _reaches_around(graph, output, source, squashing))
 
 
 def _reaches_around(graph, node: int, source: int, avoided: set[int]) -> bool:
