@@ -92,12 +92,18 @@ def _described(graph: dict) -> dict[str, str]:
     return {node["name"]: node["config"]["activation"] for node in graph["nodes"] if node["name"] in own}
 
 
-def test_a_fused_own_activation_before_bn_is_reported_without_a_fix():
-    report = check_paths([str(SOURCE)], jobs=1)
-    assert [(d.code, d.origin.line) for d in report.diagnostics] == [("BN002", 53)]
+def assert_one_bn002_without_fix(source, line: int, phrases: tuple[str, ...], unfixable: str) -> None:
+    """*source*'s only finding is a BN002 at *line* whose message has *phrases*, with no fix, saying *unfixable*."""
+    report = check_paths([str(source)], jobs=1)
+    assert [(d.code, d.origin.line) for d in report.diagnostics] == [("BN002", line)]
     finding = report.diagnostics[0]
-    assert "activation='<function swish>'" in finding.message and "5 of the 6 BN layers" in finding.message
-    assert finding.fix is None and "a function of the code's own" in finding.unfixable
+    assert all(phrase in finding.message for phrase in phrases), finding.message
+    assert finding.fix is None and unfixable in finding.unfixable
+
+
+def test_a_fused_own_activation_before_bn_is_reported_without_a_fix():
+    assert_one_bn002_without_fix(SOURCE, 53, ("activation='<function swish>'", "5 of the 6 BN layers"),
+                                 "a function of the code's own")
 
 
 def test_running_an_activation_leaves_no_trace_in_the_model(tmp_path):
@@ -200,12 +206,9 @@ def test_lambda_layers_layer_classes_and_partials_of_activations_are_read_as_ker
 
 
 def test_a_partial_fused_before_bn_is_reported_without_a_fix_and_wrapped_activations_count():
-    report = check_paths([str(WRAPPED)], jobs=1)
-    assert [(d.code, d.origin.line) for d in report.diagnostics] == [("BN002", 47)]
-    finding = report.diagnostics[0]
     # The Lambda activations and the Mish layer make the convention: 4 of the 5 BN layers come before.
-    assert "activation='<partial leaky_relu>'" in finding.message and "4 of the 5 BN layers" in finding.message
-    assert finding.fix is None and "a function of the code's own" in finding.unfixable
+    assert_one_bn002_without_fix(WRAPPED, 47, ("activation='<partial leaky_relu>'", "4 of the 5 BN layers"),
+                                 "a function of the code's own")
 
 
 APPLIED = ROOT / "tests" / "data" / "own_activations" / "applied.py"
@@ -240,8 +243,5 @@ def test_functions_of_the_code_s_own_applied_to_tensors_are_activations_to_the_r
     applied = [(node["class_name"], node.get("applies")) for node in graph["nodes"] if node["kind"] == "op"]
     assert applied == [("multiply", "<function mish>"), ("multiply", "<function swish>"), ("multiply", None),
                        ("add", None), ("multiply", "<function mish>"), ("multiply", None)]
-    report = check_paths([str(APPLIED)], jobs=1)
-    assert [(d.code, d.origin.line) for d in report.diagnostics] == [("BN002", 39)]
-    finding = report.diagnostics[0]
-    assert "comes after the activation `<function mish>`" in finding.message and "3 of the 4" in finding.message
-    assert finding.fix is None and "a call of a function of the code's own" in finding.unfixable
+    assert_one_bn002_without_fix(APPLIED, 39, ("comes after the activation `<function mish>`", "3 of the 4"),
+                                 "a call of a function of the code's own")
