@@ -1270,7 +1270,7 @@ class Interpreter:
             return output
         made = range(first, workspace.next_node)
         layer = workspace.layer(output.node)
-        if layer.kind == "op" and all(
+        if layer.kind == "op" and any(tensor.node in workspace.predecessors(n) for n in made) and all(
                 workspace.layer(n).kind in ("op", "activation")
                 and all(p == tensor.node or p >= first for p in workspace.predecessors(n)) for n in made):
             if _hidden_nonlinearity(workspace, output.node, tensor.node, first):
