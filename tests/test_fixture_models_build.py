@@ -2,7 +2,8 @@
 
 Every file in fixtures/models/ is executed in one subprocess (importing
 TensorFlow costs seconds, so it is done once) and must build at least one
-keras.Model. The `# expect: BNxxx` markers that tests/test_fixtures.py
+keras.Model; a notebook's code cells are run as one script, less their
+IPython-only lines. The `# expect: BNxxx` markers that tests/test_fixtures.py
 compares bnlint's findings against are checked here for shape: known codes,
 only in bad files, and every rule has several bad fixtures.
 """
@@ -23,6 +24,7 @@ from bnlint.engine import all_rules
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "models"
 FILES = sorted(FIXTURES.glob("*.py"))
+NOTEBOOKS = sorted(FIXTURES.glob("*.ipynb"))
 CODES = set(all_rules())
 MARKER = re.compile(r"#\s*expect:(.*)$")
 
@@ -57,11 +59,16 @@ keras2 = {name: keras2_op(originals[name], getattr(keras.ops, k3))
 
 results = []
 with tempfile.TemporaryDirectory() as tmp:
-    for path in sorted(fixtures.glob("*.py")):
+    for path in sorted(fixtures.glob("*.py")) + sorted(fixtures.glob("*.ipynb")):
         source = path.read_text()
         legacy = re.search(r"\btf_keras\b", source) is not None
         run = path
-        if legacy:
+        if path.suffix == ".ipynb":  # its code cells, as IPython runs them, less the IPython-only lines
+            cells = ["".join(cell["source"]) for cell in json.loads(source)["cells"] if cell["cell_type"] == "code"]
+            run = Path(tmp) / (path.stem + ".py")
+            run.write_text("\n".join(line for cell in cells for line in cell.splitlines()
+                                     if not line.lstrip().startswith(("%", "!"))))
+        elif legacy:
             run = Path(tmp) / path.name
             run.write_text(re.sub(r"\btf_keras\b", "keras", source))
             for name, fn in keras2.items():
@@ -146,7 +153,7 @@ def test_every_fixture_builds_a_keras_model(tmp_path):
         f"fixture build subprocess failed (is TensorFlow installed?):\n"
         f"{proc.stderr[-4000:]}")
     results = json.loads(result_path.read_text())
-    assert [r["file"] for r in results] == [p.name for p in FILES]
+    assert [r["file"] for r in results] == [p.name for p in FILES + NOTEBOOKS] and NOTEBOOKS
     problems = []
     for r in results:
         if r["error"]:

@@ -15,10 +15,17 @@ def test_check_reports_exactly_the_marked_lines():
     assert result.stderr == ""
     found = defaultdict(set)
     for finding in json.loads(result.stdout):
-        found[finding["path"]].add((finding["location"]["line"], finding["code"]))
+        found[finding["path"]].add((finding.get("cell"), finding["location"]["line"], finding["code"]))
     for fixture in sorted(FIXTURES.glob("*.py")):
         display = f"fixtures/models/{fixture.name}"
-        assert found.get(display, set()) == expected_findings(fixture.read_text()), display
+        assert found.get(display, set()) == {(None, *marked) for marked in expected_findings(fixture.read_text())}, display
+    notebooks = sorted(FIXTURES.glob("*.ipynb"))
+    assert notebooks
+    for fixture in notebooks:  # markers by cell, lines counted in their cell
+        cells = json.loads(fixture.read_text())["cells"]
+        expected = {(number, *marked) for number, cell in enumerate(cells, start=1) if cell["cell_type"] == "code"
+                    for marked in expected_findings("".join(cell["source"]))}
+        assert expected and found.get(f"fixtures/models/{fixture.name}", set()) == expected, fixture.name
 
 
 def test_good_fixtures_pass_with_exit_code_zero():

@@ -128,7 +128,8 @@ def test_sarif_is_schema_valid_for_every_fixture_and_saved_model(tmp_path):
         if "location" in finding:
             assert physical["region"] == {
                 "startLine": finding["location"]["line"], "startColumn": finding["location"]["column"],
-                "endLine": finding["end_location"]["line"], "endColumn": finding["end_location"]["column"]}
+                "endLine": finding["end_location"]["line"], "endColumn": finding["end_location"]["column"],
+                **({"properties": {"cell": finding["cell"]}} if "cell" in finding else {})}  # (a notebook's)
         else:
             assert physical["region"] == {"startLine": 1}  # GitHub needs a start line
             assert location["logicalLocations"] == [{"name": finding["layer"], "kind": "member"}]
