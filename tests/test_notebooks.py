@@ -230,3 +230,20 @@ def test_notebooks_are_found_in_directories_cached_and_baselined(tmp_path):
         ("BN003", "layers.Dropout(0.3)"), ("BN004", "layers.Conv2D(32, 3)"),
         ("BN010", "model.fit(x_train, y_train, batch_size=4)")}
     assert run_bnlint("check", "--baseline", "baseline.json", ".", cwd=project).returncode == 0
+
+
+def test_top_level_await_in_a_cell_is_read_and_fixed_around(tmp_path):
+    # IPython runs `await` outside a function (its autoawait): Python's parser accepts it there (only its
+    # compiler refuses), so the cell is read, and a fix elsewhere keeps it.
+    path = save(tmp_path / "async.ipynb", notebook(
+        code("import asyncio\nimport keras\nfrom keras import layers\nawait asyncio.sleep(0)\n"),
+        code("model = keras.Sequential([keras.Input((8,)), layers.Dense(4), layers.BatchNormalization()])\n"),
+    ))
+    checked = run_bnlint("check", path.name, cwd=tmp_path)
+    assert (checked.returncode, checked.stderr) == (1, "")
+    assert checked.stdout.startswith("async.ipynb:cell 2:1:46: BN004 [*]")
+    fixed = run_bnlint("check", "--fix", path.name, cwd=tmp_path)
+    assert (fixed.returncode, fixed.stderr) == (0, "")
+    cells = json.loads(path.read_text())["cells"]
+    assert "".join(cells[0]["source"]).endswith("await asyncio.sleep(0)\n")
+    assert "layers.Dense(4, use_bias=False)" in "".join(cells[1]["source"])
