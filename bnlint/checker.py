@@ -254,47 +254,51 @@ def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None
             return FileOutcome(lint(result, set(codes), target.config.options), notes)
         if target.path.suffix == ".ipynb":
             return _fix_notebook(target, codes, fix)
-        from bnlint.fixer import fix_source, unified_diff, write_atomically  # libcst: only when fixing
+        from bnlint.fixer import write_atomically  # libcst: only when fixing
         from bnlint.readers.python_source import load_source
 
         source = load_source(target.path, target.display)
-        outcome = fix_source(source.text, target.display, set(codes), target.config.options, fix.unsafe, target.path)
-        changed = outcome.text != source.text
-        if changed and fix.write:
-            write_atomically(target.path, source, outcome.text)
-        diff = unified_diff(target.display, source.text, outcome.text) if changed and not fix.write else ""
-        return FileOutcome(outcome.diagnostics, outcome.notes, outcome.fixed, diff)
+        return _fix_text(target, codes, fix, source.text, lambda text: write_atomically(target.path, source, text))
     except UserError as error:
         return error
     except Exception as error:  # noqa: BLE001 - a bug of ours: one line for this file, the others go on
         return internal_error(target.display, error)
 
 
+def _fix_text(target: Target, codes: frozenset[str], fix: FixMode, text: str, write) -> FileOutcome:
+    """Fix *text*, the source bnlint reads from *target*; with ``--fix``, *write* takes the fixed text."""
+    from bnlint.fixer import fix_source, unified_diff
+
+    outcome = fix_source(text, target.display, set(codes), target.config.options, fix.unsafe, target.path)
+    changed = outcome.text != text
+    if changed and fix.write:
+        write(outcome.text)
+    diff = unified_diff(target.display, text, outcome.text) if changed and not fix.write else ""
+    return FileOutcome(outcome.diagnostics, outcome.notes, outcome.fixed, diff)
+
+
 def _fix_notebook(target: Target, codes: frozenset[str], fix: FixMode) -> FileOutcome:
     """``check_file`` with fixes for a Jupyter notebook: its code cells are fixed as one source."""
     from bnlint.engine import lint
-    from bnlint.fixer import fix_source, unified_diff, write_atomically
-    from bnlint.readers.notebook import in_cells, load_notebook, read_notebook, rewrite
+    from bnlint.fixer import write_atomically
+    from bnlint.readers.notebook import in_cells, json_layout, load_notebook, read_notebook, rewrite
     from bnlint.readers.python_source import SourceText
 
     notebook = load_notebook(target.path, target.display)
-    options = target.config.options
-    if rewrite(notebook, notebook.text, target.display) != notebook.data:
+    if json_layout(notebook) is None:
         result = read_notebook(notebook, target.display, target.path)
         note = (f"{target.display}: fixes were not applied: bnlint cannot write this notebook's JSON back "
                 "in its own layout; it was only checked")
-        return FileOutcome(lint(result, set(codes), options), [*result.notes, note])
+        return FileOutcome(lint(result, set(codes), target.config.options), [*result.notes, note])
+    on_disk = SourceText(notebook.data, notebook.data.decode("utf-8-sig"), "utf-8")
+
+    def write(text: str) -> None:
+        write_atomically(target.path, on_disk, rewrite(notebook, text, target.display).decode("utf-8"))
+
     try:
-        outcome = fix_source(notebook.text, target.display, set(codes), options, fix.unsafe, target.path)
-    except InputError as error:  # (a cell that is not Python)
+        return _fix_text(target, codes, fix, notebook.text, write)
+    except InputError as error:  # a cell that is not Python is named (any other problem reads as it was)
         raise InputError(target.display, in_cells(error.problem, notebook.text)) from None
-    changed = outcome.text != notebook.text
-    if changed and fix.write:
-        data = rewrite(notebook, outcome.text, target.display)
-        write_atomically(target.path, SourceText(notebook.data, notebook.data.decode("utf-8-sig"), "utf-8"),
-                         data.decode("utf-8"))
-    diff = unified_diff(target.display, notebook.text, outcome.text) if changed and not fix.write else ""
-    return FileOutcome(outcome.diagnostics, outcome.notes, outcome.fixed, diff)
 
 
 # Below this many files, starting worker processes costs more than it saves.

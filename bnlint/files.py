@@ -77,15 +77,10 @@ class SourceTexts:
         A notebook's text is its code cells as one source, as bnlint reads it.
         """
         if path not in self._texts:
+            from bnlint.readers import source_text
+
             try:
-                if path.endswith(".ipynb"):
-                    from bnlint.readers.notebook import load_notebook
-
-                    self._texts[path] = load_notebook(Path(path), path).text
-                else:
-                    from bnlint.readers.python_source import load_source
-
-                    self._texts[path] = load_source(Path(path), path).text
+                self._texts[path] = source_text(Path(path), path)
             except UserError:
                 self._texts[path] = None
         return self._texts[path]

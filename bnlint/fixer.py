@@ -46,10 +46,8 @@ def fix_source(text: str, display: str, codes: set[str], options: dict, unsafe: 
     fixed: list[Diagnostic] = []
     notes: list[str] = []
     current = text
-    notebook = file is not None and file.suffix == ".ipynb"  # (then *text* is its cells as one source)
     for _ in range(MAX_ROUNDS):
         result = read_source(current, display, file)
-        result.notebook = notebook
         notes = result.notes
         wanted = [
             d for d in lint(result, codes, options)
@@ -73,9 +71,7 @@ def fix_source(text: str, display: str, codes: set[str], options: dict, unsafe: 
         current = edit.text
     else:
         notes = notes + [f"{display}: fixes did not settle after {MAX_ROUNDS} rounds; the last round was kept"]
-    result = read_source(current, display, file)
-    result.notebook = notebook
-    remaining = lint(result, codes, options)
+    remaining = lint(read_source(current, display, file), codes, options)
     for diagnostic in remaining:
         reason = declined.get((diagnostic.code, diagnostic.origin))
         if reason is not None and diagnostic.unfixable is None:

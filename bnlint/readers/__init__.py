@@ -15,7 +15,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached r
 if TYPE_CHECKING:
     from bnlint.readers.result import ReadResult
 
-__all__ = ["read_path", "is_readable", "is_savedmodel", "ReadResult"]
+__all__ = ["read_path", "source_text", "is_readable", "is_savedmodel", "ReadResult"]
 
 SOURCE_SUFFIXES = (".py", ".ipynb")
 SAVED_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -38,6 +38,23 @@ def is_readable(path: Path) -> bool:
 def is_savedmodel(path: Path) -> bool:
     """True for a SavedModel directory: one model, not a tree to walk."""
     return (path / "saved_model.pb").is_file()
+
+
+def source_text(path: Path, display: str) -> str:
+    """The Python text bnlint reads in the source file at *path*: a notebook's code cells as one source.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, or is not valid text (or not a notebook).
+    """
+    if path.suffix == ".ipynb":
+        from bnlint.readers.notebook import load_notebook
+
+        return load_notebook(path, display).text
+    from bnlint.readers.python_source import load_source
+
+    return load_source(path, display).text
 
 
 def read_path(path: Path, display: str | None = None) -> ReadResult:

@@ -1314,11 +1314,9 @@ class Interpreter:
         if not isinstance(output, TensorValue) or output.graph is not graph:
             return UNKNOWN
         if _hidden_nonlinearity(graph, output.node, probe.node):
-            if isinstance(func, PartialValue):
-                name = inner.path.rpartition(".")[2] if isinstance(inner, ExternalRef) else getattr(
-                    getattr(inner, "node", None), "name", "<lambda>")
-                return kinds.own_function_activation(name, partial=True)
-            return kinds.own_function_activation(getattr(func.node, "name", "<lambda>"))
+            name = inner.path.rpartition(".")[2] if isinstance(inner, ExternalRef) else getattr(
+                getattr(inner, "node", None), "name", "<lambda>")
+            return kinds.own_function_activation(name, partial=isinstance(func, PartialValue))
         return UNKNOWN
 
     def _call_function(self, func: FunctionValue, args: list, kwargs: dict, node: ast.AST) -> Any:

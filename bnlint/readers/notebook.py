@@ -34,7 +34,7 @@ from bnlint.readers.result import ReadResult
 from bnlint.records import dataclass
 
 __all__ = ["Notebook", "load_notebook", "read_notebook_file", "read_notebook", "cell_starts", "cell_of", "cell_line",
-           "in_cells", "show_in_cells", "rewrite", "MARKER"]
+           "in_cells", "show_in_cells", "rewrite", "json_layout", "MARKER"]
 
 #: The line before each code cell in the notebook's Python text.
 MARKER = "# bnlint: cell "
@@ -226,16 +226,15 @@ def read_notebook_file(path: Path, display: str | None = None) -> ReadResult:
     return read_notebook(load_notebook(path, display), display, path)
 
 
-def read_notebook(notebook: Notebook, display: str, file: Path | None = None) -> ReadResult:
-    """Read every model built by *notebook*'s Python text (see :func:`read_notebook_file`)."""
+def read_notebook(notebook: Notebook, display: str, file: Path) -> ReadResult:
+    """Read every model built by *notebook*'s Python text, *notebook* being the file *file* (see
+    :func:`read_notebook_file`)."""
     from bnlint.readers.python_source import read_source
 
     try:
-        result = read_source(notebook.text, display, file)
+        return read_source(notebook.text, display, file)
     except InputError as error:
         raise InputError(display, in_cells(error.problem, notebook.text)) from None
-    result.notebook = True
-    return result
 
 
 def in_cells(problem: str, text: str) -> str:
@@ -269,7 +268,7 @@ def rewrite(notebook: Notebook, text: str, display: str) -> bytes | None:
     InputError
         *text* no longer has the notebook's cells (a bug: nothing is written).
     """
-    layout = _layout(notebook)
+    layout = json_layout(notebook)
     if layout is None:
         return None
     cells = _split(text)
@@ -306,7 +305,7 @@ def _split(text: str) -> dict[int, str]:
     return {number: "".join(lines) for number, lines in cells.items()}
 
 
-def _layout(notebook: Notebook) -> tuple[int | None, bool, str] | None:
+def json_layout(notebook: Notebook) -> tuple[int | None, bool, str] | None:
     """How to dump the notebook's JSON so that it reads back as the same bytes, if bnlint can."""
     text = notebook.data.decode("utf-8-sig")
     for indent in (1, 2, 4, None):

@@ -109,7 +109,9 @@ def read_source(text: str, display: str = "<string>", file: Path | None = None) 
     """Read every model built by the Python source *text*.
 
     *file*, when given, is where the text came from: modules of its package
-    that it imports are then read too.
+    that it imports are then read too. For a notebook (``.ipynb``), *text*
+    is its code cells as one source (:mod:`bnlint.readers.notebook`), and
+    the result says so.
 
     Examples
     --------
@@ -117,10 +119,11 @@ def read_source(text: str, display: str = "<string>", file: Path | None = None) 
     >>> [layer.class_name for _, layer in result.graphs[0].layers()]
     ['Dense']
     """
+    notebook = file is not None and file.suffix == ".ipynb"
     if not _MAY_BUILD_MODEL.search(text) or (
         _IMPORTS_OTHER_FRAMEWORK.search(text) and not _NAMES_KERAS.search(text)
     ):
-        return ReadResult(display, [], text)
+        return ReadResult(display, [], text, notebook=notebook)
     try:
         lines, tree = parse_python(file.resolve() if file is not None else None, text)
     except SyntaxError as error:
@@ -132,4 +135,4 @@ def read_source(text: str, display: str = "<string>", file: Path | None = None) 
 
     interpreter = Interpreter(tree, display, lines, file)
     graphs = interpreter.run()
-    return ReadResult(display, graphs, text, list(dict.fromkeys(interpreter.notes)))  # a helper's cap, once
+    return ReadResult(display, graphs, text, list(dict.fromkeys(interpreter.notes)), notebook)  # (a helper's cap, once)
