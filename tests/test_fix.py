@@ -755,3 +755,39 @@ def test_a_moved_layers_comment_is_not_left_behind_on_the_line_it_leaves():
     assert "d = h" in lines
     assert [line for line in lines if "#" in line] == [
         "x = layers.BatchNormalization()(d)  # the BN", "x = layers.Dropout(0.5)(x)  # keep half"]
+
+
+def test_a_split_activation_is_imported_by_name_in_a_file_with_functions_and_keras_agrees(tmp_path):
+    # The new `Activation` joins the file's `from keras.layers import ...`; finding that import
+    # walked into the body of the first `def` (not a statement list) and crashed.
+    path = tmp_path / "split.py"
+    path.write_text(textwrap.dedent("""
+        from keras.layers import Conv2D, BatchNormalization, Input, ReLU
+        from keras.models import Model
+
+        if True:
+            FILTERS = 8
+
+
+        def build():
+            inputs = Input((16, 16, 3))
+            x = Conv2D(FILTERS, 3, activation="relu", use_bias=False)(inputs)
+            x = BatchNormalization()(x)
+            for _ in range(2):
+                x = Conv2D(FILTERS, 3, use_bias=False)(x)
+                x = BatchNormalization()(x)
+                x = ReLU()(x)
+            return Model(inputs, x, name="split")
+
+
+        model = build()
+    """).lstrip())
+    result = run_bnlint("check", "--fix", "--unsafe-fixes", path.name, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = path.read_text()
+    assert text.startswith("from keras.layers import Conv2D, BatchNormalization, Input, ReLU, Activation\n")
+    assert 'Conv2D(FILTERS, 3, activation=None, use_bias=False)' in text and 'Activation("relu")(x)' in text
+    (reference,) = keras_models([path])[str(path)]
+    graphs = json.loads(run_bnlint("graph", str(path), "--format", "json").stdout)
+    assert compare(reference, next(g for g in graphs if g["name"] == "split"), graphs) == []
+    assert [l["class_name"] for l in reference["layers"]][1:4] == ["Conv2D", "BatchNormalization", "Activation"]

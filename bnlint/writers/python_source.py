@@ -272,21 +272,26 @@ def _imported_name(module: cst.Module, class_name: str) -> str | None:
 
 def _import_of(module: cst.Module, local: str) -> cst.ImportFrom | None:
     """The top-level ``from ... import`` statement that binds the name *local*."""
-    for statement in module.body:
-        for small in getattr(statement, "body", ()):
-            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-                for alias in small.names:
-                    bound = alias.asname.name.value if alias.asname else getattr(alias.name, "value", None)
-                    if bound == local:
-                        return small
+    for statement in _top_level_from_imports(module):
+        for alias in statement.names:
+            bound = alias.asname.name.value if alias.asname else getattr(alias.name, "value", None)
+            if bound == local:
+                return statement
     return None
 
 
 def _from_import_aliases(module: cst.Module):
+    for statement in _top_level_from_imports(module):
+        yield from statement.names
+
+
+def _top_level_from_imports(module: cst.Module):
+    """The module's top-level ``from ... import`` statements that name what they import (not ``*``)."""
     for statement in module.body:
-        for small in getattr(statement, "body", ()):
-            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-                yield from small.names
+        if isinstance(statement, cst.SimpleStatementLine):  # (a compound statement's body is a block)
+            for small in statement.body:
+                if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                    yield small
 
 
 class _Editor(cst.CSTTransformer):
