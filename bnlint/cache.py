@@ -47,7 +47,7 @@ CACHEDIR_TAG = (
 # than a doubt). Any write to a file changes its ctime, which no user tool can set back.
 _TRUST_STAT_FROM = 1 << 20
 _CHUNK = 1 << 20
-_FORMAT = 5  # bump when the entry layout changes
+_FORMAT = 6  # bump when the entry layout changes
 
 try:  # the blake2 module alone: hashlib would also load OpenSSL, which costs more than hashing a project
     from _blake2 import blake2b as _blake2b

@@ -47,12 +47,18 @@ class SetArgument:
     """Set constructor argument *key* of the layer built at *site* to *value* (a Python literal).
 
     ``class_name`` lets the writer find a positional argument of that name.
+    With *follow*, an argument written as a plain name (``momentum=m``) is
+    followed to the literals its value is written as (``m = 0.1``, a
+    parameter's default, what the file's calls pass), and those are set
+    instead (see :mod:`bnlint.writers.value_sources`); without it, the name
+    is replaced by *value*.
     """
 
     site: Site
     class_name: str
     key: str
     value: Any
+    follow: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from bnlint.diagnostics import Diagnostic, SetArgument, Violation
 from bnlint.errors import ConfigError
-from bnlint.graph import ModelGraph, Site
+from bnlint.graph import Layer, ModelGraph, Site
 from bnlint.readers.result import ReadResult
 from bnlint.rule import Rule
 
@@ -139,9 +139,46 @@ def lint(result: ReadResult, codes: set[str], options: dict | None = None) -> li
         for rule in rules:
             for violation in rule.check(graph):
                 _add(grouped, seen_layers, rule, graph, violation, lines, result.path)
+    if any(diagnostic.fix is not None for diagnostic in grouped.values()):
+        _withdraw_fixes_reaching_other_layers(grouped, seen_layers, result.graphs)
     if result.notebook and grouped:
         _place_in_cells(grouped.values(), result.text or "")
     return sorted(grouped.values(), key=Diagnostic.sort_key)
+
+
+def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, graphs) -> None:
+    """Withdraw the fix of a finding whose constructor call also makes layers the finding does not cover.
+
+    A fix edits the call, so it changes every layer the call makes: a
+    helper whose convolution a BN follows in one caller and not in another
+    would lose the other's bias too, or get a second BN. A layer the edit
+    leaves as it is does not count (an argument it already has, such as
+    `use_bias=False` where one caller passes `use_bias=True`), nor the
+    input layer a Sequential's first layer makes from `input_shape`.
+    """
+    made: dict[Site, dict[int, Layer]] = {}
+    for graph in graphs:
+        for _, layer in graph.layers():
+            if isinstance(layer.origin, Site) and layer.kind != "input":
+                made.setdefault(layer.origin, {})[layer.layer_id] = layer
+    for key, diagnostic in grouped.items():
+        if diagnostic.fix is None:
+            continue
+        others = [layer.name for layer_id, layer in made.get(diagnostic.origin, {}).items()
+                  if layer_id not in seen_layers[key] and _changed_by(diagnostic.fix, layer)]
+        if others:
+            names = ", ".join(f"`{name}`" for name in dict.fromkeys(others[:3]))
+            more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+            diagnostic.fix = None
+            diagnostic.unfixable = (f"the call also makes {names}{more}, which this finding does not cover "
+                                    f"and an edit of the call would change too")
+
+
+def _changed_by(fix, layer: Layer) -> bool:
+    """True unless every edit of *fix* sets an argument *layer* already has."""
+    return not all(isinstance(intent, SetArgument) and intent.site == layer.origin
+                   and type(layer.config.get(intent.key)) is type(intent.value)
+                   and layer.config.get(intent.key) == intent.value for intent in fix.intents)
 
 
 def _place_in_cells(diagnostics, text: str) -> None:

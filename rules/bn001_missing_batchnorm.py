@@ -396,7 +396,7 @@ def _insert_batchnorm(graph: ModelGraph, node: int, insert: dict) -> Fix | None:
         rename = (token, "bn")
     intents = [InsertLayer(layer.origin, "BatchNormalization", tuple(arguments), rename=rename)]
     if layer.get("use_bias") is True:
-        intents.append(SetArgument(layer.origin, layer.constructor, "use_bias", False))
+        intents.append(SetArgument(layer.origin, layer.constructor, "use_bias", False, follow=True))
     return Fix("insert a BatchNormalization after the layer", Applicability.UNSAFE, tuple(intents))
 
 

@@ -120,7 +120,7 @@ class RedundantBias(Rule):
                 fix = Fix(
                     "set `use_bias=False`",
                     Applicability.SAFE,
-                    (SetArgument(layer.origin, layer.constructor, "use_bias", False),),
+                    (SetArgument(layer.origin, layer.constructor, "use_bias", False, follow=True),),
                 )
                 yield Violation(
                     node,

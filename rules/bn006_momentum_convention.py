@@ -48,8 +48,11 @@ class MomentumConvention(Rule):
     Unsafe (`--fix --unsafe-fixes`): the fix sets `momentum` to `1 - m`
     (0.1 becomes 0.9; 0 becomes Keras' default 0.99, not 1, which would
     freeze the statistics at their initial values), which changes how the
-    moving statistics are estimated during training. A momentum computed by
-    an expression is replaced by the literal value.
+    moving statistics are estimated during training. A momentum given by a
+    plain name (`momentum=bn_momentum`) is changed where its value is
+    written (`BN_MOMENTUM = 0.1`, a parameter's default, what the file's
+    calls pass); one computed by an expression is replaced by the literal
+    value.
 
     ## Options
     None.
@@ -84,7 +87,7 @@ class MomentumConvention(Rule):
                                f"the Keras equivalent is momentum={keras_momentum:g}")
                 fix = None
                 if isinstance(layer.origin, Site):
-                    intent = SetArgument(layer.origin, layer.constructor, "momentum", keras_momentum)
+                    intent = SetArgument(layer.origin, layer.constructor, "momentum", keras_momentum, follow=True)
                     fix = Fix(f"set `momentum={keras_momentum:g}`", Applicability.UNSAFE, (intent,))
                 yield Violation(node, message, fix=fix)
 

@@ -309,7 +309,11 @@ def test_fixing_keras_resnet_removes_exactly_the_redundant_biases(tmp_path):
     before, after = original.read_text().splitlines(), copy.read_text().splitlines()
     assert len(before) == len(after)
     changed = [(a, b) for a, b in zip(before, after) if a != b]
-    assert len(changed) == 5 and all("use_bias=False" in b for _, b in changed)
+    # Four constructor calls get `use_bias=False`; the stem's `Conv2D(..., use_bias=use_bias)` is
+    # followed to the `use_bias=True` that ResNet50, ResNet101 and ResNet152 pass (ResNetV2's callers,
+    # in another module, keep their bias, which no BN follows).
+    assert len(changed) == 7 and all("use_bias=False" in b for _, b in changed)
+    assert sum("use_bias=True" in a for a, _ in changed) == 3
     probe = subprocess.run(
         [sys.executable, "-c", RESNET_PROBE, str(ROOT / "tests"), str(copy)],
         capture_output=True, text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
@@ -530,6 +534,7 @@ def test_inserted_batchnorm_follows_insert_options_and_neighbour_names(tmp_path)
         x = inputs
         for i in range(2):
             x = block(x, f"block{i}")
+        x = layers.Dense(2, name="head")(layers.GlobalAveragePooling2D(name="pool")(x))
         model = keras.Model(inputs, x, name="resnet_like")
         """).lstrip())
     result = run_bnlint("check", "--fix", "--unsafe-fixes", "--select", "BN001", "--show-fixes", "resblock.py", cwd=tmp_path)
@@ -625,7 +630,11 @@ def test_a_layer_made_in_a_comprehension_is_left_alone_with_the_reason(tmp_path)
             layers.Dense(8, use_bias=False),
             layers.BatchNormalization(),
             layers.ReLU(),
-            *blocks,
+            layers.Dense(8),  # (pre-activated by the BN before it)
+            layers.ReLU(),
+            blocks[0],
+            layers.ReLU(),
+            blocks[1],
             layers.ReLU(),
             layers.Dense(2),
         ])
@@ -757,6 +766,114 @@ def test_a_moved_layers_comment_is_not_left_behind_on_the_line_it_leaves():
         "x = layers.BatchNormalization()(d)  # the BN", "x = layers.Dropout(0.5)(x)  # keep half"]
 
 
+FOLLOWED = """
+    import keras
+    from keras import layers
+
+    BN_MOMENTUM = 0.1  # ported from PyTorch
+
+
+    def conv_bn(x, filters, momentum, use_bias=True):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=use_bias)(x)
+        return layers.BatchNormalization(momentum=momentum)(x)
+
+
+    def build(name):
+        inputs = keras.Input((16, 16, 3))
+        mom = 0.01
+        x = conv_bn(inputs, 8, mom)
+        x = conv_bn(x, 16, momentum=mom)
+        x = layers.Dense(4)(x)
+        x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
+        return keras.Model(inputs, x, name=name)
+
+
+    model = build("followed")
+"""
+
+
+def test_a_value_given_by_name_is_set_where_it_is_written_and_keras_agrees(tmp_path):
+    # `momentum=momentum` and `use_bias=use_bias` stay as written (a hard-coded value would ignore
+    # what the helper's callers pass); the literals their values come from change instead.
+    path = tmp_path / "followed.py"
+    path.write_text(textwrap.dedent(FOLLOWED).lstrip())
+    before = path.read_text()
+    result = run_bnlint("check", "--fix", "--unsafe-fixes", "--show-fixes", path.name, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    after = path.read_text()
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert changed == [
+        ("BN_MOMENTUM = 0.1  # ported from PyTorch", "BN_MOMENTUM = 0.9  # ported from PyTorch"),
+        ("def conv_bn(x, filters, momentum, use_bias=True):", "def conv_bn(x, filters, momentum, use_bias=False):"),
+        ("    mom = 0.01", "    mom = 0.99"),
+        ("    x = layers.Dense(4)(x)", "    x = layers.Dense(4, use_bias=False)(x)"),
+    ]
+    assert run_bnlint("check", "--fix", "--unsafe-fixes", path.name, cwd=tmp_path).returncode == 0
+    assert path.read_text() == after  # a second run changes nothing
+    (reference,) = keras_models([path])[str(path)]
+    graphs = json.loads(run_bnlint("graph", str(path), "--format", "json").stdout)
+    assert compare(reference, next(g for g in graphs if g["name"] == "followed"), graphs) == []
+    layers = reference["layers"]
+    assert [l["config"]["momentum"] for l in layers if l["class_name"] == "BatchNormalization"] == [0.99, 0.99, 0.9]
+    assert [l["config"]["use_bias"] for l in layers if l["class_name"] in ("Conv2D", "Dense")] == [False] * 3
+
+
+def test_an_init_parameter_default_of_a_layer_class_is_followed(tmp_path):
+    path = tmp_path / "block.py"
+    path.write_text(textwrap.dedent("""
+        from keras import layers
+
+
+        class Block(layers.Layer):
+            def __init__(self, filters, momentum=0.1, **kwargs):
+                super().__init__(**kwargs)
+                self.conv = layers.Conv2D(filters, 3, use_bias=False)
+                self.bn = layers.BatchNormalization(momentum=momentum)
+
+            def call(self, x):
+                return self.bn(self.conv(x))
+
+
+        def head(x):
+            return Block(16)(Block(8, momentum=0.1)(x))
+    """).lstrip())
+    assert run_bnlint("check", "--fix", "--unsafe-fixes", path.name, cwd=tmp_path).returncode == 0
+    text = path.read_text()
+    assert "def __init__(self, filters, momentum=0.9, **kwargs):" in text
+    assert "return Block(16)(Block(8, momentum=0.9)(x))" in text
+    assert "layers.BatchNormalization(momentum=momentum)" in text
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    ("m = 0.1\nscaled = m * 2\nbn = layers.BatchNormalization(momentum=m)",
+     "`momentum=m` does not lead to a literal the fixer can change: `m` is also used in `scaled = m * 2`"),
+    ("m = 0.5\nm = 0.1\nbn = layers.BatchNormalization(momentum=m)",
+     "`m` is assigned in more than one place"),
+    ("for m in (0.1,):\n    bn = layers.BatchNormalization(momentum=m)",
+     "`m` is not assigned a value by a plain `m = ...`"),
+    ("from settings import M\nbn = layers.BatchNormalization(momentum=M)",
+     "`M` is not assigned in this file"),
+    ("def f(m=0.1):\n    return layers.BatchNormalization(momentum=m)\nbn = f(m=1 / 10)",
+     "a value on the way is computed (`1 / 10`)"),
+    ("def f(m=0.1):\n    return layers.BatchNormalization(momentum=m)\nmake = f\nbn = f()",
+     "`f` is used other than by calling it (`make = f`)"),
+    ("def f(m=0.1):\n    return layers.BatchNormalization(momentum=m)\nbn, other = f(), f(.1)", None),
+])
+def test_a_name_that_does_not_lead_to_one_literal_is_left_with_the_reason(tmp_path, body, reason):
+    (tmp_path / "settings.py").write_text("M = 0.1\n")
+    path = tmp_path / "m.py"
+    original = "from keras import layers, Sequential\n" + body + "\nmodel = Sequential([layers.Dense(4, use_bias=False), bn])\n"
+    path.write_text(original)
+    result = run_bnlint("check", "--fix", "--unsafe-fixes", "--select", "BN006", "m.py", cwd=tmp_path)
+    if reason is None:  # `.1` and the default `0.1` are one value, written twice: both change
+        assert result.returncode == 0, result.stdout
+        assert path.read_text() == original.replace("m=0.1", "m=0.9").replace("f(.1)", "f(0.9)")
+        return
+    assert result.returncode == 1
+    assert path.read_text() == original
+    assert f"(not fixed: " in result.stdout and reason in result.stdout, result.stdout
+
+
 def test_a_split_activation_is_imported_by_name_in_a_file_with_functions_and_keras_agrees(tmp_path):
     # The new `Activation` joins the file's `from keras.layers import ...`; finding that import
     # walked into the body of the first `def` (not a statement list) and crashed.
@@ -791,3 +908,109 @@ def test_a_split_activation_is_imported_by_name_in_a_file_with_functions_and_ker
     graphs = json.loads(run_bnlint("graph", str(path), "--format", "json").stdout)
     assert compare(reference, next(g for g in graphs if g["name"] == "split"), graphs) == []
     assert [l["class_name"] for l in reference["layers"]][1:4] == ["Conv2D", "BatchNormalization", "Activation"]
+
+
+def test_only_the_literals_that_differ_change_and_options_passed_beside_the_name_do_not_stop_it(tmp_path):
+    # keras-io's DeepLabV3+: `convolution_block(..., use_bias=False)` by default, one call passes
+    # `use_bias=True` (that call changes, the default already holds the value); karolzak's
+    # satellite U-Net passes the momentum positionally beside `**conv2d_args`.
+    path = tmp_path / "m.py"
+    original = textwrap.dedent("""
+        import keras
+        from keras import layers
+
+
+        def conv_block(x, filters, use_bias=False):
+            x = layers.Conv2D(filters, 1, use_bias=use_bias)(x)
+            return layers.BatchNormalization()(x)
+
+
+        def bn_conv(x, filters, momentum, **conv_args):
+            x = layers.BatchNormalization(momentum=momentum)(x)
+            return layers.Conv2D(filters, use_bias=False, **conv_args)(x)
+
+
+        def build():
+            inputs = keras.Input((8, 8, 3))
+            options = {"kernel_size": 3, "padding": "same"}
+            momentum = 0.01
+            x = conv_block(inputs, 8)
+            x = conv_block(x, 8, use_bias=True)
+            x = bn_conv(x, 8, momentum, **options)
+            x = bn_conv(x, 8, momentum, **options)
+            return keras.Model(inputs, x)
+    """).lstrip()
+    path.write_text(original)
+    result = run_bnlint("check", "--fix", "--unsafe-fixes", "--select", "BN004,BN006", "m.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert path.read_text() == original.replace("use_bias=True)", "use_bias=False)").replace(
+        "momentum = 0.01", "momentum = 0.99")
+
+
+def test_a_followed_value_that_reaches_another_layer_is_left_and_one_that_reaches_two_fixes_is_set(tmp_path):
+    # The default `use_bias=True` also makes the bias of a layer no BN follows: changing it would
+    # remove that bias too. `mom` reaches two BN layers, both fixed in the same pass: it changes.
+    path = tmp_path / "m.py"
+    original = textwrap.dedent("""
+        import keras
+        from keras import layers
+
+
+        def block(x, use_bias=True):
+            x = layers.Conv2D(8, 3, use_bias=use_bias)(x)
+            x = layers.BatchNormalization()(x)
+            return layers.ReLU()(layers.Conv2D(8, 1, use_bias=use_bias)(x))
+
+
+        def bn_a(x, momentum):
+            return layers.BatchNormalization(momentum=momentum)(x)
+
+
+        def bn_b(x, momentum):
+            return layers.BatchNormalization(momentum=momentum, name="b")(x)
+
+
+        def build():
+            inputs = keras.Input((8, 8, 3))
+            mom = 0.1
+            x = block(inputs)
+            x = bn_a(x, mom)
+            x = bn_b(layers.ReLU()(x), mom)
+            return keras.Model(inputs, x)
+    """).lstrip()
+    path.write_text(original)
+    result = run_bnlint("check", "--fix", "--unsafe-fixes", "--select", "BN004,BN006", "m.py", cwd=tmp_path)
+    assert path.read_text() == original.replace("mom = 0.1", "mom = 0.9")
+    assert ("(not fixed: `use_bias=use_bias` does not lead to a literal the fixer can change: `use_bias` is also "
+            "used in `return layers.ReLU()(layers.Conv2D(8, 1, use_bias=use_bia...`)") in result.stdout
+
+
+def test_a_fix_is_withdrawn_when_the_call_also_makes_layers_the_finding_does_not_cover(tmp_path):
+    # keras-io's ResNet20 (CutMix example): `resnet_layer(..., batch_normalization=False)` makes the
+    # shortcut projections from the same `Conv2D(...)` call. Setting `use_bias=False` there would
+    # remove the bias of those convolutions too, which no BN follows.
+    path = tmp_path / "m.py"
+    original = textwrap.dedent("""
+        import keras
+        from keras import layers
+
+
+        def conv(x, filters, bn=True):
+            x = layers.Conv2D(filters, 3, padding="same")(x)
+            if bn:
+                x = layers.BatchNormalization()(x)
+            return layers.ReLU()(x)
+
+
+        def build():
+            inputs = keras.Input((8, 8, 3))
+            x = conv(inputs, 8)
+            x = conv(x, 8, bn=False)
+            return keras.Model(inputs, conv(x, 8))
+    """).lstrip()
+    path.write_text(original)
+    result = run_bnlint("check", "--fix", "--unsafe-fixes", "m.py", cwd=tmp_path)
+    assert path.read_text() == original
+    assert ("m.py:6:9: BN004 [redundant-bias] the bias of `Conv2D` is cancelled by the `BatchNormalization` after "
+            "it; set `use_bias=False` (2 instances: conv2d, conv2d_2) (not fixed: the call also makes `conv2d_1`, "
+            "which this finding does not cover and an edit of the call would change too)") in result.stdout

@@ -18,10 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
 
 from bnlint import kinds
 from bnlint.diagnostics import FixIntent, InsertLayer, MoveLayer, SetArgument
+from bnlint.writers.value_sources import Trail, Untraceable, follow, is_literal, statement_text
 
 __all__ = ["EditResult", "apply_intents"]
 
@@ -63,22 +64,33 @@ def apply_intents(text: str, intents: list[FixIntent]) -> EditResult:
     calls = {_span(positions[node]): node for node in positions if isinstance(node, cst.Call)}
     result = EditResult(text)
     arguments: dict[tuple[int, int, int, int], list[SetArgument]] = {}
+    literals = _Literals(wrapper, parents, _quote_of(text))
     plan = _Plan(wrapper.module)
     for intent in intents:
         if isinstance(intent, SetArgument):
-            if _key(intent.site) in calls:
-                arguments.setdefault(_key(intent.site), []).append(intent)
-            else:
+            call = calls.get(_key(intent.site))
+            if call is None:
                 result.declined.append((intent, _NOT_FOUND))
+                continue
+            existing = _existing_argument(call, intent) if intent.follow else None
+            if existing is not None and isinstance(existing.value, cst.Name) and not is_literal(existing.value):
+                problem = literals.follow(existing.value, intent)
+                if problem is not None:
+                    result.declined.append((intent, problem))
+                continue
+            arguments.setdefault(_key(intent.site), []).append(intent)
             continue
         problem = plan.add(intent, calls, parents)
         if problem is _DEFERRED:
             result.deferred.append(intent)
         elif problem is not None:
             result.declined.append((intent, problem))
-    editor = _Editor(positions, arguments, plan, _quote_of(text))
+    applied, declined = literals.settle()
+    result.applied += applied
+    result.declined += declined
+    editor = _Editor(positions, arguments, plan, _quote_of(text), literals.edits)
     result.text = wrapper.module.visit(editor).code
-    result.applied = editor.applied + plan.intents
+    result.applied += editor.applied + plan.intents
     result.declined.extend(editor.declined)
     return result
 
@@ -294,18 +306,90 @@ def _top_level_from_imports(module: cst.Module):
                     yield small
 
 
+class _Literals:
+    """The literals that argument edits following a plain name set (see :mod:`bnlint.writers.value_sources`)."""
+
+    def __init__(self, wrapper: MetadataWrapper, parents, quote: str) -> None:
+        self.wrapper = wrapper
+        self.parents = parents
+        self.quote = quote
+        self.scopes = None  # resolved when first needed: most passes never follow a name
+        self.trails: list[tuple[SetArgument, cst.Name, Trail]] = []
+        self.edits: dict[int, cst.BaseExpression] = {}  # id() of a literal node -> its replacement
+
+    def follow(self, name: cst.Name, intent: SetArgument) -> str | None:
+        """Follow *name* to the literals to set for *intent*; why not, if it cannot be."""
+        if self.scopes is None:
+            self.scopes = self.wrapper.resolve(ScopeProvider)
+        try:
+            trail = follow(self.wrapper.module, name, self.scopes, self.parents, intent.value)
+        except Untraceable as reason:
+            return self._reason(intent, name, str(reason))
+        if not trail.literals:  # what the analysis saw came another way
+            return self._reason(intent, name, f"`{name.value}` already holds `{intent.value!r}` where it is written")
+        self.trails.append((intent, name, trail))
+        return None
+
+    def settle(self) -> tuple[list[SetArgument], list[tuple[SetArgument, str]]]:
+        """Decide the followed intents together: the applied ones, and the declined ones with the reason.
+
+        A trail's names may only reach the fixed arguments of the pass and
+        the arguments the trails came through; a trail whose names reach
+        anything else is declined, which may strand another that relied on
+        it, so this repeats until nothing changes.
+        """
+        declined: list[tuple[SetArgument, str]] = []
+        trails = list(self.trails)
+        stranded = True
+        while stranded:
+            stranded = False
+            followed = set().union(*(trail.followed for _, _, trail in trails))
+            for entry in trails:
+                strays = entry[2].strays(followed)
+                if strays:
+                    intent, name, _ = entry
+                    text = statement_text(self.wrapper.module, strays[0], self.parents)
+                    used = strays[0].value if isinstance(strays[0], cst.Name) else "a name on the way"
+                    declined.append((intent, self._reason(intent, name, f"`{used}` is also used in `{text}`")))
+                    trails.remove(entry)
+                    stranded = True
+                    break
+        values: dict[int, object] = {}
+        applied = []
+        for intent, name, trail in trails:
+            if any(values.get(id(node), intent.value) != intent.value for node in trail.literals):
+                declined.append((intent, f"another fix sets the value of `{name.value}` differently"))
+                continue
+            for node in trail.literals:
+                values[id(node)] = intent.value
+                self.edits[id(node)] = _literal(intent.value, self.quote)
+            applied.append(intent)
+        return applied, declined
+
+    @staticmethod
+    def _reason(intent: SetArgument, name: cst.Name, reason: str) -> str:
+        return f"`{intent.key}={name.value}` does not lead to a literal the fixer can change: {reason}"
+
+
 class _Editor(cst.CSTTransformer):
     """Applies argument edits to calls, and the plan's insertions and removals to their holders."""
 
-    def __init__(self, positions, arguments: dict, plan: _Plan, quote: str) -> None:
+    def __init__(self, positions, arguments: dict, plan: _Plan, quote: str, literals: dict) -> None:
         super().__init__()
         self.quote = quote
         self.positions = positions
         self.arguments = arguments
         self.plan = plan
+        self.literals = literals
         self.applied: list[FixIntent] = []
         self.declined: list[tuple[FixIntent, str]] = []
         self.classes: list[int] = []  # id() of the original ClassDef nodes we are in
+
+    def on_leave(self, original, updated):
+        replacement = self.literals.get(id(original)) if self.literals else None
+        if replacement is not None:
+            return replacement
+        return super().on_leave(original, updated)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.classes.append(id(node))
@@ -457,23 +541,29 @@ def _with_line_comment(element: cst.Element, comment: cst.TrailingWhitespace) ->
     return element  # a list on one line has no room for it
 
 
+def _existing_argument(call: cst.Call, intent: SetArgument) -> cst.Arg | None:
+    """The argument of *call* that gives the intent's key, by keyword or position; None if none does."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == intent.key:
+            return arg
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    params = kinds.positional_params(intent.class_name, [None] * len(positional)) or ()
+    if intent.key in params and params.index(intent.key) < len(positional):
+        return positional[params.index(intent.key)]
+    return None
+
+
 def _set_argument(call: cst.Call, intent: SetArgument, quote: str) -> tuple[cst.Call, str | None]:
     value = _literal(intent.value, quote)
     args = list(call.args)
-    for index, arg in enumerate(args):
-        if arg.keyword is not None and arg.keyword.value == intent.key:
-            args[index] = arg.with_changes(value=value)
-            return call.with_changes(args=args), None
+    existing = _existing_argument(call, intent)
+    if existing is not None:
+        args[args.index(existing)] = existing.with_changes(value=value)
+        return call.with_changes(args=args), None
     positional = [arg for arg in args if arg.keyword is None and not arg.star]
-    params = kinds.positional_params(intent.class_name, [None] * len(positional))
-    if params is None and positional:
+    if positional and kinds.positional_params(intent.class_name, [None] * len(positional)) is None:
         # A class of the project's own, with a constructor of its own: a positional argument may be it.
         return call, f"`{intent.class_name}` takes positional arguments bnlint cannot name; one may be `{intent.key}`"
-    params = params or ()
-    if intent.key in params and params.index(intent.key) < len(positional):
-        target = positional[params.index(intent.key)]
-        args[args.index(target)] = target.with_changes(value=value)
-        return call.with_changes(args=args), None
     if any(arg.star for arg in args):
         return call, f"the call passes *args or **kwargs, which may already set `{intent.key}`"
     return call.with_changes(args=_extend(args, _keyword(intent.key, value), call.whitespace_before_args)), None
