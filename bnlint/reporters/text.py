@@ -76,8 +76,13 @@ def _plural(count: int, word: str) -> str:
 
 def _summary(report: CheckReport) -> str:
     checked = f"{_plural(report.files_checked, 'file')} checked"
+    if report.errors:  # (each on standard error): a run with errors never says that all checks passed
+        checked += f", {_plural(len(report.errors), 'error')}"
     fixed = len(report.fixed)
     if not report.diagnostics:
+        if report.errors:
+            done = f"Fixed {_plural(fixed, 'finding')}; no findings remain" if fixed else "No findings"
+            return f"{done} ({checked})."
         done = f"Fixed {_plural(fixed, 'finding')}; all" if fixed else "All"
         return f"{done} checks passed ({checked})."
     files = len({d.path for d in report.diagnostics})
