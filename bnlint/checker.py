@@ -52,6 +52,8 @@ class FileOutcome:
     notes: list[str]
     fixed: list[Diagnostic] = field(default_factory=list)
     diff: str = ""
+    #: With ``--fix``, the source read from standard input as fixed (or as it was).
+    text: str | None = None
 
 
 @dataclass
@@ -66,6 +68,8 @@ class CheckReport:
     checked_paths: list[str] = field(default_factory=list)
     fixed: list[Diagnostic] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)
+    #: With ``--fix`` on standard input, the source to write back to standard output.
+    text: str | None = None
 
 
 def codes_for(config: Config, selection: Selection) -> set[str]:
@@ -99,8 +103,14 @@ def check_paths(
     fix: FixMode | None = None,
     cache: bool = False,
     progress: bool = False,
+    stdin: tuple[str, str | None] | None = None,
 ) -> CheckReport:
     """Check every file under *arguments* (see :func:`~bnlint.discovery.discover` for *force_exclude*).
+
+    With *stdin* = ``(text, filename)``, *arguments* are ignored and *text*
+    (the source given on standard input) is checked as the file *filename*
+    (:func:`~bnlint.discovery.stdin_target`), without the cache; with *fix*
+    writing, the report's ``text`` is the source fixed.
 
     With *fix*, fixable findings are fixed in place (or, with
     ``fix.write=False``, only shown as diffs). Files are checked in parallel
@@ -125,7 +135,14 @@ def check_paths(
     """
     _forget_module_answers()
     report = CheckReport()
-    targets, report.errors = discover(arguments, force_exclude)
+    if stdin is not None:
+        from bnlint.discovery import stdin_target
+
+        target = stdin_target(*stdin, force_exclude)
+        targets, cache = ([target] if target is not None else []), False
+        report.text = stdin[0]  # (unless a fix changes it)
+    else:
+        targets, report.errors = discover(arguments, force_exclude)
     outcomes: list[FileOutcome | UserError | None] = [None] * len(targets)
     slots: list[Slot | None] = [None] * len(targets)
     caches: dict[str, ResultCache] = {}
@@ -179,6 +196,8 @@ def check_paths(
         report.fixed.extend(outcome.fixed)
         if outcome.diff:
             report.diffs.append(outcome.diff)
+        if outcome.text is not None:
+            report.text = outcome.text
     # A limit met in a module that several checked files import is the same warning from each.
     report.notes = list(dict.fromkeys(report.notes))
     return report
@@ -186,6 +205,7 @@ def check_paths(
 
 # The outcome of a file whose configuration is invalid: the error is reported once, per configuration.
 _SKIPPED = object()
+_OWN = object()  # (a default: the target's own path)
 
 
 def _forget_module_answers() -> None:
@@ -246,6 +266,8 @@ def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None
     from bnlint.readers import read_path
 
     try:
+        if target.text is not None:
+            return _check_text(target, codes, fix)
         if fix is None or target.path.suffix not in (".py", ".ipynb"):
             result = read_path(target.path, target.display)
             notes = list(result.notes)
@@ -265,11 +287,33 @@ def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None
         return internal_error(target.display, error)
 
 
-def _fix_text(target: Target, codes: frozenset[str], fix: FixMode, text: str, write) -> FileOutcome:
-    """Fix *text*, the source bnlint reads from *target*; with ``--fix``, *write* takes the fixed text."""
+def _check_text(target: Target, codes: frozenset[str], fix: FixMode | None) -> FileOutcome:
+    """``check_file`` for source given on standard input (``target.text``): Python only."""
+    from bnlint.engine import lint
+    from bnlint.readers.python_source import read_source
+
+    if target.path.suffix not in (".py", ".pyi", ""):
+        raise InputError(target.display, "bnlint reads only Python source from standard input; "
+                                         "give a notebook or saved model by its path")
+    file = target.path if target.display != "-" else None  # (the project's modules are found from its name)
+    if fix is None:
+        return FileOutcome(lint(read_source(target.text, target.display, file), set(codes), target.config.options), [])
+    fixed: list[str] = []
+    outcome = _fix_text(target, codes, fix, target.text, fixed.append, file)
+    if fix.write:
+        outcome.text = fixed[0] if fixed else target.text
+    return outcome
+
+
+def _fix_text(target: Target, codes: frozenset[str], fix: FixMode, text: str, write, file=_OWN) -> FileOutcome:
+    """Fix *text*, the source bnlint reads from *target*; with ``--fix``, *write* takes the fixed text.
+
+    *file* is where the project's modules are found from (default: the target's path).
+    """
+    file = target.path if file is _OWN else file
     from bnlint.fixer import fix_source, unified_diff
 
-    outcome = fix_source(text, target.display, set(codes), target.config.options, fix.unsafe, target.path)
+    outcome = fix_source(text, target.display, set(codes), target.config.options, fix.unsafe, file)
     changed = outcome.text != text
     if changed and fix.write:
         write(outcome.text)

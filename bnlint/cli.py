@@ -77,7 +77,11 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
 
     check = commands.add_parser("check", help="lint model sources (the default command)")
-    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="files or directories (default: .); - reads Python source from standard input")
+    check.add_argument("--stdin-filename", metavar="PATH",
+                       help="the file the source on standard input is (its name in findings, its configuration "
+                            "and the modules its imports name); implies -")
     check.add_argument("--select", type=_codes, action="extend", metavar="CODES",
                        help="run only these rules (codes, code prefixes, names or ALL; comma-separated)")
     check.add_argument("--ignore", type=_codes, action="extend", default=[], metavar="CODES",
@@ -207,6 +211,8 @@ def _validate_check_options(parser: argparse.ArgumentParser, args: argparse.Name
         parser.error("--show-stale-baseline needs --baseline FILE")
     if args.write_baseline and (args.baseline or args.diff or args.output_file):
         parser.error("--write-baseline cannot be combined with --baseline, --diff or --output-file")
+    if "-" in args.paths and args.paths != ["-"] or args.stdin_filename is not None and args.paths not in ([], ["-"]):
+        parser.error("standard input (- or --stdin-filename) is checked alone, without other paths")
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
@@ -252,9 +258,18 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
     selection = Selection(
         tuple(args.select) if args.select is not None else None, tuple(args.ignore), tuple(args.extend_select)
     )
+    stdin = None
+    if args.paths == ["-"] or args.stdin_filename is not None:
+        stdin = (_read_stdin(args.stdin_filename or "-"), args.stdin_filename)
+        if args.fix and not args.diff:
+            # The fixed source goes to standard output, as formatters and ruff do: the report goes beside it.
+            out = sys.stderr
     # check_paths validates the command-line selectors before reading any file.
     report = check_paths(args.paths or ["."], selection, args.force_exclude, fix=fix, cache=not args.no_cache,
-                         jobs=args.jobs, progress=True)
+                         jobs=args.jobs, progress=True, stdin=stdin)
+    if stdin is not None and args.fix and not args.diff:
+        # (as it came when it could not be read or fixed: an editor piping a buffer through keeps it)
+        sys.stdout.write(report.text)
     if args.write_baseline:
         return _write_baseline(args.write_baseline, report)
     if baseline is not None:
@@ -274,6 +289,18 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
     if args.diff:
         return EXIT_FINDINGS if report.diffs and not args.exit_zero else EXIT_CLEAN
     return EXIT_FINDINGS if report.diagnostics and not args.exit_zero else EXIT_CLEAN
+
+
+def _read_stdin(display: str) -> str:
+    """Standard input as text: UTF-8 (a BOM is dropped), as Python reads a source file without a coding line."""
+    from bnlint.errors import InputError
+
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(display, f"(standard input) is not valid UTF-8 (byte 0x{data[error.start]:02x} "
+                                  f"at offset {error.start})") from None
 
 
 def _fold(args: argparse.Namespace, out: TextIO) -> int:

@@ -25,7 +25,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached r
 if TYPE_CHECKING:
     from typing import Callable
 
-__all__ = ["Target", "discover", "is_excluded"]
+__all__ = ["Target", "discover", "is_excluded", "stdin_target"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class Target:
     config: Config
     #: Found by walking a directory (not named): a file that holds no model is then passed over.
     walked: bool = False
+    #: The source read from standard input, checked as the content of *path* (see :func:`stdin_target`).
+    text: str | None = None
 
 
 def discover(arguments: list[str], force_exclude: bool = False) -> tuple[list[Target], list[UserError]]:
@@ -68,6 +70,22 @@ def discover(arguments: list[str], force_exclude: bool = False) -> tuple[list[Ta
         else:
             targets.append(Target(path, argument, config))
     return targets, errors
+
+
+def stdin_target(text: str, filename: str | None, force_exclude: bool = False) -> Target | None:
+    """The target for source *text* read from standard input, as the file *filename* (shown as ``-`` without one).
+
+    The file need not exist: its name decides the configuration (found from
+    its directory, as for a file on disk), which of the project's modules its
+    imports name, and, with *force_exclude*, whether it is excluded (None).
+    """
+    path = Path(filename) if filename else Path("-")
+    if filename and path.is_dir():
+        raise InputError(filename, "is a directory; --stdin-filename names the file the source on standard input is")
+    config = find_config(path.absolute())
+    if force_exclude and filename and is_excluded(path, config):
+        return None
+    return Target(path.absolute(), filename or "-", config, text=text)
 
 
 def _walk(root: Path, argument: str, config: Config) -> list[Target]:

@@ -41,13 +41,16 @@ def expected_findings(text: str) -> set[tuple[int, str]]:
     return found
 
 
-def run_bnlint(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run the installed command line in a subprocess (as a user would)."""
+def run_bnlint(*args: str, cwd: Path | None = None, env: dict | None = None,
+               stdin: str | None = None) -> subprocess.CompletedProcess:
+    """Run the installed command line in a subprocess (as a user would), *stdin* on its standard input."""
     return subprocess.run(
         [sys.executable, "-m", "bnlint", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
         env={**os.environ, **(env or {})},
         timeout=120,
     )

@@ -118,6 +118,10 @@ def test_missing_path_is_exit_2(tmp_path, write):
     assert result.returncode == 2
     assert result.stderr == "bnlint: error: nope.py: no such file or directory\n"
     assert "bad.py:4:5" in result.stdout
+    assert "Found 2 findings in 1 file (1 file checked, 1 error)." in result.stdout.splitlines()
+    # A run with errors never says that all checks passed.
+    alone = run_bnlint("check", "nope.py", cwd=tmp_path)
+    assert (alone.returncode, alone.stdout) == (2, "No findings (0 files checked, 1 error).\n")
 
 
 def test_directory_with_a_symlink_loop_terminates(tmp_path, write):
@@ -236,3 +240,57 @@ def test_a_reader_that_stops_early_gets_no_traceback(tmp_path):
     _, stderr = process.communicate(timeout=120)
     assert b"Traceback" not in stderr and b"Exception ignored" not in stderr, stderr
     assert process.returncode in (1, 2)
+
+
+def test_standard_input_is_checked_as_the_file_it_names(tmp_path, write):
+    result = run_bnlint("check", "-", cwd=tmp_path, stdin=BAD)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0].startswith("-:4:5: BN003 [dropout-before-batchnorm] ")
+    # --stdin-filename: the name in findings, and the configuration of its directory.
+    write("pkg/pyproject.toml", '[tool.bnlint]\nignore = ["BN006"]\n')
+    named = run_bnlint("check", "--stdin-filename", "pkg/model.py", cwd=tmp_path, stdin=BAD)
+    assert named.returncode == 1
+    assert [line.split(" ")[:2] for line in named.stdout.splitlines()[:-2]] == [["pkg/model.py:4:5:", "BN003"]]
+    # The project's own modules are read, as for a file on disk.
+    write("pkg/blocks.py", "from keras import layers\n\ndef dense(n):\n    return layers.Dense(n)\n")
+    imported = "from keras import layers, Sequential\nfrom blocks import dense\nmodel = Sequential([dense(8), layers.BatchNormalization()])\n"
+    assert "pkg/model.py:3:" not in run_bnlint("check", "--stdin-filename", "pkg/model.py", cwd=tmp_path,
+                                                 stdin=imported).stdout
+    assert "pkg/blocks.py" not in run_bnlint("check", "--stdin-filename", "pkg/model.py", cwd=tmp_path,
+                                               stdin=imported).stdout  # (reported when blocks.py is checked)
+    assert not (tmp_path / "pkg" / ".bnlint_cache").exists() and not (tmp_path / ".bnlint_cache").exists()
+
+
+def test_fixing_standard_input_writes_the_fixed_source_to_standard_output(tmp_path):
+    result = run_bnlint("check", "--fix", "--unsafe-fixes", "-", cwd=tmp_path, stdin=BAD)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == BAD.replace("momentum=0.1", "momentum=0.9").replace(
+        "    layers.Dropout(0.5),\n    layers.BatchNormalization(momentum=0.9),\n",
+        "    layers.BatchNormalization(momentum=0.9),\n    layers.Dropout(0.5),\n").replace(
+        "Dense(8)", "Dense(8, use_bias=False)")  # (with the dropout moved, the BN cancels the bias: BN004)
+    assert result.stderr == "Fixed 3 findings; all checks passed (1 file checked).\n"  # the report, beside it
+    clean = run_bnlint("check", "--fix", "-", cwd=tmp_path, stdin=GOOD)
+    assert (clean.returncode, clean.stdout) == (0, GOOD)
+    # Source bnlint cannot read comes back as it went in (an editor piping its buffer keeps it), exit 2.
+    broken = "import keras\nmodel = keras.Sequential([\n"
+    failed = run_bnlint("check", "--fix", "-", cwd=tmp_path, stdin=broken)
+    assert (failed.returncode, failed.stdout) == (2, broken)
+    assert "bnlint: error: -: is not valid Python: '[' was never closed (line 2, column 26)\n" in failed.stderr
+
+
+@pytest.mark.parametrize(("args", "stdin", "message"), [
+    (["check", "-", "a.py"], BAD, "standard input (- or --stdin-filename) is checked alone, without other paths"),
+    (["check", "--stdin-filename", "m.ipynb"], BAD,
+     "m.ipynb: bnlint reads only Python source from standard input; give a notebook or saved model by its path"),
+    (["check", "-"], "import keras\nname = '\xe9'\n".encode("latin-1").decode("latin-1"), None),
+])
+def test_standard_input_that_cannot_be_read_is_one_sentence(tmp_path, args, stdin, message):
+    if message is None:  # bytes that are not UTF-8
+        result = subprocess.run([sys.executable, "-m", "bnlint", *args], cwd=tmp_path, capture_output=True,
+                                input=stdin.encode("latin-1"), timeout=120)
+        assert (result.returncode, result.stderr.decode()) == (
+            2, "bnlint: error: -: (standard input) is not valid UTF-8 (byte 0xe9 at offset 21)\n")
+        return
+    result = run_bnlint(*args, cwd=tmp_path, stdin=stdin)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f"bnlint: error: {message}"
