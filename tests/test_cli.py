@@ -259,6 +259,11 @@ def test_standard_input_is_checked_as_the_file_it_names(tmp_path, write):
     assert "pkg/blocks.py" not in run_bnlint("check", "--stdin-filename", "pkg/model.py", cwd=tmp_path,
                                                stdin=imported).stdout  # (reported when blocks.py is checked)
     assert not (tmp_path / "pkg" / ".bnlint_cache").exists() and not (tmp_path / ".bnlint_cache").exists()
+    # With --force-exclude, the name's exclude patterns apply, as they do to a file named on the command line.
+    write("pkg/pyproject.toml", '[tool.bnlint]\nignore = ["BN006"]\nextend-exclude = ["gen"]\n')
+    excluded = run_bnlint("check", "--force-exclude", "--stdin-filename", "pkg/gen/model.py", cwd=tmp_path, stdin=BAD)
+    assert (excluded.returncode, excluded.stdout) == (0, "All checks passed (0 files checked).\n")
+    assert run_bnlint("check", "--stdin-filename", "pkg/gen/model.py", cwd=tmp_path, stdin=BAD).returncode == 1
 
 
 def test_fixing_standard_input_writes_the_fixed_source_to_standard_output(tmp_path):
