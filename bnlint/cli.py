@@ -260,8 +260,8 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
     )
     stdin = None
     if args.paths == ["-"] or args.stdin_filename is not None:
-        stdin = (_read_stdin(args.stdin_filename or "-"), args.stdin_filename)
-        if args.fix and not args.diff:
+        stdin = (_read_stdin(args.stdin_filename or "-", echo=args.fix and not args.diff), args.stdin_filename)
+        if args.fix and not args.diff and out is sys.stdout:
             # The fixed source goes to standard output, as formatters and ruff do: the report goes beside it.
             out = sys.stderr
     # check_paths validates the command-line selectors before reading any file.
@@ -291,14 +291,20 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_FINDINGS if report.diagnostics and not args.exit_zero else EXIT_CLEAN
 
 
-def _read_stdin(display: str) -> str:
-    """Standard input as text: UTF-8 (a BOM is dropped), as Python reads a source file without a coding line."""
+def _read_stdin(display: str, echo: bool) -> str:
+    """Standard input as text: UTF-8 (a BOM is dropped), as Python reads a source file without a coding line.
+
+    With *echo* (fixing), bytes that are not UTF-8 go back to standard output as they came.
+    """
     from bnlint.errors import InputError
 
     data = sys.stdin.buffer.read()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
+        if echo:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
         raise InputError(display, f"(standard input) is not valid UTF-8 (byte 0x{data[error.start]:02x} "
                                   f"at offset {error.start})") from None
 

@@ -281,6 +281,14 @@ def test_fixing_standard_input_writes_the_fixed_source_to_standard_output(tmp_pa
     failed = run_bnlint("check", "--fix", "-", cwd=tmp_path, stdin=broken)
     assert (failed.returncode, failed.stdout) == (2, broken)
     assert "bnlint: error: -: is not valid Python: '[' was never closed (line 2, column 26)\n" in failed.stderr
+    latin = "import keras\nname = '\xe9'\n".encode("latin-1")
+    undecodable = subprocess.run([sys.executable, "-m", "bnlint", "check", "--fix", "-"], cwd=tmp_path,
+                                 capture_output=True, input=latin, timeout=120)
+    assert (undecodable.returncode, undecodable.stdout) == (2, latin)
+    # With --output-file the report goes there; standard output still gets the source.
+    to_file = run_bnlint("check", "--fix", "--output-file", "report.txt", "-", cwd=tmp_path, stdin=GOOD)
+    assert (to_file.returncode, to_file.stdout, to_file.stderr) == (0, GOOD, "")
+    assert (tmp_path / "report.txt").read_text() == "All checks passed (1 file checked).\n"
 
 
 @pytest.mark.parametrize(("args", "stdin", "message"), [
