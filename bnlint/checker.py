@@ -17,6 +17,8 @@ from bnlint.records import dataclass, field
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached run 2 ms
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from bnlint.cache import ResultCache, Slot
     from bnlint.config import Config
     from bnlint.diagnostics import Diagnostic
@@ -205,7 +207,6 @@ def check_paths(
 
 # The outcome of a file whose configuration is invalid: the error is reported once, per configuration.
 _SKIPPED = object()
-_OWN = object()  # (a default: the target's own path)
 
 
 def _forget_module_answers() -> None:
@@ -280,7 +281,8 @@ def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None
         from bnlint.readers.python_source import load_source
 
         source = load_source(target.path, target.display)
-        return _fix_text(target, codes, fix, source.text, lambda text: write_atomically(target.path, source, text))
+        return _fix_text(target, codes, fix, source.text, lambda text: write_atomically(target.path, source, text),
+                         target.path)
     except UserError as error:
         return error
     except Exception as error:  # noqa: BLE001 - a bug of ours: one line for this file, the others go on
@@ -305,12 +307,11 @@ def _check_text(target: Target, codes: frozenset[str], fix: FixMode | None) -> F
     return outcome
 
 
-def _fix_text(target: Target, codes: frozenset[str], fix: FixMode, text: str, write, file=_OWN) -> FileOutcome:
+def _fix_text(target: Target, codes: frozenset[str], fix: FixMode, text: str, write, file: Path | None) -> FileOutcome:
     """Fix *text*, the source bnlint reads from *target*; with ``--fix``, *write* takes the fixed text.
 
-    *file* is where the project's modules are found from (default: the target's path).
+    *file* is where the project's modules are found from (None: nowhere, for unnamed standard input).
     """
-    file = target.path if file is _OWN else file
     from bnlint.fixer import fix_source, unified_diff
 
     outcome = fix_source(text, target.display, set(codes), target.config.options, fix.unsafe, file)
@@ -340,7 +341,7 @@ def _fix_notebook(target: Target, codes: frozenset[str], fix: FixMode) -> FileOu
         write_atomically(target.path, on_disk, rewrite(notebook, text, target.display).decode("utf-8"))
 
     try:
-        return _fix_text(target, codes, fix, notebook.text, write)
+        return _fix_text(target, codes, fix, notebook.text, write, target.path)
     except InputError as error:  # a cell that is not Python is named (any other problem reads as it was)
         raise InputError(target.display, in_cells(error.problem, notebook.text)) from None
 

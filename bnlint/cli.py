@@ -259,15 +259,17 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
         tuple(args.select) if args.select is not None else None, tuple(args.ignore), tuple(args.extend_select)
     )
     stdin = None
+    source_out = False  # the source read from standard input goes back to standard output, fixed
     if args.paths == ["-"] or args.stdin_filename is not None:
-        stdin = (_read_stdin(args.stdin_filename or "-", echo=args.fix and not args.diff), args.stdin_filename)
-        if args.fix and not args.diff and out is sys.stdout:
-            # The fixed source goes to standard output, as formatters and ruff do: the report goes beside it.
+        source_out = fix is not None and fix.write
+        stdin = (_read_stdin(args.stdin_filename or "-", echo=source_out), args.stdin_filename)
+        if source_out and out is sys.stdout:
+            # As formatters and ruff do: the report goes beside it.
             out = sys.stderr
     # check_paths validates the command-line selectors before reading any file.
     report = check_paths(args.paths or ["."], selection, args.force_exclude, fix=fix, cache=not args.no_cache,
                          jobs=args.jobs, progress=True, stdin=stdin)
-    if stdin is not None and args.fix and not args.diff:
+    if source_out:
         # (as it came when it could not be read or fixed: an editor piping a buffer through keeps it)
         sys.stdout.write(report.text)
     if args.write_baseline:
@@ -292,21 +294,21 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _read_stdin(display: str, echo: bool) -> str:
-    """Standard input as text: UTF-8 (a BOM is dropped), as Python reads a source file without a coding line.
+    """Standard input as text, decoded as a source file is (UTF-8 unless a coding line says otherwise).
 
-    With *echo* (fixing), bytes that are not UTF-8 go back to standard output as they came.
+    With *echo* (fixing), bytes that cannot be decoded go back to standard output as they came.
     """
     from bnlint.errors import InputError
+    from bnlint.readers.python_source import decode_source
 
     data = sys.stdin.buffer.read()
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
+        return decode_source(data, display).text
+    except InputError as error:
         if echo:
             sys.stdout.flush()
             sys.stdout.buffer.write(data)
-        raise InputError(display, f"(standard input) is not valid UTF-8 (byte 0x{data[error.start]:02x} "
-                                  f"at offset {error.start})") from None
+        raise InputError(display, f"(standard input) {error.problem}") from None
 
 
 def _fold(args: argparse.Namespace, out: TextIO) -> int:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from bnlint.errors import InputError
 from bnlint.graph import Site
+from bnlint.readers.python_source import not_utf8, read_bytes
 from bnlint.readers.result import ReadResult
 from bnlint.records import dataclass
 
@@ -69,11 +70,7 @@ def load_notebook(path: Path, display: str) -> Notebook:
     InputError
         The file cannot be read, or is not a notebook (JSON with a list of cells).
     """
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(display, f"cannot read the file ({error.strerror or error})") from None
-    return notebook_from_bytes(data, display)
+    return notebook_from_bytes(read_bytes(path, display), display)
 
 
 def notebook_from_bytes(data: bytes, display: str) -> Notebook:
@@ -81,7 +78,7 @@ def notebook_from_bytes(data: bytes, display: str) -> Notebook:
     try:
         content = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
-        raise InputError(display, f"is not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})") from None
+        raise not_utf8(display, data, error) from None
     except ValueError as error:
         raise InputError(display, f"is not a Jupyter notebook: its JSON is invalid ({error})") from None
     cells = content.get("cells") if isinstance(content, dict) else None

@@ -20,7 +20,7 @@ from bnlint.errors import InputError
 from bnlint.readers.result import ReadResult
 from bnlint.records import dataclass
 
-__all__ = ["SourceText", "load_source", "read_source_file", "read_source"]
+__all__ = ["SourceText", "decode_source", "load_source", "not_utf8", "read_bytes", "read_source_file", "read_source"]
 
 # A file that mentions none of these cannot build a Keras model we could read.
 _MAY_BUILD_MODEL = re.compile(r"keras|tensorflow|Sequential|BatchNormalization|Conv[123]D|Dense|Model\(")
@@ -61,10 +61,30 @@ def load_source(path: Path, display: str) -> SourceText:
     InputError
         The file cannot be read or is not valid text in its encoding.
     """
+    return decode_source(read_bytes(path, display), display)
+
+
+def read_bytes(path: Path, display: str) -> bytes:
+    """The content of the file at *path*; an unreadable file is an :class:`InputError` naming *display*."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         raise InputError(display, f"cannot read the file ({error.strerror or error})") from None
+
+
+def not_utf8(display: str, data: bytes, error: UnicodeDecodeError) -> InputError:
+    """The error for *data* that is not UTF-8, naming the first bad byte."""
+    return InputError(display, f"is not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start})")
+
+
+def decode_source(data: bytes, display: str) -> SourceText:
+    """Python source *data* as text: UTF-8 (with or without BOM) unless a coding cookie says otherwise.
+
+    Raises
+    ------
+    InputError
+        *data* is not valid text in its encoding.
+    """
     encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     try:
         return SourceText(data, data.decode(encoding), encoding)
@@ -79,10 +99,7 @@ def load_source(path: Path, display: str) -> SourceText:
             return SourceText(data, data.decode(declared), declared)
         except (UnicodeDecodeError, LookupError):
             pass
-    raise InputError(
-        display,
-        f"is not valid UTF-8 (byte 0x{data[utf8_error.start]:02x} at offset {utf8_error.start})",
-    )
+    raise not_utf8(display, data, utf8_error)
 
 
 @lru_cache(maxsize=128)
