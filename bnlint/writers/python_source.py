@@ -74,7 +74,7 @@ def apply_intents(text: str, intents: list[FixIntent]) -> EditResult:
                 continue
             existing = _existing_argument(call, intent) if intent.follow else None
             if existing is not None and isinstance(existing.value, cst.Name) and not is_literal(existing.value):
-                problem = literals.follow(existing.value, intent)
+                problem = literals.trace(existing.value, intent)
                 if problem is not None:
                     result.declined.append((intent, problem))
                 continue
@@ -317,7 +317,7 @@ class _Literals:
         self.trails: list[tuple[SetArgument, cst.Name, Trail]] = []
         self.edits: dict[int, cst.BaseExpression] = {}  # id() of a literal node -> its replacement
 
-    def follow(self, name: cst.Name, intent: SetArgument) -> str | None:
+    def trace(self, name: cst.Name, intent: SetArgument) -> str | None:
         """Follow *name* to the literals to set for *intent*; why not, if it cannot be."""
         if self.scopes is None:
             self.scopes = self.wrapper.resolve(ScopeProvider)

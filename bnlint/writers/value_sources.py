@@ -83,14 +83,13 @@ def follow(module: cst.Module, name: cst.Name, scopes, parents, wanted: object) 
     trail = Trail()
     trail.followed.add(id(name))
     found = _Tracer(module, scopes, parents, trail).sources(name, 0)
-    values = {}
-    for node in found:
-        value = ast.literal_eval(module.code_for_node(node))
-        if type(value) is not type(wanted) or value != wanted:
-            values.setdefault(module.code_for_node(node), value)
-    if len(set(values.values())) > 1:
-        raise Untraceable(f"`{name.value}` takes different values in this file ({', '.join(values)})")
-    trail.literals = [node for node in found if module.code_for_node(node) in values]
+    texts = [module.code_for_node(node) for node in found]
+    values = [ast.literal_eval(text) for text in texts]
+    changed = [i for i, value in enumerate(values) if type(value) is not type(wanted) or value != wanted]
+    if len({values[i] for i in changed}) > 1:
+        shown = dict.fromkeys(texts[i] for i in changed)
+        raise Untraceable(f"`{name.value}` takes different values in this file ({', '.join(shown)})")
+    trail.literals = [found[i] for i in changed]
     return trail
 
 
