@@ -197,8 +197,11 @@ def _is_output_head(graph: ModelGraph, node: int) -> bool:
             kind = graph.layer(succ).kind
             # A merge counts only as the model's last layer: through a residual
             # Add that feeds later blocks, every branch would "reach the output".
+            # So does `shortcut + y` ending a pre-activation block written as a layer.
             passes = kind in _TO_OUTPUT and (kind != "merge" or succ in ends)
-            if succ not in seen and (passes or (kind in ("op", "other") and _single_input(graph, succ))):
+            if kind in ("op", "other"):
+                passes = _single_input(graph, succ) or succ in ends
+            if succ not in seen and passes:
                 seen.add(succ)
                 stack.append(succ)
     return False
@@ -395,7 +398,9 @@ def _insert_batchnorm(graph: ModelGraph, node: int, insert: dict) -> Fix | None:
     if head and token.isalpha() and token != "bn" and f"{head}_bn" not in taken:
         rename = (token, "bn")
     intents = [InsertLayer(layer.origin, "BatchNormalization", tuple(arguments), rename=rename)]
-    if layer.get("use_bias") is True:
+    if layer.get("use_bias") is True and layer.get("activation") == "linear":
+        # The BN cancels the bias only when nothing nonlinear comes between them: after a fused
+        # activation="relu" the BN lands after the relu, and the bias still shapes it.
         intents.append(SetArgument(layer.origin, layer.constructor, "use_bias", False, follow=True))
     return Fix("insert a BatchNormalization after the layer", Applicability.UNSAFE, tuple(intents))
 
@@ -427,7 +432,8 @@ class MissingBatchnorm(Rule):
     - the output head: a layer whose output reaches a model output through
       activation, pooling, reshape, dropout or merge layers only (the
       classifier `Dense`, a final 1x1 convolution, the last convolution of
-      a residual branch whose `Add` is the output), and every layer of a
+      a residual branch whose `Add` — a layer or `shortcut + y` — is the
+      output, as in a pre-activation block written as a layer), and every layer of a
       classifier without BN that follows the `Flatten` or global pooling
       of the features (VGG-style `Dense -> Dropout -> Dense` heads,
       MobileNetV3's 1x1 convolution after its global pooling; an
@@ -479,10 +485,11 @@ class MissingBatchnorm(Rule):
     `BatchNormalization()` right after the layer — Keras' default
     initialisation: gamma 1, beta 0, moving mean 0, moving variance 1,
     epsilon 1e-3, momentum 0.99 — and sets `use_bias=False` on the layer
-    (the BN's beta takes the bias's place). After a channels_first layer
+    (the BN's beta takes the bias's place), unless the layer has a fused
+    activation: the BN then lands after the activation, and the bias, which
+    comes before the activation, keeps its use. After a channels_first layer
     (its own `data_format`, or the program's `set_image_data_format`) the
-    BN gets `axis=1`, its channel axis. On a layer with a fused
-    activation the BN lands after the activation. A layer named like
+    BN gets `axis=1`, its channel axis. A layer named like
     `name + "_1_conv"` gets a BN named `name + "_1_bn"`. Adding a BN changes
     what the model computes and how it trains.
 
@@ -677,6 +684,27 @@ model = Sequential([
 """,
             {"require-batchnorm": True},
         ),
+        # A pre-activation residual block written as a layer (TF Model Garden's MaxViT MBConv): the
+        # projection and the shortcut end the block; the next block's BN normalises their sum.
+        """
+import keras
+from keras import layers
+
+
+class PreActBlock(layers.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.norm = layers.BatchNormalization()
+        self.conv = layers.Conv2D(16, 3, padding="same", use_bias=False)
+        self.norm2 = layers.BatchNormalization()
+        self.proj = layers.Conv2D(16, 1)
+        self.shortcut = layers.Conv2D(16, 1)
+
+    def call(self, x):
+        y = self.conv(keras.ops.relu(self.norm(x)))
+        y = self.proj(keras.ops.relu(self.norm2(y)))
+        return self.shortcut(x) + y
+""",
     ]
     INVALID = [
         """

@@ -606,7 +606,7 @@ def test_subclassed_models_get_sublayers_added_moved_and_removed(tmp_path):
     text = path.read_text()
     assert "        self.c = Conv2D(8, 3, use_bias=False)\n        self.c_bn2 = BatchNormalization()\n" in text
     assert "x = self.relu(self.c_bn2(self.c(x)))" in text
-    assert "x = self.d(x)\n        x = self.drop(self.d_bn(x))\n" in text and "d_bn_again" not in text
+    assert "x = self.d(x)\n        x = self.d_bn(x)\n        x = self.drop(x)\n" in text and "d_bn_again" not in text
     again = run_bnlint("check", "--select", "ALL", "--fix", "--unsafe-fixes", "net.py", cwd=tmp_path)
     assert (again.returncode, path.read_text()) == (0, text)
     probe = subprocess.run([sys.executable, "-c", SUBCLASS_PROBE, str(path), "Net"], capture_output=True, text=True,
@@ -616,6 +616,131 @@ def test_subclassed_models_get_sublayers_added_moved_and_removed(tmp_path):
         "(1, 8, 8, 8) ['BatchNormalization', 'BatchNormalization', 'BatchNormalization', 'BatchNormalization', "
         "'Conv2D', 'Conv2D', 'Conv2D', 'Conv2D', 'Dropout', 'ReLU']"
     )
+
+
+def test_missing_batchnorm_keeps_the_bias_of_a_layer_with_a_fused_activation(tmp_path):
+    """keras_cv's SimCLR projector: the BN inserted after `Dense(..., activation="relu")` lands after
+    the relu, so the Dense's bias is not cancelled and stays; a linear Dense loses its bias."""
+    path = tmp_path / "projector.py"
+    path.write_text(textwrap.dedent("""
+        import keras
+        from keras import layers
+
+        projector = keras.Sequential([
+            keras.Input((16,)),
+            layers.Dense(32, activation="relu"),
+            layers.Dense(32),
+            layers.ReLU(),
+            layers.Dense(32),
+            layers.BatchNormalization(),
+        ], name="projector")
+        """).lstrip())
+    fixed = run_bnlint("check", "--select", "BN001", "--fix", "--unsafe-fixes", path.name, cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "Fixed 2 findings" in fixed.stdout
+    text = path.read_text()
+    assert (
+        '    layers.Dense(32, activation="relu"),\n    layers.BatchNormalization(),\n'
+        "    layers.Dense(32, use_bias=False),\n    layers.BatchNormalization(),\n    layers.ReLU(),\n"
+    ) in text
+    (reference,) = keras_models([path])[str(path)]
+    dense = [layer["config"] for layer in reference["layers"] if layer["class_name"] == "Dense"]
+    assert [config["use_bias"] for config in dense] == [True, False, True]
+    assert [config["activation"] for config in dense] == ["relu", "linear", "linear"]
+    graphs = json.loads(run_bnlint("graph", str(path), "--format", "json").stdout)
+    assert compare(reference, graphs[0], graphs) == []
+
+
+def test_sublayers_applied_by_statements_are_moved_and_added_as_statements(tmp_path):
+    """`x = self.drop(x)` / `x = self.bn(x)` swap lines, and a new sublayer after `x = self.conv(x)`
+    is a line of its own; a sublayer applied inside an expression is wrapped there."""
+    path = tmp_path / "block.py"
+    path.write_text(textwrap.dedent("""
+        import keras
+        from keras import layers
+
+
+        class Block(keras.layers.Layer):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.stem = layers.Conv2D(8, 3, use_bias=False)
+                self.stem_bn = layers.BatchNormalization()
+                self.conv = layers.Conv2D(8, 3, use_bias=False)
+                self.drop = layers.Dropout(0.2)
+                self.bn = layers.BatchNormalization()
+                self.proj = layers.Conv2D(8, 1, use_bias=False)
+                self.mix = layers.Conv2D(8, 1, use_bias=False)
+                self.head = layers.Conv2D(8, 1)
+                self.relu = layers.ReLU()
+
+            def call(self, x):
+                x = self.relu(self.stem_bn(self.stem(x)))
+                x = self.conv(x)
+                x = self.drop(x)  # moved
+                x = self.bn(x)
+                y = self.proj(x)
+                y = self.relu(y)
+                y = self.mix(y)
+                y = self.relu(y)
+                return self.head(y)
+        """).lstrip())
+    fixed = run_bnlint("check", "--select", "BN001,BN003", "--fix", "--unsafe-fixes", path.name, cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    text = path.read_text()
+    assert textwrap.indent(textwrap.dedent("""
+            def call(self, x):
+                x = self.relu(self.stem_bn(self.stem(x)))
+                x = self.conv(x)
+                x = self.bn(x)
+                x = self.drop(x)
+                y = self.proj(x)
+                y = self.relu(y)
+                y = self.mix(y)
+                y = self.mix_bn(y)
+                y = self.relu(y)
+                return self.head(y)
+        """).lstrip(), "    ") in text, text
+    assert "        self.mix = layers.Conv2D(8, 1, use_bias=False)\n        self.mix_bn = layers.BatchNormalization()\n" in text
+    again = run_bnlint("check", "--select", "BN001,BN003", "--fix", "--unsafe-fixes", path.name, cwd=tmp_path)
+    assert (again.returncode, path.read_text()) == (0, text)
+    probe = subprocess.run([sys.executable, "-c", SUBCLASS_PROBE, str(path), "Block"], capture_output=True, text=True,
+                           timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    assert probe.stdout.splitlines()[-1] == (
+        "(1, 12, 12, 8) ['BatchNormalization', 'BatchNormalization', 'BatchNormalization', "
+        "'Conv2D', 'Conv2D', 'Conv2D', 'Conv2D', 'Conv2D', 'Dropout', 'ReLU']"
+    )
+
+
+def test_a_sublayer_applied_twice_is_not_moved_or_wrapped(tmp_path):
+    """Moving `self.drop` after `self.bn` would rewrite every `self.bn(...)`: with two, the fix declines."""
+    path = tmp_path / "shared.py"
+    original = textwrap.dedent("""
+        import keras
+        from keras import layers
+
+
+        class Block(keras.layers.Layer):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.stem = layers.Conv2D(8, 3, use_bias=False)
+                self.conv = layers.Conv2D(8, 3, use_bias=False)
+                self.drop = layers.Dropout(0.2)
+                self.bn = layers.BatchNormalization()
+                self.relu = layers.ReLU()
+
+            def call(self, x):
+                x = self.relu(self.bn(self.stem(x)))
+                x = self.conv(x)
+                x = self.drop(x)
+                x = self.bn(x)
+                return self.relu(x)
+        """).lstrip()
+    path.write_text(original)
+    result = run_bnlint("check", "--select", "BN003", "--fix", "--unsafe-fixes", path.name, cwd=tmp_path)
+    assert result.returncode == 1 and path.read_text() == original
+    assert "(not fixed: `self.bn` is used in 2 places in the class, and the fix rewrites each application)" in (
+        result.stdout)
 
 
 def test_a_layer_made_in_a_comprehension_is_left_alone_with_the_reason(tmp_path):

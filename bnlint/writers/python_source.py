@@ -173,6 +173,12 @@ class _Plan:
         """Insertions, removals and moves of sublayers: the ``self.x = ...`` line and every ``self.x(...)``."""
         if not all(h.kind == "attribute" and h.source is holders[0].source for h in holders):
             return "the layers are not sublayers of one subclassed layer or model"
+        for holder in holders:  # every `self.x(...)` is rewritten: it must be the one the finding is about
+            uses = _attribute_uses(holders[0].source, holder.target) - 1  # less the `self.x = ...` line
+            if uses != 1:
+                return (f"`self.{holder.target}` is {'used' if uses else 'not applied'} "
+                        f"{'in ' + str(uses) + ' places ' if uses > 1 else ''}in the class, "
+                        "and the fix rewrites each application")
         owner = id(holders[0].source)
         if isinstance(intent, InsertLayer):
             new = self._new_call(holders[0].call, intent.class_name, intent.arguments)
@@ -384,6 +390,9 @@ class _Editor(cst.CSTTransformer):
         self.applied: list[FixIntent] = []
         self.declined: list[tuple[FixIntent, str]] = []
         self.classes: list[int] = []  # id() of the original ClassDef nodes we are in
+        # id() of the `self.x(...)` calls that are a whole `y = self.x(...)` statement: the sublayers
+        # that now follow `x` come as statements of their own after it (`y = self.x_bn(y)`).
+        self.statement_calls: set[int] = set()
 
     def on_leave(self, original, updated):
         replacement = self.literals.get(id(original)) if self.literals else None
@@ -398,7 +407,12 @@ class _Editor(cst.CSTTransformer):
         self.classes.pop()
         return updated
 
-    def _sublayer_call(self, updated: cst.Call) -> cst.BaseExpression:
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        applied = _applied_sublayer(node)
+        if self.classes and applied is not None and (self.classes[-1], applied[1]) in self.plan.wraps:
+            self.statement_calls.add(id(node.body[0].value))
+
+    def _sublayer_call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         """``self.x(arg)`` unwrapped to ``arg``, or wrapped in the sublayers that now follow ``x``."""
         func = updated.func
         if not (self.classes and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
@@ -408,13 +422,27 @@ class _Editor(cst.CSTTransformer):
         result: cst.BaseExpression = updated
         if key in self.plan.unwraps and updated.args and not updated.args[0].star:
             result = updated.args[0].value
-        for attribute in self.plan.wraps.get(key, ()):
-            result = cst.Call(func=cst.Attribute(cst.Name("self"), cst.Name(attribute)), args=[cst.Arg(result)])
+        if id(original) not in self.statement_calls:
+            for attribute in self.plan.wraps.get(key, ()):
+                result = _apply_sublayer(attribute, result)
         return result
+
+    def _sublayer_statements(self, original, statement) -> list[cst.SimpleStatementLine]:
+        """``y = self.x_bn(y)`` after ``y = self.x(...)``, for each sublayer that now follows ``x``."""
+        applied = _applied_sublayer(original)
+        if applied is None or id(original.body[0].value) not in self.statement_calls:
+            return []
+        target, attribute = applied
+        plain = dict(leading_lines=(), trailing_whitespace=cst.TrailingWhitespace())
+        return [
+            statement.with_changes(body=[cst.Assign(
+                targets=[cst.AssignTarget(cst.Name(target))], value=_apply_sublayer(wrap, cst.Name(target)))], **plain)
+            for wrap in self.plan.wraps[(self.classes[-1], attribute)]
+        ]
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         if self.plan.wraps or self.plan.unwraps:
-            rewritten = self._sublayer_call(updated)
+            rewritten = self._sublayer_call(original, updated)
             if rewritten is not updated:
                 return rewritten
         for intent in self.arguments.get(_span(self.positions[original]), ()):
@@ -480,9 +508,16 @@ class _Editor(cst.CSTTransformer):
             result.append(statement)
 
         for original, statement in zip(originals, updated):
+            following = self._sublayer_statements(original, statement)
             if _self_assignment(statement) and not _self_assignment(original):
                 orphaned.extend(getattr(statement, "leading_lines", ()))
+                for after in following:
+                    keep(after)
                 continue  # `x = self.drop(x)` whose layer moved away is now `x = x`
+            if following:  # `y = self.x(...)` in a method: not a holder of a constructor call
+                for after in [statement, *following]:
+                    keep(after)
+                continue
             holder = self.plan.holders.get(id(original))
             if holder is None or holder.kind not in ("add", "assign", "attribute"):
                 keep(statement)
@@ -657,6 +692,38 @@ def _renamed_literal(node: cst.BaseExpression, old: str, new: str) -> cst.BaseEx
         if body.endswith(old):
             return node.with_changes(value=f"{node.prefix}{quote}{body[: -len(old)] + new}{quote}")
     return None
+
+
+def _applied_sublayer(statement) -> tuple[str, str] | None:
+    """``("y", "x")`` for a statement line ``y = self.x(...)``; None for any other statement."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    assign = statement.body[0]
+    if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1
+            and isinstance(assign.targets[0].target, cst.Name) and isinstance(assign.value, cst.Call)):
+        return None
+    func = assign.value.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+        return assign.targets[0].target.value, func.attr.value
+    return None
+
+
+def _attribute_uses(classdef: cst.ClassDef, attribute: str) -> int:
+    """How many times ``self.<attribute>`` appears in the class (its assignments included)."""
+    uses = 0
+
+    class Count(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            nonlocal uses
+            if isinstance(node.value, cst.Name) and node.value.value == "self" and node.attr.value == attribute:
+                uses += 1
+
+    classdef.visit(Count())
+    return uses
+
+
+def _apply_sublayer(attribute: str, argument: cst.BaseExpression) -> cst.Call:
+    return cst.Call(func=cst.Attribute(cst.Name("self"), cst.Name(attribute)), args=[cst.Arg(argument)])
 
 
 def _self_assignment(statement) -> bool:
