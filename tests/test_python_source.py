@@ -356,6 +356,46 @@ def test_loop_cap_stops_with_a_note_instead_of_hanging():
     assert any("loop stopped after" in note for note in result.notes)
 
 
+def test_a_loop_of_plain_data_cut_short_leaves_its_values_unknown_and_the_analysis_goes_on():
+    """keras' `_split_path_components`: `while True:` appending parts until an exit bnlint cannot
+    decide. At the cap the loop's variables and the lists it grows become unknown, quietly, and the
+    model built after it is read; a loop that was making layers still stops the analysis, with a note."""
+    source = """
+import os
+import keras
+
+SEEN = []
+
+def split_path(path):
+    parts, depth = [], 0
+    while True:
+        head, tail = os.path.split(path)
+        if tail:
+            parts.append(tail)
+            SEEN.append(tail)
+        elif head:
+            break
+        path, depth = head, depth + 1
+    return parts, depth
+
+def build(path="a/b"):
+    parts, depth = split_path(path)
+    inputs = keras.Input((8,))
+    x = keras.layers.Dense(8)(inputs)
+    for _ in parts:  # unknown: no layer invented for each of 10,000 parts
+        x = keras.layers.Dense(8)(x)
+    return keras.Model(inputs, keras.layers.BatchNormalization()(x), name=f"depth{depth}")
+
+model = build()
+extra = len(SEEN)
+"""
+    result = read_source(source, "m.py")
+    assert result.notes == []
+    (graph,) = result.graphs
+    assert [graph.layer(n).class_name for n in graph.nodes()] == ["InputLayer", "Dense", "BatchNormalization"]
+    assert graph.name == "functional"  # the f-string of an unknown depth: Keras' default name
+
+
 def test_a_while_loop_that_changes_nothing_known_stops_and_the_analysis_goes_on():
     """`while True` whose exit is an exception bnlint cannot see would run to the cap and lose the model."""
     result = read_source(textwrap.dedent("""

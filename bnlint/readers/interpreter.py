@@ -669,10 +669,16 @@ class Interpreter:
         return state
 
     def _loop(self, node: ast.For | ast.While, scope: _Scope, items, bind) -> bool:
-        """Run a loop body per item; False when it ended by ``break``."""
+        """Run a loop body per item; False when it ended by ``break`` (or was cut short)."""
+        made = (len(self.builder.workspace), self.builder.layers_made)
         for count, item in enumerate(items):
             if count >= MAX_LOOP_ITERATIONS:
-                raise AnalysisLimit(
+                if made == (len(self.builder.workspace), self.builder.layers_made):
+                    # Plain data (`while True:` whose exits depend on unknown values, as in path
+                    # and queue helpers): what it binds or grows is unknown, and the analysis goes on.
+                    _forget_loop_effects(node, scope)
+                    return False
+                raise AnalysisLimit(  # it was making layers: what follows would be wrong
                     f"{self._module.path}:{node.lineno}: loop stopped after {MAX_LOOP_ITERATIONS} iterations"
                 )
             bind(item)
@@ -1780,6 +1786,37 @@ def _has_weights(node: ast.ClassDef) -> bool:
         if name in ("add_weight", "add_variable", "Variable"):
             return True
     return False
+
+
+def _forget_loop_effects(node: ast.For | ast.While, scope: _Scope) -> None:
+    """Make UNKNOWN what a loop cut short may have changed: the variables it assigns, the
+    containers whose methods it calls or whose items it sets, and the attributes it sets."""
+    def holder_of(name: str) -> _Scope | None:
+        if scope.outer and name in scope.outer:  # `global` or `nonlocal`
+            return scope.outer[name]
+        current: _Scope | None = scope
+        while current is not None and name not in current.vars:
+            current = current.parent
+        return current
+
+    for child in _walk(node):
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+            (holder_of(child.id) or scope).vars[child.id] = UNKNOWN
+            continue
+        if isinstance(child, ast.Subscript) and isinstance(child.ctx, ast.Store):
+            owner = child.value
+        elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
+            owner = child.func.value  # `parts.append(tail)`
+        elif isinstance(child, ast.Attribute) and isinstance(child.ctx, ast.Store):
+            instance = scope.lookup(child.value.id)[1] if isinstance(child.value, ast.Name) else None
+            if isinstance(instance, InstanceValue):
+                instance.attrs[child.attr] = UNKNOWN
+            continue
+        else:
+            continue
+        found = holder_of(owner.id) if isinstance(owner, ast.Name) else None
+        if found is not None:
+            found.vars[owner.id] = UNKNOWN
 
 
 def _names_bound_by(target: ast.expr) -> frozenset[str]:
