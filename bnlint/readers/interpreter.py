@@ -975,8 +975,20 @@ class Interpreter:
     def _eval_IfExp(self, node: ast.IfExp, scope: _Scope) -> Any:
         test = self._truth(self._eval(node.test, scope))
         if test is UNKNOWN:
-            return UNKNOWN
+            # As for an undecidable `if` statement: the first branch, when the expression may make
+            # layers (`BatchNormalization()(x) if use_bn else x`, `layer(x, training=t) if flag else
+            # layer(x)`); a choice between plain values (`64 if small else 128`) stays unknown.
+            if not self._may_make_layers(node, scope):
+                return UNKNOWN
+            test = True
         return self._eval(node.body if test else node.orelse, scope)
+
+    def _may_make_layers(self, node: ast.IfExp, scope: _Scope) -> bool:
+        """Whether a branch calls something, or the other branch is a tensor variable."""
+        if any(isinstance(child, ast.Call) for branch in (node.body, node.orelse) for child in _walk(branch)):
+            return True
+        return any(isinstance(branch, ast.Name) and isinstance(scope.lookup(branch.id)[1], TensorValue)
+                   for branch in (node.body, node.orelse))
 
     def _eval_Subscript(self, node: ast.Subscript, scope: _Scope) -> Any:
         value = self._eval(node.value, scope)
@@ -1139,7 +1151,12 @@ class Interpreter:
         if isinstance(func, LayerValue) and func.instance is not None:
             output = self.builder.call_object(func, args, kwargs, self.site(node))
             if isinstance(output, TensorValue) and "call" in func.instance.cls.methods:
-                output.shape = self._custom_output_shape(func.instance, args, kwargs, node)
+                shape = self._custom_output_shape(func.instance, args, kwargs, node)
+                if isinstance(shape, list):  # `return [x1_x2, x1]`: one tensor per output, all of this node
+                    return [TensorValue(output.node, output.graph, item) for item in shape]
+                if isinstance(shape, tuple) and shape and type(shape[0]) is list:
+                    return tuple(TensorValue(output.node, output.graph, item) for item in shape[0])
+                output.shape = shape
             return output
         if isinstance(func, FunctionValue):
             if type(func.node) is not ast.Lambda and func.node.name in _MODULE_GETTERS:  # the project's own
@@ -1242,10 +1259,17 @@ class Interpreter:
         return HyperParameters(values)
 
     def _custom_output_shape(self, instance: InstanceValue, args: list, kwargs: dict, node: ast.AST) -> Any:
-        """The output shape of a custom layer, from running its ``call`` on the inputs in scratch."""
+        """The output shape of a custom layer, from running its ``call`` on the inputs in scratch.
+
+        A layer whose ``call`` returns a list of tensors gives the list of their shapes; a tuple of
+        tensors, that list in a 1-tuple (a shape is itself a tuple).
+        """
         with self.builder.scratch():
             args = self.builder.placeholders(list(args))
             output = self._call_function(instance.cls.methods["call"], [instance, *args], kwargs, node)
+            if isinstance(output, (list, tuple)) and output and all(type(item) is TensorValue for item in output):
+                shapes = [item.shape for item in output]
+                return shapes if isinstance(output, list) else (shapes,)
         return output.shape if isinstance(output, TensorValue) else UNKNOWN
 
     def _user_activation(self, value: Any) -> Any:
