@@ -29,3 +29,17 @@ def test_each_output_of_a_custom_layer_is_a_tensor_of_its_node_as_in_keras():
     assert [node["name"] for node in block["nodes"]] == [
         "input_layer", "conv_0", "bn_0", "act_0", "drop_0", "conv_1", "bn_1", "act_1", "drop_1",
         "match", "add", "final"]
+
+
+def test_a_custom_layer_is_built_on_its_first_call_and_its_outputs_unpacked_as_in_keras():
+    """`build` makes the sublayers when the layer is first called, as Keras does: one block gets a
+    matching convolution (4 channels in, 8 out), the next does not, and the Conv1D after them is
+    `conv1d_3`. The block returns a tuple of two tensors."""
+    reference, graph, graphs = keras_and_bnlint(SOURCE, "gated")
+    assert compare(reference, graph, graphs) == []
+    assert [node["name"] for node in graph["nodes"]] == [
+        "input_layer", "gated_block", "gated_block_1", "concatenate", "conv1d_3"]
+    names = [node["name"] for node in graph["nodes"]]
+    concatenated = sorted(names[e["source"]] for e in graph["edges"] if names[e["target"]] == "concatenate")
+    assert concatenated == ["gated_block", "gated_block_1"]  # each block's second output
+    assert graph["outputs"] == [names.index("gated_block_1"), names.index("conv1d_3")]

@@ -833,6 +833,8 @@ class Interpreter:
             return _BoundMethod(value.instance.cls, node.attr)  # a subclassed model's own fit
         if isinstance(value, _Super):
             return _BoundMethod(value, node.attr) if node.attr == "__init__" else UNKNOWN
+        if type(value) is LayerValue and value.instance is not None and node.attr != "call":
+            value = value.instance  # a custom layer's own attributes and methods (`block.build(shape)`)
         if isinstance(value, InstanceValue):
             if node.attr in value.attrs:
                 return value.attrs[node.attr]
@@ -1149,6 +1151,7 @@ class Interpreter:
             # A functional subclass (`super().__init__(inputs=..., outputs=...)`) is that model.
             return layer.instance.model if layer.instance.model is not None else layer
         if isinstance(func, LayerValue) and func.instance is not None:
+            self._build_once(func.instance, args, node)
             output = self.builder.call_object(func, args, kwargs, self.site(node))
             if isinstance(output, TensorValue) and "call" in func.instance.cls.methods:
                 shape = self._custom_output_shape(func.instance, args, kwargs, node)
@@ -1258,6 +1261,15 @@ class Interpreter:
         self.builder.tuning = True
         return HyperParameters(values)
 
+    def _build_once(self, instance: InstanceValue, args: list, node: ast.AST) -> None:
+        """Run a custom layer's ``build`` on its first call, as Keras does (its sublayers take their
+        automatic names then), unless the code built it already."""
+        build = instance.cls.methods.get("build")
+        if build is None or instance.attrs.get("built") is True:
+            return
+        shape = args[0].shape if args and isinstance(args[0], TensorValue) else UNKNOWN
+        self._call_function(build, [instance, shape], {}, node)
+
     def _custom_output_shape(self, instance: InstanceValue, args: list, kwargs: dict, node: ast.AST) -> Any:
         """The output shape of a custom layer, from running its ``call`` on the inputs in scratch.
 
@@ -1353,6 +1365,8 @@ class Interpreter:
         if self._depth >= MAX_CALL_DEPTH:
             raise AnalysisLimit(f"{self._module.path}:{node.lineno}: call depth exceeds {MAX_CALL_DEPTH}")
         self._invoked.add(func.node)
+        if args and type(args[0]) is InstanceValue and args[0].cls.methods.get("build") is func:
+            args[0].attrs["built"] = True  # `block.build(shape)` called by the code: not built again on its call
         active = self._active.get(func.node, 0)
         calls = None
         if active:  # a recursive call

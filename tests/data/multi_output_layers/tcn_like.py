@@ -37,3 +37,31 @@ def tcn_like(dilations=(1, 2, 4)):
     x = layers.add(skips, name="skips")
     x = layers.GlobalAveragePooling1D()(x)
     return keras.Model(inputs, layers.Dense(1)(x), name="tcn_like")
+
+
+class GatedBlock(layers.Layer):
+    """Sublayers made in `build`, on the first call, with Keras' automatic names; two outputs."""
+
+    def __init__(self, filters, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = filters
+
+    def build(self, input_shape):
+        self.conv = layers.Conv1D(self.filters, 3, padding="same", use_bias=False)
+        self.norm = layers.BatchNormalization()
+        self.match = layers.Conv1D(self.filters, 1) if input_shape[-1] != self.filters else None
+
+    def call(self, inputs):
+        y = keras.ops.relu(self.norm(self.conv(inputs)))
+        shortcut = self.match(inputs) if self.match is not None else inputs
+        return y + shortcut, y
+
+
+def gated(depth=2):
+    inputs = keras.Input((32, 4))
+    x, ys = inputs, []
+    for _ in range(depth):
+        x, y = GatedBlock(filters=8)(x)
+        ys.append(y)
+    skips = layers.Conv1D(8, 1)(layers.concatenate(ys))  # conv1d_3: three made by the builds
+    return keras.Model(inputs, [x, skips], name="gated")
