@@ -739,8 +739,7 @@ def test_a_sublayer_applied_twice_is_not_moved_or_wrapped(tmp_path):
     path.write_text(original)
     result = run_bnlint("check", "--select", "BN003", "--fix", "--unsafe-fixes", path.name, cwd=tmp_path)
     assert result.returncode == 1 and path.read_text() == original
-    assert "(not fixed: `self.bn` is used in 2 places in the class, and the fix rewrites each application)" in (
-        result.stdout)
+    assert "(not fixed: `self.bn` is used in 2 places in the class, and the fix rewrites each one)" in result.stdout
 
 
 def test_a_layer_made_in_a_comprehension_is_left_alone_with_the_reason(tmp_path):

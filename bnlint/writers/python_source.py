@@ -175,10 +175,10 @@ class _Plan:
             return "the layers are not sublayers of one subclassed layer or model"
         for holder in holders:  # every `self.x(...)` is rewritten: it must be the one the finding is about
             uses = _attribute_uses(holders[0].source, holder.target) - 1  # less the `self.x = ...` line
-            if uses != 1:
-                return (f"`self.{holder.target}` is {'used' if uses else 'not applied'} "
-                        f"{'in ' + str(uses) + ' places ' if uses > 1 else ''}in the class, "
-                        "and the fix rewrites each application")
+            if uses == 0:
+                return f"`self.{holder.target}` is not applied anywhere in the class"
+            if uses > 1:
+                return f"`self.{holder.target}` is used in {uses} places in the class, and the fix rewrites each one"
         owner = id(holders[0].source)
         if isinstance(intent, InsertLayer):
             new = self._new_call(holders[0].call, intent.class_name, intent.arguments)
