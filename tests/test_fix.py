@@ -569,6 +569,18 @@ print(tuple(output.shape), sorted(type(sub).__name__ for sub in layer._layers))
 """
 
 
+def refixed_and_built(path: Path, select: str, class_name: str) -> str:
+    """Check that fixing *path* again changes nothing; then what real Keras gives for its layer class
+    *class_name* called on a 16x16 image: the output shape and the sorted classes of its sublayers."""
+    text = path.read_text()
+    again = run_bnlint("check", "--select", select, "--fix", "--unsafe-fixes", path.name, cwd=path.parent)
+    assert (again.returncode, path.read_text()) == (0, text)
+    probe = subprocess.run([sys.executable, "-c", SUBCLASS_PROBE, str(path), class_name], capture_output=True,
+                           text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    return probe.stdout.splitlines()[-1]
+
+
 def test_subclassed_models_get_sublayers_added_moved_and_removed(tmp_path):
     path = tmp_path / "net.py"
     path.write_text(textwrap.dedent("""
@@ -607,12 +619,7 @@ def test_subclassed_models_get_sublayers_added_moved_and_removed(tmp_path):
     assert "        self.c = Conv2D(8, 3, use_bias=False)\n        self.c_bn2 = BatchNormalization()\n" in text
     assert "x = self.relu(self.c_bn2(self.c(x)))" in text
     assert "x = self.d(x)\n        x = self.d_bn(x)\n        x = self.drop(x)\n" in text and "d_bn_again" not in text
-    again = run_bnlint("check", "--select", "ALL", "--fix", "--unsafe-fixes", "net.py", cwd=tmp_path)
-    assert (again.returncode, path.read_text()) == (0, text)
-    probe = subprocess.run([sys.executable, "-c", SUBCLASS_PROBE, str(path), "Net"], capture_output=True, text=True,
-                           timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert probe.returncode == 0, probe.stderr[-2000:]
-    assert probe.stdout.splitlines()[-1] == (
+    assert refixed_and_built(path, "ALL", "Net") == (
         "(1, 8, 8, 8) ['BatchNormalization', 'BatchNormalization', 'BatchNormalization', 'BatchNormalization', "
         "'Conv2D', 'Conv2D', 'Conv2D', 'Conv2D', 'Dropout', 'ReLU']"
     )
@@ -652,8 +659,8 @@ def test_missing_batchnorm_keeps_the_bias_of_a_layer_with_a_fused_activation(tmp
 
 
 def test_sublayers_applied_by_statements_are_moved_and_added_as_statements(tmp_path):
-    """`x = self.drop(x)` / `x = self.bn(x)` swap lines, and a new sublayer after `x = self.conv(x)`
-    is a line of its own; a sublayer applied inside an expression is wrapped there."""
+    """`x = self.drop(x)` / `x = self.bn(x)` swap lines (the comment goes with the moved one), and a new
+    sublayer after `x = self.conv(x)` is a line of its own; one applied inside an expression is wrapped there."""
     path = tmp_path / "block.py"
     path.write_text(textwrap.dedent("""
         import keras
@@ -692,7 +699,7 @@ def test_sublayers_applied_by_statements_are_moved_and_added_as_statements(tmp_p
                 x = self.relu(self.stem_bn(self.stem(x)))
                 x = self.conv(x)
                 x = self.bn(x)
-                x = self.drop(x)
+                x = self.drop(x)  # moved
                 y = self.proj(x)
                 y = self.relu(y)
                 y = self.mix(y)
@@ -701,12 +708,7 @@ def test_sublayers_applied_by_statements_are_moved_and_added_as_statements(tmp_p
                 return self.head(y)
         """).lstrip(), "    ") in text, text
     assert "        self.mix = layers.Conv2D(8, 1, use_bias=False)\n        self.mix_bn = layers.BatchNormalization()\n" in text
-    again = run_bnlint("check", "--select", "BN001,BN003", "--fix", "--unsafe-fixes", path.name, cwd=tmp_path)
-    assert (again.returncode, path.read_text()) == (0, text)
-    probe = subprocess.run([sys.executable, "-c", SUBCLASS_PROBE, str(path), "Block"], capture_output=True, text=True,
-                           timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert probe.returncode == 0, probe.stderr[-2000:]
-    assert probe.stdout.splitlines()[-1] == (
+    assert refixed_and_built(path, "BN001,BN003", "Block") == (
         "(1, 12, 12, 8) ['BatchNormalization', 'BatchNormalization', 'BatchNormalization', "
         "'Conv2D', 'Conv2D', 'Conv2D', 'Conv2D', 'Conv2D', 'Dropout', 'ReLU']"
     )

@@ -393,6 +393,8 @@ class _Editor(cst.CSTTransformer):
         # id() of the `self.x(...)` calls that are a whole `y = self.x(...)` statement: the sublayers
         # that now follow `x` come as statements of their own after it (`y = self.x_bn(y)`).
         self.statement_calls: set[int] = set()
+        # The end-of-line comment of a `y = self.x(y)` line removed because `x` moved, by (class, "x").
+        self.moved_comments: dict[tuple[int, str], cst.TrailingWhitespace] = {}
 
     def on_leave(self, original, updated):
         replacement = self.literals.get(id(original)) if self.literals else None
@@ -433,10 +435,12 @@ class _Editor(cst.CSTTransformer):
         if applied is None or id(original.body[0].value) not in self.statement_calls:
             return []
         target, attribute = applied
-        plain = dict(leading_lines=(), trailing_whitespace=cst.TrailingWhitespace())
         return [
-            statement.with_changes(body=[cst.Assign(
-                targets=[cst.AssignTarget(cst.Name(target))], value=_apply_sublayer(wrap, cst.Name(target)))], **plain)
+            statement.with_changes(
+                body=[cst.Assign(targets=[cst.AssignTarget(cst.Name(target))],
+                                 value=_apply_sublayer(wrap, cst.Name(target)))],
+                leading_lines=(),
+                trailing_whitespace=self.moved_comments.pop((self.classes[-1], wrap), cst.TrailingWhitespace()))
             for wrap in self.plan.wraps[(self.classes[-1], attribute)]
         ]
 
@@ -511,6 +515,9 @@ class _Editor(cst.CSTTransformer):
             following = self._sublayer_statements(original, statement)
             if _self_assignment(statement) and not _self_assignment(original):
                 orphaned.extend(getattr(statement, "leading_lines", ()))
+                moved = _applied_sublayer(original)
+                if moved is not None and statement.trailing_whitespace.comment is not None:
+                    self.moved_comments[(self.classes[-1], moved[1])] = statement.trailing_whitespace
                 for after in following:
                     keep(after)
                 continue  # `x = self.drop(x)` whose layer moved away is now `x = x`
