@@ -807,3 +807,42 @@ def test_files_naming_keras_or_tensorflow_are_read_whatever_else_they_import(sou
     assert [layer.class_name for _, layer in graph.layers()] == ["Dense"]
     with pytest.raises(Exception, match="not valid Python"):
         read_source(source + NOT_PYTHON, "model.py")
+
+
+def test_keras_2_and_tensorflow_shape_idioms_read_the_static_shape():
+    """`x._keras_shape`, `x.get_shape().as_list()` and `x.shape.as_list()` are the shape, as `x.shape` is;
+    and a Conv2D on an input of unknown shape still has its filters as channels (rank 4 is the only
+    one it takes), so keras-contrib's Wide ResNet adds its shortcut convolution once per group, as Keras does."""
+    source = """
+import keras
+from keras import backend as K
+from keras.layers import Conv2D, Input, add
+
+inputs = Input((8, 8, 3))
+a = inputs._keras_shape[-1]
+b = inputs.get_shape().as_list()[-1]
+c = inputs.shape.as_list()[-1]
+x = Conv2D(a * 2, 1)(inputs)
+x = Conv2D(b * 2, 1)(x)
+x = Conv2D(c * 2, 1)(x)
+model = keras.Model(inputs, x, name="idioms")
+
+def block(input, k):
+    init = input
+    if init._keras_shape[-1] != 16 * k:
+        init = Conv2D(16 * k, (1, 1), name=None)(init)
+    x = Conv2D(16 * k, (3, 3), padding="same")(input)
+    return add([init, x])
+
+def wide(input_shape, k=2):
+    inputs = Input(shape=input_shape)  # unknown: a required argument
+    x = Conv2D(16, (3, 3), padding="same")(inputs)
+    for _ in range(3):
+        x = block(x, k)
+    return keras.Model(inputs, x, name="wide")
+"""
+    graphs = {graph.name: graph for graph in read_source(source, "m.py").graphs}
+    idioms = graphs["idioms"]
+    assert [idioms.layer(n).config["filters"] for n in idioms.nodes() if idioms.layer(n).kind == "conv"] == [6, 6, 6]
+    wide = graphs["wide"]
+    assert [wide.layer(n).class_name for n in wide.nodes()].count("Conv2D") == 1 + 1 + 3  # stem, one shortcut, 3 blocks

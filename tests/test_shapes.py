@@ -336,7 +336,12 @@ def test_unknown_values_blank_only_the_dims_they_affect():
                         [(None, 9, 9, 3)]) == (None, 5, 5, 8)  # "same" needs no kernel size
     assert output_shape("Conv2D", {**conv, "data_format": UNKNOWN}, [(None, 9, 9, 3)]) == (None,) * 4
     assert output_shape("Conv2D", conv, [(None, UNKNOWN, 9, 3)]) == (None, None, 4, 8)
-    assert output_shape("Conv2D", conv, [UNKNOWN]) is UNKNOWN
+    # An input of unknown rank: Conv2D takes rank 4 only, so its channels are known; Dense takes any rank.
+    assert output_shape("Conv2D", conv, [UNKNOWN]) == (None, None, None, 8)
+    assert output_shape("MaxPooling2D", {}, [UNKNOWN]) == (None, None, None, None)
+    assert output_shape("Dense", {"units": 3}, [UNKNOWN]) is UNKNOWN
+    assert output_shape("BatchNormalization", {}, [UNKNOWN]) is UNKNOWN
+    assert output_shape("Add", {}, [UNKNOWN, UNKNOWN]) is UNKNOWN
     assert output_shape("Dense", {"units": UNKNOWN}, [(None, 5)]) == (None, None)
     assert output_shape("Reshape", {"target_shape": UNKNOWN}, [(None, 6)]) is UNKNOWN
     assert output_shape("Reshape", {"target_shape": (UNKNOWN, 2)}, [(None, 6)]) == (None, None, 2)

@@ -437,8 +437,8 @@ class ModelBuilder:
         return UNKNOWN
 
     def tensor_attribute(self, tensor: TensorValue, attribute: str) -> Any:
-        """``x.shape``; other tensor attributes are not known statically."""
-        return tensor.shape if attribute == "shape" else UNKNOWN
+        """``x.shape`` (Keras 2's ``x._keras_shape`` too); other tensor attributes are not known statically."""
+        return tensor.shape if attribute in ("shape", "_keras_shape") else UNKNOWN
 
     def construct_custom(self, class_name: str, args: list, kwargs: dict, site: Site,
                          base: str | None = None, own_init: bool = True) -> LayerValue:

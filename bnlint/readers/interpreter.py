@@ -799,9 +799,13 @@ class Interpreter:
         if isinstance(value, LocalModule):
             return self._module_attribute(value, node.attr)
         if isinstance(value, TensorValue):
+            if node.attr == "get_shape":  # TensorFlow's `x.get_shape().as_list()`
+                return _BoundMethod(value.shape, "get_shape")
             return self.builder.tensor_attribute(value, node.attr)
         if isinstance(value, (str, list, dict, tuple)) and node.attr in PURE_METHODS.get(type(value), ()):
             return _BoundMethod(value, node.attr)
+        if type(value) is tuple and node.attr == "as_list":  # a static shape, as TensorFlow's TensorShape
+            return _BoundMethod(value, "as_list")
         if isinstance(value, tuple):
             if type(value) is not tuple and is_namedtuple_class(type(value)):  # block_args.num_repeat
                 if node.attr in value._fields:
@@ -1491,6 +1495,9 @@ class _BoundMethod:
             return interpreter.builder.record_fit(self.owner.fits, args, kwargs, interpreter.site(node))
         if isinstance(self.owner, _Super):
             return interpreter.super_init(self.owner, args, kwargs, node)
+        if self.name in ("get_shape", "as_list"):  # the shape the method was taken from, as TensorFlow gives it
+            return UNKNOWN if args or kwargs or self.owner is UNKNOWN else (
+                self.owner if self.name == "get_shape" else list(self.owner))
         if "**" in kwargs:
             return UNKNOWN
         if self.name == "format" and not modest_template(self.owner):

@@ -11,7 +11,9 @@ none). The static interpreter uses it to follow model code that reads
 
 - A shape is a tuple including the batch dimension; each dimension is an int
   or None (size not known statically, as in Keras). A whole shape, given or
-  returned, may be UNKNOWN: not even the rank is known.
+  returned, may be UNKNOWN: not even the rank is known. A layer that accepts
+  one rank only (Conv2D, MaxPooling2D, ZeroPadding2D: 4) gives that rank's
+  output for an input of unknown rank (Conv2D: its filters as channels).
 - *config* holds the arguments the user wrote plus the defaults bnlint fills
   (use_bias, activation, momentum, epsilon, axis, center, scale, data_format,
   rate); every other shape-relevant default (strides=1, padding="valid",
@@ -57,7 +59,8 @@ def output_shape(class_name, config, input_shapes):
     if rule is None or not isinstance(config, dict) or not isinstance(input_shapes, (list, tuple)):
         return UNKNOWN
     try:
-        return rule(config, [_shape(s) for s in input_shapes])
+        result = rule(config, [_shape(s) for s in input_shapes])
+        return result if isinstance(result, tuple) else UNKNOWN
     except Exception:  # noqa: BLE001 - contract: what cannot be derived is UNKNOWN, never a crash
         return UNKNOWN
 
@@ -72,10 +75,16 @@ def _unknown(*values):
     return any(v is None or v is UNKNOWN for v in values)
 
 
+# An input of unknown rank: a layer that accepts one rank only (Conv2D: 4) knows it, others give up.
+_ANY_RANK = object()
+
+
 def _shape(shape):
     """Normalise one input shape; a dimension given as UNKNOWN is just an unknown size."""
+    if shape is UNKNOWN:
+        return _ANY_RANK
     if not isinstance(shape, (list, tuple)):
-        raise _GiveUp  # UNKNOWN rank (or garbage)
+        raise _GiveUp  # garbage
     dims = tuple(None if d is UNKNOWN else d for d in shape)
     if not all(d is None or (_is_int(d) and d >= 0) for d in dims):
         raise _GiveUp
@@ -133,7 +142,12 @@ def _channels_first(config):
 
 
 def _one(shapes, ndim=None, min_ndim=1):
-    """The single input shape of a one-input layer, checked like Keras' InputSpec."""
+    """The single input shape of a one-input layer, checked like Keras' InputSpec (one of unknown
+    rank has the rank *ndim* requires)."""
+    if len(shapes) == 1 and shapes[0] is _ANY_RANK:
+        if ndim is None:
+            raise _GiveUp
+        return (None,) * ndim
     if len(shapes) != 1 or len(shapes[0]) < min_ndim or ndim not in (None, len(shapes[0])):
         raise _GiveUp
     return shapes[0]
