@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from bnlint import fix_source
 from bnlint.graph import UNKNOWN
 from bnlint.readers.python_source import read_source
 
@@ -70,8 +71,41 @@ def test_an_uncalled_helper_on_its_own_is_still_read():
             x = layers.Conv2D(filters, 3)(x)
             return layers.BatchNormalization()(x)
     """)
-    assert [layer.class_name for _, layer in g.layers()] == ["Conv2D", "BatchNormalization"]
-    assert g.entry == "conv_bn"
+    # `x` stands for a tensor made elsewhere: an input of the helper's graph, named after its first layer.
+    assert [layer.class_name for _, layer in g.layers()] == ["InputLayer", "Conv2D", "BatchNormalization"]
+    assert g.entry == "conv_bn" and g.name == "<layers from conv2d>"
+
+
+def test_a_helpers_tensor_parameter_is_an_input_so_gates_and_residuals_keep_both_ends():
+    """DeepPoseKit's spatial squeeze-excitation, analysed on its own: the gate multiplies the helper's
+    input, so BN001 leaves its convolution alone; a parameter passed on to another helper that applies
+    layers to it is a tensor too; a parameter used only as a number is not."""
+    source = """
+        from keras import layers
+
+        def spatial_gate(inputs):
+            gate = layers.Conv2D(1, 1, activation="sigmoid", use_bias=False)(inputs)
+            return layers.Multiply()([inputs, gate])
+
+        def channel_gate(inputs, filters):
+            x = layers.GlobalAveragePooling2D(keepdims=True)(inputs)
+            x = layers.Conv2D(filters // 4, 1, use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.Conv2D(filters, 1, activation="sigmoid", use_bias=False)(x)
+            return layers.multiply([inputs, x])
+
+        def both(inputs, filters):
+            return layers.Maximum()([channel_gate(inputs, filters), spatial_gate(inputs)])
+    """
+    graphs = {g.entry: g for g in graphs_of(source)}
+    (g,) = [g for g in graphs.values() if g.entry == "both"]
+    classes = [layer.class_name for _, layer in g.layers()]
+    assert classes.count("InputLayer") == 1 and classes.count("Multiply") == 2
+    (placeholder,) = [n for n, layer in g.layers() if layer.kind == "input"]
+    multiplies = [n for n, layer in g.layers() if layer.class_name == "Multiply"]
+    assert all(placeholder in g.predecessors(n) for n in multiplies)
+    _, diagnostics = fix_source(textwrap.dedent(source), select=["BN001"])
+    assert diagnostics == []
 
 
 def test_argument_checks_that_raise_do_not_stop_the_model():
@@ -299,7 +333,7 @@ def test_absolute_imports_from_elsewhere_in_the_project_are_followed(tmp_path):
     (g,) = read_source_file(tmp_path / "proj/models/tiny/tiny_backbone.py", "tiny_backbone.py").graphs
     assert (g.name, names(g)) == ("tiny_backbone", ["input_layer", "stem_conv", "stem_bn"])
     (other,) = read_source_file(tmp_path / "proj/common/blocks.py", "blocks.py").graphs  # conv_bn alone
-    assert names(other) == ["conv2d", "batch_normalization"]  # (its name argument is unknown there)
+    assert names(other) == ["<placeholder>", "conv2d", "batch_normalization"]  # (its name argument is unknown there)
 
 
 def test_keras_own_sources_keep_keras_modelled_outside_their_package(tmp_path):

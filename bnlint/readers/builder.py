@@ -833,12 +833,14 @@ class ModelBuilder:
             if feeds_from_model:
                 continue  # a branch a model left unused is dead code, not a model
             nodes = sorted(component)
-            first = self.workspace.layer(nodes[0])
+            # Named after its first layer of the code's (not a placeholder a helper's input stands for).
+            start = next((n for n in nodes if self.workspace.layer(n).origin is not None), nodes[0])
+            first = self.workspace.layer(start)
             outputs = [TensorValue(n, self.workspace) for n in nodes
                        if not any(s in component for s in self.workspace.successors(n))]
             inputs = [TensorValue(n, self.workspace) for n in nodes if self.workspace.layer(n).kind == "input"]
             orphan, _ = self._extract(f"<layers from {first.name}>", first.origin, inputs, outputs)
-            orphan.entry = self._node_entries.get(nodes[0])
+            orphan.entry = self._node_entries.get(start)
             graphs.append(orphan)
         return graphs
 

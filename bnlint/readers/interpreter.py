@@ -221,6 +221,7 @@ class Interpreter:
         self.path = path
         self.builder = ModelBuilder(path)
         self.notes: list[str] = []
+        self._tensor_params: dict[ast.AST, frozenset[str]] = {}
         self._depth = 0
         self._module = _Module(path, lines, tree, file)
         self._invoked: set[ast.AST] = set()
@@ -1265,6 +1266,48 @@ class Interpreter:
         self.builder.tuning = True
         return HyperParameters(values)
 
+    def _tensor_parameters(self, function: ast.AST) -> frozenset[str]:
+        """The parameters a function applies layers to: ``x`` in ``Conv2D(8, 3)(x)``, ``Add()([x, y])``,
+        ``layers.add([x, y])``, or passes where another top-level function of the file does
+        (``se_block(x)``); directly, not through another variable."""
+        memo = self._tensor_params
+        if function in memo:
+            return memo[function]
+        memo[function] = frozenset()  # (while it is worked out: a recursive helper)
+        spec = function.args
+        params = [p.arg for p in spec.posonlyargs + spec.args]
+        names = set(params) | {p.arg for p in spec.kwonlyargs}
+        used: set[str] = set()
+        for node in _walk(function):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+            if isinstance(func, ast.Call) or callee in _MERGE_FUNCTIONS:
+                for arg in node.args:
+                    items = arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg]
+                    used.update(item.id for item in items if isinstance(item, ast.Name) and item.id in names)
+                continue
+            helper = self._module_functions.get(callee) if isinstance(func, ast.Name) else None
+            if helper is None:
+                continue
+            helper_spec = helper.args
+            helper_params = [p.arg for p in helper_spec.posonlyargs + helper_spec.args]
+            tensors = self._tensor_parameters(helper)
+            for index, arg in enumerate(node.args):
+                if isinstance(arg, ast.Name) and arg.id in names and index < len(helper_params) and (
+                        helper_params[index] in tensors):
+                    used.add(arg.id)
+            for keyword in node.keywords:
+                if isinstance(keyword.value, ast.Name) and keyword.value.id in names and keyword.arg in tensors:
+                    used.add(keyword.value.id)
+        memo[function] = frozenset(used)
+        return memo[function]
+
+    @cached_property
+    def _module_functions(self) -> dict[str, ast.FunctionDef]:
+        return {node.name: node for node in self.tree.body if isinstance(node, ast.FunctionDef)}
+
     def _build_once(self, instance: InstanceValue, args: list, node: ast.AST) -> None:
         """Run a custom layer's ``build`` on its first call, as Keras does (its sublayers take their
         automatic names then), unless the code built it already."""
@@ -1428,6 +1471,11 @@ class Interpreter:
                 value = args[index]
             elif param.arg in kwargs:
                 value = kwargs.pop(param.arg)
+            elif entry and default is _NO_DEFAULT and param.arg in self._tensor_parameters(func.node):
+                # A helper analysed on its own (`def se_block(x, ratio)`): the parameter it applies
+                # layers to stands for a tensor made elsewhere, so a gate or a residual that starts
+                # at it keeps both ends (`Multiply()([x, gate])`, `add([x, y])`).
+                value = self.builder.placeholder()
             elif unknown_extra or default is _NO_DEFAULT:
                 value = UNKNOWN
             else:
@@ -1831,6 +1879,10 @@ def _has_weights(node: ast.ClassDef) -> bool:
         if name in ("add_weight", "add_variable", "Variable"):
             return True
     return False
+
+
+# Keras' functional merge helpers, which take tensors as layer calls do (`layers.add([x, y])`).
+_MERGE_FUNCTIONS = frozenset({"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"})
 
 
 def _forget_loop_effects(node: ast.For | ast.While, scope: _Scope) -> None:
