@@ -1284,7 +1284,7 @@ class Interpreter:
             func = node.func
             callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
             if isinstance(func, ast.Call) or callee in _MERGE_FUNCTIONS:
-                for arg in node.args:
+                for arg in node.args[:1]:  # the inputs (not `Dropout(0.5)(x, training)`'s flag)
                     items = arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg]
                     used.update(item.id for item in items if isinstance(item, ast.Name) and item.id in names)
                 continue
