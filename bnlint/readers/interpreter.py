@@ -1159,12 +1159,11 @@ class Interpreter:
             self._build_once(func.instance, args, node)
             output = self.builder.call_object(func, args, kwargs, self.site(node))
             if isinstance(output, TensorValue) and "call" in func.instance.cls.methods:
-                shape = self._custom_output_shape(func.instance, args, kwargs, node)
-                if isinstance(shape, list):  # `return [x1_x2, x1]`: one tensor per output, all of this node
-                    return [TensorValue(output.node, output.graph, item) for item in shape]
-                if isinstance(shape, tuple) and shape and type(shape[0]) is list:
-                    return tuple(TensorValue(output.node, output.graph, item) for item in shape[0])
-                output.shape = shape
+                produced = self._custom_output(func.instance, args, kwargs, node)
+                if isinstance(produced, (list, tuple)):  # `return [x1_x2, x1]`: one tensor per output, of this node
+                    tensors = [TensorValue(output.node, output.graph, item.shape) for item in produced]
+                    return tensors if isinstance(produced, list) else tuple(tensors)
+                output.shape = produced.shape if isinstance(produced, TensorValue) else UNKNOWN
             return output
         if isinstance(func, FunctionValue):
             if type(func.node) is not ast.Lambda and func.node.name in _MODULE_GETTERS:  # the project's own
@@ -1317,19 +1316,16 @@ class Interpreter:
         shape = args[0].shape if args and isinstance(args[0], TensorValue) else UNKNOWN
         self._call_function(build, [instance, shape], {}, node)
 
-    def _custom_output_shape(self, instance: InstanceValue, args: list, kwargs: dict, node: ast.AST) -> Any:
-        """The output shape of a custom layer, from running its ``call`` on the inputs in scratch.
-
-        A layer whose ``call`` returns a list of tensors gives the list of their shapes; a tuple of
-        tensors, that list in a 1-tuple (a shape is itself a tuple).
-        """
+    def _custom_output(self, instance: InstanceValue, args: list, kwargs: dict, node: ast.AST) -> Any:
+        """What a custom layer's ``call`` returns on placeholders of its inputs, run in scratch (for the
+        shapes of its outputs): a tensor, a non-empty list or tuple of tensors, or UNKNOWN."""
         with self.builder.scratch():
             args = self.builder.placeholders(list(args))
             output = self._call_function(instance.cls.methods["call"], [instance, *args], kwargs, node)
-            if isinstance(output, (list, tuple)) and output and all(type(item) is TensorValue for item in output):
-                shapes = [item.shape for item in output]
-                return shapes if isinstance(output, list) else (shapes,)
-        return output.shape if isinstance(output, TensorValue) else UNKNOWN
+        if isinstance(output, TensorValue) or (isinstance(output, (list, tuple)) and output and all(
+                type(item) is TensorValue for item in output)):
+            return output
+        return UNKNOWN
 
     def _user_activation(self, value: Any) -> Any:
         """What a function of the code's own passed as an activation computes, from running it in scratch.

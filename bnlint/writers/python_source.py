@@ -190,7 +190,7 @@ class _Plan:
             while f"self.{attribute}" in taken:  # never reuse an attribute the class has
                 attribute, number = f"{base}{number}", number + 1
             self._insert(holders[0], cst.Assign(
-                targets=[cst.AssignTarget(cst.Attribute(cst.Name("self"), cst.Name(attribute)))], value=new))
+                targets=[cst.AssignTarget(_self_dot(attribute))], value=new))
             self.wraps.setdefault((owner, holders[0].target), []).append(attribute)
         elif isinstance(intent, MoveLayer):
             self.unwraps.add((owner, holders[0].target))
@@ -256,8 +256,7 @@ def _holder(call: cst.Call, parents) -> _Holder | None:
             # `x = layers.add([a, b])`: a layer made and applied by one call; layers can follow it.
             return _Holder("assign", line, call, target.value, None)
         if (
-            isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self"
-            and isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
+            _self_attribute(target) is not None and isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
         ):
             # A sublayer of a subclassed layer or model: `self.conv = Conv2D(...)`, applied as `self.conv(x)`.
             owner = parents.get(line)
@@ -416,11 +415,10 @@ class _Editor(cst.CSTTransformer):
 
     def _sublayer_call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         """``self.x(arg)`` unwrapped to ``arg``, or wrapped in the sublayers that now follow ``x``."""
-        func = updated.func
-        if not (self.classes and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)
-                and func.value.value == "self"):
+        attribute = _self_attribute(updated.func)
+        if not self.classes or attribute is None:
             return updated
-        key = (self.classes[-1], func.attr.value)
+        key = (self.classes[-1], attribute)
         result: cst.BaseExpression = updated
         if key in self.plan.unwraps and updated.args and not updated.args[0].star:
             result = updated.args[0].value
@@ -431,6 +429,8 @@ class _Editor(cst.CSTTransformer):
 
     def _sublayer_statements(self, original, statement) -> list[cst.SimpleStatementLine]:
         """``y = self.x_bn(y)`` after ``y = self.x(...)``, for each sublayer that now follows ``x``."""
+        if not self.statement_calls:
+            return []
         applied = _applied_sublayer(original)
         if applied is None or id(original.body[0].value) not in self.statement_calls:
             return []
@@ -709,10 +709,8 @@ def _applied_sublayer(statement) -> tuple[str, str] | None:
     if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1
             and isinstance(assign.targets[0].target, cst.Name) and isinstance(assign.value, cst.Call)):
         return None
-    func = assign.value.func
-    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
-        return assign.targets[0].target.value, func.attr.value
-    return None
+    attribute = _self_attribute(assign.value.func)
+    return (assign.targets[0].target.value, attribute) if attribute is not None else None
 
 
 def _attribute_uses(classdef: cst.ClassDef, attribute: str) -> int:
@@ -722,7 +720,7 @@ def _attribute_uses(classdef: cst.ClassDef, attribute: str) -> int:
     class Count(cst.CSTVisitor):
         def visit_Attribute(self, node: cst.Attribute) -> None:
             nonlocal uses
-            if isinstance(node.value, cst.Name) and node.value.value == "self" and node.attr.value == attribute:
+            if _self_attribute(node) == attribute:
                 uses += 1
 
     classdef.visit(Count())
@@ -730,7 +728,18 @@ def _attribute_uses(classdef: cst.ClassDef, attribute: str) -> int:
 
 
 def _apply_sublayer(attribute: str, argument: cst.BaseExpression) -> cst.Call:
-    return cst.Call(func=cst.Attribute(cst.Name("self"), cst.Name(attribute)), args=[cst.Arg(argument)])
+    return cst.Call(func=_self_dot(attribute), args=[cst.Arg(argument)])
+
+
+def _self_attribute(node: cst.CSTNode) -> str | None:
+    """``"x"`` for the expression ``self.x``; None for any other."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+        return node.attr.value
+    return None
+
+
+def _self_dot(attribute: str) -> cst.Attribute:
+    return cst.Attribute(cst.Name("self"), cst.Name(attribute))
 
 
 def _self_assignment(statement) -> bool:

@@ -3,7 +3,7 @@
 A fix that sets ``momentum=0.9`` on ``BatchNormalization(momentum=m)`` should
 not replace ``m`` by ``0.9``: ``m`` may be a parameter of the helper that
 builds the layer, and a hard-coded value would silently ignore what its
-callers pass. :func:`literal_sources` follows the name instead, through the
+callers pass. :func:`follow` follows the name instead, through the
 file's scopes (libcst's scope analysis), to the literals its value comes
 from, so the fix edits those:
 
@@ -32,7 +32,7 @@ import ast
 import libcst as cst
 from libcst.metadata import Assignment
 
-__all__ = ["Trail", "Untraceable", "follow", "is_literal"]
+__all__ = ["Trail", "Untraceable", "follow", "is_literal", "statement_text"]
 
 _MAX_STEPS = 5
 # Attributes of a function that reading does not call it with other arguments (`setattr(ResNet50,
