@@ -279,6 +279,133 @@ def _is_multiply(layer: Layer) -> bool:
     )
 
 
+def _squashing(layer: Layer) -> bool:
+    """True when *layer* ends in a squashing function (sigmoid, softmax, ...): its own or a fused activation."""
+    if layer.kind == "activation":
+        if layer.class_name == "Activation" or "activation" in layer.config:
+            name = layer.get("activation")
+        else:
+            name = kinds.ACTIVATION_LAYERS.get(layer.class_name, layer.class_name)
+    elif layer.kind in _CHECKED:
+        name = layer.get("activation")
+    else:
+        return False
+    return is_known(name) and name in kinds.SQUASHING_ACTIVATIONS
+
+
+def _is_gate(graph: ModelGraph, node: int) -> bool:
+    """True when *node* computes a gate: a squashing function whose output only multiplies other tensors."""
+    succs = graph.successors(node)
+    return bool(succs) and _squashing(graph.layer(node)) and all(_is_multiply(graph.layer(s)) for s in succs)
+
+
+def _on_main_path(graph: ModelGraph) -> set[int]:
+    """The nodes from which a model output is reached without passing through a gate."""
+    reached = set(_ends(graph))
+    stack = list(reached)
+    while stack:
+        for pred in graph.predecessors(stack.pop()):
+            if pred not in reached and not _is_gate(graph, pred):
+                reached.add(pred)
+                stack.append(pred)
+    return reached
+
+
+def _normalises_features(graph: ModelGraph) -> bool:
+    """True when a BN of the model normalises features a weight layer computed, on the model's main path.
+
+    A BN on the raw inputs (a feature scaler: ``Input -> BatchNormalization
+    -> Dense``) and BNs inside attention gates (``conv -> BN -> sigmoid ->
+    X * gate``) say nothing about how the author means the hidden layers
+    of the main path to be normalised.
+    """
+    main = _on_main_path(graph)
+    for node, layer in graph.layers():
+        if node in main and _is_batchnorm(layer) and any(
+            _computes_features(graph.layer(pred)) for pred in graph.reachable(node, through=_any_layer, backward=True)
+        ):
+            return True
+    return False
+
+
+def _any_layer(layer: Layer) -> bool:
+    return True
+
+
+def _computes_features(layer: Layer) -> bool:
+    """A layer with weights that computes features (not feature-column plumbing), or one bnlint cannot see into."""
+    return layer.kind in _WEIGHTED or _role(layer) in ("opaque", "model")
+
+
+# Merges that add or stack their inputs: a linear function of them.
+_LINEAR_MERGES = {"Add", "Concatenate", "Average", "Subtract", "add", "concat", "concatenate", "add_n", "subtract"}
+
+
+def _linear_source(graph: ModelGraph, node: int) -> bool:
+    """True when *node*'s output is a linear weight layer's, through weightless single-input layers."""
+    current = node
+    while True:
+        layer = graph.layer(current)
+        if layer.kind in _CHECKED:
+            return layer.get("activation") == "linear"
+        preds = graph.predecessors(current)
+        if layer.kind not in _LINEAR_STEPS or len(preds) != 1:
+            return False
+        current = preds[0]
+
+
+# Weightless single-input layers that keep a map linear (up-sampling, cropping, dropout, pooling).
+_LINEAR_STEPS = {"reshape", "dropout", "pool"}
+
+
+def _in_linear_head(graph: ModelGraph, node: int) -> bool:
+    """True when *node* is linear and every path from it to a model output stays linear.
+
+    Such a layer computes scores for the output, not features: FCN's 1x1
+    score convolutions, their learned up-sampling and the sums of score
+    maps; U^2-Net's side outputs, up-sampled, concatenated and fused by a
+    1x1 convolution. The path may hold linear weight layers, weightless
+    reshaping, and merges that add or concatenate other such linear maps
+    (never a residual shortcut: its input went through nonlinearities), and
+    end at a model output or at a softmax or sigmoid that reaches one.
+    """
+    layer = graph.layer(node)
+    if layer.kind not in _CHECKED or layer.get("activation") != "linear":
+        return False
+    ends = _ends(graph)
+    seen = {node}
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current in ends:
+            continue
+        succs = graph.successors(current)
+        if not succs:
+            return False
+        for succ in succs:
+            if succ in seen:
+                continue
+            seen.add(succ)
+            layer = graph.layer(succ)
+            preds = graph.predecessors(succ)
+            if _squashing(layer):
+                if not (succ in ends or _is_output_head(graph, succ)):
+                    return False
+                continue
+            if len(preds) > 1:
+                if layer.class_name.rpartition(".")[2] not in _LINEAR_MERGES or not all(
+                    _linear_source(graph, pred) for pred in preds
+                ):
+                    return False
+            elif layer.kind in _CHECKED:
+                if layer.get("activation") != "linear":
+                    return False
+            elif layer.kind not in _LINEAR_STEPS and not (layer.kind == "activation" and layer.get("activation") == "linear"):
+                return False
+            stack.append(succ)
+    return True
+
+
 def _on_gating_branch(graph: ModelGraph, node: int) -> bool:
     """True when *node* sits on a side branch that starts at a tensor X and ends multiplying X.
 
@@ -446,9 +573,22 @@ class MissingBatchnorm(Rule):
       scaled and then added to the residual it branched from
       (InceptionResNetV2's `x + scale * up`, ConvNeXt's LayerScale); a plain
       `Add` right after the layer is not enough;
+    - a linear output head of several layers: a linear layer from which
+      every path to a model output stays linear (linear weight layers,
+      up-sampling, cropping, and `Add`s or `Concatenate`s of other such
+      linear maps, up to the output or a final softmax/sigmoid): FCN's 1x1
+      score convolutions, their learned up-sampling and the sums of score
+      maps, U^2-Net's side outputs fused by a 1x1 convolution. These
+      layers compute class scores, not features. A residual `Add` does not
+      pass: its shortcut went through nonlinearities;
     - anything in a model without `BatchNormalization` layers of its own
       (a BN backbone called as a nested model does not make the layers
-      around it a BN model), unless `require-batchnorm` is set.
+      around it a BN model), unless `require-batchnorm` is set. Only a BN
+      that normalises features a weight layer computed, on the model's
+      main path, makes a BN model: not a BN on the raw inputs (`Input ->
+      BatchNormalization -> Dense`, a feature scaler) and not the BNs
+      inside attention gates (`conv -> BN -> sigmoid -> X * gate`, an
+      Attention U-Net whose other convolutions have none).
 
     ## Why is this bad?
     A network that relies on BN for well-scaled activations loses that at
@@ -543,6 +683,7 @@ class MissingBatchnorm(Rule):
         uses_bn = any(_is_batchnorm(layer) for _, layer in graph.layers())
         if not uses_bn and self.settings["require-batchnorm"] is not True:
             return
+        features_normalised: bool | None = None  # (worked out at the first finding)
         own = self.settings["require-own-batchnorm"] is True
         reason = "while this model uses BatchNormalization elsewhere" if uses_bn else "and `require-batchnorm` is set"
         for node, layer in graph.layers():
@@ -556,6 +697,14 @@ class MissingBatchnorm(Rule):
                 continue
             if _on_gating_branch(graph, node) or _is_scaled_residual(graph, node) is not False:
                 continue
+            if _in_linear_head(graph, node):
+                continue
+            if features_normalised is None:
+                features_normalised = uses_bn and _normalises_features(graph)
+                if not features_normalised and self.settings["require-batchnorm"] is not True:
+                    return
+                if not features_normalised:
+                    reason = "and `require-batchnorm` is set"
             yield Violation(
                 node,
                 f"`{layer.class_name}` output is not normalised before the next weight layer, {reason}; "
@@ -705,8 +854,77 @@ class PreActBlock(layers.Layer):
         y = self.proj(keras.ops.relu(self.norm2(y)))
         return self.shortcut(x) + y
 """,
+        """
+import keras
+from keras import layers
+
+def attention_gate(skip, gating, filters):
+    g = layers.BatchNormalization()(layers.Conv2D(filters, 1)(gating))
+    s = layers.BatchNormalization()(layers.Conv2D(filters, 1)(skip))
+    a = layers.Conv2D(1, 1)(layers.ReLU()(g + s))
+    a = layers.Activation("sigmoid")(layers.BatchNormalization()(a))
+    return skip * a                      # the model's only BNs are inside its gates
+
+inputs = keras.Input((64, 64, 1))
+c1 = layers.Conv2D(16, 3, padding="same", activation="relu")(inputs)
+p1 = layers.MaxPooling2D()(c1)
+c2 = layers.Conv2D(32, 3, padding="same", activation="relu")(p1)
+u1 = layers.Conv2D(16, 3, padding="same", activation="relu")(layers.UpSampling2D()(c2))
+m = layers.Concatenate()([attention_gate(c1, u1, 16), u1])
+c3 = layers.Conv2D(16, 3, padding="same", activation="relu")(m)
+model = keras.Model(inputs, layers.Conv2D(1, 1, activation="sigmoid")(c3))
+""",
+        """
+import keras
+from keras import layers
+inputs = keras.Input((20,))
+x = layers.BatchNormalization()(inputs)   # scales the raw features, like a Normalization layer
+x = layers.Dense(64, activation="relu")(x)
+x = layers.Dense(64, activation="relu")(x)
+model = keras.Model(inputs, layers.Dense(1)(x))
+""",
+        """
+import keras
+from keras import layers
+
+def conv_bn(x, filters):
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+    return layers.ReLU()(layers.BatchNormalization()(x))
+
+inputs = keras.Input((64, 64, 3))
+f1 = layers.MaxPooling2D()(conv_bn(inputs, 16))
+f2 = layers.MaxPooling2D()(conv_bn(f1, 32))
+# FCN's decoder: 1x1 score layers, learned up-sampling and sums of score maps, all linear
+score2 = layers.Conv2DTranspose(5, 4, strides=2, padding="same", use_bias=False)(layers.Conv2D(5, 1)(f2))
+scores = layers.Add()([score2, layers.Conv2D(5, 1)(f1)])
+scores = layers.Conv2DTranspose(5, 4, strides=2, padding="same", use_bias=False)(scores)
+model = keras.Model(inputs, layers.Softmax()(scores))
+""",
     ]
+
     INVALID = [
+        """
+import keras
+from keras import layers
+inputs = keras.Input((32, 32, 3))
+x = layers.Conv2D(16, 3, padding="same", use_bias=False)(inputs)
+x = layers.ReLU()(layers.BatchNormalization()(x))
+a = layers.Conv2D(16, 3, padding="same", activation="relu")(x)
+y = layers.Conv2D(16, 3, padding="same")(a)  # expect: BN001
+x = layers.Add()([a, y])                      # linear up to the output, but a residual block
+x = layers.GlobalAveragePooling2D()(x)
+model = keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+""",
+        """
+import keras
+from keras import layers
+inputs = keras.Input((20,))
+x = layers.Dense(64, activation="relu")(inputs)  # expect: BN001
+x = layers.Dense(64, use_bias=False)(x)
+x = layers.BatchNormalization()(x)
+x = layers.ReLU()(x)
+model = keras.Model(inputs, layers.Dense(1)(x))
+""",
         """
 import keras
 from keras import layers
