@@ -93,10 +93,15 @@ def test_findings_are_shown_by_cell_in_every_output_format(tmp_path):
         ("BN010", 5, {"line": 3, "column": 11}, {"line": 3, "column": 52}),
     ]
 
+    # GitHub and SARIF point into the notebook's JSON, at the string that holds the call.
+    raw = (tmp_path / "model.ipynb").read_text().splitlines()
+    row = next(number for number, line in enumerate(raw, start=1) if "layers.Conv2D(32, 3)" in line)
+    column = raw[row - 1].index("layers.Conv2D") + 1
     github = run_bnlint("check", "model.ipynb", "--output-format", "github", cwd=tmp_path).stdout.splitlines()
     properties, message = parse_annotation(github[0])
-    assert (properties["file"], properties["line"], properties["col"]) == ("model.ipynb", "3", "5")
-    assert message.startswith("cell 4: the bias of `Conv2D`")
+    assert [properties[key] for key in ("file", "line", "col", "endLine", "endColumn")] == [
+        "model.ipynb", str(row), str(column), str(row), str(column + len("layers.Conv2D(32, 3)"))]
+    assert message.startswith("cell 4, line 3: the bias of `Conv2D`")
 
     junit = ET.fromstring(run_bnlint("check", "model.ipynb", "--output-format", "junit", cwd=tmp_path).stdout)
     names = [case.get("name") for case in junit.iter("testcase")]
@@ -106,9 +111,71 @@ def test_findings_are_shown_by_cell_in_every_output_format(tmp_path):
     assert sarif_errors(log) == []
     result = log["runs"][0]["results"][0]
     region = result["locations"][0]["physicalLocation"]["region"]
-    assert (region["startLine"], region["startColumn"], region["properties"]) == (3, 5, {"cell": 4})
-    assert result["message"]["text"].startswith("cell 4: ")
+    assert (region["startLine"], region["startColumn"], region["properties"]) == (
+        row, column, {"cell": 4, "cellLine": 3, "cellColumn": 5})
+    assert result["message"]["text"].startswith("cell 4, line 3: ")
     assert "fixes" not in result  # its replacement would edit the cell, not the JSON file SARIF points at
+
+
+ESCAPED = (
+    "import keras\n"
+    "from keras import layers\n"
+    "inputs = keras.Input((32, 32, 3))\n"
+    "note = \"naïve 😀 \\\"q\\\"\"; x = layers.Conv2D(8, 3)(inputs)\n"
+    "x = layers.BatchNormalization()(x)\n"
+    "y = layers.Conv2D(\n"
+    "    4, 3)(x)\n"
+    "y = layers.BatchNormalization()(y)\n"
+    "model = keras.Model(inputs, [x, y])\n"
+)
+
+
+@pytest.mark.parametrize("ensure_ascii", [False, True], ids=["utf8", "ascii"])
+@pytest.mark.parametrize("as_list", [True, False], ids=["lines", "one-string"])
+def test_github_and_sarif_positions_are_the_notebook_files_own(tmp_path, ensure_ascii, as_list):
+    """Escaped quotes, non-ASCII text (``\\u00ef``, a surrogate pair) before the call on its line, a
+    call over two lines, and a source stored as one string: the region covers the call's JSON text."""
+    cell = code(ESCAPED)
+    if not as_list:
+        cell["source"] = ESCAPED
+    content = notebook(markdown("# escapes\n"), cell)
+    path = tmp_path / "model.ipynb"
+    path.write_text(json.dumps(content, indent=1, ensure_ascii=ensure_ascii) + "\n", encoding="utf-8")
+    raw = path.read_text(encoding="utf-8").splitlines()
+
+    def covered(start_line, start_column, end_line, end_column):
+        if start_line == end_line:
+            return raw[start_line - 1][start_column - 1:end_column - 1]
+        return raw[start_line - 1][start_column - 1:] + "\n" + raw[end_line - 1][:end_column - 1]
+
+    encoded = [json.dumps("layers.Conv2D(8, 3)", ensure_ascii=ensure_ascii)[1:-1],
+               json.dumps("layers.Conv2D(\n", ensure_ascii=ensure_ascii)[1:-1]]
+    github = run_bnlint("check", "--select", "BN004", "model.ipynb", "--output-format", "github", cwd=tmp_path)
+    shown = []
+    for line in github.stdout.splitlines():
+        properties, message = parse_annotation(line)
+        shown.append((covered(*(int(properties[key]) for key in ("line", "col", "endLine", "endColumn"))),
+                      message.split(":")[0]))
+    assert shown[0] == (encoded[0], "cell 2, line 4")
+    assert shown[1][0].startswith(encoded[1]) and shown[1][0].endswith("    4, 3)")  # (JSON: two strings)
+    assert shown[1][1] == "cell 2, line 6"
+
+    log = json.loads(run_bnlint("check", "--select", "BN004", "model.ipynb", "--output-format", "sarif",
+                                cwd=tmp_path).stdout)
+    assert sarif_errors(log) == []
+    regions = [result["locations"][0]["physicalLocation"]["region"] for result in log["runs"][0]["results"]]
+    assert covered(regions[0]["startLine"], regions[0]["startColumn"], regions[0]["endLine"],
+                   regions[0]["endColumn"]) == encoded[0]
+    assert regions[1]["properties"] == {"cell": 2, "cellLine": 6, "cellColumn": 5}
+
+
+def test_a_notebook_that_changed_since_it_was_checked_keeps_its_cell_positions(tmp_path):
+    from bnlint.graph import Site
+    from bnlint.readers.notebook import in_file
+
+    assert in_file(Site(str(tmp_path / "gone.ipynb"), 3, 5, 3, 25, 4)) is None
+    (tmp_path / "broken.ipynb").write_text('{"cells": [')
+    assert in_file(Site(str(tmp_path / "broken.ipynb"), 3, 5, 3, 25, 4)) is None
 
 
 def test_fix_rewrites_only_the_changed_cells_and_real_keras_builds_the_fixed_model(tmp_path):

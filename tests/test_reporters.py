@@ -125,11 +125,15 @@ def test_sarif_is_schema_valid_for_every_fixture_and_saved_model(tmp_path):
         (location,) = result_["locations"]
         physical = location["physicalLocation"]
         assert physical["artifactLocation"] == {"uri": finding["path"], "uriBaseId": "%SRCROOT%"}
-        if "location" in finding:
+        if "cell" in finding:  # a notebook's: the region is in its JSON, the cell's position a property
+            assert physical["region"]["properties"] == {
+                "cell": finding["cell"], "cellLine": finding["location"]["line"],
+                "cellColumn": finding["location"]["column"]}
+            assert physical["region"]["startLine"] > finding["location"]["line"]
+        elif "location" in finding:
             assert physical["region"] == {
                 "startLine": finding["location"]["line"], "startColumn": finding["location"]["column"],
-                "endLine": finding["end_location"]["line"], "endColumn": finding["end_location"]["column"],
-                **({"properties": {"cell": finding["cell"]}} if "cell" in finding else {})}  # (a notebook's)
+                "endLine": finding["end_location"]["line"], "endColumn": finding["end_location"]["column"]}
         else:
             assert physical["region"] == {"startLine": 1}  # GitHub needs a start line
             assert location["logicalLocations"] == [{"name": finding["layer"], "kind": "member"}]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
+from json.decoder import scanstring
 from pathlib import Path
 
 from bnlint.errors import InputError
@@ -35,7 +36,7 @@ from bnlint.readers.result import ReadResult
 from bnlint.records import dataclass
 
 __all__ = ["Notebook", "load_notebook", "read_notebook_file", "read_notebook", "cell_starts", "cell_of", "cell_line",
-           "in_cells", "show_in_cells", "rewrite", "json_layout", "MARKER"]
+           "in_cells", "show_in_cells", "rewrite", "json_layout", "source_strings", "in_file", "MARKER"]
 
 #: The line before each code cell in the notebook's Python text.
 MARKER = "# bnlint: cell "
@@ -312,3 +313,144 @@ def json_layout(notebook: Notebook) -> tuple[int | None, bool, str] | None:
                 if dumped + newline == text:
                     return indent, ensure_ascii, newline
     return None
+
+
+# Where a cell's lines are in the notebook's file ------------------------------------------
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_SCALAR = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null")
+
+
+def source_strings(raw: str) -> dict[int, list[tuple[int, str]]]:
+    """For each cell of the notebook JSON *raw* (numbered from 1), the strings of its ``source``:
+    the offset of each string's opening quote in *raw*, and the string.
+
+    >>> source_strings('{"cells": [{"source": ["x = 1", "y"]}, {"source": "z"}]}')
+    {1: [(23, 'x = 1'), (32, 'y')], 2: [(50, 'z')]}
+
+    Raises
+    ------
+    ValueError
+        *raw* is not JSON.
+    """
+    found: dict[int, list[tuple[int, str]]] = {}
+
+    def value(i: int, place: tuple) -> int:
+        i = _SPACE.match(raw, i).end()
+        char = raw[i:i + 1]
+        if char == '"':
+            text, end = scanstring(raw, i + 1)
+            if place and place[0] == "source":
+                found.setdefault(place[1], []).append((i, text))
+            return end
+        if char == "[":
+            i, index = _SPACE.match(raw, i + 1).end(), 0
+            if raw[i:i + 1] == "]":
+                return i + 1
+            while True:
+                if place == ("top", "cells"):
+                    inner: tuple = ("cell", index + 1)
+                else:
+                    inner = place if place and place[0] == "source" else ()
+                i = _SPACE.match(raw, value(i, inner)).end()
+                index += 1
+                if raw[i:i + 1] == "]":
+                    return i + 1
+                if raw[i:i + 1] != ",":
+                    raise ValueError(f"expected ',' or ']' at offset {i}")
+                i += 1
+        if char == "{":
+            i = _SPACE.match(raw, i + 1).end()
+            if raw[i:i + 1] == "}":
+                return i + 1
+            while True:
+                if raw[i:i + 1] != '"':
+                    raise ValueError(f"expected a key at offset {i}")
+                key, i = scanstring(raw, i + 1)
+                i = _SPACE.match(raw, i).end()
+                if raw[i:i + 1] != ":":
+                    raise ValueError(f"expected ':' at offset {i}")
+                if place == ("top",) and key == "cells":
+                    inner = ("top", "cells")
+                elif place and place[0] == "cell" and key == "source":
+                    inner = ("source", place[1])
+                else:
+                    inner = ()
+                i = _SPACE.match(raw, value(i + 1, inner)).end()
+                if raw[i:i + 1] == "}":
+                    return i + 1
+                if raw[i:i + 1] != ",":
+                    raise ValueError(f"expected ',' or '}}' at offset {i}")
+                i = _SPACE.match(raw, i + 1).end()
+        match = _SCALAR.match(raw, i)
+        if match is None:
+            raise ValueError(f"unexpected {char!r} at offset {i}")
+        return match.end()
+
+    value(0, ("top",))
+    return found
+
+
+def _skip_characters(raw: str, start: int, count: int) -> int:
+    """The offset in *raw* after *count* characters of the JSON string body that begins at *start*."""
+    i = start
+    for _ in range(count):
+        if raw[i] != "\\":
+            i += 1
+        elif raw[i + 1] != "u":
+            i += 2
+        else:
+            high = int(raw[i + 2:i + 6], 16)
+            i += 6
+            if 0xD800 <= high <= 0xDBFF and raw[i:i + 2] == "\\u" and 0xDC00 <= int(raw[i + 2:i + 6], 16) <= 0xDFFF:
+                i += 6  # (a surrogate pair is one character)
+    return i
+
+
+def _file_position(raw: str, strings: list[tuple[int, str]], line: int, column: int) -> tuple[int, int] | None:
+    """Line and column in the file *raw* of *line*, *column* (1-based) of the cell whose source is *strings*."""
+    text = "".join(string for _, string in strings)
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return None
+    wanted = start + column - 1
+    if wanted > len(text):
+        return None
+    passed = 0
+    for offset, string in strings:
+        if wanted <= passed + len(string):
+            i = _skip_characters(raw, offset + 1, wanted - passed)
+            line_start = raw.rfind("\n", 0, i) + 1
+            return raw.count("\n", 0, line_start) + 1, i - line_start + 1
+        passed += len(string)
+    return None
+
+
+_SOURCES: dict[str, tuple[str, dict[int, list[tuple[int, str]]]] | None] = {}
+
+
+def in_file(site: Site) -> Site | None:
+    """*site*, a position in a notebook cell (``site.cell`` set, lines counted in the cell), on the
+    lines of the notebook's file: where a viewer of its raw JSON shows that code.
+
+    None when the file no longer reads as the notebook it was (or its cell is not there).
+    """
+    if site.cell is None:
+        return None
+    if site.path not in _SOURCES:
+        try:
+            raw = Path(site.path).read_bytes().decode("utf-8-sig")
+            _SOURCES[site.path] = raw, source_strings(raw)
+        except (OSError, UnicodeDecodeError, ValueError, IndexError, RecursionError):
+            _SOURCES[site.path] = None
+    known = _SOURCES[site.path]
+    strings = known[1].get(site.cell) if known is not None else None
+    if not strings:
+        return None
+    start = _file_position(known[0], strings, site.line, site.column)
+    end = _file_position(known[0], strings, site.end_line, site.end_column)
+    if start is None or end is None:
+        return None
+    return Site(site.path, start[0], start[1], end[0], end[1], site.cell)

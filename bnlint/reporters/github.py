@@ -14,7 +14,7 @@ from typing import TextIO
 from bnlint.checker import CheckReport
 from bnlint.diagnostics import Diagnostic
 from bnlint.graph import Site
-from bnlint.reporters.paths import artifact_path
+from bnlint.reporters.paths import artifact_path, file_position
 from bnlint.reporters.text import describe
 
 __all__ = ["write", "annotation", "escape_data", "escape_property"]
@@ -41,10 +41,8 @@ def escape_property(text: str) -> str:
 def annotation(diagnostic: Diagnostic) -> str:
     """The ``::error ...::message`` line for one finding."""
     properties = [("file", artifact_path(diagnostic.path))]
-    origin = diagnostic.position
-    message = describe(diagnostic)
-    if diagnostic.cell is not None:  # (lines of the cell: GitHub shows a notebook's JSON, not its cells)
-        message = f"cell {diagnostic.cell[0]}: {message}"
+    origin, before = file_position(diagnostic)
+    message = before + describe(diagnostic)
     if isinstance(origin, Site):
         properties += [
             ("line", str(origin.line)), ("col", str(origin.column)),

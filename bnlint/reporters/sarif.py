@@ -24,7 +24,7 @@ from bnlint.checker import CheckReport
 from bnlint.diagnostics import Diagnostic
 from bnlint.files import SourceTexts
 from bnlint.graph import SavedLayer, Site
-from bnlint.reporters.paths import artifact_path
+from bnlint.reporters.paths import artifact_path, file_position
 from bnlint.reporters.replacement import Replacement, line_replacement
 from bnlint.reporters.text import describe
 
@@ -134,10 +134,13 @@ def fingerprints(diagnostics: list[Diagnostic], sources: SourceTexts) -> list[st
 def _result(diagnostic: Diagnostic, index: int, sources: SourceTexts, fingerprint: str) -> dict:
     physical: dict = {"artifactLocation": _uri(diagnostic.path)}
     location: dict = {"physicalLocation": physical}
+    position, before = file_position(diagnostic)
     if isinstance(diagnostic.origin, Site):
-        physical["region"] = _region(diagnostic.position)
+        physical["region"] = _region(position)
         if diagnostic.cell is not None:
-            physical["region"]["properties"] = {"cell": diagnostic.cell[0]}
+            shown = diagnostic.position
+            physical["region"]["properties"] = {"cell": diagnostic.cell[0], "cellLine": shown.line,
+                                                "cellColumn": shown.column}
     elif isinstance(diagnostic.origin, SavedLayer):
         # GitHub code scanning rejects results without a start line; a saved model has no lines, so
         # the finding points at the file's start and names its layer as a logical location.
@@ -147,7 +150,7 @@ def _result(diagnostic: Diagnostic, index: int, sources: SourceTexts, fingerprin
         "ruleId": diagnostic.code,
         "ruleIndex": index,
         "level": "error",
-        "message": {"text": (f"cell {diagnostic.cell[0]}: " if diagnostic.cell is not None else "") + describe(diagnostic)},
+        "message": {"text": before + describe(diagnostic)},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": {"instances": len(diagnostic.instances), "layers": list(diagnostic.instances),
