@@ -131,6 +131,10 @@ class ClassValue:
     hypermodel: bool = False
     #: Its bases that are classes of the code's own, in order.
     parents: list = field(default_factory=list)
+    #: Its class-level variables (``expansion = 4``, a dataclass field's default), by name.
+    attrs: dict = field(default_factory=dict)
+    #: For a ``@dataclass`` that does not write its own ``__init__``: its fields, in order.
+    fields: list | None = None
 
 
 @dataclass(eq=False)
@@ -450,10 +454,48 @@ class Interpreter:
                 keras_base = keras_base or value.keras_base
                 hypermodel = hypermodel or value.hypermodel
                 methods.update(value.methods)  # inherited methods; the class's own override them
+        attrs: dict[str, Any] = {}
+        fields: list[str] = []
         for statement in node.body:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 methods[statement.name] = self._function(statement, scope)
-        scope.vars[node.name] = ClassValue(node, keras_base, methods, hypermodel=hypermodel, parents=parents)
+            elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                fields.append(statement.target.id)
+                if statement.value is not None:
+                    attrs[statement.target.id] = self._class_variable(statement.value, scope)
+            elif isinstance(statement, ast.Assign) and all(isinstance(t, ast.Name) for t in statement.targets):
+                value = self._class_variable(statement.value, scope)
+                attrs.update((target.id, value) for target in statement.targets)
+        is_dataclass = keras_base is None and not _defines(node, "__init__") and any(
+            self._is_dataclass_decorator(decorator, scope) for decorator in node.decorator_list)
+        scope.vars[node.name] = ClassValue(node, keras_base, methods, hypermodel=hypermodel, parents=parents,
+                                           attrs=attrs, fields=fields if is_dataclass else None)
+
+    def _class_variable(self, value: ast.expr, scope: _Scope) -> Any:
+        """The value of a class-level variable: a constant expression, or a dataclass ``field(default=...)``.
+
+        Anything that calls (a layer made in the class body, a default factory) is UNKNOWN.
+        """
+        if isinstance(value, ast.Call):
+            func = self._eval(value.func, scope)
+            if isinstance(func, ExternalRef) and func.path == "dataclasses.field":
+                default = next((k.value for k in value.keywords if k.arg == "default"), None)
+                return self._class_variable(default, scope) if default is not None else _NO_DEFAULT
+            return UNKNOWN
+        if any(isinstance(child, (ast.Call, ast.Lambda, ast.NamedExpr)) for child in ast.walk(value)):
+            return UNKNOWN
+        return self._eval(value, scope)
+
+    def _is_dataclass_decorator(self, decorator: ast.expr, scope: _Scope) -> bool:
+        """``@dataclass``, ``@dataclasses.dataclass`` or ``@dataclass(frozen=True)`` (not ``init=False``)."""
+        if isinstance(decorator, ast.Call):
+            if any(k.arg == "init" and not (isinstance(k.value, ast.Constant) and k.value.value) for k in decorator.keywords):
+                return False
+            decorator = decorator.func
+        if not isinstance(decorator, (ast.Name, ast.Attribute)):
+            return False
+        value = self._eval(decorator, scope)
+        return isinstance(value, ExternalRef) and value.path == "dataclasses.dataclass"
 
     def _analyse_class(self, cls: ClassValue) -> None:
         """Read a subclassed layer or model: sublayers from ``__init__``/``build``, wiring from ``call``.
@@ -844,7 +886,9 @@ class Interpreter:
             if node.attr in value.attrs:
                 return value.attrs[node.attr]
             method = value.cls.methods.get(node.attr)
-            return PartialValue(method, [value], {}) if method is not None else UNKNOWN
+            return PartialValue(method, [value], {}) if method is not None else _class_attribute(value.cls, node.attr)
+        if isinstance(value, ClassValue):  # `BasicBlock.expansion`
+            return _class_attribute(value, node.attr)
         return UNKNOWN
 
     def _eval_List(self, node: ast.List, scope: _Scope) -> Any:
@@ -1249,9 +1293,53 @@ class Interpreter:
         """
         self._invoked.add(cls.node)
         instance = InstanceValue(cls, {})
-        if "__init__" in cls.methods:
+        if cls.fields is not None:  # the `__init__` a dataclass writes: each field from the call or its default
+            fields = _dataclass_fields(cls)
+            unknown = "**" in kwargs
+            for index, name in enumerate(fields):
+                if index < len(args):
+                    instance.attrs[name] = args[index]
+                elif name in kwargs:
+                    instance.attrs[name] = kwargs[name]
+                else:
+                    default = _class_attribute(cls, name, _NO_DEFAULT)
+                    instance.attrs[name] = UNKNOWN if unknown or default is _NO_DEFAULT else default
+            if "__post_init__" in cls.methods:
+                self._call_function(cls.methods["__post_init__"], [instance], {}, node)
+        elif "__init__" in cls.methods:
             self._call_function(cls.methods["__init__"], [instance, *args], kwargs, node)
         return instance
+
+    def _default_instance(self, annotation: ast.expr, scope: _Scope) -> InstanceValue | None:
+        """An instance made with no arguments of the class a required parameter is annotated with, if it can be.
+
+        Configuration-driven models take their settings as one object (``def
+        __init__(self, cfg: ResNetConfig)``): a dataclass whose fields all
+        have defaults, or a class of the code's own whose ``__init__`` needs no
+        argument and makes no Keras objects, stands for the configuration the
+        model is built with when nothing says otherwise.
+        """
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):  # `cfg: "ResNetConfig"`
+            try:
+                annotation = ast.parse(annotation.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if not isinstance(annotation, (ast.Name, ast.Attribute)):
+            return None
+        cls = self._eval(annotation, scope)
+        if not isinstance(cls, ClassValue) or cls.keras_base is not None or cls.hypermodel:
+            return None
+        if cls.fields is not None:
+            if any(_class_attribute(cls, name, _NO_DEFAULT) is _NO_DEFAULT for name in _dataclass_fields(cls)):
+                return None
+        elif "__init__" in cls.methods:
+            init = cls.methods["__init__"]
+            spec = init.node.args
+            if len(spec.posonlyargs + spec.args) - 1 > len(init.defaults) or _NO_DEFAULT in init.kw_defaults:
+                return None
+        if any(_names_keras_layers(c.node) for c in _class_order(cls)):
+            return None
+        return self._instance(cls, [], {}, annotation)
 
     def _build_hypermodel(self, instance: InstanceValue, hp: HyperParameters, node: ast.AST) -> None:
         """``instance.build(hp)``, then the class's own ``fit(hp, model, ...)`` if it has one (a trial's training)."""
@@ -1467,6 +1555,9 @@ class Interpreter:
                 value = args[index]
             elif param.arg in kwargs:
                 value = kwargs.pop(param.arg)
+            elif entry and default is _NO_DEFAULT and param.annotation is not None and (
+                    made := self._default_instance(param.annotation, scope)) is not None:
+                value = made  # `cfg: ResNetConfig`: a configuration with its defaults
             elif entry and default is _NO_DEFAULT and param.arg in self._tensor_parameters(func.node):
                 # A helper analysed on its own (`def se_block(x, ratio)`): the parameter it applies
                 # layers to stands for a tensor made elsewhere, so a gate or a residual that starts
@@ -1747,12 +1838,17 @@ def _defines(node: ast.ClassDef, method: str) -> bool:
 _SMALL_FUNCTION = 16
 
 
+# Layers that compute or normalise features: a function that applies one is not an activation.
+_FEATURE_KINDS = frozenset({"conv", "dense", "embedding", "recurrent", "attention", "batchnorm", "norm", "model"})
+
+
 def _hidden_nonlinearity(graph, output: int, source: int, first: int = 0) -> bool:
     """Whether the nodes from *first* on that make *output* from *source* apply a hidden nonlinearity.
 
     That is, a known activation other than a squashing one (``x * tanh(softplus(x))``), or a squashing
     one that gates its input (``x * sigmoid(x)``: *source* also reaches *output* around it); not a
-    squashing function on the output itself (a softmax with a temperature).
+    squashing function on the output itself (a softmax with a temperature), and never a function
+    that applies a weight or normalisation layer on the way.
     """
     made, stack = {output}, [output]  # (its ancestors from *first* on: not back to the model's inputs)
     while stack:
@@ -1763,6 +1859,8 @@ def _hidden_nonlinearity(graph, output: int, source: int, first: int = 0) -> boo
     activations = {}
     for node in made:
         layer = graph.layer(node)
+        if layer.kind in _FEATURE_KINDS:
+            return False  # (a residual block written as a layer of its own computes features)
         if layer.kind == "activation" and isinstance(layer.get("activation"), str):
             activations[node] = layer.get("activation")
     squashing = {node for node, name in activations.items() if name in kinds.SQUASHING_ACTIVATIONS}
@@ -1815,6 +1913,26 @@ def _names_used_by_other_functions(tree: ast.Module) -> set[str]:
             names.discard(node.name)
             used |= names
     return used
+
+
+def _class_attribute(cls: ClassValue, name: str, missing: Any = UNKNOWN) -> Any:
+    """The class-level variable *name* of *cls* or of the first class it derives from that has one."""
+    if name in cls.attrs:
+        return cls.attrs[name]
+    for parent in _class_order(cls)[1:]:
+        if name in parent.attrs:
+            return parent.attrs[name]
+    return missing
+
+
+def _dataclass_fields(cls: ClassValue) -> list[str]:
+    """The fields of dataclass *cls*, its bases' first, in the order its ``__init__`` takes them."""
+    fields: list[str] = []
+    for base in reversed(_class_order(cls)):
+        for name in base.fields or ():
+            if name not in fields:
+                fields.append(name)
+    return fields
 
 
 def _class_order(cls: ClassValue) -> list[ClassValue]:

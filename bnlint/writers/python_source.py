@@ -78,6 +78,13 @@ def apply_intents(text: str, intents: list[FixIntent]) -> EditResult:
                 if problem is not None:
                     result.declined.append((intent, problem))
                 continue
+            if existing is not None and isinstance(existing.value, (cst.Attribute, cst.Subscript)):
+                # `momentum=cfg.bn_momentum`, `config["momentum"]`: a literal there would cut the
+                # setting off from where it is configured.
+                code = wrapper.module.code_for_node(existing.value)
+                result.declined.append((intent, f"`{intent.key}={code}` is read from a setting; change the value "
+                                                f"where `{code}` is set"))
+                continue
             arguments.setdefault(_key(intent.site), []).append(intent)
             continue
         problem = plan.add(intent, calls, parents)
