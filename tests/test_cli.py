@@ -38,6 +38,25 @@ model = keras.Model(inputs, x)
     assert result.stdout.splitlines()[0].endswith("(4 instances: fc0, fc1, fc2, ...)")
 
 
+def test_instances_in_several_models_name_each_layer_once_and_count_the_models(tmp_path, write):
+    write("variants.py", """import keras
+
+def stem(x):
+    x = keras.layers.Conv2D(8, 3, name="stem_conv")(x)
+    return keras.layers.BatchNormalization()(x)
+
+def small():
+    inputs = keras.Input((32, 32, 3))
+    return keras.Model(inputs, stem(inputs), name="small")
+
+def large():
+    inputs = keras.Input((64, 64, 3))
+    return keras.Model(inputs, stem(inputs), name="large")
+""")
+    result = run_bnlint("check", "variants.py", cwd=tmp_path)
+    assert result.stdout.splitlines()[0].endswith("(2 instances in 2 models: stem_conv)")
+
+
 def test_clean_run_exits_0(tmp_path, write):
     write("good.py", GOOD)
     result = run_bnlint("good.py", cwd=tmp_path)  # `bnlint PATH` means `bnlint check PATH`
