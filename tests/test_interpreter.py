@@ -386,6 +386,47 @@ def test_a_name_a_package_re_exports_is_followed_and_a_cycle_ends(tmp_path):
     assert names(other) == ["input_layer", "conv", "bn"]
 
 
+def test_a_star_import_of_a_project_module_brings_its_names(tmp_path):
+    """ktrain's `from ..imports import *`, where that module binds `keras` inside a `try`; a module
+    with `__all__` exports only those names."""
+    (tmp_path / "pkg/vision").mkdir(parents=True)
+    (tmp_path / "pkg/__init__.py").write_text("")
+    (tmp_path / "pkg/vision/__init__.py").write_text("")
+    (tmp_path / "pkg/imports.py").write_text(textwrap.dedent("""
+        try:
+            from tensorflow import keras
+        except ImportError:
+            keras = None
+        _private = 0.5
+    """))
+    (tmp_path / "pkg/blocks.py").write_text(textwrap.dedent("""
+        from keras import layers
+        __all__ = ["conv_bn"]
+        MOMENTUM = 0.1
+
+        def conv_bn(x):
+            return layers.BatchNormalization(momentum=MOMENTUM, name="bn")(layers.Conv2D(8, 3, name="conv")(x))
+    """))
+    (tmp_path / "pkg/vision/net.py").write_text(textwrap.dedent("""
+        from ..imports import *
+        from ..blocks import *
+
+        inputs = keras.Input((32, 32, 3))
+        x = conv_bn(inputs)
+        x = keras.layers.BatchNormalization(momentum=MOMENTUM, name="bn2")(x)  # not in blocks' __all__
+        x = keras.layers.Dropout(_private, name="drop")(x)  # a name starting with `_` is not exported
+        model = keras.Model(inputs, x, name="net")
+    """))
+    from bnlint.graph import is_known
+    from bnlint.readers.python_source import read_source_file
+
+    (g,) = read_source_file(tmp_path / "pkg/vision/net.py", "net.py").graphs
+    assert names(g) == ["input_layer", "conv", "bn", "bn2", "drop"]
+    assert g.layer(g.find("bn")).get("momentum") == 0.1
+    assert not is_known(g.layer(g.find("bn2")).get("momentum"))
+    assert not is_known(g.layer(g.find("drop")).get("rate"))
+
+
 def test_findings_are_reported_in_the_file_holding_the_call(tmp_path):
     from conftest import run_bnlint
 

@@ -366,6 +366,8 @@ class Interpreter:
         source = self._local_module(node.module, node.level)
         for alias in node.names:
             if alias.name == "*":
+                if source is not None:  # `from ..imports import *`: a module of the project's own
+                    self._import_all(source, scope)
                 continue
             target = alias.asname or alias.name
             qualname = f"{node.module}.{alias.name}" if node.module else alias.name
@@ -379,6 +381,19 @@ class Interpreter:
             else:
                 ref = ExternalRef(canonical_name(qualname))
                 scope.vars[target] = PURE_CONSTANTS.get(ref.path, ref)  # (`from string import ascii_lowercase`)
+
+    def _import_all(self, module: LocalModule, scope: _Scope) -> None:
+        """``from module import *``: the names in its ``__all__``, or else those not starting with ``_``."""
+        loaded = self._load(module)
+        if loaded is None:
+            return
+        exported = loaded.vars.get("__all__")
+        if isinstance(exported, (list, tuple)) and all(isinstance(name, str) for name in exported):
+            names = [name for name in exported if name in loaded.vars]
+        else:
+            names = [name for name in loaded.vars if not name.startswith("_")]
+        for name in names:
+            scope.vars[name] = loaded.vars[name]
 
     def _local_module(self, module: str | None, level: int) -> LocalModule | None:
         """The module of the file's own package that an import names, if it has a source file."""

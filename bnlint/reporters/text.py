@@ -35,12 +35,12 @@ def describe(diagnostic: Diagnostic) -> str:
     line = diagnostic.message
     count = len(diagnostic.instances)
     if count > 1:
-        # ResNet50, 101 and 152 each have a `conv1_conv`: name it once, and say how many models.
+        # ResNet50, 101 and 152 each have a `conv1_conv`: name it once, and say in how many models.
         distinct = list(dict.fromkeys(diagnostic.instances))
         names = ", ".join(distinct[:_SHOWN_INSTANCES])
         more = ", ..." if len(distinct) > _SHOWN_INSTANCES else ""
         models = len(set(diagnostic.models))
-        where = f" in {models} models" if models > 1 else ""
+        where = f" in {models} models" if models > 1 and len(distinct) < count else ""
         line += f" ({count} instances{where}: {names}{more})"
     if diagnostic.unfixable is not None:
         line += f" (not fixed: {diagnostic.unfixable})"
