@@ -341,9 +341,11 @@ def _fix_notebook(target: Target, codes: frozenset[str], fix: FixMode) -> FileOu
         write_atomically(target.path, on_disk, rewrite(notebook, text, target.display).decode("utf-8"))
 
     try:
-        return _fix_text(target, codes, fix, notebook.text, write, target.path)
+        outcome = _fix_text(target, codes, fix, notebook.text, write, target.path)
     except InputError as error:  # a cell that is not Python is named (any other problem reads as it was)
         raise InputError(target.display, in_cells(error.problem, notebook.text)) from None
+    outcome.notes[:0] = notebook.left_out
+    return outcome
 
 
 # Below this many files, starting worker processes costs more than it saves.

@@ -243,16 +243,30 @@ def test_ipython_syntax_reads_as_pass_and_python_cell_magics_keep_their_body(tmp
     assert rewrite(loaded, loaded.text, path.name) == path.read_bytes()
 
 
-def test_a_cell_that_is_not_python_is_one_line_naming_the_cell_and_nothing_is_written(tmp_path):
-    content = notebook(markdown("intro"), code("import keras\n"), code("x = (\ny = 2"))
+def test_a_cell_that_is_not_python_is_left_out_with_a_warning_as_ipython_runs_the_others(tmp_path):
+    """IPython compiles each cell by itself: a broken cell fails alone. bnlint reads the notebook without it,
+    says so, and fixes the other cells; the broken one, and the IPython lines around it, stay as written."""
+    content = notebook(
+        markdown("intro"),
+        code("import keras\nfrom keras import layers\n"),
+        code("%matplotlib inline\nx = (\ny = 2"),
+        code("!ls\nmodel = keras.Sequential([keras.Input((8,)), layers.Dense(4), layers.BatchNormalization()])\n"),
+    )
     path = save(tmp_path / "broken.ipynb", content)
-    data = path.read_bytes()
-    for fix in ([], ["--fix"]):
-        result = run_bnlint("check", *fix, path.name, cwd=tmp_path)
-        assert result.returncode == 2
-        assert result.stderr == ("bnlint: error: broken.ipynb: is not valid Python: '(' was never closed "
-                                 "(cell 3, line 1, column 5)\n")
-        assert path.read_bytes() == data
+    warning = ("bnlint: warning: broken.ipynb: cell 3 is not valid Python ('(' was never closed, line 2); "
+               "bnlint read the notebook without it\n")
+    checked = run_bnlint("check", path.name, cwd=tmp_path)
+    assert (checked.returncode, checked.stderr) == (1, warning)
+    assert checked.stdout.startswith("broken.ipynb:cell 4:2:46: BN004 [*] [redundant-bias]")
+
+    fixed = run_bnlint("check", "--fix", path.name, cwd=tmp_path)
+    assert (fixed.returncode, fixed.stderr) == (0, warning)
+    after = json.loads(path.read_text())
+    assert after["cells"][:3] == content["cells"][:3]
+    assert after["cells"][3]["source"] == [
+        "!ls\n",
+        "model = keras.Sequential([keras.Input((8,)), layers.Dense(4, use_bias=False), "
+        "layers.BatchNormalization()])\n"]
 
 
 @pytest.mark.parametrize("data, problem", [

@@ -55,12 +55,16 @@ class Notebook:
     """A notebook as read: its bytes, its JSON, and its code cells as one Python text.
 
     ``magics`` are the IPython lines that read as ``pass``, in order.
+    ``left_out`` says which code cells are not in ``text`` because they are
+    not valid Python on their own (IPython compiles each cell by itself:
+    a broken cell fails alone, and the cells after it still run).
     """
 
     data: bytes
     content: dict
     text: str
     magics: tuple[str, ...]
+    left_out: tuple[str, ...] = ()
 
 
 def load_notebook(path: Path, display: str) -> Notebook:
@@ -85,8 +89,7 @@ def notebook_from_bytes(data: bytes, display: str) -> Notebook:
     cells = content.get("cells") if isinstance(content, dict) else None
     if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
         raise InputError(display, "is not a Jupyter notebook: it has no list of cells (nbformat 4)")
-    pieces: list[str] = []
-    magics: list[str] = []
+    code: list[tuple[int, str, list[str]]] = []  # (number, Python text, IPython lines) of each code cell
     for number, cell in enumerate(cells, start=1):
         source = _cell_source(cell)
         if cell.get("cell_type") != "code" or source is None:
@@ -96,7 +99,8 @@ def notebook_from_bytes(data: bytes, display: str) -> Notebook:
         if first.startswith("%%"):
             if first.split()[0] not in _PYTHON_CELL_MAGICS:
                 continue  # another language's body
-        pieces.append(f"{MARKER}{number}\n")
+        pieces: list[str] = []
+        magics: list[str] = []
         scanner = _Continuation()
         for line in lines:
             if not scanner.pending and _is_ipython(line.strip()):
@@ -108,7 +112,43 @@ def notebook_from_bytes(data: bytes, display: str) -> Notebook:
                 pieces.append(line)
         if lines and not lines[-1].endswith(("\n", "\r")):
             pieces.append("\n")
-    return Notebook(data, content, "".join(pieces), tuple(magics))
+        code.append((number, "".join(pieces), magics))
+    text = "".join(f"{MARKER}{number}\n{python}" for number, python, _ in code)
+    left_out: list[str] = []
+    if not _parses(text):  # (checked cell by cell only then: most notebooks parse whole)
+        kept = []
+        for number, python, magics in code:
+            problem = _syntax_problem(python)
+            if problem is None:
+                kept.append((number, python, magics))
+            else:
+                left_out.append(f"{display}: cell {number} is not valid Python ({problem}); "
+                                "bnlint read the notebook without it")
+        code = kept
+        text = "".join(f"{MARKER}{number}\n{python}" for number, python, _ in code)
+    return Notebook(data, content, text, tuple(line for *_, magics in code for line in magics), tuple(left_out))
+
+
+def _parses(text: str) -> bool:
+    return _syntax_problem(text) is None
+
+
+def _syntax_problem(text: str) -> str | None:
+    """Why *text* is not valid Python (``"invalid syntax, line 2"``), or None when it is."""
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            ast.parse(text)
+    except SyntaxError as error:
+        return f"{error.msg}, line {error.lineno}" if error.lineno else error.msg
+    except ValueError as error:  # (a NUL character)
+        return str(error)
+    except (RecursionError, MemoryError):
+        return None  # (too deep to tell here: the reader says so for the whole notebook)
+    return None
 
 
 def _cell_source(cell: dict) -> str | None:
@@ -230,9 +270,11 @@ def read_notebook(notebook: Notebook, display: str, file: Path) -> ReadResult:
     from bnlint.readers.python_source import read_source
 
     try:
-        return read_source(notebook.text, display, file)
+        result = read_source(notebook.text, display, file)
     except InputError as error:
         raise InputError(display, in_cells(error.problem, notebook.text)) from None
+    result.notes[:0] = notebook.left_out
+    return result
 
 
 def in_cells(problem: str, text: str) -> str:
