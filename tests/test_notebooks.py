@@ -281,6 +281,22 @@ def test_a_file_that_is_not_a_notebook_is_one_line_and_exit_2(tmp_path, data, pr
     assert (result.returncode, result.stderr) == (2, f"bnlint: error: bad.ipynb: {problem}\n")
 
 
+def test_a_notebook_saved_by_colab_is_fixed_in_its_own_layout(tmp_path):
+    """Colab writes two-space indentation, `<`, `>` and `&` as \\u003c, \\u003e and \\u0026, and no final newline."""
+    content = notebook(markdown("<b>Fashion & MNIST</b> →"), *CELLS[1:])
+    text = json.dumps(content, indent=2, ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    path = tmp_path / "colab.ipynb"
+    path.write_text(text, encoding="utf-8")
+    result = run_bnlint("check", "--fix", "--unsafe-fixes", path.name, cwd=tmp_path)
+    assert result.returncode == 1 and "cannot write" not in result.stderr, result.stderr
+    written = path.read_text(encoding="utf-8")
+    after = json.loads(written)
+    expected = json.dumps(after, indent=2, ensure_ascii=False)
+    assert written == expected.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    assert after["cells"][0] == content["cells"][0] and after["cells"][3] != content["cells"][3]
+
+
 def test_a_notebook_whose_json_layout_bnlint_cannot_keep_is_checked_not_rewritten(tmp_path):
     path = save(tmp_path / "wide.ipynb", notebook(*CELLS), indent=3)
     data = path.read_bytes()

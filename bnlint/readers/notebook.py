@@ -327,8 +327,8 @@ def rewrite(notebook: Notebook, text: str, display: str) -> bytes | None:
         if not original.endswith(("\n", "\r")) and restored.endswith("\n"):
             restored = restored[:-1]
         cell["source"] = restored.splitlines(keepends=True) if isinstance(cell["source"], list) else restored
-    indent, ensure_ascii, newline = layout
-    written = json.dumps(content, indent=indent, ensure_ascii=ensure_ascii) + newline
+    indent, ensure_ascii, html_safe, newline = layout
+    written = _dump(content, indent, ensure_ascii, html_safe) + newline
     prefix = b"\xef\xbb\xbf" if notebook.data.startswith(b"\xef\xbb\xbf") else b""
     return prefix + written.encode("utf-8")
 
@@ -345,16 +345,26 @@ def _split(text: str) -> dict[int, str]:
     return {number: "".join(lines) for number, lines in cells.items()}
 
 
-def json_layout(notebook: Notebook) -> tuple[int | None, bool, str] | None:
-    """How to dump the notebook's JSON so that it reads back as the same bytes, if bnlint can."""
+def json_layout(notebook: Notebook) -> tuple[int | None, bool, bool, str] | None:
+    """How to dump the notebook's JSON so that it reads back as the same bytes, if bnlint can:
+    ``(indent, ensure_ascii, html_safe, final newline)``. *html_safe* is Colab's layout, which writes
+    ``<``, ``>`` and ``&`` as ``\\u003c``, ``\\u003e`` and ``\\u0026``."""
     text = notebook.data.decode("utf-8-sig")
+    html_safe = "\\u003c" in text or "\\u003e" in text or "\\u0026" in text
     for indent in (1, 2, 4, None):
         for ensure_ascii in (False, True):
-            dumped = json.dumps(notebook.content, indent=indent, ensure_ascii=ensure_ascii)
+            dumped = _dump(notebook.content, indent, ensure_ascii, html_safe)
             for newline in ("\n", ""):
                 if dumped + newline == text:
-                    return indent, ensure_ascii, newline
+                    return indent, ensure_ascii, html_safe, newline
     return None
+
+
+def _dump(content: dict, indent: int | None, ensure_ascii: bool, html_safe: bool) -> str:
+    dumped = json.dumps(content, indent=indent, ensure_ascii=ensure_ascii)
+    if html_safe:  # (outside strings, JSON has none of these characters)
+        dumped = dumped.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return dumped
 
 
 # Where a cell's lines are in the notebook's file ------------------------------------------
