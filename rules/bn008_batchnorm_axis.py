@@ -35,6 +35,28 @@ def _layout(graph: ModelGraph, node: int, known: dict[int, frozenset[int] | None
     return None if axes is None or (data_format is not None and channel not in axes) else axes
 
 
+def _declared_input_shapes(graph: ModelGraph) -> list:
+    """The shapes (without the batch axis) the model's inputs declare: an ``Input``'s, or the
+    ``input_shape=`` of the first layer of a Sequential model."""
+    shapes = []
+    for node in graph.inputs:
+        layer = graph.layer(node)
+        batch_shape = layer.get("batch_shape", None) or layer.get("batch_input_shape", None)
+        if isinstance(batch_shape, (list, tuple)) and batch_shape:
+            shapes.append(tuple(batch_shape[1:]))
+        for consumer in graph.successors(node):
+            shape = graph.layer(consumer).get("input_shape", None)
+            if isinstance(shape, (list, tuple)):
+                shapes.append(tuple(shape))
+    return shapes
+
+
+def _reads_channels_first(shape: tuple) -> bool:
+    """An image shape with the channels first: ``(1, 28, 28)``, ``(3, 224, 224)``."""
+    return (len(shape) == 3 and all(isinstance(size, int) for size in shape) and shape[0] in (1, 3, 4)
+            and min(shape[1], shape[2]) >= 8)
+
+
 class BatchnormAxis(Rule):
     """
     ## What it does
@@ -52,7 +74,12 @@ class BatchnormAxis(Rule):
     A layer without `data_format` takes the image data format in effect when
     it is built, as in Keras: channels-last, or what an earlier
     `keras.config.set_image_data_format(...)` in the program set (the
-    `keras.json` of the machine that runs the model cannot be seen).
+    `keras.json` of the machine that runs the model cannot be seen). But a
+    model whose declared input shape reads as channels-first — an image
+    with 1, 3 or 4 first, before two sizes of at least 8: `input_shape=(1,
+    28, 28)`, `(3, 224, 224)`, as Theano-era Keras code wrote it — was
+    built channels-first by its author's `keras.json`: its `axis=1` BNs
+    are not reported as if it were channels-last.
 
     ## Why is this bad?
     BN keeps one mean, variance, `gamma` and `beta` per index of its `axis`.
@@ -92,6 +119,7 @@ class BatchnormAxis(Rule):
         layouts: dict[int, frozenset[int] | None] = {}
         for node in graph.topological_order():
             layouts[node] = _layout(graph, node, layouts)
+        theano_layout: bool | None = None  # (worked out at the first axis=1 finding)
         for node, layer in graph.layers():
             axis = layer.get("axis")
             axis = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
@@ -101,6 +129,11 @@ class BatchnormAxis(Rule):
             axes = layouts[producers[0]] if len(producers) == 1 else None
             if axes is None or axis in axes or (axis >= 0 and all(a < 0 for a in axes)):
                 continue
+            if axis == 1 and -1 in axes:
+                if theano_layout is None:
+                    theano_layout = any(_reads_channels_first(shape) for shape in _declared_input_shapes(graph))
+                if theano_layout:
+                    continue
             expected = " or ".join(f"axis={a}" for a in sorted(axes, reverse=True))
             yield Violation(node, f"axis={axis} is not the channel axis of its input; use {expected}")
 
@@ -125,6 +158,16 @@ x = inputs = Input((32, 32, 3))
 for _ in range(2):
     x = conv_bn(x, "channels_last")
 model = Model(inputs, x)
+""",
+        """
+from keras.models import Sequential
+from keras.layers import Convolution2D, BatchNormalization, MaxPooling2D, ZeroPadding2D
+model = Sequential([                      # Keras 1 with Theano: keras.json said "th" (channels first)
+    ZeroPadding2D((1, 1), input_shape=(1, 28, 28)),
+    Convolution2D(32, 3, 3, activation="relu"),
+    BatchNormalization(axis=1),
+    MaxPooling2D(),
+])
 """,
     ]
     INVALID = [
