@@ -183,10 +183,30 @@ def _classify(graph: ModelGraph, bn: int, memo: dict | None = None) -> tuple[str
     if _UNSURE in (upstream[0], downstream[0]):
         return None, None
     if upstream[0] == _YES and downstream[0] == _NO:
+        if _on_identity_shortcut(graph, bn, upstream[1]):
+            return None, None
         return _AFTER, upstream[1]
     if downstream[0] == _YES and upstream[0] == _NO:
         return _BEFORE, downstream[1]
     return None, None
+
+
+def _is_sum(layer) -> bool:
+    return layer.class_name == "Add" or (layer.kind == "op" and layer.class_name.rpartition(".")[2] == "add")
+
+
+def _on_identity_shortcut(graph: ModelGraph, bn: int, activation: int | None) -> bool:
+    """True when *bn* normalises a residual block's identity shortcut: its input is the activated sum
+    of the block before, its only consumer the sum with this block's branch (the time-series ResNet
+    of Wang et al., `y = BatchNormalization()(x)` then `add([y, branch])`). It stands next to no
+    layer's activation, so it says nothing about the model's BN order."""
+    if activation is None:
+        return False
+    consumers = graph.successors(bn)
+    if len(consumers) != 1 or not _is_sum(graph.layer(consumers[0])) or len(graph.predecessors(consumers[0])) < 2:
+        return False
+    producers = graph.predecessors(activation)
+    return len(producers) == 1 and _is_sum(graph.layer(producers[0]))
 
 
 def _tally(graph: ModelGraph, seen: set[int] | None = None) -> dict[str, set[tuple[int, int]]]:
@@ -397,6 +417,20 @@ class BatchnormActivationOrder(Rule):
                 )
 
     VALID = [
+        """
+import keras
+from keras import layers
+
+def block(x, filters):
+    y = layers.ReLU()(layers.BatchNormalization()(layers.Conv1D(filters, 8, padding="same")(x)))
+    y = layers.BatchNormalization()(layers.Conv1D(filters, 3, padding="same")(y))
+    shortcut = layers.BatchNormalization()(x)   # the identity shortcut, normalised for the sum
+    return layers.Activation("relu")(layers.add([shortcut, y]))
+
+inputs = keras.Input((128, 16))
+x = block(block(inputs, 16), 16)
+model = keras.Model(inputs, layers.GlobalAveragePooling1D()(x))
+""",
         # ResNetV2-style pre-activation: the BN reads an Add and feeds a ReLU,
         # which is "before", the same as conv -> BN -> ReLU.
         """
