@@ -98,30 +98,38 @@ def _normalised_after(graph: ModelGraph, node: int, depth: int = 0) -> bool:
 
 
 def _normalised_with_next(graph: ModelGraph, node: int) -> bool:
-    """True when *node* is linear and feeds only the next linear weight layer, whose output is normalised.
+    """True when *node* is linear and feeds only linear weight layers whose outputs are normalised.
 
-    A depthwise convolution straight into its pointwise one, or a transposed
-    convolution concatenated into the next convolution: the BN after the
-    second layer normalises the linear map the two compose.
+    A depthwise convolution straight into its pointwise one, a transposed
+    convolution concatenated into the next convolution, InceptionTime's 1x1
+    bottleneck feeding its three parallel convolutions: the BN after the
+    next layers normalises the linear maps the layers compose.
     """
     if not _maybe_linear(graph.layer(node)):
         return False
-    current = node
-    while True:
+    seen = {node}
+    stack = [node]
+    while stack:
+        current = stack.pop()
         succs = graph.successors(current)
-        if len(succs) != 1 or graph.is_output(current):
+        if not succs or graph.is_output(current):
             return False
-        layer = graph.layer(succs[0])
-        role = _role(layer)
-        if role == "weights":
-            return (
-                layer.kind in _CHECKED and _maybe_linear(layer) and _normalised_after(graph, succs[0])
-            )
-        if role != "through" or layer.kind not in _FORWARD:
-            return False
-        if layer.kind == "activation" and not _maybe_linear(layer):
-            return False
-        current = succs[0]
+        for succ in succs:
+            if succ in seen:
+                continue
+            seen.add(succ)
+            layer = graph.layer(succ)
+            role = _role(layer)
+            if role == "weights":
+                if not (layer.kind in _CHECKED and _maybe_linear(layer) and _normalised_after(graph, succ)):
+                    return False
+                continue
+            if role != "through" or layer.kind not in _FORWARD:
+                return False
+            if layer.kind == "activation" and not _maybe_linear(layer):
+                return False
+            stack.append(succ)
+    return True
 
 
 def _normalised_before(graph: ModelGraph, node: int, own: bool, depth: int = 0) -> bool:
@@ -545,11 +553,12 @@ class MissingBatchnorm(Rule):
     residual block normalises the branches that feed it), or when a BN
     precedes its input with only activation, pooling, reshape, padding or
     dropout layers between (pre-activation designs such as ResNetV2 and
-    DenseNet: BN -> ReLU -> Conv). A linear layer whose only consumer,
-    through weightless layers and no nonlinearity, is another linear weight
-    layer (a depthwise convolution straight into its pointwise one) is
-    normalised by the BN after that layer, which normalises the linear map
-    the two compose. Other normalisations (`LayerNormalization`,
+    DenseNet: BN -> ReLU -> Conv). A linear layer whose consumers, through
+    weightless layers and no nonlinearity, are all linear weight layers
+    whose outputs are normalised (a depthwise convolution straight into its
+    pointwise one; InceptionTime's 1x1 bottleneck feeding three parallel
+    convolutions, concatenated and normalised) is normalised by the BN
+    after them, which normalises the linear maps the layers compose. Other normalisations (`LayerNormalization`,
     `GroupNormalization`, ...) normalise too, but only `BatchNormalization`
     makes a model a "BN model": ConvNeXt is not one. A custom layer,
     wrapper or unreadable function next to a layer may hold a BN, so the
@@ -713,6 +722,21 @@ class MissingBatchnorm(Rule):
             )
 
     VALID = [
+        """
+import keras
+from keras import layers
+
+def inception_module(x, filters=32):
+    bottleneck = layers.Conv1D(32, 1, padding="same", use_bias=False)(x)  # linear, into three convs
+    branches = [layers.Conv1D(filters, k, padding="same", use_bias=False)(bottleneck) for k in (10, 20, 40)]
+    pooled = layers.Conv1D(filters, 1, padding="same", use_bias=False)(layers.MaxPooling1D(3, 1, "same")(x))
+    x = layers.Concatenate()([*branches, pooled])
+    return layers.ReLU()(layers.BatchNormalization()(x))
+
+inputs = keras.Input((128, 3))
+x = inception_module(inception_module(inputs))
+model = keras.Model(inputs, layers.Dense(5, activation="softmax")(layers.GlobalAveragePooling1D()(x)))
+""",
         # tf.keras' MobileNetV3 head: its "last point" 1x1 convolution after the global pooling, with
         # hard-swish written as x * hard_sigmoid(x), is part of a classifier without BN.
         """
