@@ -85,7 +85,7 @@ from keras.layers import Convolution2D, BatchNormalization
 from keras import backend as K
 {setter}
 model = Sequential()
-model.add(Convolution2D(8, 3, 3, dim_ordering="default", bias=False, input_shape=(3, 32, 32)))
+model.add(Convolution2D(8, 3, 3, dim_ordering="default", bias=False, input_shape=(32, 32, 8)))
 model.add(BatchNormalization(axis=1))
 """, "model.py")
         (graph,) = result.graphs
@@ -94,6 +94,7 @@ model.add(BatchNormalization(axis=1))
 
     assert check('K.set_image_dim_ordering("th")') == ["channels_first"]
     assert check("") == ["channels_last", "BN008"]
+    # (An input declared as (3, 32, 32) reads channels-first whatever the code sets: BN008 trusts it.)
 
 
 def test_each_entry_point_starts_from_what_the_module_set():
