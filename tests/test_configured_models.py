@@ -104,12 +104,15 @@ def test_class_level_variables_are_read_through_instances_classes_and_bases():
 def test_only_configurations_made_without_arguments_stand_in_for_a_required_parameter():
     source = """
         import dataclasses
+        import typing
         import keras
         from keras import layers
 
         @dataclasses.dataclass
         class Complete:
             momentum: float = 0.5
+            presets: typing.ClassVar[dict] = {}     # a class variable, not a field
+            names: list = dataclasses.field(default_factory=list)
 
         @dataclasses.dataclass
         class Incomplete:

@@ -475,7 +475,8 @@ class Interpreter:
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 methods[statement.name] = self._function(statement, scope)
             elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
-                fields.append(statement.target.id)
+                if not _is_class_var(statement.annotation):
+                    fields.append(statement.target.id)
                 if statement.value is not None:
                     attrs[statement.target.id] = self._class_variable(statement.value, scope)
             elif isinstance(statement, ast.Assign) and all(isinstance(t, ast.Name) for t in statement.targets):
@@ -489,13 +490,16 @@ class Interpreter:
     def _class_variable(self, value: ast.expr, scope: _Scope) -> Any:
         """The value of a class-level variable: a constant expression, or a dataclass ``field(default=...)``.
 
-        Anything that calls (a layer made in the class body, a default factory) is UNKNOWN.
+        Anything that calls (a layer made in the class body, a default factory) is UNKNOWN; a
+        ``field()`` without a default is ``_NO_DEFAULT``.
         """
         if isinstance(value, ast.Call):
             func = self._eval(value.func, scope)
             if isinstance(func, ExternalRef) and func.path == "dataclasses.field":
-                default = next((k.value for k in value.keywords if k.arg == "default"), None)
-                return self._class_variable(default, scope) if default is not None else _NO_DEFAULT
+                keywords = {k.arg: k.value for k in value.keywords}
+                if "default" in keywords:
+                    return self._class_variable(keywords["default"], scope)
+                return UNKNOWN if "default_factory" in keywords else _NO_DEFAULT  # (a fresh value per instance)
             return UNKNOWN
         if any(isinstance(child, (ast.Call, ast.Lambda, ast.NamedExpr)) for child in ast.walk(value)):
             return UNKNOWN
@@ -1931,13 +1935,22 @@ def _names_used_by_other_functions(tree: ast.Module) -> set[str]:
 
 
 def _class_attribute(cls: ClassValue, name: str, missing: Any = UNKNOWN) -> Any:
-    """The class-level variable *name* of *cls* or of the first class it derives from that has one."""
-    if name in cls.attrs:
-        return cls.attrs[name]
-    for parent in _class_order(cls)[1:]:
-        if name in parent.attrs:
-            return parent.attrs[name]
+    """The class-level variable *name* of *cls* or of the first class it derives from that has one
+    (*missing* when none has, or it is a dataclass field without a default value)."""
+    for owner in (cls, *_class_order(cls)[1:]) if name not in cls.attrs else (cls,):
+        if name in owner.attrs:
+            value = owner.attrs[name]
+            return missing if value is _NO_DEFAULT else value
     return missing
+
+
+def _is_class_var(annotation: ast.expr) -> bool:
+    """``ClassVar[int]`` (or ``typing.ClassVar``): a class variable, not a dataclass field."""
+    if isinstance(annotation, ast.Subscript):
+        annotation = annotation.value
+    name = annotation.id if isinstance(annotation, ast.Name) else annotation.attr if isinstance(
+        annotation, ast.Attribute) else None
+    return name == "ClassVar"
 
 
 def _dataclass_fields(cls: ClassValue) -> list[str]:
