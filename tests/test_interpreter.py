@@ -676,3 +676,33 @@ def test_an_interpreter_is_freed_as_soon_as_its_file_is_read():
     finally:
         if enabled:
             gc.enable()
+
+
+def test_the_function_activations_get_returns_is_applied_as_an_activation():
+    """TF Model Garden's `tf_utils.get_activation(name)(x)` returns `activations.get(name)`: calling it on
+    a tensor is that activation (one of unknown name still an activation), and the chain goes on."""
+    (g,) = graphs_of("""
+        import tensorflow as tf
+        from tensorflow.keras import layers
+
+        def mish(x):
+            return x * tf.math.tanh(tf.math.softplus(x))
+
+        def build(name=NAME_FROM_CONFIG):
+            inputs = tf.keras.Input((8,))
+            x = layers.BatchNormalization()(layers.Dense(4, use_bias=False)(inputs))
+            x = tf.keras.activations.get("swish")(x)
+            x = layers.BatchNormalization()(layers.Dense(4, use_bias=False)(x))
+            x = tf.keras.activations.get(name)(x)
+            x = layers.BatchNormalization()(layers.Dense(4, use_bias=False)(x))
+            x = tf.keras.activations.get(mish)(x)
+            return tf.keras.Model(inputs, layers.Dense(2)(x), name="net")
+    """)
+    from bnlint.graph import is_known
+
+    kinds_and_activations = [(layer.kind, layer.get("activation")) for _, layer in g.layers()
+                             if layer.kind == "activation" or layer.class_name == "multiply"]
+    assert kinds_and_activations[0] == ("activation", "silu")  # Keras' name for swish
+    assert kinds_and_activations[1][0] == "activation" and not is_known(kinds_and_activations[1][1])
+    assert names(g)[-1] == "dense_3" and len(g.outputs) == 1  # one chain, to the head
+    assert [layer.class_name for _, layer in g.layers()].count("Dense") == 4

@@ -657,6 +657,29 @@ def test_recursion_that_can_only_repeat_itself_is_unknown_not_capped():
     assert [layer.name for _, layer in model.layers()][1:] == ["dense_3", "bn_3", "dense_2", "bn_2", "dense_1", "bn_1"]
 
 
+def test_recursion_on_equal_fresh_lists_is_unknown_not_capped():
+    # DeepReg's `pyramid_combination(values[::2], weight_floor[:-1], ...)`: with an empty list the
+    # check that raises cannot be decided (`len(values)` is unknown), so the call recurses on a new
+    # but equal `[]` every time; it ran to the call-depth cap with a warning.
+    result = read_source(textwrap.dedent("""
+        import keras
+
+        def combine(values, weights):
+            if 2 ** len(weights) != len(values):
+                raise ValueError("values")
+            if len(weights) == 1:
+                return values[0] * weights[0]
+            return combine(values[::2], weights[:-1]) + combine(values[1::2], weights[:-1])
+
+        def build():
+            combine(VALUES, [])
+            inputs = keras.Input((8,))
+            return keras.Model(inputs, keras.layers.Dense(2)(inputs), name="net")
+    """), "m.py")
+    assert result.notes == []
+    assert [g.name for g in result.graphs] == ["net"]
+
+
 def test_recursion_that_changes_state_is_followed():
     # The same arguments, but a layer made or a list grown in between: the next call may differ.
     (model,) = graphs_of("""

@@ -72,6 +72,8 @@ _SETTERS = ("keras.config.set_image_data_format", "keras.backend.set_image_data_
 
 _SEQUENTIAL = "keras.Sequential"
 _MODEL = "keras.Model"
+# `keras.activations.get(identifier)`: the activation function an identifier names.
+_GET_ACTIVATION = "keras.activations.get"
 _INPUT = "keras.Input"
 
 # Functional merge helpers: keras.layers.add([a, b]) builds an Add layer.
@@ -416,6 +418,15 @@ class ModelBuilder:
             return self._uids[args[0]]
         if path == "keras.backend.is_keras_tensor" and args:
             return isinstance(args[0], TensorValue) or UNKNOWN
+        if path == _GET_ACTIVATION and len(args) == 1 and not kwargs:
+            # `activations.get("relu")(x)` (TF Model Garden's `tf_utils.get_activation`): the function
+            # itself, so that calling it on a tensor is that activation.
+            identifier = args[0]
+            if identifier is None or isinstance(identifier, str):
+                name = kinds.activation_name(identifier)
+                return ExternalRef(f"keras.activations.{name}") if name is not None else UNKNOWN
+            if identifier is not UNKNOWN and not isinstance(identifier, (dict, list, tuple, int, float)):
+                return identifier  # a function: returned as it is
         if path in _APPLICATION_HELPERS:
             return _APPLICATION_HELPERS[path](*args, **kwargs) if "**" not in kwargs else UNKNOWN
         if path == _INPUT:
@@ -463,11 +474,16 @@ class ModelBuilder:
         return LayerValue(class_name, config, name, site, self._new_layer_id(), base=base)
 
     def call_object(self, value: Any, args: list, kwargs: dict, site: Site) -> Any:
-        """Calling a layer or model value on tensors."""
+        """Calling a layer or model value on tensors (or what ``activations.get`` of an unknown name gave)."""
         if isinstance(value, LayerValue):
             return self.call_layer(value, args, kwargs, site)
         if isinstance(value, (ModelValue, SequentialValue)):
             return self.call_model(value, args, site)
+        if isinstance(value, KerasObject) and value.path == _GET_ACTIVATION:
+            tensors = _tensors_in(args)
+            if tensors:  # an activation, which one unknown: the chain goes on through it
+                return self.apply_op(_GET_ACTIVATION, "activation", {"activation": UNKNOWN}, tensors, "activation",
+                                     site)
         return UNKNOWN
 
     def call_method(self, value: Any, method: str, args: list, kwargs: dict, site: Site) -> Any:

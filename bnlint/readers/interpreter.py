@@ -1236,7 +1236,7 @@ class Interpreter:
             return self._call_function(func, args, kwargs, node)
         if isinstance(func, InstanceValue) and "__call__" in func.cls.methods:  # a plain class's block object
             return self._call_function(func.cls.methods["__call__"], [func, *args], kwargs, node)
-        if isinstance(func, (LayerValue, ModelValue, SequentialValue)):
+        if isinstance(func, (LayerValue, ModelValue, SequentialValue, KerasObject)):
             return self.builder.call_object(func, args, kwargs, self.site(node))
         if isinstance(func, _BoundMethod):
             return func.call(self, args, kwargs, node)
@@ -1523,9 +1523,12 @@ class Interpreter:
             calls = self._recursing.setdefault(func.node, [])
             state = self._loop_state(func.closure)
             _add_values(state, [*enumerate(args), *kwargs.items()])  # (their sizes, and instances' attributes)
-            if any(_same_arguments(args, kwargs, *call[:2]) and _same_state(state, call[2]) for call in calls):
+            if any(_same_arguments(args, kwargs, *call[:2], lists=True) and _same_state(state, call[2], lists=True)
+                   for call in calls):
                 # It would do what the recursive call it is in does, forever: `convert(boxes["boxes"])`
-                # inside `convert(boxes)` when `isinstance(boxes, dict)` is unknown. Its value is unknown.
+                # inside `convert(boxes)` when `isinstance(boxes, dict)` is unknown, `f(values[::2],
+                # weights[:-1])` with `weights == []` when the check that raises on it cannot be decided.
+                # Its value is unknown.
                 return UNKNOWN
             calls.append((list(args), dict(kwargs), state))
         self._active[func.node] = active + 1
@@ -1739,19 +1742,21 @@ def _size(value: Any) -> int:
     return len(value) if isinstance(value, (list, dict, set)) else -1
 
 
-def _same_state(state: list, previous: list) -> bool:
+def _same_state(state: list, previous: list, lists: bool = False) -> bool:
     """Whether two :meth:`Interpreter._loop_state` snapshots hold the same counts and the same values
-    (:func:`_same_value`: the very same objects, equal scalars, or tuples and Keras utility results of such)."""
+    (:func:`_same_value`: the very same objects, equal scalars, or tuples and Keras utility results of such;
+    with *lists*, lists of such too)."""
     return state[:2] == previous[:2] and len(state) == len(previous) and all(
-        name == old_name and _same_value(value, old_value) and size == old_size
+        name == old_name and _same_value(value, old_value, lists) and size == old_size
         for (name, value, size), (old_name, old_value, old_size) in zip(state[2:], previous[2:]))
 
 
-def _same_arguments(args: list, kwargs: dict, old_args: list, old_kwargs: dict) -> bool:
-    """Whether two calls pass the very same values (equal ones, for immutable scalars)."""
+def _same_arguments(args: list, kwargs: dict, old_args: list, old_kwargs: dict, lists: bool = False) -> bool:
+    """Whether two calls pass the very same values (equal ones, for immutable scalars; with *lists*, lists of
+    the same values too)."""
     return len(args) == len(old_args) and kwargs.keys() == old_kwargs.keys() and all(
-        _same_value(value, old) for value, old in zip(args, old_args)
-    ) and all(_same_value(value, old_kwargs[key]) for key, value in kwargs.items())
+        _same_value(value, old, lists) for value, old in zip(args, old_args)
+    ) and all(_same_value(value, old_kwargs[key], lists) for key, value in kwargs.items())
 
 
 # What ``isinstance`` can be asked about: the builtin types a value here has as in the program.
@@ -1807,7 +1812,7 @@ def _add_values(state: list, items) -> None:
             state.extend((attr, item, _size(item)) for attr, item in value.attrs.items())
 
 
-def _same_value(value: Any, old: Any) -> bool:
+def _same_value(value: Any, old: Any, lists: bool = False) -> bool:
     if value is old:
         return True
     if type(value) is not type(old):
@@ -1816,8 +1821,8 @@ def _same_value(value: Any, old: Any) -> bool:
         return value == old
     # A tuple, or a call of a Keras utility, made again of the same things in every iteration
     # (`return masked, missing, (y, x)`; `labels = to_categorical(y[idx], 11)`).
-    if type(value) is tuple:
-        return len(value) == len(old) and all(map(_same_value, value, old))
+    if type(value) is tuple or (lists and type(value) is list):
+        return len(value) == len(old) and all(_same_value(item, was, lists) for item, was in zip(value, old))
     return type(value) is KerasObject and value.path == old.path and _same_arguments(
         value.args, value.kwargs, old.args, old.kwargs)
 
