@@ -105,30 +105,42 @@ def _normalised_with_next(graph: ModelGraph, node: int) -> bool:
     bottleneck feeding its three parallel convolutions: the BN after the
     next layers normalises the linear maps the layers compose.
     """
-    if not _maybe_linear(graph.layer(node)):
-        return False
+    def judge(succ: int) -> bool | None:
+        layer = graph.layer(succ)
+        role = _role(layer)
+        if role == "weights":
+            return None if layer.kind in _CHECKED and _maybe_linear(layer) and _normalised_after(graph, succ) else False
+        return role == "through" and layer.kind in _FORWARD and (layer.kind != "activation" or _maybe_linear(layer))
+
+    return _maybe_linear(graph.layer(node)) and _every_path(graph, node, judge, to_output=False)
+
+
+def _every_path(graph: ModelGraph, node: int, judge, to_output: bool) -> bool:
+    """True when every path forward from *node* is accepted.
+
+    *judge(layer_node)* says, for each node a path reaches, whether the path
+    goes on through it (True), ends well there (None) or fails (False). A path
+    that reaches a model output (or a node nothing consumes) ends well there
+    when *to_output*, and fails otherwise.
+    """
+    ends = _ends(graph)
     seen = {node}
     stack = [node]
     while stack:
         current = stack.pop()
         succs = graph.successors(current)
-        if not succs or graph.is_output(current):
+        if current in ends or not succs:
+            if to_output and current in ends:
+                continue
             return False
         for succ in succs:
-            if succ in seen:
-                continue
-            seen.add(succ)
-            layer = graph.layer(succ)
-            role = _role(layer)
-            if role == "weights":
-                if not (layer.kind in _CHECKED and _maybe_linear(layer) and _normalised_after(graph, succ)):
+            if succ not in seen:
+                seen.add(succ)
+                verdict = judge(succ)
+                if verdict is False:
                     return False
-                continue
-            if role != "through" or layer.kind not in _FORWARD:
-                return False
-            if layer.kind == "activation" and not _maybe_linear(layer):
-                return False
-            stack.append(succ)
+                if verdict:
+                    stack.append(succ)
     return True
 
 
@@ -381,37 +393,20 @@ def _in_linear_head(graph: ModelGraph, node: int) -> bool:
     if layer.kind not in _CHECKED or layer.get("activation") != "linear":
         return False
     ends = _ends(graph)
-    seen = {node}
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current in ends:
-            continue
-        succs = graph.successors(current)
-        if not succs:
-            return False
-        for succ in succs:
-            if succ in seen:
-                continue
-            seen.add(succ)
-            layer = graph.layer(succ)
-            preds = graph.predecessors(succ)
-            if _squashing(layer):
-                if not (succ in ends or _is_output_head(graph, succ)):
-                    return False
-                continue
-            if len(preds) > 1:
-                if layer.class_name.rpartition(".")[2] not in _LINEAR_MERGES or not all(
-                    _linear_source(graph, pred) for pred in preds
-                ):
-                    return False
-            elif layer.kind in _CHECKED:
-                if layer.get("activation") != "linear":
-                    return False
-            elif layer.kind not in _LINEAR_STEPS and not (layer.kind == "activation" and layer.get("activation") == "linear"):
-                return False
-            stack.append(succ)
-    return True
+
+    def judge(succ: int) -> bool | None:
+        layer = graph.layer(succ)
+        if _squashing(layer):
+            return None if succ in ends or _is_output_head(graph, succ) else False
+        preds = graph.predecessors(succ)
+        if len(preds) > 1:
+            return layer.class_name.rpartition(".")[2] in _LINEAR_MERGES and all(
+                _linear_source(graph, pred) for pred in preds)
+        if layer.kind in _CHECKED:
+            return layer.get("activation") == "linear"
+        return layer.kind in _LINEAR_STEPS or (layer.kind == "activation" and layer.get("activation") == "linear")
+
+    return _every_path(graph, node, judge, to_output=True)
 
 
 def _on_gating_branch(graph: ModelGraph, node: int) -> bool:
