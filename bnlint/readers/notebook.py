@@ -480,7 +480,7 @@ def _file_position(raw: str, strings: list[tuple[int, str]], line: int, column: 
     return None
 
 
-_SOURCES: dict[str, tuple[str, dict[int, list[tuple[int, str]]]] | None] = {}
+_SOURCES: dict[tuple, tuple[str, dict[int, list[tuple[int, str]]]] | None] = {}
 
 
 def in_file(site: Site) -> Site | None:
@@ -491,13 +491,18 @@ def in_file(site: Site) -> Site | None:
     """
     if site.cell is None:
         return None
-    if site.path not in _SOURCES:
+    try:
+        stat = Path(site.path).stat()
+    except OSError:
+        return None
+    key = (site.path, stat.st_mtime_ns, stat.st_size)  # (a notebook edited since is read again)
+    if key not in _SOURCES:
         try:
             raw = Path(site.path).read_bytes().decode("utf-8-sig")
-            _SOURCES[site.path] = raw, source_strings(raw)
+            _SOURCES[key] = raw, source_strings(raw)
         except (OSError, UnicodeDecodeError, ValueError, IndexError, RecursionError):
-            _SOURCES[site.path] = None
-    known = _SOURCES[site.path]
+            _SOURCES[key] = None
+    known = _SOURCES[key]
     strings = known[1].get(site.cell) if known is not None else None
     if not strings:
         return None
