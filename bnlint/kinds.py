@@ -61,6 +61,7 @@ __all__ = [
     "POSITIONAL_PARAMS",
     "activation_name",
     "activation_of_function",
+    "applied_activation",
     "batchnorm_axis",
     "canonical_class",
     "channel_axes",
@@ -1239,6 +1240,19 @@ def activation_name(identifier):
     if not isinstance(identifier, str):
         return None
     return _KERAS_ACTIVATIONS.get(identifier)
+
+
+def applied_activation(layer):
+    """The activation a graph layer applies: its ``activation`` argument (``Activation("relu")``, a
+    fused ``Conv2D(..., activation="relu")``), or for an activation layer class without one (``ReLU``,
+    ``Softmax`` ...) the function the class is; ``None`` for a layer of another kind. May be UNKNOWN."""
+    if layer.kind == "activation":
+        if layer.class_name == "Activation" or "activation" in layer.config:
+            return layer.get("activation")
+        return ACTIVATION_LAYERS.get(layer.class_name, layer.class_name)
+    if layer.kind in ("conv", "dense"):
+        return layer.get("activation")
+    return None
 
 
 def activation_of_function(qualname):

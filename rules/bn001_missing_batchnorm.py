@@ -301,15 +301,7 @@ def _is_multiply(layer: Layer) -> bool:
 
 def _squashing(layer: Layer) -> bool:
     """True when *layer* ends in a squashing function (sigmoid, softmax, ...): its own or a fused activation."""
-    if layer.kind == "activation":
-        if layer.class_name == "Activation" or "activation" in layer.config:
-            name = layer.get("activation")
-        else:
-            name = kinds.ACTIVATION_LAYERS.get(layer.class_name, layer.class_name)
-    elif layer.kind in _CHECKED:
-        name = layer.get("activation")
-    else:
-        return False
+    name = kinds.applied_activation(layer)
     return is_known(name) and name in kinds.SQUASHING_ACTIVATIONS
 
 
@@ -342,14 +334,10 @@ def _normalises_features(graph: ModelGraph) -> bool:
     main = _on_main_path(graph)
     for node, layer in graph.layers():
         if node in main and _is_batchnorm(layer) and any(
-            _computes_features(graph.layer(pred)) for pred in graph.reachable(node, through=_any_layer, backward=True)
+            _computes_features(graph.layer(pred)) for pred in graph.ancestors(node)
         ):
             return True
     return False
-
-
-def _any_layer(layer: Layer) -> bool:
-    return True
 
 
 def _computes_features(layer: Layer) -> bool:

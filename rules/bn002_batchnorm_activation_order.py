@@ -50,19 +50,11 @@ def _nonlinearity(graph: ModelGraph, node: int) -> str:
     included.
     """
     layer = graph.layer(node)
-    if layer.kind == "activation":
-        if layer.class_name == "Activation" or "activation" in layer.config:
-            name = layer.get("activation")
-        else:  # ReLU, LeakyReLU, Softmax ...: the class is the activation
-            name = kinds.ACTIVATION_LAYERS.get(layer.class_name, layer.class_name)
-        if name == "linear":
-            return _LINEAR
-    elif layer.kind in ("conv", "dense"):
-        name = layer.get("activation")
-        if name == "linear":
-            return _NO
-    else:
+    if layer.kind not in ("activation", "conv", "dense"):
         return _NO
+    name = kinds.applied_activation(layer)  # (ReLU, LeakyReLU, Softmax ...: the class is the activation)
+    if name == "linear":
+        return _LINEAR if layer.kind == "activation" else _NO
     if not isinstance(name, str):
         return _UNSURE
     if name in _SQUASHING:
