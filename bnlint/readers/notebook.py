@@ -23,8 +23,10 @@ otherwise the notebook is checked and left as it is, with a note.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+import warnings
 from bisect import bisect_right
 from json.decoder import scanstring
 from pathlib import Path
@@ -115,7 +117,7 @@ def notebook_from_bytes(data: bytes, display: str) -> Notebook:
         code.append((number, "".join(pieces), magics))
     text = "".join(f"{MARKER}{number}\n{python}" for number, python, _ in code)
     left_out: list[str] = []
-    if not _parses(text):  # (checked cell by cell only then: most notebooks parse whole)
+    if _syntax_problem(text) is not None:  # (checked cell by cell only then: most notebooks parse whole)
         kept = []
         for number, python, magics in code:
             problem = _syntax_problem(python)
@@ -129,15 +131,8 @@ def notebook_from_bytes(data: bytes, display: str) -> Notebook:
     return Notebook(data, content, text, tuple(line for *_, magics in code for line in magics), tuple(left_out))
 
 
-def _parses(text: str) -> bool:
-    return _syntax_problem(text) is None
-
-
 def _syntax_problem(text: str) -> str | None:
     """Why *text* is not valid Python (``"invalid syntax, line 2"``), or None when it is."""
-    import ast
-    import warnings
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SyntaxWarning)
