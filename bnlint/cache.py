@@ -260,9 +260,9 @@ def make_entry(slot: Slot, outcome: Any, lookups: list) -> dict | None:
     cannot be cached (a value JSON cannot carry exactly, a file that vanished).
     Runs in the worker that checked the file, so hashing is parallel too.
     """
-    from bnlint.errors import InputError, InternalError
+    from bnlint.errors import InputError, InternalError, MissingDependencyError
 
-    if isinstance(outcome, InternalError):
+    if isinstance(outcome, (InternalError, MissingDependencyError)):  # (about bnlint or this machine, not the file)
         return None
     try:
         entry: dict[str, Any] = {

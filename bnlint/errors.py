@@ -7,7 +7,8 @@ loud (a traceback).
 
 from __future__ import annotations
 
-__all__ = ["UserError", "InputError", "InternalError", "NotAModelError", "ConfigError", "internal_error"]
+__all__ = ["UserError", "InputError", "InternalError", "MissingDependencyError", "NotAModelError", "ConfigError",
+           "internal_error"]
 
 
 class UserError(Exception):
@@ -34,6 +35,16 @@ class InternalError(InputError):
 
     def __reduce__(self):
         return (InternalError, (self.path, self.problem))
+
+
+class MissingDependencyError(InputError):
+    """A file bnlint cannot read on this machine: a package its format needs is not installed (h5py).
+
+    Never cached: once the package is installed, the same file reads.
+    """
+
+    def __reduce__(self):
+        return (MissingDependencyError, (self.path, self.problem))
 
 
 def internal_error(path: object, error: Exception) -> InternalError:

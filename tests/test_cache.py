@@ -237,6 +237,21 @@ def test_input_errors_are_cached_too(project, checked):
     assert "is not valid Python" in str(second.errors[0])
 
 
+def test_a_missing_package_is_not_cached(project, checked, monkeypatch):
+    """"needs h5py" is about this machine, not the file: once h5py is there, the next run reads it."""
+    import shutil
+    import sys
+
+    shutil.copy(ROOT / "fixtures" / "saved" / "functional_bias_dropout_momentum.h5", project / "m.h5")
+    monkeypatch.setitem(sys.modules, "h5py", None)  # `import h5py` raises ImportError
+    first = run(["m.h5"])
+    assert [e.problem for e in first.errors] == ["needs h5py to be read (pip install h5py)"]
+    monkeypatch.delitem(sys.modules, "h5py")
+    checked.clear()
+    second = run(["m.h5"])
+    assert checked == ["m.h5"] and second.errors == [] and "BN004" in codes(second)
+
+
 def test_cachedir_tag_and_gitignore(project):
     run()
     directory = project / cache.CACHE_DIR

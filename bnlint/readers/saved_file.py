@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from bnlint import kinds
-from bnlint.errors import InputError, NotAModelError
+from bnlint.errors import InputError, MissingDependencyError, NotAModelError
 from bnlint.graph import Layer, ModelGraph, SavedLayer
 from bnlint.readers.result import ReadResult
 
@@ -74,7 +74,7 @@ def read_h5(path: Path, display: str) -> ReadResult:
     try:
         import h5py  # only when an .h5 file is read
     except ImportError:  # pragma: no cover - h5py is a dependency
-        raise InputError(display, "needs h5py to be read (pip install h5py)") from None
+        raise MissingDependencyError(display, "needs h5py to be read (pip install h5py)") from None
     try:
         with h5py.File(path, "r") as handle:
             raw = handle.attrs.get("model_config")
