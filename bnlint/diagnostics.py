@@ -51,7 +51,9 @@ class SetArgument:
     followed to the literals its value is written as (``m = 0.1``, a
     parameter's default, what the file's calls pass), and those are set
     instead (see :mod:`bnlint.writers.value_sources`); without it, the name
-    is replaced by *value*.
+    is replaced by *value*. An *optional* edit is one the fix can do
+    without (the ``use_bias=False`` beside the BN that BN001 inserts): if it
+    cannot be made, the rest of the fix is still made.
     """
 
     site: Site
@@ -59,6 +61,7 @@ class SetArgument:
     key: str
     value: Any
     follow: bool = False
+    optional: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import os
 import re
 from functools import lru_cache
 
-from bnlint.diagnostics import Diagnostic, SetArgument, Violation
+from bnlint.diagnostics import Diagnostic, Fix, SetArgument, Violation
 from bnlint.errors import ConfigError
 from bnlint.graph import Layer, ModelGraph, Site
 from bnlint.readers.result import ReadResult
@@ -141,6 +141,7 @@ def lint(result: ReadResult, codes: set[str], options: dict | None = None) -> li
                 _add(grouped, seen_layers, rule, graph, violation, lines, result.path)
     if any(diagnostic.fix is not None for diagnostic in grouped.values()):
         _withdraw_fixes_reaching_other_layers(grouped, seen_layers, result.graphs)
+        _withdraw_fixes_the_writer_declines(grouped.values(), lines, result.path)
     if result.notebook and grouped:
         _place_in_cells(grouped.values(), result.text or "")
     return sorted(grouped.values(), key=Diagnostic.sort_key)
@@ -172,6 +173,44 @@ def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, grap
             diagnostic.fix = None
             diagnostic.unfixable = (f"the call also makes {names}{more}, which this finding does not cover "
                                     f"and an edit of the call would change too")
+
+
+def _withdraw_fixes_the_writer_declines(diagnostics, lines: list[str], path: str) -> None:
+    """Withdraw the fix of a finding whose argument edit the writer would decline for the call's syntax.
+
+    ``momentum=cfg.bn_momentum`` or ``BatchNormalization(**bn_args)`` is
+    reported as not fixable by a check, not only when ``--fix`` runs (see
+    :mod:`bnlint.writers.arguments`). An optional edit is left out of the
+    fix instead (BN001 still inserts its BN; BN004 then reports the bias).
+    """
+    from bnlint.writers.arguments import argument_problem
+
+    for diagnostic in diagnostics:
+        if diagnostic.fix is None:
+            continue
+        kept = []
+        for intent in diagnostic.fix.intents:
+            problem = None
+            if isinstance(intent, SetArgument) and intent.site.path == path:
+                problem = argument_problem(_text_of(lines, intent.site), intent)
+            if problem is None:
+                kept.append(intent)
+            elif not intent.optional:
+                diagnostic.fix, diagnostic.unfixable = None, problem
+                break
+        else:
+            if len(kept) < len(diagnostic.fix.intents):
+                diagnostic.fix = Fix(diagnostic.fix.description, diagnostic.fix.applicability, tuple(kept))
+
+
+def _text_of(lines: list[str], site: Site) -> str:
+    """The source text of *site*'s span."""
+    if not 0 < site.line <= site.end_line <= len(lines):
+        return ""
+    if site.line == site.end_line:
+        return lines[site.line - 1][site.column - 1:site.end_column - 1]
+    return "\n".join([lines[site.line - 1][site.column - 1:], *lines[site.line:site.end_line - 1],
+                      lines[site.end_line - 1][:site.end_column - 1]])
 
 
 def _changed_by(fix, layer: Layer) -> bool:

@@ -67,7 +67,8 @@ def fix_source(text: str, display: str, codes: set[str], options: dict, unsafe: 
             ast.parse(edit.text)
         except SyntaxError as error:  # a writer bug: never write it
             raise AssertionError(f"{display}: a fix produced invalid Python ({error}); nothing was written") from None
-        fixed.extend(d for d in wanted if all(intent in edit.applied for intent in d.fix.intents))
+        fixed.extend(d for d in wanted if all(intent in edit.applied or getattr(intent, "optional", False)
+                                              for intent in d.fix.intents))
         current = edit.text
     else:
         notes = notes + [f"{display}: fixes did not settle after {MAX_ROUNDS} rounds; the last round was kept"]

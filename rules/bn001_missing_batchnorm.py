@@ -519,7 +519,7 @@ def _insert_batchnorm(graph: ModelGraph, node: int, insert: dict) -> Fix | None:
     if layer.get("use_bias") is True and layer.get("activation") == "linear":
         # The BN cancels the bias only when nothing nonlinear comes between them: after a fused
         # activation="relu" the BN lands after the relu, and the bias still shapes it.
-        intents.append(SetArgument(layer.origin, layer.constructor, "use_bias", False, follow=True))
+        intents.append(SetArgument(layer.origin, layer.constructor, "use_bias", False, follow=True, optional=True))
     return Fix("insert a BatchNormalization after the layer", Applicability.UNSAFE, tuple(intents))
 
 
@@ -619,7 +619,10 @@ class MissingBatchnorm(Rule):
     epsilon 1e-3, momentum 0.99 — and sets `use_bias=False` on the layer
     (the BN's beta takes the bias's place), unless the layer has a fused
     activation: the BN then lands after the activation, and the bias, which
-    comes before the activation, keeps its use. After a channels_first layer
+    comes before the activation, keeps its use. Where the bias cannot be
+    dropped (the call passes `**kwargs`, or `use_bias` is read from a
+    setting), the BN is still inserted and BN004 reports the bias, with
+    the reason. After a channels_first layer
     (its own `data_format`, or the program's `set_image_data_format`) the
     BN gets `axis=1`, its channel axis. A layer named like
     `name + "_1_conv"` gets a BN named `name + "_1_bn"`. Adding a BN changes

@@ -1,4 +1,4 @@
-"""The examples in the API modules' docstrings run (doctest), Keras ones included."""
+"""The examples in the API modules' (and a few others') docstrings run (doctest), Keras ones included."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 
 from conftest import ROOT
 
-MODULES = ["bnlint", "bnlint.graph", "bnlint.rewrite", "bnlint.api", "bnlint.keras_build", "bnlint.adapt"]
+MODULES = ["bnlint", "bnlint.graph", "bnlint.rewrite", "bnlint.api", "bnlint.keras_build", "bnlint.adapt",
+           "bnlint.writers.arguments"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -251,6 +251,106 @@ def test_a_call_with_kwargs_is_left_alone_with_the_reason(tmp_path):
     assert "(not fixed: the call passes *args or **kwargs, which may already set `use_bias`)" in result.stdout
 
 
+DECLINED_BY_SYNTAX = """\
+import keras
+from keras import layers
+
+
+def build(cfg, bn_args):
+    inputs = keras.Input((32, 32, 3))
+    x = layers.Conv2D(8, 3, use_bias=False)(inputs)
+    x = layers.BatchNormalization(momentum=cfg.bn_momentum)(x)  # a setting
+    x = layers.Conv2D(8, 3, use_bias=False, name="caf\u00e9")(x)
+    x = layers.BatchNormalization(
+        **bn_args)(x)  # may hold `momentum`
+    x = layers.Conv2D(8, 3, use_bias=False)(x)
+    x = layers.BatchNormalization(momentum=0.1)(x)  # fixable
+    return keras.Model(inputs, x)
+
+
+class Config:
+    bn_momentum = 0.1
+
+
+model = build(Config(), {"momentum": 0.1})
+"""
+
+
+def test_a_check_counts_as_fixable_only_what_the_fix_does(tmp_path):
+    """The writer's declines that the call's syntax decides are known before `--fix` runs."""
+    path = tmp_path / "model.py"
+    path.write_text(DECLINED_BY_SYNTAX, encoding="utf-8")
+    checked = run_bnlint("check", "--select", "BN006", "model.py", cwd=tmp_path)
+    assert checked.returncode == 1
+    lines = checked.stdout.splitlines()
+    assert lines[:3] == [
+        "model.py:8:9: BN006 [momentum-convention] momentum=0.1 looks like PyTorch's convention; the Keras equivalent "
+        "is momentum=0.9 (not fixed: `momentum=cfg.bn_momentum` is read from a setting; change the value where "
+        "`cfg.bn_momentum` is set)",
+        "model.py:10:9: BN006 [momentum-convention] momentum=0.1 looks like PyTorch's convention; the Keras equivalent "
+        "is momentum=0.9 (not fixed: the call passes *args or **kwargs, which may already set `momentum`)",
+        "model.py:13:9: BN006 [momentum-convention] momentum=0.1 looks like PyTorch's convention; the Keras "
+        "equivalent is momentum=0.9",
+    ]
+    assert lines[3:] == ["Found 3 findings in 1 file (1 file checked).",
+                         "1 more finding fixable with `--fix --unsafe-fixes`."]  # (BN006's fix is unsafe)
+    fixed = run_bnlint("check", "--select", "BN006", "--fix", "--unsafe-fixes", "model.py", cwd=tmp_path)
+    assert "Found 3 findings (1 fixed, 2 remaining)" in fixed.stdout
+    assert path.read_text(encoding="utf-8") == DECLINED_BY_SYNTAX.replace("momentum=0.1)", "momentum=0.9)")
+
+
+def test_an_inserted_batchnorm_is_still_inserted_where_the_bias_cannot_be_dropped(tmp_path):
+    """BN001's `use_bias=False` is optional: a `**kwargs` call still gets its BN, and BN004 names the bias."""
+    path = tmp_path / "model.py"
+    source = textwrap.dedent("""\
+        import keras
+        from keras import layers
+
+        conv = dict(padding="same")
+        inputs = keras.Input((32, 32, 3))
+        x = layers.Conv2D(8, 3, **conv)(inputs)
+        x = layers.ReLU()(x)
+        x = layers.Conv2D(8, 3, use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        x = layers.GlobalAveragePooling2D()(x)
+        outputs = layers.Dense(10, activation="softmax")(x)
+        model = keras.Model(inputs, outputs)
+        """)
+    path.write_text(source)
+    checked = run_bnlint("check", "--select", "BN001,BN004", "model.py", cwd=tmp_path)
+    assert checked.stdout.splitlines()[-1] == "1 more finding fixable with `--fix --unsafe-fixes`."
+    fixed = run_bnlint("check", "--select", "BN001,BN004", "--fix", "--unsafe-fixes", "model.py", cwd=tmp_path)
+    assert "model.py:6:5: BN004 [redundant-bias] the bias of `Conv2D` is cancelled by the `BatchNormalization` after " \
+           "it; set `use_bias=False` (not fixed: the call passes *args or **kwargs, which may already set " \
+           "`use_bias`)" in fixed.stdout
+    assert "(1 fixed, 1 remaining)" in fixed.stdout
+    assert path.read_text() == source.replace("x = layers.Conv2D(8, 3, **conv)(inputs)\n",
+                                              "x = layers.Conv2D(8, 3, **conv)(inputs)\n"
+                                              "x = layers.BatchNormalization()(x)\n")
+
+
+def test_argument_problems_are_told_from_the_call_text():
+    from bnlint.writers.arguments import argument_problem
+
+    site = Site("model.py", 1, 1, 1, 1)
+    momentum = SetArgument(site, "BatchNormalization", "momentum", 0.9, follow=True)
+    assert argument_problem('BatchNormalization(momentum=config["bn"]["momentum"])', momentum) == (
+        '`momentum=config["bn"]["momentum"]` is read from a setting; change the value where '
+        '`config["bn"]["momentum"]` is set')
+    # Not following values, the writer replaces whatever is written.
+    assert argument_problem("BatchNormalization(momentum=cfg.m)", SetArgument(site, "BatchNormalization",
+                                                                             "momentum", 0.9)) is None
+    assert argument_problem("BatchNormalization(momentum=m)", momentum) is None  # followed to where `m` is set
+    assert argument_problem("BatchNormalization(-1, cfg.m)", momentum) is not None  # by position
+    assert argument_problem("BatchNormalization(*args)", momentum) == (
+        "the call passes *args or **kwargs, which may already set `momentum`")
+    assert argument_problem("BatchNormalization(momentum=m, **kw)", momentum) is None  # given: kwargs cannot hold it
+    assert argument_problem("layers.BatchNormalization(\n    # comment\n    axis=-1)", momentum) is None
+    assert argument_problem("not a call", momentum) is None
+    assert argument_problem("", momentum) is None
+
+
 def test_file_attributes_are_kept(tmp_path):
     path = tmp_path / "m.py"
     source = "# -*- coding: latin-1 -*-\r\nimport keras\r\nname = 'caf\xe9'\r\nm = keras.Sequential([keras.layers.Dense(4), keras.layers.BatchNormalization()])\r\n"

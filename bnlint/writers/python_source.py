@@ -22,6 +22,7 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 
 from bnlint import kinds
 from bnlint.diagnostics import FixIntent, InsertLayer, MoveLayer, SetArgument
+from bnlint.writers.arguments import argument_problem
 from bnlint.writers.value_sources import Trail, Untraceable, follow, is_literal, statement_text
 
 __all__ = ["EditResult", "apply_intents"]
@@ -72,18 +73,15 @@ def apply_intents(text: str, intents: list[FixIntent]) -> EditResult:
             if call is None:
                 result.declined.append((intent, _NOT_FOUND))
                 continue
+            problem = argument_problem(wrapper.module.code_for_node(call), intent)
+            if problem is not None:  # (a setting, `**kwargs`: told from the call, as a check tells it)
+                result.declined.append((intent, problem))
+                continue
             existing = _existing_argument(call, intent) if intent.follow else None
             if existing is not None and isinstance(existing.value, cst.Name) and not is_literal(existing.value):
                 problem = literals.trace(existing.value, intent)
                 if problem is not None:
                     result.declined.append((intent, problem))
-                continue
-            if existing is not None and isinstance(existing.value, (cst.Attribute, cst.Subscript)):
-                # `momentum=cfg.bn_momentum`, `config["momentum"]`: a literal there would cut the
-                # setting off from where it is configured.
-                code = wrapper.module.code_for_node(existing.value)
-                result.declined.append((intent, f"`{intent.key}={code}` is read from a setting; change the value "
-                                                f"where `{code}` is set"))
                 continue
             arguments.setdefault(_key(intent.site), []).append(intent)
             continue
@@ -98,7 +96,6 @@ def apply_intents(text: str, intents: list[FixIntent]) -> EditResult:
     editor = _Editor(positions, arguments, plan, _quote_of(text), literals.edits)
     result.text = wrapper.module.visit(editor).code
     result.applied += editor.applied + plan.intents
-    result.declined.extend(editor.declined)
     return result
 
 
@@ -394,7 +391,6 @@ class _Editor(cst.CSTTransformer):
         self.plan = plan
         self.literals = literals
         self.applied: list[FixIntent] = []
-        self.declined: list[tuple[FixIntent, str]] = []
         self.classes: list[int] = []  # id() of the original ClassDef nodes we are in
         # id() of the `self.x(...)` calls that are a whole `y = self.x(...)` statement: the sublayers
         # that now follow `x` come as statements of their own after it (`y = self.x_bn(y)`).
@@ -457,12 +453,8 @@ class _Editor(cst.CSTTransformer):
             if rewritten is not updated:
                 return rewritten
         for intent in self.arguments.get(_span(self.positions[original]), ()):
-            edited, problem = _set_argument(updated, intent, self.quote)
-            if problem is None:
-                updated = edited
-                self.applied.append(intent)
-            else:
-                self.declined.append((intent, problem))
+            updated = _set_argument(updated, intent, self.quote)
+            self.applied.append(intent)
         holder = self.plan.holders.get(id(original))
         if holder is not None and holder.kind == "nested":
             if id(original) in self.plan.removed:
@@ -602,20 +594,14 @@ def _existing_argument(call: cst.Call, intent: SetArgument) -> cst.Arg | None:
     return None
 
 
-def _set_argument(call: cst.Call, intent: SetArgument, quote: str) -> tuple[cst.Call, str | None]:
+def _set_argument(call: cst.Call, intent: SetArgument, quote: str) -> cst.Call:
     value = _literal(intent.value, quote)
     args = list(call.args)
     existing = _existing_argument(call, intent)
     if existing is not None:
         args[args.index(existing)] = existing.with_changes(value=value)
-        return call.with_changes(args=args), None
-    positional = [arg for arg in args if arg.keyword is None and not arg.star]
-    if positional and kinds.positional_params(intent.class_name, [None] * len(positional)) is None:
-        # A class of the project's own, with a constructor of its own: a positional argument may be it.
-        return call, f"`{intent.class_name}` takes positional arguments bnlint cannot name; one may be `{intent.key}`"
-    if any(arg.star for arg in args):
-        return call, f"the call passes *args or **kwargs, which may already set `{intent.key}`"
-    return call.with_changes(args=_extend(args, _keyword(intent.key, value), call.whitespace_before_args)), None
+        return call.with_changes(args=args)
+    return call.with_changes(args=_extend(args, _keyword(intent.key, value), call.whitespace_before_args))
 
 
 def _keyword(key: str, value: cst.BaseExpression) -> cst.Arg:
