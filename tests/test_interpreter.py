@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from bnlint import fix_source
 from bnlint.graph import UNKNOWN
 from bnlint.readers.python_source import read_source
@@ -298,6 +300,35 @@ def test_calls_into_sibling_modules_are_followed(tmp_path):
     (g,) = read_source_file(package / "net.py", "models/net.py").graphs
     assert names(g) == ["input_layer", "a_conv", "a_bn", "b_conv", "b_bn", "c_conv", "c_bn"]
     assert g.layer(1).origin.path == "models/blocks.py" and g.layer(1).origin.line == 5
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "latin-1"])
+def test_an_imported_module_is_decoded_as_its_own_check_decodes_it(tmp_path, encoding):
+    """TensorFlowTTS's korean.py starts with a BOM; an older module may declare latin-1 in a coding cookie."""
+    cookie = "# -*- coding: latin-1 -*-\n" if encoding == "latin-1" else ""
+    (tmp_path / "blocks.py").write_bytes((cookie + textwrap.dedent("""
+        from keras import layers
+
+        GREETING = "caf\u00e9"
+
+        def conv_bn(x):
+            x = layers.Conv2D(8, 3, use_bias=False)(x)
+            return layers.BatchNormalization()(x)
+    """)).encode(encoding))
+    (tmp_path / "net.py").write_text(textwrap.dedent("""
+        import keras
+        from blocks import GREETING, conv_bn
+
+        inputs = keras.Input((32, 32, 3))
+        model = keras.Model(inputs, conv_bn(inputs), name=GREETING)
+    """))
+    from bnlint.readers.python_source import read_source_file
+
+    result = read_source_file(tmp_path / "net.py", "net.py")
+    assert result.notes == []
+    (g,) = result.graphs
+    assert g.name == "caf\u00e9"
+    assert [layer.class_name for _, layer in g.layers()] == ["InputLayer", "Conv2D", "BatchNormalization"]
 
 
 def test_absolute_imports_from_elsewhere_in_the_project_are_followed(tmp_path):

@@ -52,7 +52,8 @@ from bnlint.readers.known_values import (
     too_big_product,
 )
 from bnlint.readers.modules import resolve_module
-from bnlint.readers.python_source import parse_python
+from bnlint.errors import InputError
+from bnlint.readers.python_source import decode_source, parse_python
 from bnlint.records import dataclass, field
 
 TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
@@ -429,7 +430,7 @@ class Interpreter:
         scope = self._loaded[key] = _Scope()
         try:
             lines, tree = _parse_module(key)
-        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        except (OSError, InputError, SyntaxError, ValueError):
             self.notes.append(f"{self.path}: could not read imported module {module.display}")
             return scope
         caller_module = self._module
@@ -1848,9 +1849,10 @@ def _parse_module(path: Path) -> tuple[list[str], ast.Module]:
 
     The text is read every time: a long-lived process must see an edited
     module. The parse is shared with the module's own check, when the same
-    process checks it (:func:`~bnlint.readers.python_source.parse_python`).
+    process checks it (:func:`~bnlint.readers.python_source.parse_python`). It is decoded as the
+    module's own check decodes it: UTF-8 with or without a BOM, or the encoding its coding cookie names.
     """
-    return parse_python(path, path.read_text(encoding="utf-8"))
+    return parse_python(path, decode_source(path.read_bytes(), str(path)).text)
 
 
 def _defines(node: ast.ClassDef, method: str) -> bool:
