@@ -306,9 +306,62 @@ def _squashing(layer: Layer) -> bool:
 
 
 def _is_gate(graph: ModelGraph, node: int) -> bool:
-    """True when *node* computes a gate: a squashing function whose output only multiplies other tensors."""
-    succs = graph.successors(node)
-    return bool(succs) and _squashing(graph.layer(node)) and all(_is_multiply(graph.layer(s)) for s in succs)
+    """True when *node* computes a gate: a squashing function whose output only multiplies features of the model.
+
+    Weightless shape steps may come between (nobrainer's attention gate:
+    sigmoid -> UpSampling3D -> ``Lambda`` repeating the channel -> multiply).
+    A mask that multiplies a model input (a whole network computing a
+    spectrogram mask, as spleeter's) is the model's output, not a gate.
+    """
+    if not _squashing(graph.layer(node)):
+        return False
+    products = _gate_products(graph, node)
+    return bool(products) and not any(
+        graph.layer(pred).kind == "input" for product in products for pred in graph.predecessors(product))
+
+
+def _gate_products(graph: ModelGraph, node: int) -> list[int]:
+    """The multiplications *node*'s output reaches only through shape steps, if that is all it reaches; else []."""
+    products, stack = [], [node]
+    while stack:
+        succs = graph.successors(stack.pop())
+        if not succs:
+            return []
+        for succ in succs:
+            layer = graph.layer(succ)
+            if _is_multiply(layer):
+                products.append(succ)
+            elif layer.kind == "reshape" or layer.class_name == "Lambda" and len(graph.predecessors(succ)) == 1:
+                stack.append(succ)
+            else:
+                return []
+    return products
+
+
+def _in_gate(graph: ModelGraph, node: int, main: set[int]) -> bool:
+    """True when *node* reaches the model's outputs only through gates (:func:`_is_gate`).
+
+    Attention U-Net's gates project the skip tensor X and the gating
+    signal (1x1 convolutions), add them, then ReLU -> 1x1 convolution ->
+    sigmoid -> ``X * gate``: all of it computes attention weights, like a
+    squeeze-and-excitation branch.
+    """
+    if node in main:
+        return False
+    seen, stack, gated = {node}, [node], False
+    while stack:
+        current = stack.pop()
+        if _is_gate(graph, current):
+            gated = True
+            continue
+        succs = graph.successors(current)
+        if not succs:
+            return False  # an end reached without a gate (a dead branch)
+        for succ in succs:
+            if succ not in seen:
+                seen.add(succ)
+                stack.append(succ)
+    return gated
 
 
 def _on_main_path(graph: ModelGraph) -> set[int]:
@@ -323,7 +376,7 @@ def _on_main_path(graph: ModelGraph) -> set[int]:
     return reached
 
 
-def _normalises_features(graph: ModelGraph) -> bool:
+def _normalises_features(graph: ModelGraph, main: set[int]) -> bool:
     """True when a BN of the model normalises features a weight layer computed, on the model's main path.
 
     A BN on the raw inputs (a feature scaler: ``Input -> BatchNormalization
@@ -331,7 +384,6 @@ def _normalises_features(graph: ModelGraph) -> bool:
     X * gate``) say nothing about how the author means the hidden layers
     of the main path to be normalised.
     """
-    main = _on_main_path(graph)
     for node, layer in graph.layers():
         if node in main and _is_batchnorm(layer) and any(
             _computes_features(graph.layer(pred)) for pred in graph.ancestors(node)
@@ -560,7 +612,13 @@ class MissingBatchnorm(Rule):
       hard-swish, is one step of that classifier);
     - layers on a gating branch: a side branch that starts at a tensor `X`
       and ends multiplying `X` (squeeze-and-excitation in MobileNetV3 and
-      EfficientNet: global pooling -> reduce -> expand -> sigmoid -> `X * gate`);
+      EfficientNet: global pooling -> reduce -> expand -> sigmoid -> `X * gate`),
+      and every layer that reaches the output only through such gates (the
+      projections and the 1x1 convolution of an Attention U-Net gate:
+      `ReLU(conv(X) + conv(g)) -> conv -> sigmoid -> X * gate`, with
+      up-sampling or a `Lambda` that repeats channels allowed before the
+      product). A sigmoid mask that multiplies a model input (a network
+      computing a spectrogram mask) is not a gate: it is the output;
     - linear projections (`use_bias=True`, no activation) whose output is
       scaled and then added to the residual it branched from
       (InceptionResNetV2's `x + scale * up`, ConvNeXt's LayerScale); a plain
@@ -679,6 +737,7 @@ class MissingBatchnorm(Rule):
         if not uses_bn and self.settings["require-batchnorm"] is not True:
             return
         features_normalised: bool | None = None  # (worked out at the first finding)
+        main: set[int] | None = None  # the nodes on the main path (likewise)
         own = self.settings["require-own-batchnorm"] is True
         reason = "while this model uses BatchNormalization elsewhere" if uses_bn else "and `require-batchnorm` is set"
         for node, layer in graph.layers():
@@ -694,8 +753,12 @@ class MissingBatchnorm(Rule):
                 continue
             if _in_linear_head(graph, node):
                 continue
+            if main is None:
+                main = _on_main_path(graph)
+            if _in_gate(graph, node, main):
+                continue
             if features_normalised is None:
-                features_normalised = uses_bn and _normalises_features(graph)
+                features_normalised = uses_bn and _normalises_features(graph, main)
                 if not features_normalised and self.settings["require-batchnorm"] is not True:
                     return
                 if not features_normalised:
@@ -910,9 +973,46 @@ scores = layers.Add()([score2, layers.Conv2D(5, 1)(f1)])
 scores = layers.Conv2DTranspose(5, 4, strides=2, padding="same", use_bias=False)(scores)
 model = keras.Model(inputs, layers.Softmax()(scores))
 """,
+        # nobrainer's attention U-Net: the gate's convolutions compute attention weights (sigmoid,
+        # brought back to the skip tensor's size, X * gate), not features.
+        """
+import keras
+from keras import layers
+
+def conv_bn(x, filters):
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+    return layers.ReLU()(layers.BatchNormalization()(x))
+
+def attention_gate(x, g, filters):
+    theta = layers.Conv2D(filters, 2, strides=2, padding="same")(x)
+    phi = layers.Conv2D(filters, 1, padding="same")(g)
+    psi = layers.Conv2D(1, 1, padding="same")(layers.ReLU()(layers.add([theta, phi])))
+    psi = layers.UpSampling2D()(layers.Activation("sigmoid")(psi))
+    psi = layers.Lambda(lambda t: keras.ops.repeat(t, filters, axis=-1))(psi)
+    return layers.multiply([psi, x])
+
+inputs = keras.Input((64, 64, 3))
+c1 = conv_bn(inputs, 16)
+c2 = conv_bn(layers.MaxPooling2D()(c1), 32)
+u1 = layers.Concatenate()([layers.UpSampling2D()(c2), attention_gate(c1, c2, 16)])
+model = keras.Model(inputs, layers.Conv2D(1, 1, activation="sigmoid")(conv_bn(u1, 16)))
+""",
     ]
 
     INVALID = [
+        # A network computing a mask for its input (spleeter, speech enhancement) computes features:
+        # its sigmoid output multiplies a model input, which is no attention gate.
+        """
+import keras
+from keras import layers
+spectrogram = keras.Input((512, 128, 2))
+x = layers.Conv2D(16, 5, padding="same", use_bias=False)(spectrogram)
+x = layers.LeakyReLU()(layers.BatchNormalization()(x))
+x = layers.Conv2D(16, 5, padding="same", activation="relu")(x)  # (its input is normalised)
+x = layers.Conv2D(16, 5, padding="same", activation="relu")(x)  # expect: BN001
+mask = layers.Conv2D(2, 5, padding="same", activation="sigmoid")(x)
+model = keras.Model(spectrogram, layers.Multiply()([mask, spectrogram]))
+""",
         """
 import keras
 from keras import layers
