@@ -141,7 +141,7 @@ def lint(result: ReadResult, codes: set[str], options: dict | None = None) -> li
                 _add(grouped, seen_layers, rule, graph, violation, lines, result.path)
     if any(diagnostic.fix is not None for diagnostic in grouped.values()):
         _withdraw_fixes_reaching_other_layers(grouped, seen_layers, result.graphs)
-        _withdraw_fixes_the_writer_declines(grouped.values(), lines, result.path)
+        _withdraw_fixes_the_writer_declines(grouped.values(), lines, result)
     if result.notebook and grouped:
         _place_in_cells(grouped.values(), result.text or "")
     return sorted(grouped.values(), key=Diagnostic.sort_key)
@@ -175,7 +175,7 @@ def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, grap
                                     f"and an edit of the call would change too")
 
 
-def _withdraw_fixes_the_writer_declines(diagnostics, lines: list[str], path: str) -> None:
+def _withdraw_fixes_the_writer_declines(diagnostics, lines: list[str], result: ReadResult) -> None:
     """Withdraw the fix of a finding whose argument edit the writer would decline for the call's syntax.
 
     ``momentum=cfg.bn_momentum`` or ``BatchNormalization(**bn_args)`` is
@@ -191,8 +191,8 @@ def _withdraw_fixes_the_writer_declines(diagnostics, lines: list[str], path: str
         kept = []
         for intent in diagnostic.fix.intents:
             problem = None
-            if isinstance(intent, SetArgument) and intent.site.path == path:
-                problem = argument_problem(_text_of(lines, intent.site), intent)
+            if isinstance(intent, SetArgument) and intent.site.path == result.path:
+                problem = argument_problem(_text_of(lines, intent.site), intent, result.text or "")
             if problem is None:
                 kept.append(intent)
             elif not intent.optional:

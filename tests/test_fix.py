@@ -244,11 +244,61 @@ def test_subclassed_model_sublayer_is_fixed(tmp_path):
 
 def test_a_call_with_kwargs_is_left_alone_with_the_reason(tmp_path):
     path = tmp_path / "m.py"
-    original = "import keras\nopts = dict(padding='same')\nm = keras.Sequential([keras.layers.Conv2D(8, 3, **opts), keras.layers.BatchNormalization()])\n"
+    original = textwrap.dedent("""\
+        import keras
+
+        def build(opts, biased):
+            return keras.Sequential([
+                keras.layers.Conv2D(8, 3, **opts), keras.layers.BatchNormalization(),
+                keras.layers.Conv2D(8, 3, **biased), keras.layers.BatchNormalization(),
+            ])
+
+        options = dict(padding="same")
+        options.update(strides=2)
+        m = build(options, {"use_bias": True})
+        """)
     path.write_text(original)
     result = run_bnlint("check", "--fix", "m.py", cwd=tmp_path)
     assert path.read_text() == original
-    assert "(not fixed: the call passes *args or **kwargs, which may already set `use_bias`)" in result.stdout
+    assert result.stdout.count("(not fixed: the call passes *args or **kwargs, which may already set `use_bias`)") == 2
+
+
+KNOWN_KWARGS = """\
+import keras
+from keras import layers
+
+conv = dict(padding="same", kernel_initializer="he_normal")
+biased = {"padding": "same", "use_bias": True}
+mutated = dict(padding="same")
+mutated["use_bias"] = True
+inputs = keras.Input((32, 32, 3))
+x = layers.BatchNormalization()(layers.Conv2D(8, 3, **conv)(inputs))
+x = layers.BatchNormalization()(layers.Conv2D(8, 3, **{"strides": 1})(x))
+x = layers.BatchNormalization()(layers.Conv2D(8, 3, **biased)(x))
+x = layers.BatchNormalization()(layers.Conv2D(8, 3, **mutated)(x))
+x = layers.GlobalAveragePooling2D()(layers.ReLU()(x))
+model = keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+"""
+
+
+def test_a_call_spreading_a_dict_written_in_the_file_gets_the_argument_it_lacks(tmp_path):
+    """`**conv` with `conv = dict(padding="same")`, assigned once and only spread: `use_bias` is added."""
+    path = tmp_path / "model.py"
+    path.write_text(KNOWN_KWARGS)
+    checked = run_bnlint("check", "model.py", cwd=tmp_path)
+    assert "[*] 2 findings fixable with `--fix`." in checked.stdout
+    fixed = run_bnlint("check", "--fix", "model.py", cwd=tmp_path)
+    assert fixed.returncode == 1
+    lines = fixed.stdout.splitlines()
+    assert lines[0].endswith("(not fixed: `**biased` sets `use_bias`; change the value there)")
+    assert lines[1].endswith("(not fixed: the call passes *args or **kwargs, which may already set `use_bias`)")
+    assert lines[2] == "Found 4 findings (2 fixed, 2 remaining) (1 file checked)."
+    text = path.read_text()
+    assert text == KNOWN_KWARGS.replace("(8, 3, **conv)", "(8, 3, **conv, use_bias=False)").replace(
+        '(8, 3, **{"strides": 1})', '(8, 3, **{"strides": 1}, use_bias=False)')
+    (reference,) = keras_models([path])[str(path)]  # real Keras builds the fixed file
+    convs = [layer["config"] for layer in reference["layers"] if layer["class_name"] == "Conv2D"]
+    assert [conv["use_bias"] for conv in convs] == [False, False, True, True]
 
 
 DECLINED_BY_SYNTAX = """\
@@ -307,6 +357,7 @@ def test_an_inserted_batchnorm_is_still_inserted_where_the_bias_cannot_be_droppe
         from keras import layers
 
         conv = dict(padding="same")
+        conv.update(strides=1)  # (not only spread: may set anything)
         inputs = keras.Input((32, 32, 3))
         x = layers.Conv2D(8, 3, **conv)(inputs)
         x = layers.ReLU()(x)
@@ -321,7 +372,7 @@ def test_an_inserted_batchnorm_is_still_inserted_where_the_bias_cannot_be_droppe
     checked = run_bnlint("check", "--select", "BN001,BN004", "model.py", cwd=tmp_path)
     assert checked.stdout.splitlines()[-1] == "1 more finding fixable with `--fix --unsafe-fixes`."
     fixed = run_bnlint("check", "--select", "BN001,BN004", "--fix", "--unsafe-fixes", "model.py", cwd=tmp_path)
-    assert "model.py:6:5: BN004 [redundant-bias] the bias of `Conv2D` is cancelled by the `BatchNormalization` after " \
+    assert "model.py:7:5: BN004 [redundant-bias] the bias of `Conv2D` is cancelled by the `BatchNormalization` after " \
            "it; set `use_bias=False` (not fixed: the call passes *args or **kwargs, which may already set " \
            "`use_bias`)" in fixed.stdout
     assert "(1 fixed, 1 remaining)" in fixed.stdout
@@ -348,6 +399,38 @@ def test_argument_problems_are_told_from_the_call_text():
     assert argument_problem("BatchNormalization(momentum=m, **kw)", momentum) is None  # given: kwargs cannot hold it
     assert argument_problem("layers.BatchNormalization(\n    # comment\n    axis=-1)", momentum) is None
     assert argument_problem("not a call", momentum) is None
+    # `**name`: a dict written in the file, assigned once and only spread, holds only its own keys.
+    spread = "BatchNormalization(**bn)"
+    assert argument_problem(spread, momentum, "bn = {'axis': -1}\nBatchNormalization(**bn)\n") is None
+    assert argument_problem(spread, momentum, "bn = {'momentum': 0.1}\n") == (
+        "`**bn` sets `momentum`; change the value there")
+    unknown = "the call passes *args or **kwargs, which may already set `momentum`"
+    for text in [
+        "bn = {'axis': -1, **base}\n",  # another dict's keys inside
+        "bn = {'axis': -1}\nbn = {'axis': 1}\n",  # assigned twice (perhaps in two functions)
+        "bn = {'axis': -1}\nbn['momentum'] = 0.1\n",  # changed
+        "bn = {'axis': -1}\nprint(bn)\n",  # used otherwise: who knows what happens to it
+        "def f(bn):\n    BatchNormalization(**bn)\n",  # a parameter
+        "from settings import bn\n",
+        "bn = make_dict()\n",
+        "not python (",
+        "",
+    ]:
+        assert argument_problem(spread, momentum, text) == unknown, text
+    assert argument_problem("BatchNormalization(**{'axis': -1})", momentum) is None
+    # Each builder function may have its own options dict of the same name (bubbliiiing's DCGAN).
+    two = ("def generator():\n    o = {'axis': -1}\n    BatchNormalization(**o)\n\n"
+           "def discriminator():\n    o = {'momentum': 0.1}\n    BatchNormalization(**o)\n"
+           "\ndef other():\n    BatchNormalization(**o)\n")
+
+    def on_line(line):
+        return SetArgument(Site("model.py", line, 5, line, 28), "BatchNormalization", "momentum", 0.9)
+
+    assert argument_problem(spread.replace("bn", "o"), on_line(3), two) is None
+    assert argument_problem(spread.replace("bn", "o"), on_line(7), two) == (
+        "`**o` sets `momentum`; change the value there")
+    assert argument_problem(spread.replace("bn", "o"), on_line(10), two) == unknown  # a global `o`: none
+    assert argument_problem("BatchNormalization(**dict(axis=-1, **base))", momentum) == unknown
     assert argument_problem("", momentum) is None
 
 

@@ -1,16 +1,20 @@
-"""Which argument edits the source writer declines, told from the constructor call's text alone.
+"""Which argument edits the source writer declines, told from the file's syntax alone.
 
 A check runs without libcst, yet the number of findings it calls fixable
 should be the number ``--fix`` fixes. Setting a constructor argument is
-declined when the call's syntax makes the edit unsafe, whatever the rest
-of the file says:
+declined when the call's syntax makes the edit unsafe, whatever values
+the analysis found:
 
 - the argument is given, as ``momentum=cfg.bn_momentum`` or
   ``config["momentum"]``, and the intent follows values to where they are
   written: a literal there would cut the layer off from its setting;
 - the argument is not given, and the call passes positional arguments to
   a class of the code's own that bnlint cannot name (one may be it), or
-  passes ``*args`` / ``**kwargs`` (which may hold it).
+  passes ``*args``, or ``**kwargs`` that may hold it. A ``**name`` does
+  not hold it when ``name`` is a dict written in the file with other keys
+  (``conv = dict(padding="same")`` or ``{"padding": "same"}``), assigned
+  once and used only as ``**name``: the argument is then added to the
+  call (``Conv2D(8, 3, **conv, use_bias=False)``).
 
 :func:`argument_problem` answers for both the engine (at check time) and
 :mod:`bnlint.writers.python_source` (when it edits), so the two agree.
@@ -19,23 +23,27 @@ of the file says:
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 
 from bnlint import kinds
 from bnlint.diagnostics import SetArgument
+from bnlint.readers.python_source import parse_python
 
 __all__ = ["argument_problem"]
 
 
-def argument_problem(call_text: str, intent: SetArgument) -> str | None:
-    """Why setting *intent*'s argument in the call written as *call_text* is declined; None if it is not.
+def argument_problem(call_text: str, intent: SetArgument, text: str = "") -> str | None:
+    r"""Why setting *intent*'s argument in the call written as *call_text* is declined; None if it is not.
+
+    *text* is the whole source, in which a ``**name`` of the call is looked up.
 
     >>> from bnlint.graph import Site
-    >>> site = Site("model.py", 1, 1, 1, 1)
-    >>> argument_problem("BatchNormalization(**bn_args)", SetArgument(site, "BatchNormalization", "momentum", 0.99))
-    'the call passes *args or **kwargs, which may already set `momentum`'
-    >>> argument_problem("BatchNormalization(momentum=0.9, **bn_args)",
-    ...                  SetArgument(site, "BatchNormalization", "momentum", 0.99)) is None
+    >>> momentum = SetArgument(Site("model.py", 2, 5, 2, 29), "BatchNormalization", "momentum", 0.99)
+    >>> text = "bn = dict(axis=-1)\nx = BatchNormalization(**bn)(x)\n"
+    >>> argument_problem("BatchNormalization(**bn)", momentum, text) is None  # `bn` has no momentum
     True
+    >>> argument_problem("BatchNormalization(**cfg)", momentum, text)
+    'the call passes *args or **kwargs, which may already set `momentum`'
     """
     source = f"({call_text})"
     try:
@@ -53,9 +61,120 @@ def argument_problem(call_text: str, intent: SetArgument) -> str | None:
         return None
     if positional and kinds.positional_params(intent.class_name, [None] * len(positional)) is None:
         return f"`{intent.class_name}` takes positional arguments bnlint cannot name; one may be `{intent.key}`"
-    if len(positional) < len(call.args) or any(keyword.arg is None for keyword in call.keywords):
+    spreads = [(keyword.value, _spread_keys(keyword.value, text, intent.site.line))
+               for keyword in call.keywords if keyword.arg is None]
+    for value, keys in spreads:
+        if keys is not _EVERY_KEY and intent.key in keys:
+            code = ast.get_source_segment(source, value)
+            return f"`**{code}` sets `{intent.key}`; change the value there"
+    if len(positional) < len(call.args) or any(intent.key in keys for _, keys in spreads):
         return f"the call passes *args or **kwargs, which may already set `{intent.key}`"
     return None
+
+
+def _spread_keys(value: ast.expr, text: str, line: int) -> frozenset[str] | tuple:
+    """The keys ``**value`` (in a call on *line*) passes, when the source says exactly; else every key."""
+    keys = _dict_keys(value)
+    if keys is not None:
+        return keys
+    if not isinstance(value, ast.Name) or not text:
+        return _EVERY_KEY
+    module = _module(text)
+    return _EVERY_KEY if module is None else module.spread_keys(value.id, line)
+
+
+class _Module:
+    """A parsed source: its functions, and which names are written as ``**name`` in a call."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self.functions: list[ast.AST] = []
+        self.spread: set[int] = set()  # id() of the names written as `**name` in a call
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                self.functions.append(node)
+            elif isinstance(node, ast.Call):
+                self.spread.update(id(k.value) for k in node.keywords if k.arg is None and isinstance(k.value, ast.Name))
+
+    def spread_keys(self, name: str, line: int) -> frozenset[str] | tuple:
+        """The keys ``**name`` passes on *line*: those of the dict assigned to *name*, if that is all the
+        code does with the name in the scope that binds it (the innermost function around the call that
+        binds it, else the whole module); else every key."""
+        around = [f for f in self.functions if f.lineno <= line <= (f.end_lineno or f.lineno)]
+        scope = next((f for f in sorted(around, key=lambda f: -f.lineno) if _binds(f, name)), self.tree)
+        uses, assigned = _uses(scope, name)
+        stores = [use for use in uses if isinstance(use, ast.Name) and isinstance(use.ctx, ast.Store)]
+        if len(stores) != 1 or id(stores[0]) not in assigned:
+            return _EVERY_KEY  # a parameter, assigned twice, unpacked, imported, declared global ...
+        if not all(use is stores[0] or id(use) in self.spread for use in uses):
+            return _EVERY_KEY  # also used otherwise (`bn["momentum"] = 0.1`, `bn.update(...)`, passed on)
+        keys = _dict_keys(assigned[id(stores[0])])
+        return _EVERY_KEY if keys is None else keys
+
+
+def _binds(function: ast.AST, name: str) -> bool:
+    """Whether *name* is a parameter of *function* or assigned in it (in a nested scope too: that only
+    makes the answer more cautious)."""
+    arguments = function.args
+    if any(arg.arg == name for arg in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                       *filter(None, [arguments.vararg, arguments.kwarg])]):
+        return True
+    return any(isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load)
+               for node in ast.walk(function))
+
+
+def _uses(scope: ast.AST, name: str) -> tuple[list[ast.AST], dict[int, ast.expr]]:
+    """Every binding or use of *name* in *scope*, nested scopes included; and, by id(), the value
+    assigned to each such name that is alone on the left of ``=``."""
+    uses: list[ast.AST] = []
+    assigned: dict[int, ast.expr] = {}
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Name) and node.id == name:
+            uses.append(node)
+        elif isinstance(node, ast.Assign):
+            if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and node.targets[0].id == name:
+                assigned[id(node.targets[0])] = node.value
+        elif isinstance(node, ast.arg) and node.arg == name:
+            uses.append(node)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            uses.append(node)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+                (alias.asname or alias.name).partition(".")[0] == name for alias in node.names):
+            uses.append(node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            uses.append(node)
+    return uses, assigned
+
+
+class _EveryKey(tuple):
+    """Holds every key: what an unknown ``**kwargs`` may pass."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+_EVERY_KEY = _EveryKey()
+
+
+def _dict_keys(value: ast.expr) -> frozenset[str] | None:
+    """The keys of a dict written out (``{"a": 1}``, ``dict(a=1)``), when they are all plain strings."""
+    if isinstance(value, ast.Dict):  # (a `**other` inside is a key of None: not known)
+        if all(isinstance(key, ast.Constant) and isinstance(key.value, str) for key in value.keys):
+            return frozenset(key.value for key in value.keys)
+        return None
+    if (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict"
+            and not value.args and all(keyword.arg is not None for keyword in value.keywords)):
+        return frozenset(keyword.arg for keyword in value.keywords)
+    return None
+
+
+@lru_cache(maxsize=8)
+def _module(text: str) -> _Module | None:
+    try:
+        _, tree = parse_python(None, text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return _Module(tree)
 
 
 def _existing_argument(call: ast.Call, positional: list[ast.expr], intent: SetArgument) -> ast.expr | None:

@@ -73,7 +73,7 @@ def apply_intents(text: str, intents: list[FixIntent]) -> EditResult:
             if call is None:
                 result.declined.append((intent, _NOT_FOUND))
                 continue
-            problem = argument_problem(wrapper.module.code_for_node(call), intent)
+            problem = argument_problem(wrapper.module.code_for_node(call), intent, text)
             if problem is not None:  # (a setting, `**kwargs`: told from the call, as a check tells it)
                 result.declined.append((intent, problem))
                 continue
