@@ -381,6 +381,25 @@ def test_an_inserted_batchnorm_is_still_inserted_where_the_bias_cannot_be_droppe
                                               "x = layers.BatchNormalization()(x)\n")
 
 
+def test_python_that_libcst_cannot_parse_is_reported_and_left_as_it_is(tmp_path):
+    """Keras-SRGAN's Network.py indents a method's body with a tab and spaces: Python reads it, libcst not."""
+    source = ("import keras\nfrom keras import layers\n\n\nclass G:\n    def build(self):\n"
+              "\t    inputs = keras.Input((8, 8, 3))\n\t    x = layers.Conv2D(4, 3)(inputs)\n"
+              "\t    x = layers.BatchNormalization()(x)\n\t    return keras.Model(inputs, x)\n\n\nmodel = G().build()\n")
+    path = tmp_path / "model.py"
+    path.write_text(source)
+    fixed = run_bnlint("check", "--fix", "model.py", cwd=tmp_path)
+    assert (fixed.returncode, fixed.stderr) == (1, "")
+    assert fixed.stdout.splitlines()[0].endswith(
+        "(not fixed: libcst, which the fixer edits with, cannot parse the file (tokenizer error: no matching "
+        "outer block for dedent))")
+    assert path.read_text() == source
+    sarif = run_bnlint("check", "--output-format", "sarif", "model.py", cwd=tmp_path)
+    assert (sarif.returncode, sarif.stderr) == (1, "")
+    (result,) = json.loads(sarif.stdout)["runs"][0]["results"]
+    assert "fixes" not in result
+
+
 def test_argument_problems_are_told_from_the_call_text():
     from bnlint.writers.arguments import argument_problem
 

@@ -52,14 +52,16 @@ def apply_intents(text: str, intents: list[FixIntent]) -> EditResult:
     """Realise *intents* on the source *text* in one pass.
 
     Intents that touch a layer another intent of the pass already changes
-    are deferred (the fixer's next round takes them).
-
-    Raises
-    ------
-    libcst.ParserSyntaxError
-        *text* is not valid Python (the caller read it as Python, so this is a bug).
+    are deferred (the fixer's next round takes them). Python that libcst
+    cannot parse (an indentation mixing tabs and spaces that Python
+    accepts, as Keras-SRGAN's ``Network.py`` has) declines every intent.
     """
-    wrapper = MetadataWrapper(cst.parse_module(text))
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        reason = f"libcst, which the fixer edits with, cannot parse the file ({error.message})"
+        return EditResult(text, declined=[(intent, reason) for intent in intents])
+    wrapper = MetadataWrapper(module)
     positions = wrapper.resolve(PositionProvider)
     parents = wrapper.resolve(ParentNodeProvider)
     calls = {_span(positions[node]): node for node in positions if isinstance(node, cst.Call)}
