@@ -859,3 +859,16 @@ def test_readme_folding_example_runs():
     blocks = section.split("```python\n")[1:]
     assert len(blocks) == 1
     exec(compile(blocks[0].split("```", 1)[0], "README.md", "exec"), {})
+
+
+def test_verify_text_of_a_regression_output_has_no_argmax_to_compare():
+    """chemml's property regressors have one output unit: "argmax agrees on 0/0" said nothing."""
+    from bnlint.folding.verify import compare_outputs
+
+    rng = np.random.default_rng(0)
+    original = [rng.normal(size=(8, 1)).astype("float32")]
+    result = compare_outputs(original, [original[0] + 1e-7], 8)
+    assert result.passed and result.argmax_total == 0
+    assert result.text().endswith("(tolerance 0.0001), no argmax to compare (one value per output)")
+    classifier = [rng.normal(size=(8, 3)).astype("float32")]
+    assert compare_outputs(classifier, classifier, 8).text().endswith("argmax agrees on 8/8")

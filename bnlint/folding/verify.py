@@ -56,7 +56,9 @@ class VerifyResult:
         verdict = "ok" if self.passed else "FAILED"
         return (f"verify ({verdict}): batch {self.batch}, max |error| {self.max_abs_error:.3g}, "
                 f"{self.relative_error:.3g} of max |output| {self.max_abs_output:.3g} "
-                f"(tolerance {RELATIVE_TOLERANCE:g}), argmax agrees on {self.argmax_agree}/{self.argmax_total}")
+                f"(tolerance {RELATIVE_TOLERANCE:g}), " + (
+                    f"argmax agrees on {self.argmax_agree}/{self.argmax_total}" if self.argmax_total
+                    else "no argmax to compare (one value per output)"))
 
 
 def compare_outputs(original: list[np.ndarray], folded: list[np.ndarray], batch: int) -> VerifyResult:
