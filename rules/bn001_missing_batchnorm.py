@@ -200,6 +200,55 @@ def _ends(graph: ModelGraph) -> set[int]:
     return set(graph.outputs) or {n for n in graph.nodes() if not graph.successors(n)}
 
 
+# Weightless layers between a model input and its first weight layer (pix2pix concatenates two images).
+_PLUMBING = {"reshape", "op", "merge", "pool", "dropout", "activation", "input"}
+
+
+def _gan_input_layer(graph: ModelGraph, node: int) -> bool:
+    """True when *node* is the first convolution on the image input of a GAN's generator or discriminator.
+
+    Radford et al.'s DCGAN guidelines leave BN out of the discriminator's
+    input layer, and image-to-image generators (SRGAN, pix2pix) leave their
+    first convolution without one too. A discriminator is told by a
+    convolution on the input followed by a LeakyReLU and an output of one
+    unit (or a one-channel patch map); a generator by an output ending in
+    ``tanh``. A classifier's stem is still reported.
+    """
+    layer = graph.layer(node)
+    if layer.kind != "conv":
+        return False
+    stack, seen = list(graph.predecessors(node)), set()
+    while stack:  # back to the model's inputs through weightless layers only
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if graph.layer(current).kind not in _PLUMBING:
+            return False
+        stack.extend(graph.predecessors(current))
+    if not seen:
+        return False
+    ends = _ends(graph)
+    if any(kinds.applied_activation(graph.layer(end)) == "tanh" for end in ends):
+        return True  # a generator
+    leaky = layer.get("activation") == "leaky_relu" or any(
+        kinds.applied_activation(graph.layer(succ)) == "leaky_relu" for succ in graph.successors(node))
+    return leaky and any(_one_unit(graph, end) for end in ends)
+
+
+def _one_unit(graph: ModelGraph, end: int) -> bool:
+    """True when the output *end* comes, through weightless layers, from a layer of one unit or filter."""
+    current = end
+    while True:
+        layer = graph.layer(current)
+        if layer.kind in ("conv", "dense"):
+            return layer.get("units", layer.get("filters")) == 1
+        preds = graph.predecessors(current)
+        if layer.kind not in _PLUMBING or len(preds) != 1:
+            return False
+        current = preds[0]
+
+
 def _single_input(graph: ModelGraph, node: int) -> bool:
     return len(graph.predecessors(node)) == 1
 
@@ -638,7 +687,15 @@ class MissingBatchnorm(Rule):
       main path, makes a BN model: not a BN on the raw inputs (`Input ->
       BatchNormalization -> Dense`, a feature scaler) and not the BNs
       inside attention gates (`conv -> BN -> sigmoid -> X * gate`, an
-      Attention U-Net whose other convolutions have none).
+      Attention U-Net whose other convolutions have none);
+    - the first convolution on the image input of a GAN's discriminator or
+      image-to-image generator, which Radford et al.'s DCGAN guidelines
+      (and SRGAN, pix2pix) leave without BN: a discriminator is told by a
+      LeakyReLU after that convolution and an output of one unit or a
+      one-channel patch map, a generator by a `tanh` output. A
+      classifier's stem is reported, and so are other layers those papers
+      leave unnormalised (SRGAN's up-sampling convolutions): mark them
+      `# noqa: BN001`.
 
     ## Why is this bad?
     A network that relies on BN for well-scaled activations loses that at
@@ -647,8 +704,8 @@ class MissingBatchnorm(Rule):
     scale, and the model tolerates smaller learning rates than its
     normalised parts would. A single layer without BN in a model that uses
     BN everywhere else is usually an oversight, often in a stem or a
-    copy-pasted block. Where a layer is left out on purpose (the first
-    convolution of a DCGAN discriminator), say so with `# noqa: BN001`.
+    copy-pasted block. Where a layer is left out on purpose (CRNN's first
+    convolutions), say so with `# noqa: BN001`.
 
     ## Example
     ```python
@@ -755,7 +812,7 @@ class MissingBatchnorm(Rule):
                 continue
             if main is None:
                 main = _on_main_path(graph)
-            if _in_gate(graph, node, main):
+            if _in_gate(graph, node, main) or _gan_input_layer(graph, node):
                 continue
             if features_normalised is None:
                 features_normalised = uses_bn and _normalises_features(graph, main)
@@ -997,9 +1054,45 @@ c2 = conv_bn(layers.MaxPooling2D()(c1), 32)
 u1 = layers.Concatenate()([layers.UpSampling2D()(c2), attention_gate(c1, c2, 16)])
 model = keras.Model(inputs, layers.Conv2D(1, 1, activation="sigmoid")(conv_bn(u1, 16)))
 """,
+        # DCGAN's discriminator: no BN on the input layer (Radford et al.), one sigmoid unit out.
+        """
+import keras
+from keras import layers
+image = keras.Input((64, 64, 3))
+x = layers.LeakyReLU(0.2)(layers.Conv2D(64, 4, strides=2, padding="same")(image))
+x = layers.Conv2D(128, 4, strides=2, padding="same", use_bias=False)(x)
+x = layers.LeakyReLU(0.2)(layers.BatchNormalization()(x))
+x = layers.Conv2D(256, 4, strides=2, padding="same", use_bias=False)(x)
+x = layers.LeakyReLU(0.2)(layers.BatchNormalization()(x))
+discriminator = keras.Model(image, layers.Dense(1, activation="sigmoid")(layers.Flatten()(x)))
+""",
+        # An image-to-image generator (SRGAN): its first convolution has no BN, its output is tanh.
+        """
+import keras
+from keras import layers
+low = keras.Input((24, 24, 3))
+x = features = layers.PReLU(shared_axes=[1, 2])(layers.Conv2D(64, 9, padding="same")(low))
+y = layers.Conv2D(64, 3, padding="same", use_bias=False)(x)
+y = layers.PReLU(shared_axes=[1, 2])(layers.BatchNormalization()(y))
+y = layers.BatchNormalization()(layers.Conv2D(64, 3, padding="same", use_bias=False)(y))
+x = layers.UpSampling2D()(layers.Add()([features, y]))
+generator = keras.Model(low, layers.Conv2D(3, 9, padding="same", activation="tanh")(x))
+""",
     ]
 
     INVALID = [
+        # A classifier's stem is no GAN input layer, LeakyReLU or not.
+        """
+import keras
+from keras import layers
+inputs = keras.Input((64, 64, 3))
+x = layers.Conv2D(32, 3, padding="same")(inputs)  # expect: BN001
+x = layers.LeakyReLU(0.2)(x)
+x = layers.Conv2D(64, 3, strides=2, padding="same", use_bias=False)(x)
+x = layers.LeakyReLU(0.2)(layers.BatchNormalization()(x))
+x = layers.GlobalAveragePooling2D()(x)
+model = keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+""",
         # A network computing a mask for its input (spleeter, speech enhancement) computes features:
         # its sigmoid output multiplies a model input, which is no attention gate.
         """
