@@ -80,15 +80,6 @@ def normalise_call(source: str) -> str:
     return "".join(pieces)
 
 
-def _call_text(text: str, site: Site) -> str:
-    lines = text.splitlines(keepends=True)
-    if site.line == site.end_line:
-        return lines[site.line - 1][site.column - 1:site.end_column - 1]
-    parts = [lines[site.line - 1][site.column - 1:], *lines[site.line:site.end_line - 1],
-             lines[site.end_line - 1][:site.end_column - 1]]
-    return "".join(parts)
-
-
 def _relative(path: str, root: Path) -> str:
     absolute = Path(os.path.abspath(path))
     try:
@@ -106,7 +97,7 @@ def finding_key(diagnostic: Diagnostic, root: Path, texts: SourceTexts | None = 
     text = (texts or SourceTexts()).get(origin.path)
     if text is None:  # the source cannot be read again: fall back on the message
         return Key(path, diagnostic.code, "message", diagnostic.message)
-    return Key(path, diagnostic.code, "call", normalise_call(_call_text(text, origin)))
+    return Key(path, diagnostic.code, "call", normalise_call(origin.text_in(text.splitlines(keepends=True))))
 
 
 @dataclass

@@ -141,7 +141,7 @@ def lint(result: ReadResult, codes: set[str], options: dict | None = None) -> li
                 _add(grouped, seen_layers, rule, graph, violation, lines, result.path)
     if any(diagnostic.fix is not None for diagnostic in grouped.values()):
         _withdraw_fixes_reaching_other_layers(grouped, seen_layers, result.graphs)
-        _withdraw_fixes_the_writer_declines(grouped.values(), lines, result)
+        _withdraw_fixes_the_writer_declines(grouped.values(), result)
     if result.notebook and grouped:
         _place_in_cells(grouped.values(), result.text or "")
     return sorted(grouped.values(), key=Diagnostic.sort_key)
@@ -175,7 +175,7 @@ def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, grap
                                     f"and an edit of the call would change too")
 
 
-def _withdraw_fixes_the_writer_declines(diagnostics, lines: list[str], result: ReadResult) -> None:
+def _withdraw_fixes_the_writer_declines(diagnostics, result: ReadResult) -> None:
     """Withdraw the fix of a finding whose argument edit the writer would decline for the call's syntax.
 
     ``momentum=cfg.bn_momentum`` or ``BatchNormalization(**bn_args)`` is
@@ -185,14 +185,17 @@ def _withdraw_fixes_the_writer_declines(diagnostics, lines: list[str], result: R
     """
     from bnlint.writers.arguments import argument_problem
 
+    text = result.text or ""
+    lines = text.splitlines(keepends=True)
     for diagnostic in diagnostics:
         if diagnostic.fix is None:
             continue
         kept = []
         for intent in diagnostic.fix.intents:
             problem = None
-            if isinstance(intent, SetArgument) and intent.site.path == result.path:
-                problem = argument_problem(_text_of(lines, intent.site), intent, result.text or "")
+            if (isinstance(intent, SetArgument) and intent.site.path == result.path
+                    and 0 < intent.site.line <= intent.site.end_line <= len(lines)):
+                problem = argument_problem(intent.site.text_in(lines), intent, text)
             if problem is None:
                 kept.append(intent)
             elif not intent.optional:
@@ -201,16 +204,6 @@ def _withdraw_fixes_the_writer_declines(diagnostics, lines: list[str], result: R
         else:
             if len(kept) < len(diagnostic.fix.intents):
                 diagnostic.fix = Fix(diagnostic.fix.description, diagnostic.fix.applicability, tuple(kept))
-
-
-def _text_of(lines: list[str], site: Site) -> str:
-    """The source text of *site*'s span."""
-    if not 0 < site.line <= site.end_line <= len(lines):
-        return ""
-    if site.line == site.end_line:
-        return lines[site.line - 1][site.column - 1:site.end_column - 1]
-    return "\n".join([lines[site.line - 1][site.column - 1:], *lines[site.line:site.end_line - 1],
-                      lines[site.end_line - 1][:site.end_column - 1]])
 
 
 def _changed_by(fix, layer: Layer) -> bool:

@@ -78,6 +78,13 @@ class Site:
     end_column: int
     cell: int | None = None
 
+    def text_in(self, lines: list[str]) -> str:
+        """The source text of this span, from the file's *lines* kept with their line ends."""
+        if self.line == self.end_line:
+            return lines[self.line - 1][self.column - 1:self.end_column - 1]
+        return "".join([lines[self.line - 1][self.column - 1:], *lines[self.line:self.end_line - 1],
+                        lines[self.end_line - 1][:self.end_column - 1]])
+
     def in_cell(self, number: int, first_line: int) -> Site:
         """This site as shown in notebook cell *number*, whose first line is *first_line*."""
         return Site(self.path, self.line - first_line + 1, self.column, self.end_line - first_line + 1,

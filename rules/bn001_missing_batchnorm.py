@@ -217,16 +217,8 @@ def _gan_input_layer(graph: ModelGraph, node: int) -> bool:
     layer = graph.layer(node)
     if layer.kind != "conv":
         return False
-    stack, seen = list(graph.predecessors(node)), set()
-    while stack:  # back to the model's inputs through weightless layers only
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        if graph.layer(current).kind not in _PLUMBING:
-            return False
-        stack.extend(graph.predecessors(current))
-    if not seen:
+    if not graph.predecessors(node) or not all(  # back to the model's inputs through weightless layers only
+            graph.layer(pred).kind in _PLUMBING for pred in graph.reachable(node, _PLUMBING, backward=True)):
         return False
     ends = _ends(graph)
     if any(kinds.applied_activation(graph.layer(end)) == "tanh" for end in ends):
@@ -397,20 +389,9 @@ def _in_gate(graph: ModelGraph, node: int, main: set[int]) -> bool:
     """
     if node in main:
         return False
-    seen, stack, gated = {node}, [node], False
-    while stack:
-        current = stack.pop()
-        if _is_gate(graph, current):
-            gated = True
-            continue
-        succs = graph.successors(current)
-        if not succs:
-            return False  # an end reached without a gate (a dead branch)
-        for succ in succs:
-            if succ not in seen:
-                seen.add(succ)
-                stack.append(succ)
-    return gated
+    # Off the main path, every path ends at a gate unless it dead-ends (which fails here).
+    return _is_gate(graph, node) or _every_path(
+        graph, node, lambda succ: None if _is_gate(graph, succ) else True, to_output=False)
 
 
 def _on_main_path(graph: ModelGraph) -> set[int]:
