@@ -456,6 +456,141 @@ def test_while_loops_that_make_progress_run_to_their_end():
     assert units == {"functional": [100, 10, 4, 4, 4], "tower": [3]}
 
 
+def _count_function_runs(monkeypatch) -> dict:
+    """How many times each user function's body is interpreted, by name."""
+    from bnlint.readers import interpreter
+
+    runs: dict = {}
+    run = interpreter.Interpreter._run_function
+
+    def counted(self, func, args, kwargs):
+        name = getattr(func.node, "name", "<lambda>")
+        runs[name] = runs.get(name, 0) + 1
+        return run(self, func, args, kwargs)
+
+    monkeypatch.setattr(interpreter.Interpreter, "_run_function", counted)
+    return runs
+
+
+def test_a_generator_loop_runs_once_per_call(monkeypatch):
+    """`while True: ... yield batch` runs once per item its consumer draws, which bnlint does not
+    follow: one iteration, not 10,000 (voxelmorph's and keras-segmentation's data generators took
+    seconds each), and what the loop assigns is unknown after it."""
+    runs = _count_function_runs(monkeypatch)
+    result = read_source(textwrap.dedent("""
+        import keras
+        import numpy as np
+
+        def load(name):
+            return np.load(name)
+
+        def batches(names, size=8):
+            count = 0
+            while True:
+                picked = np.random.randint(len(names), size=size)
+                count = count + 1
+                batch = np.stack([load(names[i]) for i in range(2)])
+                yield batch, count
+
+        def models():
+            while True:  # each item a new model: still one
+                inputs = keras.Input((4,))
+                yield keras.Model(inputs, keras.layers.Dense(2)(inputs))
+
+        def build():
+            gen = batches(["a.npy", "b.npy"])
+            models()
+            inputs = keras.Input((4,))
+            return keras.Model(inputs, keras.layers.Dense(3, name="head")(inputs), name="main")
+    """), "m.py")
+    assert result.notes == []
+    assert runs["load"] == 2  # one iteration's two loads (before: 20,000)
+    assert sorted(len(graph) for graph in result.graphs) == [2, 2]
+
+
+def test_a_generator_loop_that_ends_leaves_its_values_unknown():
+    (graph,) = graphs_of("""
+        import keras
+
+        def numbered(limit=3):
+            i = 0
+            while i < limit:
+                yield i
+                i = i + 1
+            keras.Input((i,))  # (not known: the loop ran once of three times)
+            inputs = keras.Input((4,))
+            return keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    """)
+    assert [layer.class_name for _, layer in graph.layers()] == ["InputLayer", "Dense"]
+
+
+def test_a_function_on_plain_data_runs_once_per_distinct_call(monkeypatch):
+    """HarDNet's channel counts come from a helper that calls itself on every earlier layer: 45,000
+    calls for tf2cv's six HarDNets (6 s). An equal call of such a function gives the result of the
+    first."""
+    runs = _count_function_runs(monkeypatch)
+    (graph,) = graphs_of("""
+        import keras
+
+        def channels(i, growth=1):
+            if i < 2:
+                return growth
+            return channels(i - 1, growth) + channels(i - 2, growth)
+
+        inputs = keras.Input((4,))
+        model = keras.Model(inputs, keras.layers.Dense(channels(20, growth=2))(inputs))
+    """)
+    assert [layer.config["units"] for _, layer in graph.layers() if layer.class_name == "Dense"] == [2 * 10946]
+    assert runs["channels"] == 21  # 21,891 without the results kept
+
+
+def test_kept_results_of_plain_data_functions_never_change_what_a_call_gives():
+    (graph,) = graphs_of("""
+        import keras
+
+        SCALE = 2
+        SEEN = []
+
+        def scaled(x):
+            return x * SCALE
+
+        def widths():
+            return [8]
+
+        def digits(value):
+            return str(value)
+
+        def counted(x, acc=[]):
+            acc.append(x)
+            return len(acc)
+
+        def seen(x):
+            SEEN.append(x)
+            return len(SEEN)
+
+        def dense(units):
+            return keras.layers.Dense(units)
+
+        a = scaled(3)
+        SCALE = 5
+        b = scaled(3)  # the global it reads changed
+        w = widths()
+        w.append(4)  # the caller changes the list it was given
+        c = len(widths())
+        d = len(digits(True)), len(digits(1)), len(digits(1.0))  # equal keys, other results
+        e = counted(1), counted(1)  # a default list it grows
+        f = seen(1), seen(1)  # a module list it grows
+        x = inputs = keras.Input((4,))
+        for units in (a, b, c, *d, *e, *f):
+            x = dense(units)(x)
+        x = dense(7)(x)
+        model = keras.Model(inputs, x)
+    """)
+    dense = [(name, layer.config["units"]) for _, layer in graph.layers() if (name := layer.name).startswith("dense")]
+    assert [units for _, units in dense] == [6, 15, 1, 4, 1, 3, 1, 2, 1, 2, 7]
+    assert len({name for name, _ in dense}) == 11  # a function that makes a layer makes one per call
+
+
 def test_a_custom_layer_reaching_a_tensor_of_the_model_gets_a_stand_in_for_it():
     """Its ``call`` runs on placeholders to learn its output shape; a tensor passed by keyword is the model's."""
     graphs = graphs_of("""

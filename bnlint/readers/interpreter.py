@@ -238,6 +238,11 @@ class Interpreter:
         # outermost), their arguments and what they could read.
         self._active: dict[ast.AST, int] = {}
         self._recursing: dict[ast.AST, list[tuple[list, dict, list]]] = {}
+        self._loop_yields: dict[ast.While, bool] = {}
+        # Calls of functions that work on plain data alone, and their results (:meth:`_data_call_key`).
+        self._data_functions: dict[ast.AST, tuple[str, ...] | None] = {}
+        self._data_results: dict[tuple, Any] = {}
+        self._guards_fired = 0  # (a result that a recursion guard made unknown depends on its caller)
         self.builder.user_activation = self._user_activation
         self._user_activations: dict[FunctionValue, Any] = {}
         self._layer_activations: dict[ClassValue, str | None] = {}
@@ -695,11 +700,20 @@ class Interpreter:
 
     def _exec_While(self, node: ast.While, scope: _Scope) -> None:
         stuck = False
+        yields = self._yields(node)
 
         def conditions():
             nonlocal stuck
             previous = None
             while self._truth(self._eval(node.test, scope)) is True:
+                if yields:
+                    # A generator's loop (`while True: ... yield batch`) runs once per item its consumer
+                    # draws (`model.fit(generator)`), which bnlint does not follow: one iteration shows
+                    # what an item is made of. Run to the iteration cap, a data generator took seconds.
+                    yield None
+                    _forget_loop_effects(node, scope)
+                    stuck = True
+                    return
                 # An iteration that made no layer and changed no variable in
                 # reach (nor a container's size, nor an attribute of `self`)
                 # leaves the next one to do the same: `while True:` whose exits
@@ -715,6 +729,13 @@ class Interpreter:
 
         if self._loop(node, scope, conditions(), lambda item: None) and not stuck:
             self._exec_block(node.orelse, scope)
+
+    def _yields(self, node: ast.While) -> bool:
+        """Whether the loop's body yields (in a nested function or class, it does not)."""
+        found = self._loop_yields.get(node)
+        if found is None:
+            found = self._loop_yields[node] = any(type(child) in (ast.Yield, ast.YieldFrom) for child in _walk_body(node))
+        return found
 
     def _loop_state(self, scope: _Scope, ignored: frozenset = frozenset()) -> list:
         """What a loop iteration could change: layers made, and the variables of every enclosing scope.
@@ -824,6 +845,12 @@ class Interpreter:
 
     def _eval(self, node: ast.expr | None, scope: _Scope) -> Any:
         return _EXPRESSIONS.get(type(node), _eval_other)(self, node, scope)
+
+    def _eval_Yield(self, node: ast.Yield | ast.YieldFrom, scope: _Scope) -> Any:
+        self._eval(node.value, scope)  # (`yield keras.Model(...)` makes that model)
+        return UNKNOWN  # what the consumer sends back
+
+    _eval_YieldFrom = _eval_Yield
 
     def _eval_Constant(self, node: ast.Constant, scope: _Scope) -> Any:
         return node.value
@@ -1518,6 +1545,57 @@ class Interpreter:
         self._invoked.add(func.node)
         if args and type(args[0]) is InstanceValue and args[0].cls.methods.get("build") is func:
             args[0].attrs["built"] = True  # `block.build(shape)` called by the code: not built again on its call
+        key = self._data_call_key(func, args, kwargs)
+        if key is None:
+            return self._call_tracked(func, args, kwargs)
+        if key in self._data_results:
+            return _plain_copy(self._data_results[key])
+        guards = self._guards_fired
+        result = self._call_tracked(func, args, kwargs)
+        kept = _plain_copy(result)
+        if kept is not _NOT_PLAIN and guards == self._guards_fired and len(self._data_results) < _MAX_DATA_RESULTS:
+            self._data_results[key] = kept
+        return result
+
+    def _data_call_key(self, func: FunctionValue, args: list, kwargs: dict) -> tuple | None:
+        """What decides the result of a call of a data-only function (:func:`_data_function`), or None.
+
+        HarDNet's channel counts come from a helper that calls itself on every earlier layer
+        (exponentially often: 45,000 calls to build tf2cv's six HarDNets, 6 s); its values, known and
+        immutable, and those it reads from outside, give one result, kept for the next equal call.
+        """
+        node = func.node
+        free = self._data_functions.get(node, _NOT_PLAIN)
+        if free is _NOT_PLAIN:
+            free = self._data_functions[node] = _data_function(node)
+        if free is None:
+            return None
+        key: list = [node]
+        for value in (*args, *func.defaults, *func.kw_defaults):
+            part = _plain_key(value)
+            if part is None:
+                return None
+            key.append(part)
+        for name, value in kwargs.items():
+            part = _plain_key(value)
+            if part is None:
+                return None
+            key.append((name, part))
+        module = func.module or self._module
+        for name in free:
+            found, value = func.closure.lookup(name)
+            if found:
+                part = "<itself>" if value is func else _plain_key(value)
+            elif name in PURE_BUILTINS and name not in module.bound_names:
+                part = "<builtin>"
+            else:
+                part = None
+            if part is None:
+                return None
+            key.append(part)
+        return tuple(key)
+
+    def _call_tracked(self, func: FunctionValue, args: list, kwargs: dict) -> Any:
         active = self._active.get(func.node, 0)
         calls = None
         if active:  # a recursive call
@@ -1530,6 +1608,7 @@ class Interpreter:
                 # inside `convert(boxes)` when `isinstance(boxes, dict)` is unknown, `f(values[::2],
                 # weights[:-1])` with `weights == []` when the check that raises on it cannot be decided.
                 # Its value is unknown.
+                self._guards_fired += 1
                 return UNKNOWN
             calls.append((list(args), dict(kwargs), state))
         self._active[func.node] = active + 1
@@ -1930,6 +2009,82 @@ def _walk(node: ast.AST):
                 push(value)
 
 
+_NEW_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+# Statements and expressions a data-only function has none of: they reach beyond its own values.
+_REACHING_OUT = (*_NEW_SCOPES, ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom, ast.With, ast.AsyncWith,
+                 ast.AsyncFor, ast.Yield, ast.YieldFrom, ast.Await)
+_PLAIN_METHOD_NAMES = frozenset().union(*PURE_METHODS.values())
+_NOT_PLAIN = object()
+_MAX_DATA_RESULTS = 100_000
+_PLAIN_SCALARS = (int, float, bool, str, bytes, type(None), range)
+
+
+def _data_function(node: ast.AST) -> tuple[str, ...] | None:
+    """The names a function reads from outside itself, if it computes on plain data alone; else None.
+
+    Such a function (no decorator, nested scope, import, ``global`` or ``yield``; assigning only
+    names and items, not attributes; calling only names and the methods of builtin types) given
+    known immutable values and reading known immutable values (or itself, or a builtin) cannot make
+    a layer or change anything its caller sees: an equal call gives an equal result.
+    """
+    if type(node) is not ast.FunctionDef or node.decorator_list:
+        return None
+    spec = node.args
+    assigned = {arg.arg for arg in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs, spec.vararg, spec.kwarg)
+                if arg is not None}
+    read: set[str] = set()
+    for statement in node.body:
+        for child in _walk(statement):
+            kind = type(child)
+            if kind is ast.Name:
+                (read if type(child.ctx) is ast.Load else assigned).add(child.id)
+            elif isinstance(child, _REACHING_OUT):
+                return None
+            elif kind is ast.Attribute and type(child.ctx) is not ast.Load:
+                return None
+            elif kind is ast.Call and not (type(child.func) is ast.Name or (
+                    type(child.func) is ast.Attribute and child.func.attr in _PLAIN_METHOD_NAMES)):
+                return None
+    return tuple(sorted(read - assigned))
+
+
+def _plain_key(value: Any) -> Any:
+    """A hashable stand-in for an immutable known value (types kept apart: ``1``, ``1.0``, ``True``), or None."""
+    kind = type(value)
+    if kind in _PLAIN_SCALARS:
+        return (kind, repr(value)) if kind is float else (kind, value)
+    if kind is tuple:
+        items = tuple(_plain_key(item) for item in value)
+        return None if None in items else (tuple, items)
+    return "<unknown>" if value is UNKNOWN else None
+
+
+def _plain_copy(value: Any) -> Any:
+    """A copy of a plain-data value (lists, dicts and sets new), or ``_NOT_PLAIN``."""
+    kind = type(value)
+    if kind in _PLAIN_SCALARS or value is UNKNOWN:
+        return value
+    if kind in (list, tuple, set):
+        items = [_plain_copy(item) for item in value]
+        return _NOT_PLAIN if any(item is _NOT_PLAIN for item in items) else kind(items)
+    if kind is dict:
+        pairs = [(_plain_copy(k), _plain_copy(v)) for k, v in value.items()]
+        return _NOT_PLAIN if any(k is _NOT_PLAIN or v is _NOT_PLAIN for k, v in pairs) else dict(pairs)
+    return _NOT_PLAIN
+
+
+def _walk_body(node: ast.AST):
+    """Every node under *node* that runs in its scope: :func:`_walk`, not entering nested functions,
+    lambdas or classes."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, _NEW_SCOPES):
+                stack.append(child)
+
+
 def _names_used_by_other_functions(tree: ast.Module) -> set[str]:
     """Names that top-level functions and classes use, other than their own."""
     used: set[str] = set()
@@ -2034,6 +2189,11 @@ def _has_weights(node: ast.ClassDef) -> bool:
 _MERGE_FUNCTIONS = frozenset({"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"})
 
 
+# Values a method call in a loop cannot have changed: modules, classes, functions, immutable data.
+_UNCHANGED_BY_CALLS = (ExternalRef, LocalModule, _LazyImport, ClassValue, FunctionValue, PartialValue,
+                       str, bytes, tuple, int, float, bool, type(None))
+
+
 def _forget_loop_effects(node: ast.For | ast.While, scope: _Scope) -> None:
     """Make UNKNOWN what a loop cut short may have changed: the variables it assigns, the
     containers whose methods it calls or whose items it sets, and the attributes it sets."""
@@ -2061,8 +2221,8 @@ def _forget_loop_effects(node: ast.For | ast.While, scope: _Scope) -> None:
         else:
             continue
         found = holder_of(owner.id) if isinstance(owner, ast.Name) else None
-        if found is not None:
-            found.vars[owner.id] = UNKNOWN
+        if found is not None and not isinstance(found.vars.get(owner.id), _UNCHANGED_BY_CALLS):
+            found.vars[owner.id] = UNKNOWN  # (not `np` of `np.random.randint(...)`: modules stay)
 
 
 def _names_bound_by(target: ast.expr) -> frozenset[str]:
