@@ -591,6 +591,42 @@ def test_kept_results_of_plain_data_functions_never_change_what_a_call_gives():
     assert len({name for name, _ in dense}) == 11  # a function that makes a layer makes one per call
 
 
+def test_del_removes_items_attributes_and_names():
+    """`del` was passed over: a queue drained with `del nodes[0]` never emptied (calamari's prefix
+    tree ran its `while len(nodes) > 0` to the cap, and a model built so was lost)."""
+    result = read_source(textwrap.dedent("""
+        import keras
+
+        queue = [8, 16]
+        stack = []
+        while len(queue) > 0:
+            stack.append(keras.layers.Dense(queue[0]))
+            del queue[0]
+        options = {"units": 3, "name": "x"}
+        del options["name"]
+        widths = [1, 2, 3, 4]
+        del widths[1:3], widths[-1:]
+
+        class Block:
+            units = 7
+
+            def __init__(self):
+                self.units = 5
+                del self.units  # the class attribute shows again
+
+        gone = 2
+        del gone
+        model = keras.Sequential([
+            *stack, keras.layers.Dense(**options), keras.layers.Dense(len(widths) + Block().units),
+            keras.layers.Dense(gone),
+        ])
+    """), "m.py")
+    assert result.notes == []
+    (graph,) = result.graphs
+    assert [(layer.name, layer.config["units"]) for _, layer in graph.layers()] == [
+        ("dense", 8), ("dense_1", 16), ("dense_2", 3), ("dense_3", 8), ("dense_4", UNKNOWN)]
+
+
 def test_a_custom_layer_reaching_a_tensor_of_the_model_gets_a_stand_in_for_it():
     """Its ``call`` runs on placeholders to learn its output shape; a tensor passed by keyword is the model's."""
     graphs = graphs_of("""

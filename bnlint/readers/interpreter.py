@@ -345,6 +345,30 @@ class Interpreter:
     def _exec_Expr(self, node: ast.Expr, scope: _Scope) -> None:
         self._eval(node.value, scope)
 
+    def _exec_Delete(self, node: ast.Delete, scope: _Scope) -> None:
+        for target in node.targets:
+            self._delete(target, scope)
+
+    def _delete(self, target: ast.expr, scope: _Scope) -> None:
+        """``del queue[0]``, ``del options["name"]``, ``del self.cache``, ``del x`` (then unknown)."""
+        if isinstance(target, ast.Subscript):
+            container = self._eval(target.value, scope)
+            key = self._eval(target.slice, scope)
+            if isinstance(container, (list, dict)) and is_plain(key):
+                try:
+                    del container[key]
+                except (IndexError, KeyError, TypeError):
+                    pass
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for item in target.elts:
+                self._delete(item, scope)
+        elif isinstance(target, ast.Attribute):
+            owner = self._eval(target.value, scope)
+            if isinstance(owner, InstanceValue):
+                owner.attrs.pop(target.attr, None)
+        elif isinstance(target, ast.Name):
+            self._assign(target, UNKNOWN, scope)
+
     def _exec_Assign(self, node: ast.Assign, scope: _Scope) -> None:
         value = self._eval(node.value, scope)
         for target in node.targets:
