@@ -591,6 +591,27 @@ def test_kept_results_of_plain_data_functions_never_change_what_a_call_gives():
     assert len({name for name, _ in dense}) == 11  # a function that makes a layer makes one per call
 
 
+def test_a_name_only_a_comprehension_binds_is_read_from_outside_in_the_rest_of_the_function():
+    (graph,) = graphs_of("""
+        import keras
+
+        n = 2
+
+        def count():
+            xs = [n for n in range(5)]  # (its own n)
+            return n + len(xs)  # the module's n
+
+        def total(k):
+            return sum([i * k for i in range(k)])
+
+        a = count()
+        n = 3
+        b = count()
+        model = keras.Sequential([keras.layers.Dense(a), keras.layers.Dense(b), keras.layers.Dense(total(3))])
+    """)
+    assert [layer.config["units"] for _, layer in graph.layers()] == [7, 8, 9]
+
+
 def test_del_removes_items_attributes_and_names():
     """`del` was passed over: a queue drained with `del nodes[0]` never emptied (calamari's prefix
     tree ran its `while len(nodes) > 0` to the cap, and a model built so was lost)."""

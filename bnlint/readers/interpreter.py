@@ -240,7 +240,7 @@ class Interpreter:
         self._recursing: dict[ast.AST, list[tuple[list, dict, list]]] = {}
         self._loop_yields: dict[ast.While, bool] = {}
         # Calls of functions that work on plain data alone, and their results (:meth:`_data_call_key`).
-        self._data_functions: dict[ast.AST, tuple[str, ...] | None] = {}
+        self._data_functions: dict[ast.AST, tuple[tuple[str, ...], frozenset[str]] | None] = {}
         self._data_results: dict[tuple, Any] = {}
         self._guards_fired = 0  # (a result that a recursion guard made unknown depends on its caller)
         self.builder.user_activation = self._user_activation
@@ -1589,11 +1589,12 @@ class Interpreter:
         immutable, and those it reads from outside, give one result, kept for the next equal call.
         """
         node = func.node
-        free = self._data_functions.get(node, _NOT_PLAIN)
-        if free is _NOT_PLAIN:
-            free = self._data_functions[node] = _data_function(node)
-        if free is None:
+        names = self._data_functions.get(node, _NOT_PLAIN)
+        if names is _NOT_PLAIN:
+            names = self._data_functions[node] = _data_function(node)
+        if names is None:
             return None
+        free, looping = names
         key: list = [node]
         for value in (*args, *func.defaults, *func.kw_defaults):
             part = _plain_key(value)
@@ -1612,6 +1613,8 @@ class Interpreter:
                 part = "<itself>" if value is func else _plain_key(value)
             elif name in PURE_BUILTINS and name not in module.bound_names:
                 part = "<builtin>"
+            elif name in looping:
+                part = "<unbound>"  # (read only in the comprehension that binds it)
             else:
                 part = None
             if part is None:
@@ -2043,25 +2046,29 @@ _MAX_DATA_RESULTS = 100_000
 _PLAIN_SCALARS = (int, float, bool, str, bytes, type(None), range)
 
 
-def _data_function(node: ast.AST) -> tuple[str, ...] | None:
+def _data_function(node: ast.AST) -> tuple[tuple[str, ...], frozenset[str]] | None:
     """The names a function reads from outside itself, if it computes on plain data alone; else None.
 
     Such a function (no decorator, nested scope, import, ``global`` or ``yield``; assigning only
     names and items, not attributes; calling only names and the methods of builtin types) given
     known immutable values and reading known immutable values (or itself, or a builtin) cannot make
-    a layer or change anything its caller sees: an equal call gives an equal result.
+    a layer or change anything its caller sees: an equal call gives an equal result. The second
+    part are those of the names that only a comprehension binds: in its own scope, so that, read
+    elsewhere in the function, they are the enclosing scope's, or bound nowhere.
     """
     if type(node) is not ast.FunctionDef or node.decorator_list:
         return None
     spec = node.args
-    assigned = {arg.arg for arg in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs, spec.vararg, spec.kwarg)
-                if arg is not None}
+    bound = {arg.arg for arg in (*spec.posonlyargs, *spec.args, *spec.kwonlyargs, spec.vararg, spec.kwarg)
+             if arg is not None}
     read: set[str] = set()
+    stores: list[ast.Name] = []
+    looping: set[ast.Name] = set()  # the names of comprehension targets
     for statement in node.body:
         for child in _walk(statement):
             kind = type(child)
             if kind is ast.Name:
-                (read if type(child.ctx) is ast.Load else assigned).add(child.id)
+                (read.add(child.id) if type(child.ctx) is ast.Load else stores.append(child))
             elif isinstance(child, _REACHING_OUT):
                 return None
             elif kind is ast.Attribute and type(child.ctx) is not ast.Load:
@@ -2069,7 +2076,11 @@ def _data_function(node: ast.AST) -> tuple[str, ...] | None:
             elif kind is ast.Call and not (type(child.func) is ast.Name or (
                     type(child.func) is ast.Attribute and child.func.attr in _PLAIN_METHOD_NAMES)):
                 return None
-    return tuple(sorted(read - assigned))
+            elif kind is ast.comprehension:
+                looping.update(n for n in _walk(child.target) if type(n) is ast.Name)
+    bound.update(name.id for name in stores if name not in looping)
+    free = read - bound
+    return tuple(sorted(free)), frozenset(name.id for name in looping) & free
 
 
 def _plain_key(value: Any) -> Any:
