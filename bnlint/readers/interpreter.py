@@ -758,7 +758,8 @@ class Interpreter:
         """Whether the loop's body yields (in a nested function or class, it does not)."""
         found = self._loop_yields.get(node)
         if found is None:
-            found = self._loop_yields[node] = any(type(child) in (ast.Yield, ast.YieldFrom) for child in _walk_body(node))
+            found = self._loop_yields[node] = any(
+                type(child) in (ast.Yield, ast.YieldFrom) for child in _walk_body(node))
         return found
 
     def _loop_state(self, scope: _Scope, ignored: frozenset = frozenset()) -> list:
