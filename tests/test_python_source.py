@@ -612,6 +612,16 @@ def test_a_name_only_a_comprehension_binds_is_read_from_outside_in_the_rest_of_t
     assert [layer.config["units"] for _, layer in graph.layers()] == [7, 8, 9]
 
 
+def test_arithmetic_on_numbers_is_python_s_and_what_python_refuses_is_unknown():
+    (graph,) = graphs_of("""
+        import keras
+
+        sizes = [7 // 2 + 2 ** 3, 1 << 4, 2 ** 1000, 3 @ 4, 1 / 0, True + 1, 2.5 * 2]
+        model = keras.Sequential([keras.layers.Dense(units) for units in sizes])
+    """)
+    assert [layer.config["units"] for _, layer in graph.layers()] == [11, 16, UNKNOWN, UNKNOWN, UNKNOWN, 2, 5.0]
+
+
 def test_del_removes_items_attributes_and_names():
     """`del` was passed over: a queue drained with `del nodes[0]` never emptied (calamari's prefix
     tree ran its `while len(nodes) > 0` to the cap, and a model built so was lost)."""

@@ -908,6 +908,8 @@ class Interpreter:
             self._module_scope.vars[node.value.id] = sequential
             return _BoundMethod(sequential, "add")
         value = self._eval(node.value, scope)
+        if type(value) is InstanceValue:  # (`self.filters`, the commonest in class-based code)
+            return _instance_attribute(value, node.attr)
         if isinstance(value, ExternalRef):
             ref = value.attribute(node.attr)
             return PURE_CONSTANTS.get(ref.path, ref)
@@ -953,12 +955,8 @@ class Interpreter:
         if isinstance(value, _Super):
             return _BoundMethod(value, node.attr) if node.attr == "__init__" else UNKNOWN
         if type(value) is LayerValue and value.instance is not None and node.attr != "call":
-            value = value.instance  # a custom layer's own attributes and methods (`block.build(shape)`)
-        if isinstance(value, InstanceValue):
-            if node.attr in value.attrs:
-                return value.attrs[node.attr]
-            method = value.cls.methods.get(node.attr)
-            return PartialValue(method, [value], {}) if method is not None else _class_attribute(value.cls, node.attr)
+            # a custom layer's own attributes and methods (`block.build(shape)`)
+            return _instance_attribute(value.instance, node.attr)
         if isinstance(value, ClassValue):  # `BasicBlock.expansion`
             return _class_attribute(value, node.attr)
         return UNKNOWN
@@ -1032,6 +1030,15 @@ class Interpreter:
         return self._binary(node.op, self._eval(node.left, scope), self._eval(node.right, scope), node)
 
     def _binary(self, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
+        if type(left) in _NUMBERS and type(right) in _NUMBERS:  # (the commonest: `filters * 2`, `i + 1`)
+            kind = type(op)
+            if (kind is ast.Pow or kind is ast.LShift) and abs(right) > 256:
+                return UNKNOWN
+            function = BINARY_OPERATORS.get(kind)
+            try:
+                return UNKNOWN if function is None else function(left, right)  # (`@` of numbers)
+            except (ArithmeticError, TypeError, ValueError):
+                return UNKNOWN
         if isinstance(left, TensorValue) or isinstance(right, TensorValue):
             return self.builder.apply_to_tensor(type(op).__name__, [left, right], self.site(node))
         if not (is_plain(left) and is_plain(right)) or type(op) not in BINARY_OPERATORS:
@@ -2043,6 +2050,7 @@ _REACHING_OUT = (*_NEW_SCOPES, ast.Global, ast.Nonlocal, ast.Import, ast.ImportF
                  ast.AsyncFor, ast.Yield, ast.YieldFrom, ast.Await)
 _PLAIN_METHOD_NAMES = frozenset().union(*PURE_METHODS.values())
 _NOT_PLAIN = object()
+_NUMBERS = (int, float)  # (not bool: `True + 1` takes the general way, as any other type)
 _MAX_DATA_RESULTS = 100_000
 _PLAIN_SCALARS = (int, float, bool, str, bytes, type(None), range)
 
@@ -2130,6 +2138,14 @@ def _names_used_by_other_functions(tree: ast.Module) -> set[str]:
             names.discard(node.name)
             used |= names
     return used
+
+
+def _instance_attribute(instance: InstanceValue, name: str) -> Any:
+    """``instance.name``: its own attribute, else its method bound to it, else its class's attribute."""
+    if name in instance.attrs:
+        return instance.attrs[name]
+    method = instance.cls.methods.get(name)
+    return PartialValue(method, [instance], {}) if method is not None else _class_attribute(instance.cls, name)
 
 
 def _class_attribute(cls: ClassValue, name: str, missing: Any = UNKNOWN) -> Any:
