@@ -724,16 +724,17 @@ class Interpreter:
 
     def _exec_While(self, node: ast.While, scope: _Scope) -> None:
         stuck = False
-        yields = self._yields(node)
+        endless_generator = type(node.test) is ast.Constant and bool(node.test.value) and self._yields(node)
 
         def conditions():
             nonlocal stuck
             previous = None
             while self._truth(self._eval(node.test, scope)) is True:
-                if yields:
-                    # A generator's loop (`while True: ... yield batch`) runs once per item its consumer
-                    # draws (`model.fit(generator)`), which bnlint does not follow: one iteration shows
-                    # what an item is made of. Run to the iteration cap, a data generator took seconds.
+                if endless_generator:
+                    # A generator's endless loop (`while True: ... yield batch`) runs once per item its
+                    # consumer draws (`model.fit(generator)`), which bnlint does not follow: one iteration
+                    # shows what an item is made of. Run to the iteration cap, a data generator took seconds.
+                    # (A loop with a condition runs as any other: `while i < n: yield ...` ends.)
                     yield None
                     _forget_loop_effects(node, scope)
                     stuck = True
