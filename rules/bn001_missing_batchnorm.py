@@ -221,11 +221,23 @@ def _gan_input_layer(graph: ModelGraph, node: int) -> bool:
             graph.layer(pred).kind in _PLUMBING for pred in graph.reachable(node, _PLUMBING, backward=True)):
         return False
     ends = _ends(graph)
-    if any(kinds.applied_activation(graph.layer(end)) == "tanh" for end in ends):
-        return True  # a generator
+    if any(kinds.applied_activation(graph.layer(end)) == "tanh" or _residual_on_input(graph, end) for end in ends):
+        return True  # a generator, or a restoration net that learns the residual
     leaky = layer.get("activation") == "leaky_relu" or any(
         kinds.applied_activation(graph.layer(succ)) == "leaky_relu" for succ in graph.successors(node))
     return leaky and any(_one_unit(graph, end) for end in ends)
+
+
+# The sum or difference of the input and what a restoration net predicts (DnCNN's `input - noise`).
+_RESIDUALS = {"Add", "Subtract", "add", "subtract"}
+
+
+def _residual_on_input(graph: ModelGraph, end: int) -> bool:
+    """True when the output *end* adds the model's input to (or subtracts from it) what the layers compute."""
+    layer = graph.layer(end)
+    if layer.class_name not in _RESIDUALS:
+        return False
+    return any(graph.layer(pred).kind == "input" for pred in graph.predecessors(end))
 
 
 def _one_unit(graph: ModelGraph, end: int) -> bool:
@@ -673,7 +685,10 @@ class MissingBatchnorm(Rule):
       image-to-image generator, which Radford et al.'s DCGAN guidelines
       (and SRGAN, pix2pix) leave without BN: a discriminator is told by a
       LeakyReLU after that convolution and an output of one unit or a
-      one-channel patch map, a generator by a `tanh` output. A
+      one-channel patch map, a generator by a `tanh` output. So is the
+      first convolution of a restoration net that learns the residual
+      (DnCNN: `Conv+ReLU`, then `Conv+BN+ReLU` layers, and the output
+      `input - noise`), which Zhang et al. leave without BN. A
       classifier's stem is reported, and so are other layers those papers
       leave unnormalised (SRGAN's up-sampling convolutions): mark them
       `# noqa: BN001`.
@@ -1059,9 +1074,39 @@ y = layers.BatchNormalization()(layers.Conv2D(64, 3, padding="same", use_bias=Fa
 x = layers.UpSampling2D()(layers.Add()([features, y]))
 generator = keras.Model(low, layers.Conv2D(3, 9, padding="same", activation="tanh")(x))
 """,
+        # DnCNN (Zhang et al.): the first Conv+ReLU has no BN; the net predicts the noise it subtracts.
+        """
+import keras
+from keras import layers
+noisy = keras.Input((None, None, 1))
+x = layers.Conv2D(64, 3, padding="same", activation="relu")(noisy)
+for _ in range(15):
+    x = layers.Conv2D(64, 3, padding="same", use_bias=False)(x)
+    x = layers.Activation("relu")(layers.BatchNormalization()(x))
+noise = layers.Conv2D(1, 3, padding="same")(x)
+model = keras.Model(noisy, layers.Subtract()([noisy, noise]))
+""",
     ]
 
     INVALID = [
+        # Of a residual-learning denoiser, only the first convolution is left without BN on purpose;
+        # and a residual on features, not on the model input, makes no restoration net.
+        """
+import keras
+from keras import layers
+noisy = keras.Input((None, None, 1))
+x = layers.Conv2D(64, 3, padding="same", activation="relu")(noisy)
+x = layers.Conv2D(64, 3, padding="same", activation="relu")(x)  # expect: BN001
+x = layers.Conv2D(64, 3, padding="same", use_bias=False)(x)
+x = layers.Activation("relu")(layers.BatchNormalization()(x))
+model = keras.Model(noisy, layers.Subtract()([noisy, layers.Conv2D(1, 3, padding="same")(x)]))
+
+image = keras.Input((32, 32, 3))
+f = layers.Conv2D(32, 3, padding="same", activation="relu")(image)  # expect: BN001
+y = layers.Conv2D(32, 3, padding="same", use_bias=False)(f)
+y = layers.Activation("relu")(layers.BatchNormalization()(y))
+sharpened = keras.Model(image, layers.Conv2D(3, 1)(layers.Add()([f, y])))
+""",
         # A classifier's stem is no GAN input layer, LeakyReLU or not.
         """
 import keras
