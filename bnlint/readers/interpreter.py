@@ -352,9 +352,8 @@ class Interpreter:
     def _delete(self, target: ast.expr, scope: _Scope) -> None:
         """``del queue[0]``, ``del options["name"]``, ``del self.cache``, ``del x`` (then unknown)."""
         if isinstance(target, ast.Subscript):
-            container = self._eval(target.value, scope)
-            key = self._eval(target.slice, scope)
-            if isinstance(container, (list, dict)) and is_plain(key):
+            container, key = self._item(target, scope)
+            if container is not None:
                 try:
                     del container[key]
                 except (IndexError, KeyError, TypeError):
@@ -368,6 +367,13 @@ class Interpreter:
                 owner.attrs.pop(target.attr, None)
         elif isinstance(target, ast.Name):
             self._assign(target, UNKNOWN, scope)
+
+    def _item(self, target: ast.Subscript, scope: _Scope) -> tuple[list | dict | None, Any]:
+        """The list or dict and the known key that ``container[key] = ...`` or ``del container[key]``
+        changes, or ``(None, key)`` when bnlint does not know them."""
+        container = self._eval(target.value, scope)
+        key = self._eval(target.slice, scope)
+        return (container if isinstance(container, (list, dict)) and is_plain(key) else None), key
 
     def _exec_Assign(self, node: ast.Assign, scope: _Scope) -> None:
         value = self._eval(node.value, scope)
@@ -847,9 +853,8 @@ class Interpreter:
                 for elt in target.elts:
                     self._assign(elt.value if isinstance(elt, ast.Starred) else elt, UNKNOWN, scope)
         elif isinstance(target, ast.Subscript):
-            container = self._eval(target.value, scope)
-            key = self._eval(target.slice, scope)
-            if isinstance(container, (list, dict)) and is_plain(key):
+            container, key = self._item(target, scope)
+            if container is not None:
                 try:
                     container[key] = value
                 except (IndexError, TypeError):
@@ -1031,27 +1036,23 @@ class Interpreter:
         return self._binary(node.op, self._eval(node.left, scope), self._eval(node.right, scope), node)
 
     def _binary(self, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
-        if type(left) in _NUMBERS and type(right) in _NUMBERS:  # (the commonest: `filters * 2`, `i + 1`)
-            kind = type(op)
-            if (kind is ast.Pow or kind is ast.LShift) and abs(right) > 256:
+        numbers = type(left) in _NUMBERS and type(right) in _NUMBERS  # (the commonest: `filters * 2`, `i + 1`)
+        if not numbers:  # (two numbers need none of these checks)
+            if isinstance(left, TensorValue) or isinstance(right, TensorValue):
+                return self.builder.apply_to_tensor(type(op).__name__, [left, right], self.site(node))
+            if not (is_plain(left) and is_plain(right)):
                 return UNKNOWN
-            function = BINARY_OPERATORS.get(kind)
-            try:
-                return UNKNOWN if function is None else function(left, right)  # (`@` of numbers)
-            except (ArithmeticError, TypeError, ValueError):
+            if isinstance(op, ast.Mult) and too_big_product(left, right):
                 return UNKNOWN
-        if isinstance(left, TensorValue) or isinstance(right, TensorValue):
-            return self.builder.apply_to_tensor(type(op).__name__, [left, right], self.site(node))
-        if not (is_plain(left) and is_plain(right)) or type(op) not in BINARY_OPERATORS:
+            if isinstance(op, ast.Mod) and isinstance(left, str) and not modest_template(left):
+                return UNKNOWN
+        function = BINARY_OPERATORS.get(type(op))  # (none for `@`)
+        if function is None:
             return UNKNOWN
         if isinstance(op, (ast.Pow, ast.LShift)) and isinstance(right, (int, float)) and abs(right) > 256:
             return UNKNOWN
-        if isinstance(op, ast.Mult) and too_big_product(left, right):
-            return UNKNOWN
-        if isinstance(op, ast.Mod) and isinstance(left, str) and not modest_template(left):
-            return UNKNOWN
         try:
-            result = BINARY_OPERATORS[type(op)](left, right)
+            result = function(left, right)
         except (ArithmeticError, TypeError, ValueError):
             return UNKNOWN
         return result if size_of(result) <= MAX_VALUE_SIZE else UNKNOWN
