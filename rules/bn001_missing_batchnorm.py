@@ -204,15 +204,18 @@ def _ends(graph: ModelGraph) -> set[int]:
 _PLUMBING = {"reshape", "op", "merge", "pool", "dropout", "activation", "input"}
 
 
-def _gan_input_layer(graph: ModelGraph, node: int) -> bool:
-    """True when *node* is the first convolution on the image input of a GAN's generator or discriminator.
+def _input_layer_left_unnormalised(graph: ModelGraph, node: int) -> bool:
+    """True when *node* is the first convolution on the image input of a net that leaves it without BN
+    on purpose: a GAN's generator or discriminator, or a restoration net that learns the residual.
 
     Radford et al.'s DCGAN guidelines leave BN out of the discriminator's
     input layer, and image-to-image generators (SRGAN, pix2pix) leave their
-    first convolution without one too. A discriminator is told by a
-    convolution on the input followed by a LeakyReLU and an output of one
-    unit (or a one-channel patch map); a generator by an output ending in
-    ``tanh``. A classifier's stem is still reported.
+    first convolution without one too, as does DnCNN (Zhang et al.). A
+    discriminator is told by a convolution on the input followed by a
+    LeakyReLU and an output of one unit (or a one-channel patch map); a
+    generator by an output ending in ``tanh``; a residual-learning net by an
+    output that adds the model input to what it computes, or subtracts it
+    (:func:`_residual_on_input`). A classifier's stem is still reported.
     """
     layer = graph.layer(node)
     if layer.kind != "conv":
@@ -808,7 +811,7 @@ class MissingBatchnorm(Rule):
                 continue
             if main is None:
                 main = _on_main_path(graph)
-            if _in_gate(graph, node, main) or _gan_input_layer(graph, node):
+            if _in_gate(graph, node, main) or _input_layer_left_unnormalised(graph, node):
                 continue
             if features_normalised is None:
                 features_normalised = uses_bn and _normalises_features(graph, main)
