@@ -201,13 +201,17 @@ def _on_identity_shortcut(graph: ModelGraph, bn: int, activation: int | None) ->
     return len(producers) == 1 and _is_sum(graph.layer(producers[0]))
 
 
-def _tally(graph: ModelGraph, seen: set[int] | None = None) -> dict[str, set[tuple[int, int]]]:
+def _tally(graph: ModelGraph, seen: set[int] | None = None,
+           classified: dict | None = None) -> dict[str, set[tuple[int, int]]]:
     """The BN layers of *graph* and of the models nested in it, by order.
 
     Layers are counted once (a shared BN is one layer); keys are
     ``(id of the graph, layer_id)`` so that nested models do not collide.
+    *classified*, when given, receives what :func:`_classify` said of each
+    BN node of *graph* itself (the check reports from it).
     """
     seen = set() if seen is None else seen
+    classified = {} if classified is None else classified
     counts: dict[str, set[tuple[int, int]]] = {_BEFORE: set(), _AFTER: set()}
     if id(graph) in seen:
         return counts
@@ -215,7 +219,7 @@ def _tally(graph: ModelGraph, seen: set[int] | None = None) -> dict[str, set[tup
     memo: dict = {}
     for node, layer in graph.layers():
         if layer.kind == "batchnorm":
-            order, _ = _classify(graph, node, memo)
+            order, _ = classified[node] = _classify(graph, node, memo)
             if order is not None:
                 counts[order].add((id(graph), layer.layer_id))
         elif layer.kind == "model" and layer.submodel is not None:
@@ -235,7 +239,9 @@ def _describe(graph: ModelGraph, node: int) -> str:
 class BatchnormActivationOrder(Rule):
     """
     ## What it does
-    Classifies every `BatchNormalization` that sits next to an activation:
+    Reports the `BatchNormalization` layers that sit on the other side of
+    their activation than most BN layers of the same model (or than
+    `bn-position` asks for). Every BN next to an activation is classified:
 
     - **before** the activation: its output feeds an activation (conv/dense
       -> BN -> ReLU, or a pre-activation BN such as ResNetV2's and
@@ -348,8 +354,9 @@ class BatchnormActivationOrder(Rule):
 
     def check(self, graph: ModelGraph) -> Iterator[Violation]:
         position = self.settings["bn-position"]
+        classified: dict = {}
         if position == "consistent":
-            counts = _tally(graph)
+            counts = _tally(graph, classified=classified)
             before, after = len(counts[_BEFORE]), len(counts[_AFTER])
             if before == after:
                 return  # no majority: either half would be an arbitrary pick
@@ -365,7 +372,7 @@ class BatchnormActivationOrder(Rule):
         for node, layer in graph.layers():
             if layer.kind != "batchnorm":
                 continue
-            order, other = _classify(graph, node, memo)
+            order, other = classified[node] if node in classified else _classify(graph, node, memo)
             if order != wrong:
                 continue
             if order == _BEFORE:

@@ -18,7 +18,35 @@ _RANK2 = frozenset({-1, 1})  # (batch, features) after Flatten or global pooling
 
 
 def _layout(graph: ModelGraph, node: int, known: dict[int, frozenset[int] | None]) -> frozenset[int] | None:
-    """The equivalent indices of the channel axis of *node*'s output, or None; *known* holds its producers'."""
+    """The equivalent indices of the channel axis of *node*'s output, or None.
+
+    *known* holds the layouts worked out so far and receives those this
+    one needs: only the layers a BN reads through (activations, pooling,
+    merges ...) up to the conv/dense layers that set the layout are looked
+    at, each once, without recursion (chains are long).
+    """
+    stack = [node]
+    expanded = set()
+    while stack:
+        top = stack[-1]
+        if top in known:
+            stack.pop()
+            continue
+        found = _own_layout(graph, top, known)
+        if type(found) is list:  # the producers whose layout it keeps, not worked out yet
+            if top not in expanded:
+                expanded.add(top)
+                stack.extend(found)
+                continue
+            found = None  # back with producers still missing: they depend on it (a cycle, not a model)
+        known[top] = found
+        stack.pop()
+    return known[node]
+
+
+def _own_layout(graph: ModelGraph, node: int,
+                known: dict[int, frozenset[int] | None]) -> frozenset[int] | None | list[int]:
+    """:func:`_layout` of *node* from its producers' in *known*; the list of those missing there, if any."""
     layer = graph.layer(node)
     if layer.kind in ("conv", "dense", "recurrent"):  # EinsumDense may put its features on any axis
         return None if layer.class_name == "EinsumDense" else kinds.channel_axes(layer.class_name, layer.config)
@@ -28,7 +56,11 @@ def _layout(graph: ModelGraph, node: int, known: dict[int, frozenset[int] | None
     keeps_layout = layer.kind in _SAME_LAYOUT_KINDS or layer.class_name.startswith(_SAME_LAYOUT_CLASSES)
     if keepdims is not True or not keeps_layout:
         return None
-    found = {known[p] for p in graph.predecessors(node)}
+    producers = graph.predecessors(node)
+    missing = [p for p in producers if p not in known]
+    if missing:
+        return missing
+    found = {known[p] for p in producers}
     axes = found.pop() if len(found) == 1 else None  # merged inputs must agree
     data_format = layer.get("data_format", None)  # pooling/padding must read the layout it is given
     channel = {"channels_last": -1, "channels_first": 1}.get(data_format) if isinstance(data_format, str) else None
@@ -116,9 +148,7 @@ class BatchnormAxis(Rule):
     summary = "BatchNormalization axis is not the channel axis of its input"
 
     def check(self, graph: ModelGraph) -> Iterator[Violation]:
-        layouts: dict[int, frozenset[int] | None] = {}
-        for node in graph.topological_order():
-            layouts[node] = _layout(graph, node, layouts)
+        layouts: dict[int, frozenset[int] | None] = {}  # (worked out as the BN layers need them)
         theano_layout: bool | None = None  # (worked out at the first axis=1 finding)
         for node, layer in graph.layers():
             axis = layer.get("axis")
@@ -126,7 +156,7 @@ class BatchnormAxis(Rule):
             if layer.kind != "batchnorm" or isinstance(axis, bool) or not isinstance(axis, int):
                 continue
             producers = graph.predecessors(node)
-            axes = layouts[producers[0]] if len(producers) == 1 else None
+            axes = _layout(graph, producers[0], layouts) if len(producers) == 1 else None
             if axes is None or axis in axes or (axis >= 0 and all(a < 0 for a in axes)):
                 continue
             if axis == 1 and -1 in axes:
