@@ -110,6 +110,19 @@ def _stat_signature(path: Path) -> list:
     return signature
 
 
+def data_hash(data: bytes) -> str:
+    """:func:`content_hash` of a file holding *data*.
+
+    >>> data_hash(Path(__file__).read_bytes()) == content_hash(Path(__file__))
+    True
+    """
+    digest = _blake2b(digest_size=16)
+    digest.update(b"\0")
+    digest.update(data)
+    digest.update(b"\0")
+    return digest.hexdigest()
+
+
 def content_hash(path: Path) -> str:
     """A hash of the bytes of the file at *path*, or of every file (and its name) in a directory.
 
@@ -238,7 +251,7 @@ class ResultCache:
                 with open(path, "rb") as handle:
                     data = json.loads(handle.read())
                 self._buckets[path] = data if isinstance(data, dict) else {}
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):  # (a damaged bucket is rewritten)
                 self._buckets[path] = {}
         return self._buckets[path]
 
@@ -252,12 +265,18 @@ class ResultCache:
         _write_atomically(tag, CACHEDIR_TAG.encode())
 
 
-def make_entry(slot: Slot, outcome: Any, lookups: list) -> dict | None:
+def make_entry(slot: Slot, outcome: Any, lookups: list, reads: dict[str, bytes] | None = None) -> dict | None:
     """The cache entry for *outcome* (a ``FileOutcome`` or an ``InputError``) of the file at *slot*.
 
     *lookups* are what the interpreter's module lookups depended on (see
-    :func:`bnlint.readers.modules.recording_lookups`). None when the outcome
-    cannot be cached (a value JSON cannot carry exactly, a file that vanished).
+    :func:`bnlint.readers.modules.recording_lookups`); *reads* the bytes of
+    the modules the check read, by path: the entry records their hashes, so
+    a module edited while the file was checked is read again next time. None
+    when the outcome cannot be cached (a value JSON cannot carry exactly, a
+    file that vanished) or the file itself changed while it was checked (its
+    stat signature is not the one taken before it was read: an editor saving
+    during a run). Without these, a file or module edited meanwhile would
+    keep the findings of its earlier text under its new content, for good.
     Runs in the worker that checked the file, so hashing is parallel too.
     """
     from bnlint.errors import InputError, InternalError, MissingDependencyError
@@ -268,8 +287,10 @@ def make_entry(slot: Slot, outcome: Any, lookups: list) -> dict | None:
         entry: dict[str, Any] = {
             "content": slot.content or content_hash(slot.path),
             "signature": slot.signature,
-            "dependencies": _dependencies(lookups, slot.hashes),
+            "dependencies": _dependencies(lookups, slot.hashes, reads or {}),
         }
+        if _stat_signature(slot.path) != slot.signature:
+            return None
         if isinstance(outcome, InputError):
             entry["error"] = [outcome.path, outcome.problem, type(outcome).__name__]
         else:
@@ -305,12 +326,14 @@ def _same_content(slot: Slot, entry: dict) -> bool:
     return slot.content == entry["content"]
 
 
-def _dependencies(lookups: list, hashes: dict[str, str]) -> list:
-    """The recorded module lookups, once each, with the content hash of every module found (memoised in *hashes*)."""
+def _dependencies(lookups: list, hashes: dict[str, str], reads: dict[str, bytes]) -> list:
+    """The recorded module lookups, once each, with the content hash of every module found: of the bytes
+    the check read (*reads*), else of the file now (memoised in *hashes*)."""
     found = []
     for lookup in dict.fromkeys(tuple(item) for item in lookups):
         if lookup[0] == "module" and lookup[-1] is not None:
-            found.append([*lookup, _module_hash(lookup[-1], hashes)])
+            data = reads.get(lookup[-1])
+            found.append([*lookup, _module_hash(lookup[-1], hashes) if data is None else data_hash(data)])
         else:
             found.append(list(lookup))
     return found

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from bnlint.cache import ResultCache, Slot
+    from bnlint.files import SourceTexts
     from bnlint.config import Config
     from bnlint.diagnostics import Diagnostic
 
@@ -72,6 +73,35 @@ class CheckReport:
     diffs: list[str] = field(default_factory=list)
     #: With ``--fix`` on standard input, the source to write back to standard output.
     text: str | None = None
+    #: The displayed path of the source read from standard input, whose findings are in :attr:`text`
+    #: (the file of that name, if any, need not hold it).
+    stdin_path: str | None = None
+    #: The checked files' targets by displayed path, and the run's rule selection (see :meth:`rules_run`).
+    targets: dict[str, Target] = field(default_factory=dict)
+    selection: Selection | None = None
+
+    def source_texts(self) -> SourceTexts:
+        """The texts the findings point into, for reports that quote them: files read back from disk,
+        and standard input's source as checked (fixed, with ``--fix``)."""
+        from bnlint.files import SourceTexts
+
+        return SourceTexts({self.stdin_path: self.text} if self.stdin_path is not None else {})
+
+    def rules_run(self) -> dict[str, frozenset[str]]:
+        """The codes of the rules that ran on each checked file, by displayed path (worked out when
+        asked: a run answered from the cache imports no rule)."""
+        found: dict[str, frozenset[str]] = {}
+        selections: dict[int, set[str] | None] = {}
+        for display, target in self.targets.items():
+            key = id(target.config)
+            if key not in selections:
+                try:
+                    selections[key] = codes_for(target.config, self.selection or Selection())
+                except UserError:
+                    selections[key] = None
+            if selections[key] is not None:
+                found[display] = frozenset(selections[key] - _per_file_ignored(target.path, target.config))
+        return found
 
 
 def codes_for(config: Config, selection: Selection) -> set[str]:
@@ -136,13 +166,14 @@ def check_paths(
     (1, [])
     """
     _forget_module_answers()
-    report = CheckReport()
+    report = CheckReport(selection=selection)
     if stdin is not None:
         from bnlint.discovery import stdin_target
 
         target = stdin_target(*stdin, force_exclude)
         targets, cache = ([target] if target is not None else []), False
         report.text = stdin[0]  # (unless a fix changes it)
+        report.stdin_path = target.display if target is not None else None
     else:
         targets, report.errors = discover(arguments, force_exclude)
     outcomes: list[FileOutcome | UserError | None] = [None] * len(targets)
@@ -193,6 +224,7 @@ def check_paths(
             continue
         report.files_checked += 1
         report.checked_paths.append(target.display)
+        report.targets[target.display] = target
         report.notes.extend(outcome.notes)
         report.diagnostics.extend(outcome.diagnostics)
         report.fixed.extend(outcome.fixed)
@@ -256,9 +288,10 @@ def _check_item(
     from bnlint.cache import make_entry
     from bnlint.readers.modules import recording_lookups
 
-    with recording_lookups() as lookups:
+    recording = recording_lookups()
+    with recording as lookups:
         outcome = check_file(target, codes, fix)
-    return outcome, make_entry(slot, outcome, lookups)
+    return outcome, make_entry(slot, outcome, lookups, recording.reads)
 
 
 def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None) -> FileOutcome | UserError:

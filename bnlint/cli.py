@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import os
 import sys
@@ -209,6 +210,10 @@ def _validate_check_options(parser: argparse.ArgumentParser, args: argparse.Name
         parser.error(f"--statistics works with --output-format text or json, not {args.output_format}")
     if args.show_stale_baseline and not args.baseline:
         parser.error("--show-stale-baseline needs --baseline FILE")
+    for option, value in (("--output-file", args.output_file), ("--write-baseline", args.write_baseline),
+                          ("--baseline", args.baseline)):
+        if value == "":
+            parser.error(f"{option} needs a file name, not an empty string")
     if args.write_baseline and (args.baseline or args.diff or args.output_file):
         parser.error("--write-baseline cannot be combined with --baseline, --diff or --output-file")
     if "-" in args.paths and args.paths != ["-"] or args.stdin_filename is not None and args.paths not in ([], ["-"]):
@@ -217,6 +222,8 @@ def _validate_check_options(parser: argparse.ArgumentParser, args: argparse.Name
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
     if args.output_file is None:
+        if out is sys.stdout and isinstance(out, io.TextIOWrapper):
+            _configure_stdout(out, args.output_format)
         return _check_to(args, out)
     from io import StringIO
 
@@ -228,11 +235,23 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     return code
 
 
+def _configure_stdout(out: io.TextIOWrapper, output_format: str) -> None:
+    """Machine-readable reports go out in UTF-8 whatever the locale (JSON and SARIF must be, and the
+    JUnit document says it is); nothing printed ever stops the run on a character the encoding lacks
+    (a file name that is not UTF-8, a U+2028 in cp1252): it is written as a backslash escape
+    (``\\udcff``, which in a JSON string is the same character)."""
+    if output_format != "text":
+        out.reconfigure(encoding="utf-8", errors="backslashreplace")
+    elif out.errors == "strict":
+        out.reconfigure(errors="backslashreplace")
+
+
 def _filter_by_baseline(args: argparse.Namespace, baseline, report) -> None:
     """Keep the findings *baseline* does not record; say what it hid and, if asked, what is stale."""
     from bnlint.baseline import apply_baseline, describe_key
 
-    result = apply_baseline(baseline, report.diagnostics, report.checked_paths)
+    result = apply_baseline(baseline, report.diagnostics, report.checked_paths, report.source_texts(),
+                            report.rules_run() if args.show_stale_baseline else None)
     report.diagnostics = result.new
     if result.matched:
         sys.stderr.write(f"bnlint: {result.matched} finding{'s' if result.matched != 1 else ''} "
@@ -337,7 +356,7 @@ def _write_baseline(path: str, report) -> int:
     if report.errors:  # a baseline missing the findings of unreadable files would hide them later
         _error(f"{path}: baseline not written because some files could not be checked")
         return EXIT_ERROR
-    count = write_baseline(path, report.diagnostics)
+    count = write_baseline(path, report.diagnostics, report.source_texts())
     sys.stderr.write(f"bnlint: recorded {count} finding{'s' if count != 1 else ''} in the baseline {path}.\n")
     return EXIT_CLEAN
 

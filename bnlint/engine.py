@@ -131,8 +131,10 @@ def lint(result: ReadResult, codes: set[str], options: dict | None = None) -> li
     *options* are rule settings by their ``[tool.bnlint]`` key; rules use
     their defaults for the rest.
     """
+    from bnlint.readers.python_source import source_lines
+
     rules = [rule(options) for code, rule in all_rules().items() if code in codes]
-    lines = result.text.splitlines() if result.text is not None else []
+    lines = source_lines(result.text) if result.text is not None else []
     grouped: dict[tuple, Diagnostic] = {}
     seen_layers: dict[tuple, set[int]] = {}  # layer ids per finding
     for graph in result.graphs:
@@ -183,10 +185,11 @@ def _withdraw_fixes_the_writer_declines(diagnostics, result: ReadResult) -> None
     :mod:`bnlint.writers.arguments`). An optional edit is left out of the
     fix instead (BN001 still inserts its BN; BN004 then reports the bias).
     """
+    from bnlint.readers.python_source import source_lines
     from bnlint.writers.arguments import argument_problem
 
     text = result.text or ""
-    lines = text.splitlines(keepends=True)
+    lines = source_lines(text, keepends=True)
     for diagnostic in diagnostics:
         if diagnostic.fix is None:
             continue

@@ -10,6 +10,7 @@ keys, SARIF fixes) read each file back once through :class:`SourceTexts`.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -25,12 +26,15 @@ __all__ = ["write_atomically", "write_text_atomically", "SourceTexts"]
 def write_text_atomically(path: Path, text: str) -> None:
     """Replace *path*'s content with *text* (UTF-8) through a temporary file and a rename.
 
+    A character UTF-8 cannot hold (a file name's undecodable byte, kept by Python as a lone
+    surrogate) is written as a backslash escape, as on standard output.
+
     Raises
     ------
     InputError
         The file cannot be written.
     """
-    write_atomically(path, lambda out: out.write(text.encode("utf-8")))
+    write_atomically(path, lambda out: out.write(text.encode("utf-8", "backslashreplace")))
 
 
 def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
@@ -38,14 +42,28 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
 
     An existing file keeps its permissions; a new one gets the umask's. If
     *write* raises, the temporary file is removed and *path* is untouched.
+    A symbolic link stays a link: the file it points to is replaced. A path
+    that is not a regular file (``/dev/stdout``, a named pipe, a shell's
+    ``>(...)``) is written directly, as there is nothing to replace.
 
     Raises
     ------
     InputError
         The file cannot be written.
     """
+    shown = path
     path = Path(path)
     try:
+        try:
+            mode = os.stat(path).st_mode  # (through symbolic links)
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            with open(path, "wb") as out:
+                write(out)
+            return
+        if path.is_symlink():
+            path = Path(os.path.realpath(path))
         handle, temporary = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
                                              suffix=".bnlint")
         try:
@@ -62,14 +80,15 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
             os.unlink(temporary)
             raise
     except OSError as error:
-        raise InputError(path, f"cannot be written ({error.strerror or error})") from None
+        raise InputError(shown, f"cannot be written ({error.strerror or error})") from None
 
 
 class SourceTexts:
     """Source files read back by their displayed path, each once; None for a file that cannot be read."""
 
-    def __init__(self) -> None:
-        self._texts: dict[str, str | None] = {}
+    def __init__(self, given: dict[str, str] | None = None) -> None:
+        #: *given*: texts by displayed path that are not read from disk (standard input's source).
+        self._texts: dict[str, str | None] = dict(given or {})
 
     def get(self, path: str) -> str | None:
         """The text of the file bnlint displayed as *path*, or None when it cannot be read now.

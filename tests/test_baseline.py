@@ -188,7 +188,12 @@ def test_option_combinations_that_make_no_sense_are_refused(tmp_path, write):
 
 @pytest.mark.parametrize("source, expected", [
     ("layers.Dense( 8 )", "layers.Dense(8)"),
-    ("layers.Dense(\n    8,\n    activation = 'relu',  # why\n)", "layers.Dense(8, activation='relu')"),
+    ("layers.Dense(\n    8,\n    activation = 'relu',  # why\n)", 'layers.Dense(8, activation="relu")'),
+    # black's quotes are the same key; a tuple's comma is not a trailing comma
+    ("layers.Conv2D(8, 3, padding='same')", 'layers.Conv2D(8, 3, padding="same")'),
+    ("layers.Reshape(\n    (3,),\n)", "layers.Reshape((3,))"),
+    ("layers.Reshape((3))", "layers.Reshape((3))"),
+    ("layers.Lambda(f('it\\'s'), r'\\d')", "layers.Lambda(f(\"it's\"), '\\\\d')"),
     ("keras.layers.Conv2D(filters * 2, (3, 3), **kwargs)", "keras.layers.Conv2D(filters*2, (3, 3), **kwargs)"),
     ("C(name=f'{prefix}_bn', axis=-1)", "C(name=f'{prefix}_bn', axis=-1)"),
     ("Dense(units=[1,\n2,])", "Dense(units=[1, 2])"),
@@ -199,7 +204,24 @@ def test_normalised_call_text(source, expected):
 
 def test_different_calls_stay_different():
     assert normalise_call("Dense(8)") != normalise_call("Dense(16)")
-    assert normalise_call("Dense('a b')") != normalise_call("Dense('a  b')")  # strings are kept as written
+    assert normalise_call("Dense('a b')") != normalise_call("Dense('a  b')")  # a string's text is kept
+    assert normalise_call("Reshape((3,))") != normalise_call("Reshape((3))")
+
+
+def test_entries_written_before_quotes_were_normalised_still_match(tmp_path, write):
+    write("model.py", MODEL)
+    write("b.json", "\ufeff" + json.dumps({"bnlint-baseline": 1, "findings": [  # (with a byte order mark)
+        {"path": "model.py", "code": "BN004", "call": "layers.Conv2D(16, 3, padding='same')", "count": 1}]}))
+    result = run_bnlint("check", "model.py", "--baseline", "b.json", "--select", "BN004", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (0, "All checks passed (1 file checked).\n")
+
+
+@pytest.mark.parametrize("version", ["true", "1.0"])
+def test_a_version_that_only_equals_1_is_unknown(tmp_path, write, version):
+    write("model.py", MODEL)
+    write("b.json", f'{{"bnlint-baseline": {version}, "findings": []}}')
+    result = run_bnlint("check", "model.py", "--baseline", "b.json", cwd=tmp_path)
+    assert result.returncode == 2 and "of unknown version" in result.stderr
 
 
 def test_a_run_stopped_by_a_bad_baseline_leaves_the_output_file_alone(tmp_path, write):
@@ -211,3 +233,52 @@ def test_a_run_stopped_by_a_bad_baseline_leaves_the_output_file_alone(tmp_path, 
     assert result.returncode == 2
     assert report.read_text() == "previous report\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.json", "model.py", "report.sarif"]
+
+
+def test_a_form_feed_above_the_calls_does_not_shift_their_keys(tmp_path, write):
+    # str.splitlines() also ends a line at a form feed (a page break, GNU style); Python does not.
+    write("model.py", MODEL.replace("inputs = keras.Input", "\f\n# page two\f\ninputs = keras.Input"))
+    run_bnlint("check", "model.py", "--write-baseline", "b.json", cwd=tmp_path)
+    calls = [entry["call"] for entry in json.loads((tmp_path / "b.json").read_text())["findings"]]
+    assert calls == ["layers.Dropout(0.5)", 'layers.Conv2D(16, 3, padding="same")',
+                     "layers.BatchNormalization(momentum=0.1)"]
+
+
+def test_standard_input_is_keyed_by_its_own_text_not_the_file_on_disk(baselined):
+    # An editor pipes its unsaved buffer: two lines more than the file on disk.
+    edited = "# a\n# b\n" + MODEL
+    result = run_bnlint("check", "--stdin-filename", "src/model.py", "--baseline", "bnlint-baseline.json",
+                        "--output-format", "json", cwd=baselined, stdin=edited)
+    assert (result.returncode, codes(result)) == (0, [])
+    changed = edited.replace("momentum=0.1", "momentum=0.2")
+    result = run_bnlint("check", "--stdin-filename", "src/model.py", "--baseline", "bnlint-baseline.json",
+                        "--output-format", "json", cwd=baselined, stdin=changed)
+    assert (result.returncode, codes(result)) == (1, ["BN006"])
+
+
+def test_a_baseline_named_through_a_symbolic_link_matches(baselined, tmp_path):
+    link = tmp_path.parent / f"{tmp_path.name}-link"
+    link.symlink_to(baselined, target_is_directory=True)
+    result = run_bnlint("check", "src", "--baseline", str(link / "bnlint-baseline.json"), "--output-format",
+                        "json", cwd=baselined)
+    assert (result.returncode, codes(result)) == (0, [])
+    result = run_bnlint("check", str(baselined / "src"), "--baseline", "bnlint-baseline.json", "--output-format",
+                        "json", cwd=link)
+    assert (result.returncode, codes(result)) == (0, [])
+
+
+def test_entries_of_rules_that_did_not_run_are_not_stale(baselined):
+    result = check(baselined, "--select", "BN004", "--show-stale-baseline")
+    assert (result.returncode, "stale" in result.stderr) == (0, False)
+    (baselined / "src" / "model.py").write_text(MODEL.replace('padding="same")', 'padding="same", use_bias=False)'))
+    result = check(baselined, "--select", "BN004", "--show-stale-baseline")
+    assert result.stderr.splitlines()[-1] == (
+        'bnlint: stale baseline entry: src/model.py: BN004 `layers.Conv2D(16, 3, padding="same")`')
+
+
+def test_a_baseline_nested_too_deeply_is_one_sentence(tmp_path, write):
+    write("model.py", MODEL)
+    write("b.json", "[" * 100_000)
+    result = run_bnlint("check", "model.py", "--baseline", "b.json", cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", "bnlint: error: b.json: is not a bnlint baseline: its JSON is nested too deeply\n")

@@ -444,3 +444,25 @@ def test_warm_run_imports_neither_dataclasses_nor_inspect(tmp_path):
     subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, check=False)
     warm = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, check=False)
     assert warm.stdout.splitlines()[-1] == "[]", warm.stderr
+
+
+@pytest.mark.parametrize("edited", ["m.py", "blocks.py"])
+def test_a_file_edited_while_it_is_checked_is_not_cached(project, monkeypatch, edited):
+    """An editor saving during a run: the findings are of the text read, so they must not be filed under
+    the new text (the entry's hashes are taken after the check)."""
+    (project / "blocks.py").write_text(BLOCK_WITH_BN)
+    (project / "m.py").write_text(USES_BLOCK)
+    real = checker.check_file
+
+    def check_then_edit(target, *args, **kwargs):
+        outcome = real(target, *args, **kwargs)
+        if edited == "m.py":
+            (project / "m.py").write_text(USES_BLOCK.replace("Dense(8)", "Dense(8, use_bias=False)"))
+        else:
+            (project / "blocks.py").write_text(BLOCK_WITHOUT_BN)
+        return outcome
+
+    monkeypatch.setattr(checker, "check_file", check_then_edit)
+    assert codes(run()) == ["BN004"]  # (what the file said when it was read)
+    monkeypatch.setattr(checker, "check_file", real)
+    assert codes(run()) == codes(check_paths(["m.py"], jobs=1, cache=False)) == []

@@ -48,6 +48,10 @@ def test_hook_fails_on_a_bad_model_and_prints_the_finding(tmp_path):
     git("init", "-q", cwd=repo)
     (repo / "model.py").write_text(BAD)
     (repo / "notes.txt").write_text("not python\n")
+    # pre-commit's own file types call these Python too; the hook leaves them alone (no "not a kind of file")
+    (repo / "train").write_text("#!/usr/bin/env python\n" + BAD)
+    (repo / "train").chmod(0o755)
+    (repo / "app.wsgi").write_text(BAD)
     cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
             "source": ["%matplotlib inline\n", *BAD.splitlines(keepends=True)]}
     (repo / "explore.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4,
@@ -62,3 +66,4 @@ def test_hook_fails_on_a_bad_model_and_prints_the_finding(tmp_path):
     assert "model.py:2:38: BN003 [dropout-before-batchnorm]" in output
     assert "explore.ipynb:cell 1:3:38: BN003 [dropout-before-batchnorm]" in output  # (types_or: jupyter)
     assert "notes.txt" not in output.split("hook id")[-1]
+    assert "is not a kind of file" not in output and "app.wsgi" not in output, output

@@ -1074,3 +1074,21 @@ def wide(input_shape, k=2):
     assert [idioms.layer(n).config["filters"] for n in idioms.nodes() if idioms.layer(n).kind == "conv"] == [6, 6, 6]
     wide = graphs["wide"]
     assert [wide.layer(n).class_name for n in wide.nodes()].count("Conv2D") == 1 + 1 + 3  # stem, one shortcut, 3 blocks
+
+
+def test_lines_are_counted_as_python_counts_them_past_form_feeds_and_other_breaks(tmp_path):
+    """str.splitlines() also ends a line at a form feed (a page break), NEL or U+2028; Python does not:
+    columns, ``# noqa`` and quoted call text must use Python's lines."""
+    import bnlint
+    from bnlint.readers.python_source import source_lines
+
+    assert source_lines("a\x0cb\nc\u2028d\r\ne\rf") == ["a\x0cb", "c\u2028d", "e", "f"]
+    assert source_lines("a\x0cb\n", keepends=True) == ["a\x0cb\n"]
+    path = tmp_path / "model.py"
+    path.write_text("import keras\nfrom keras import layers\n\x0c\n# page two \x0c \u2028 \x85\n"
+                    "inputs = keras.Input((8,))\n"
+                    "y = layers.BatchNormalization()(layers.Dense(4)(inputs))  # noqa: BN004\n"
+                    "z = layers.BatchNormalization()(layers.Dense(4)(inputs))\n"
+                    "model = keras.Model(inputs, [y, z])\n", encoding="utf-8")
+    (finding,) = bnlint.check(path)
+    assert (finding.code, finding.position.line, finding.position.column) == ("BN004", 7, 33)

@@ -397,3 +397,106 @@ def test_sarif_fingerprints_stay_when_code_moves_and_tell_findings_apart(tmp_pat
     write("model.py", source.replace("Conv2D(8, 3)(x)", "Conv2D(16, 3)(x)"))
     changed = [r["partialFingerprints"]["bnlintFindingKey/v1"] for r in results()]
     assert changed[:2] == prints[:2] and changed[2] != prints[2]  # the edited call is a new finding
+
+
+# --- awkward names, text and destinations -------------------------------------------------------------
+
+
+def run_bytes(*args: str, cwd: Path, env: dict | None = None, stdin: bytes | None = None):
+    """The command line's exit code and raw standard output (no decoding on the way)."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "bnlint", *args], cwd=cwd, capture_output=True, input=stdin,
+                            env={**os.environ, **(env or {})}, timeout=120)
+    return result.returncode, result.stdout, result.stderr.decode("utf-8", "replace")
+
+
+def test_a_file_name_that_is_not_utf8_is_escaped_in_every_format(tmp_path, write):
+    import os
+
+    name = os.fsdecode(b"bad\xffname.py")
+    write(name, BAD)
+    code, out, err = run_bytes("check", ".", "--output-format", "sarif", cwd=tmp_path)
+    log = json.loads(out.decode("utf-8"))
+    assert (code, err, sarif_errors(log)) == (1, "", [])
+    assert log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+        "bad%FFname.py")  # the byte itself, percent-encoded
+    code, out, err = run_bytes("check", ".", "--output-format", "junit", cwd=tmp_path)
+    assert (code, err) == (1, "")
+    assert ET.fromstring(out).find("testsuite").get("name") == "bad\\xffname.py"
+    code, out, err = run_bytes("check", ".", "--output-format", "json", cwd=tmp_path)
+    assert json.loads(out.decode("utf-8"))[0]["path"] == name  # (a JSON \udcff escape: the same string)
+    for fmt in ("github", "text", "json"):
+        code, out, err = run_bytes("check", ".", "--output-format", fmt, "--output-file", "report", cwd=tmp_path)
+        assert (code, out, err) == (1, b"", ""), fmt
+        (tmp_path / "report").read_bytes().decode("utf-8")
+
+
+def test_junit_escapes_characters_xml_cannot_hold(tmp_path, write):
+    # A layer name with control characters reaches the message (BN005 quotes it).
+    write("model.py", 'import keras\nfrom keras import layers\nmodel = keras.Sequential([layers.Input((8,)), '
+                      'layers.Dense(2, activation="softmax", use_bias=False, name="head\\x01\\x0b"), '
+                      'layers.BatchNormalization()])\n')
+    result = run_bnlint("check", "model.py", "--output-format", "junit", cwd=tmp_path)
+    assert result.returncode == 1
+    failure = ET.fromstring(result.stdout).find("testsuite/testcase/failure")
+    assert "'head\\x01\\x0b'" in failure.get("message")
+
+
+def test_machine_formats_are_utf8_whatever_the_locale(tmp_path, write):
+    write("bad.py", BAD)
+    for fmt in ("sarif", "junit", "json"):
+        code, out, err = run_bytes("check", "bad.py", "--output-format", fmt, cwd=tmp_path,
+                                   env={"PYTHONIOENCODING": "cp1252"})
+        assert (code, err) == (1, ""), fmt
+        text = out.decode("utf-8")
+        if fmt == "sarif":
+            assert "\u2014" in text  # an em dash of the rule help, which cp1252 would have written as 0x97
+
+
+def test_sarif_of_standard_input_quotes_the_text_checked_not_the_file_on_disk(tmp_path, write):
+    write("model.py", "import keras\n")  # the saved file; the editor's buffer differs
+    result = run_bnlint("check", "--stdin-filename", "model.py", "--output-format", "sarif", cwd=tmp_path,
+                        stdin=FIXABLE)
+    assert result.returncode == 1, result.stderr
+    log = json.loads(result.stdout)
+    assert sarif_errors(log) == []
+    safe = log["runs"][0]["results"][0]["fixes"][0]
+    assert "use_bias=False" in apply_fix(FIXABLE, safe)
+
+
+def test_output_file_through_a_symbolic_link_writes_the_file_it_points_to(tmp_path, write):
+    write("bad.py", BAD)
+    target = write("reports/real.json", "")
+    (tmp_path / "link.json").symlink_to("reports/real.json")
+    result = run_bnlint("check", "bad.py", "--output-format", "json", "--output-file", "link.json", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (1, "")
+    assert (tmp_path / "link.json").is_symlink()
+    assert json.loads(target.read_text())[0]["code"] == "BN003"
+
+
+def test_output_file_that_is_a_pipe_is_written_directly(tmp_path, write):
+    import os
+    import threading
+
+    write("bad.py", BAD)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = run_bnlint("check", "bad.py", "--output-format", "json", "--output-file", "pipe", cwd=tmp_path)
+    reader.join(timeout=60)
+    assert (result.returncode, result.stderr) == (1, "")
+    assert json.loads(received[0])[0]["code"] == "BN003"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != ".bnlint_cache") == ["bad.py", "pipe"]
+
+
+@pytest.mark.parametrize("option", ["--output-file", "--baseline", "--write-baseline"])
+def test_an_empty_file_name_is_refused(tmp_path, write, option):
+    write("bad.py", BAD)
+    result = run_bnlint("check", "bad.py", option, "", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.endswith(f"bnlint: error: {option} needs a file name, not an empty string\n")

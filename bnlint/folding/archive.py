@@ -278,7 +278,7 @@ def _open_keras(path: Path, display: str) -> SavedModel:
     metadata = members.get("metadata.json", b"{}")
     try:
         version = str(json.loads(metadata).get("keras_version", "3"))
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         version = "3"
     model = SavedModel(display, "keras", config, handle, members, keras_version=version)
     try:

@@ -51,7 +51,7 @@ from bnlint.readers.known_values import (
     size_of,
     too_big_product,
 )
-from bnlint.readers.modules import resolve_module
+from bnlint.readers.modules import note_read, resolve_module
 from bnlint.errors import InputError
 from bnlint.readers.python_source import decode_source, parse_python
 from bnlint.records import dataclass, field
@@ -464,7 +464,7 @@ class Interpreter:
             return self._loaded[key]
         scope = self._loaded[key] = _Scope()
         try:
-            lines, tree = _parse_module(key)
+            lines, tree = _parse_module(key, module.file)
         except (OSError, InputError, SyntaxError, ValueError):
             self.notes.append(f"{self.path}: could not read imported module {module.display}")
             return scope
@@ -1960,15 +1960,19 @@ def _callee_name(func: ast.expr) -> str:
     return "call"
 
 
-def _parse_module(path: Path) -> tuple[list[str], ast.Module]:
-    """An imported sibling module's lines and tree (*path* resolved), parsed once per process and content.
+def _parse_module(path: Path, looked_up: Path) -> tuple[list[str], ast.Module]:
+    """An imported sibling module's lines and tree (*path* resolved from *looked_up*), parsed once per
+    process and content.
 
     The text is read every time: a long-lived process must see an edited
-    module. The parse is shared with the module's own check, when the same
+    module (and the result cache is told what was read: :func:`~bnlint.readers.modules.note_read`).
+    The parse is shared with the module's own check, when the same
     process checks it (:func:`~bnlint.readers.python_source.parse_python`). It is decoded as the
     module's own check decodes it: UTF-8 with or without a BOM, or the encoding its coding cookie names.
     """
-    return parse_python(path, decode_source(path.read_bytes(), str(path)).text)
+    data = path.read_bytes()
+    note_read(data, looked_up, path)
+    return parse_python(path, decode_source(data, str(path)).text)
 
 
 def _defines(node: ast.ClassDef, method: str) -> bool:

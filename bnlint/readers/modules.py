@@ -15,14 +15,16 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["package_of", "resolve_module", "recording_lookups", "forget_answers"]
+__all__ = ["package_of", "resolve_module", "recording_lookups", "note_read", "forget_answers"]
 
 # Top-level packages bnlint models instead of reading: checking Keras' own sources (keras.applications),
 # only the checked file's own package is read.
 _MODELLED = ("keras", "tf_keras", "tensorflow")
 
-# While a ``recording_lookups()`` block runs: the answers resolve_module's result depended on.
+# While a ``recording_lookups()`` block runs: the answers resolve_module's result depended on, and
+# the bytes of the modules read, by path as looked up and as resolved.
 _lookups: list[tuple] | None = None
+_reads: dict[str, bytes] | None = None
 
 # resolve_module's answers in this run, each with the lookups it recorded. The files of one package
 # import the same modules, and an answer costs several stats and path objects: checking the
@@ -56,13 +58,24 @@ class recording_lookups:
     """
 
     def __enter__(self) -> list[tuple]:
-        global _lookups
+        global _lookups, _reads
         self._outer, _lookups = _lookups, []
+        self._outer_reads, _reads = _reads, {}
+        #: The bytes of every module read inside the block (:func:`note_read`), by path.
+        self.reads = _reads
         return _lookups
 
     def __exit__(self, *exc_info: object) -> None:
-        global _lookups
-        _lookups = self._outer
+        global _lookups, _reads
+        _lookups, _reads = self._outer, self._outer_reads
+
+
+def note_read(data: bytes, *paths: Path) -> None:
+    """Inside a :class:`recording_lookups` block, note that a module at *paths* (its path as looked up,
+    and resolved) was read as *data*: the result cache keys on what was read, not on the file later."""
+    if _reads is not None:
+        for path in paths:
+            _reads.setdefault(str(path), data)
 
 
 @lru_cache(maxsize=256)

@@ -88,6 +88,8 @@ def notebook_from_bytes(data: bytes, display: str) -> Notebook:
         raise not_utf8(display, data, error) from None
     except ValueError as error:
         raise InputError(display, f"is not a Jupyter notebook: its JSON is invalid ({error})") from None
+    except RecursionError:
+        raise InputError(display, "is not a Jupyter notebook: its JSON is nested too deeply") from None
     cells = content.get("cells") if isinstance(content, dict) else None
     if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
         raise InputError(display, "is not a Jupyter notebook: it has no list of cells (nbformat 4)")

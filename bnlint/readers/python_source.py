@@ -20,7 +20,8 @@ from bnlint.errors import InputError
 from bnlint.readers.result import ReadResult
 from bnlint.records import dataclass
 
-__all__ = ["SourceText", "decode_source", "load_source", "not_utf8", "read_bytes", "read_source_file", "read_source"]
+__all__ = ["SourceText", "decode_source", "load_source", "not_utf8", "read_bytes", "read_source_file", "read_source",
+           "source_lines"]
 
 # A file that mentions none of these cannot build a Keras model we could read.
 _MAY_BUILD_MODEL = re.compile(r"keras|tensorflow|Sequential|BatchNormalization|Conv[123]D|Dense|Model\(")
@@ -29,6 +30,24 @@ _MAY_BUILD_MODEL = re.compile(r"keras|tensorflow|Sequential|BatchNormalization|C
 # the transformers package, 330 such files (17 MB) were parsed and interpreted for nothing.
 _NAMES_KERAS = re.compile(r"keras|tensorflow")
 _IMPORTS_OTHER_FRAMEWORK = re.compile(r"^[ \t]*(?:import|from)[ \t]+(?:torch|jax|flax)\b", re.MULTILINE)
+
+
+# Characters str.splitlines() ends a line at that Python's tokenizer does not: a form feed (a page
+# break, as GNU-style code has), vertical tab, the file/group/record separators, NEL, U+2028/U+2029.
+_OTHER_LINE_BREAKS = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+_PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def source_lines(text: str, keepends: bool = False) -> list[str]:
+    """*text*'s lines as Python numbers them (``ast`` line numbers index them): ended by LF, CRLF or CR only.
+
+    >>> source_lines("a = 1\\x0c  # page\\nb = 2\\r\\n")
+    ['a = 1\\x0c  # page', 'b = 2']
+    """
+    if not any(character in text for character in _OTHER_LINE_BREAKS):
+        return text.splitlines(keepends)
+    lines = _PHYSICAL_LINE.findall(text)
+    return lines if keepends else [line.rstrip("\r\n") for line in lines]
 
 
 @dataclass(frozen=True)
@@ -119,7 +138,7 @@ def parse_python(path: Path | None, text: str) -> tuple[list[str], ast.Module]:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)  # invalid escapes etc. are not ours to report
-        return text.splitlines(), ast.parse(text, filename=str(path or "<string>"))
+        return source_lines(text), ast.parse(text, filename=str(path or "<string>"))
 
 
 def read_source(text: str, display: str = "<string>", file: Path | None = None) -> ReadResult:

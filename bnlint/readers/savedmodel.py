@@ -65,6 +65,8 @@ def read_legacy_savedmodel(directory: Path, display: str) -> ReadResult:
         metadata = json.loads(root.get("metadata", ""))
     except ValueError as error:
         raise InputError(display, f"has a root entry in {METADATA_FILE} that is not valid JSON ({error})") from None
+    except RecursionError:
+        raise InputError(display, f"has a root entry in {METADATA_FILE} whose JSON is nested too deeply") from None
     config = _model_config(metadata)
     if config is None:
         if isinstance(metadata, dict) and "class_name" in metadata:

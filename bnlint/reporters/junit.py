@@ -9,6 +9,7 @@ not be checked are ``<error>`` test cases in a last suite named
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from typing import TextIO
 
@@ -17,7 +18,27 @@ from bnlint.diagnostics import Diagnostic
 from bnlint.graph import Site
 from bnlint.reporters.text import describe, format_diagnostic
 
-__all__ = ["write", "junit_tree"]
+__all__ = ["write", "junit_tree", "xml_text"]
+
+# What XML 1.0 cannot hold, even as a character reference: control characters other than tab and line
+# ends, lone surrogates (Python's stand-ins for the bytes of a file name that is not UTF-8), U+FFFE/U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name, shown as that byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def xml_text(text: str) -> str:
+    """*text* with the characters XML 1.0 cannot hold written as backslash escapes.
+
+    >>> xml_text("bn\\x01 in bad\\udcffname.py")
+    'bn\\\\x01 in bad\\\\xffname.py'
+    """
+    return _NOT_XML.sub(_escape, text)
 
 
 def _case(suite: ET.Element, diagnostic: Diagnostic) -> None:
@@ -67,9 +88,19 @@ def junit_tree(report: CheckReport) -> ET.Element:
     return root
 
 
+def _clean(element: ET.Element) -> None:
+    """Every attribute and text of *element* and its children made fit for XML (:func:`xml_text`)."""
+    for node in element.iter():
+        for key, value in node.attrib.items():
+            node.set(key, xml_text(value))
+        if node.text:
+            node.text = xml_text(node.text)
+
+
 def write(report: CheckReport, out: TextIO) -> None:
     """Write *report* as a JUnit XML document."""
     tree = junit_tree(report)
+    _clean(tree)
     ET.indent(tree)
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     out.write(ET.tostring(tree, encoding="unicode"))

@@ -6,7 +6,8 @@ documentation), so ``ruleIndex`` is the same in every report. Each finding
 is a result with its region (1-based lines and columns counted in Unicode
 code points, end column just past the call), and a ``fixes`` entry when it
 has a fix: the replacement of the lines the fix changes, computed by
-applying that finding's fix alone to the file as it is on disk. Paths are
+applying that finding's fix alone to the file as it is on disk (standard
+input's source as it was checked). Paths are
 relative to ``%SRCROOT%``, the directory bnlint ran in.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
 from pathlib import Path
 from typing import TextIO
@@ -70,7 +72,7 @@ def _uri(path: str) -> dict:
     relative = artifact_path(path)
     if relative.startswith("/"):
         return {"uri": Path(relative).as_uri()}
-    return {"uri": quote(relative), "uriBaseId": "%SRCROOT%"}
+    return {"uri": quote(os.fsencode(relative)), "uriBaseId": "%SRCROOT%"}  # (the bytes of a name that is not UTF-8)
 
 
 def _region(site: Site) -> dict:
@@ -173,7 +175,7 @@ def sarif_log(report: CheckReport) -> dict:
 
     rules = all_rules()
     index = {code: i for i, code in enumerate(rules)}
-    sources = SourceTexts()
+    sources = report.source_texts()
     run = {
         "tool": {"driver": {
             "name": "bnlint", "version": __version__, "semanticVersion": __version__,
