@@ -87,7 +87,12 @@ def recalibrate(model: Any, data: Any, steps: int | None = None, batch_size: int
     *data* is a NumPy array (split into *batch_size* batches), a
     ``tf.data.Dataset``, or any iterable of batches. A tuple element is
     ``(x, y)`` or ``(x, y, sample_weight)`` and only ``x`` is used; a list or
-    dict is the inputs of a multi-input model. *steps* limits each pass to
+    dict is the inputs of a multi-input model. For a multi-input model,
+    *data* may also be one NumPy array per input (a list in the model's input
+    order, or a dict by input name), split into batches together as ``fit``
+    does. Where Keras passes a BN a mask (``Embedding(mask_zero=True)``
+    upstream), the masked positions are left out of its statistics, as
+    Keras' BN leaves them out in training. *steps* limits each pass to
     that many batches. A one-shot iterator (a generator) is read once and its
     batches kept in memory, since several passes are needed.
 
@@ -116,7 +121,7 @@ def recalibrate(model: Any, data: Any, steps: int | None = None, batch_size: int
     from bnlint.api import load
 
     levels = _levels(load(model)[0])
-    batches = _batches(data, steps, batch_size)
+    batches = _batches(data, steps, batch_size, len(getattr(model, "inputs", None) or [None]))
     for wave in levels:
         bns = [_layer_at(model, path) for path in wave]
         stats = [_Moments() for _ in bns]
@@ -165,7 +170,9 @@ def _recording(bns: list, stats: list) -> Iterator[list[list[int]]]:
 
         def call(inputs: Any, *args: Any, **kwargs: Any) -> Any:
             count[0] += 1
-            moments.add(np.asarray(keras.ops.convert_to_numpy(inputs)), bn.axis)
+            mask = kwargs.get("mask")
+            mask = np.asarray(keras.ops.convert_to_numpy(mask)).astype(bool) if mask is not None else None
+            moments.add(np.asarray(keras.ops.convert_to_numpy(inputs)), bn.axis, mask)
             return original(inputs, *args, **kwargs)
 
         return call
@@ -226,10 +233,28 @@ def _has_batchnorm(graph: Any) -> bool:
                for _, layer in graph.layers())
 
 
-def _batches(data: Any, steps: int | None, batch_size: int) -> Any:
-    """A function returning a fresh iterable of input batches (``x`` only) on each call."""
+def _batches(data: Any, steps: int | None, batch_size: int, inputs: int = 1) -> Any:
+    """A function returning a fresh iterable of input batches (``x`` only) on each call.
+
+    *inputs* is the model's number of inputs: with several, a list (or dict)
+    of that many arrays is one array per input, batched together.
+    """
     import numpy as np
 
+    arrays = data if isinstance(data, dict) else data if isinstance(data, (list, tuple)) and len(data) == inputs > 1 \
+        else None
+    if arrays is not None and arrays and all(isinstance(a, np.ndarray) for a in (
+            arrays.values() if isinstance(arrays, dict) else arrays)):
+        sizes = {len(a) for a in (arrays.values() if isinstance(arrays, dict) else arrays)}
+        if len(sizes) != 1:
+            raise ValueError(f"recalibrate() got input arrays of different lengths {sorted(sizes)}")
+        starts = range(0, sizes.pop(), batch_size)
+        starts = starts[:steps] if steps is not None else starts
+        if isinstance(arrays, dict):
+            return lambda: ({key: a[start:start + batch_size] for key, a in arrays.items()} for start in starts)
+        return lambda: ([a[start:start + batch_size] for a in arrays] for start in starts)
+    if isinstance(data, dict):
+        raise ValueError("recalibrate() got a dict whose values are not all NumPy arrays (one per input)")
     if isinstance(data, np.ndarray):
         starts = range(0, len(data), batch_size)
         starts = starts[:steps] if steps is not None else starts
@@ -263,12 +288,17 @@ class _Moments:
         self.mean: Any = None
         self.m2: Any = None
 
-    def add(self, values: Any, axis: int) -> None:
+    def add(self, values: Any, axis: int, mask: Any = None) -> None:
+        """Add a batch *values* whose channels are on *axis*; *mask* (the other axes' shape) keeps positions."""
         import numpy as np
 
         channels = np.moveaxis(values.astype(np.float64), axis, -1)
         flat = channels.reshape(-1, channels.shape[-1])
+        if mask is not None and mask.shape == channels.shape[:-1]:
+            flat = flat[mask.reshape(-1)]
         count = flat.shape[0]
+        if count == 0:
+            return
         mean = flat.mean(axis=0)
         m2 = ((flat - mean) ** 2).sum(axis=0)
         if self.count == 0:

@@ -62,14 +62,15 @@ def load(source: str | os.PathLike | Any) -> list[ModelGraph]:
 
 def check(
     target: ModelGraph | list[ModelGraph] | str | os.PathLike | Any,
-    select: Iterable[str] | None = None,
+    select: Iterable[str] | str | None = None,
     options: dict[str, Any] | None = None,
-    ignore: Iterable[str] = (),
+    ignore: Iterable[str] | str = (),
 ) -> list[Diagnostic]:
     """Lint a graph (or the graphs of one model), a path, or a live ``keras.Model``.
 
     *select* / *ignore* take what ``--select`` / ``--ignore`` take (codes, code
-    prefixes, rule names, ``ALL``); without *select*, the default rules run.
+    prefixes, rule names, ``ALL``: a list, or one comma-separated string);
+    without *select*, the default rules run.
     *options* are rule options by their ``[tool.bnlint]`` key
     (``{"bn-position": "before-activation"}``). For a path (a file or a
     directory), the path's ``[tool.bnlint]`` configuration applies as on the
@@ -99,7 +100,10 @@ def check(
     from bnlint.engine import lint, resolve_selection
 
     overrides = _options(options)
+    select, ignore = _selectors(select), _selectors(ignore)
     if isinstance(target, (str, os.PathLike)):
+        if not str(target):
+            raise InputError("''", "is an empty path; name a file or directory ('.' for the current one)")
         return _check_path(str(target), select, ignore, overrides)
     graphs = _graphs(target)
     codes = resolve_selection(list(select) if select is not None else None, list(ignore), origin="select")
@@ -112,7 +116,7 @@ def check(
 
 def fix_source(
     text: str,
-    select: Iterable[str] | None = None,
+    select: Iterable[str] | str | None = None,
     options: dict[str, Any] | None = None,
     unsafe: bool = False,
     path: str = "<string>",
@@ -121,12 +125,15 @@ def fix_source(
 
     Applies the safe fixes (and with *unsafe*, the unsafe ones too) until the
     text is stable, exactly as ``bnlint check --fix`` does to a file. *path*
-    only names the text in the findings. Nothing is written anywhere.
+    only names the text in the findings. Nothing is written anywhere. As
+    ``bnlint check`` does with a file, text that names nothing a Keras model
+    is made of (no ``keras``, ``tensorflow``, ``Dense``, ``Model(`` ...) is
+    returned as it is, without being parsed.
 
     Raises
     ------
     InputError
-        The text is not valid Python.
+        The text is not valid Python (and may build a Keras model).
     ConfigError
         An unknown rule selector or option.
 
@@ -146,6 +153,7 @@ def fix_source(
     from bnlint.engine import resolve_selection
     from bnlint.fixer import fix_source as fix
 
+    select = _selectors(select)
     codes = resolve_selection(list(select) if select is not None else None, origin="select")
     outcome = fix(text, path, codes, _options(options), unsafe)
     return outcome.text, outcome.diagnostics
@@ -220,6 +228,13 @@ def _chooser(after: Any) -> Callable[[Layer], bool]:
     if not all(isinstance(item, str) for item in wanted):
         raise TypeError("after= takes a layer name, a class name, several of them, or a predicate")
     return lambda layer: layer.name in wanted or layer.class_name in wanted
+
+
+def _selectors(value: Iterable[str] | str | None) -> list[str] | None:
+    """*select* / *ignore* as a list: a string is one comma-separated selector list, as on the command line."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return list(value) if value is not None else None
 
 
 def _read(path: Path, display: str) -> ReadResult:

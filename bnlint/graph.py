@@ -186,6 +186,9 @@ class ModelGraph:
         self.origin = origin
         self.inputs: list[int] = []
         self.outputs: list[int] = []
+        #: For each of :attr:`outputs` (when known: read from a saved model), which tensor of its
+        #: layer's outputs it is (an LSTM with ``return_state=True`` returns three); None: its only one.
+        self.output_indices: list[int | None] = []
         #: The uncalled function analysed (with its default arguments) to build
         #: this model, or None when the file's own code builds it.
         self.entry: str | None = None

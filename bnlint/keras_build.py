@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from bnlint.graph import Layer, ModelGraph
+from bnlint.readers.saved_file import keyword_values
 
 __all__ = ["BuildError", "build_model"]
 
@@ -87,12 +88,18 @@ def build_model(graph: ModelGraph) -> Any:
             raise BuildError(f"model '{graph.name}': calling layer '{layer.name}' failed "
                              f"({type(error).__name__}: {error})") from error
     inputs = [tensors[n] for n in graph.inputs]
-    outputs = [tensors[n] for n in graph.outputs]
+    outputs = [_one_output(tensors[n], graph.output_indices[i] if i < len(graph.output_indices) else None)
+               for i, n in enumerate(graph.outputs)]
     model = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs[0] if len(outputs) == 1 else outputs,
                         name=graph.name)
     if graph.weights is not None:
         _carry_weights(graph, instances, graph.weights())
     return model
+
+
+def _one_output(value: Any, index: int | None) -> Any:
+    """The output tensor *index* of a layer that returns several (``lstm(x)`` with ``return_state=True``)."""
+    return value[index] if index is not None and isinstance(value, (list, tuple)) else value
 
 
 def _input(layer: Layer) -> Any:
@@ -135,6 +142,7 @@ def _call_arguments(graph: ModelGraph, node: int, tensors: dict[int, Any]) -> tu
     if isinstance(call, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
         histories: list[tuple] = []
         _collect(call.get("args", []), histories)
+        _collect(keyword_values(call), histories)  # (keyword tensors follow, by name: see saved_file._history)
         # A tensor passed twice (add([x, x])) is one edge: its other position finds it by history.
         resolved = {h[:2]: by_index[i] for i, h in enumerate(histories) if i in by_index}
         positions = iter(range(len(histories)))
@@ -148,10 +156,16 @@ def _call_arguments(graph: ModelGraph, node: int, tensors: dict[int, Any]) -> tu
             return value[history[2]] if isinstance(value, (list, tuple)) and len(history) > 2 else value
 
         args = _substitute(call.get("args", []), lambda h: tensor_for(h, next(positions)))
-        kwargs = _substitute(call.get("kwargs", {}), lambda h: tensor_for(h, None))
-        return list(args), dict(kwargs)
+        given = call.get("kwargs") if isinstance(call.get("kwargs"), dict) else {}
+        kwargs = {key: _substitute(given[key], lambda h: tensor_for(h, next(positions))) for key in sorted(given)}
+        return list(args), kwargs
     producers = [by_index[i] for i in sorted(by_index)]
     values = [tensors[p] for p in producers]
+    for producer, value in zip(producers, values):
+        if isinstance(value, (list, tuple)) and call is None:
+            raise BuildError(f"model '{graph.name}': layer '{layer.name}' follows '{graph.layer(producer).name}', "
+                             f"which returns {len(value)} tensors; which one it reads is not known "
+                             "(insert it after a layer with one output)")
     kwargs = {}
     if isinstance(call, (list, tuple)):  # tf_keras: [["layer", node, tensor, {kwargs}], ...]
         kwargs = next((entry[3] for entry in call if isinstance(entry, (list, tuple)) and len(entry) > 3

@@ -85,6 +85,8 @@ def insert_after(graph: ModelGraph, node: int | str, layer_spec: Any) -> int:
         _disconnect(graph, node, consumer)
         graph.add_edge(new, consumer, index)
     graph.add_edge(node, new, 0)
+    indices = graph.output_indices + [None] * (len(graph.outputs) - len(graph.output_indices))
+    graph.output_indices = [None if n == node else i for n, i in zip(graph.outputs, indices)]  # (the new layer's one)
     graph.outputs = [new if n == node else n for n in graph.outputs]
     return new
 
@@ -104,8 +106,17 @@ def remove(graph: ModelGraph, node: int | str) -> None:
         if consumer in graph.successors(producer):
             raise RewriteError(f"cannot remove '{layer.name}': '{graph.layer(producer).name}' would feed "
                                f"'{graph.layer(consumer).name}' twice")
+    # What the removed layer read (one output of a layer that returns several, as an LSTM's state)
+    # is what its consumers and the model's outputs read now.
+    source = _input_reference(layer.call)
     for consumer, index in graph.out_edges(node):
         graph.add_edge(producer, consumer, index)
+        record = graph.layer(consumer)
+        if source is not None and record.call is not None:
+            record.call = _redirect(record.call, layer.name, source)
+    indices = graph.output_indices + [None] * (len(graph.outputs) - len(graph.output_indices))
+    graph.output_indices = [source[2] if n == node and source is not None else i
+                            for n, i in zip(graph.outputs, indices)]
     graph.outputs = [producer if n == node else n for n in graph.outputs]
     _delete(graph, node)
 
@@ -129,6 +140,7 @@ def replace(graph: ModelGraph, node: int | str, layer_spec: Any) -> int:
                            f"{what} must be replaced by {what}")
     if record.kind in _SINGLE_INPUT and arity > 1:
         raise RewriteError(f"cannot replace '{old.name}' by a {record.class_name}: it has {arity} inputs")
+    record.call = _inputs_of_call(old.call)  # (`add([x, x])` replaced stays a call on x twice)
     graph._layers[node] = record  # same node id: every edge and endpoint stays
     graph._nx = None
     _register(graph, record, live)
@@ -190,6 +202,47 @@ def validate(graph: ModelGraph) -> None:
             raise RewriteError(f"merge layer '{layer.name}' of model '{graph.name}' has {arity} input(s), not 2 or more")
         if layer.kind in _SINGLE_INPUT and arity > 1:
             raise RewriteError(f"layer '{layer.name}' of model '{graph.name}' takes one input but has {arity}")
+
+
+def _input_reference(call: Any) -> list | None:
+    """``[layer, call, tensor]``: the one input tensor of a recorded Keras 3 call, or None."""
+    from bnlint.readers.saved_file import keyword_values
+
+    if not isinstance(call, dict):
+        return None
+    found: list = []
+
+    def collect(value: Any) -> None:
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            found.append(list(value["config"]["keras_history"]))
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                collect(item)
+
+    collect([call.get("args", []), keyword_values(call)])
+    return found[0] if len(found) == 1 and len(found[0]) == 3 else None
+
+
+def _redirect(value: Any, name: str, source: list) -> Any:
+    """A recorded call with every reference to the outputs of layer *name* made a reference to *source*."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__" and value["config"]["keras_history"][0] == name:
+            return {**value, "config": {**value["config"], "keras_history": list(source)}}
+        return {key: _redirect(item, name, source) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redirect(item, name, source) for item in value]
+    return value
+
+
+def _inputs_of_call(call: Any) -> Any:
+    """A recorded call with its input tensors as they were and none of the old layer's own keyword arguments."""
+    from bnlint.readers.saved_file import is_keras2_reference
+
+    if isinstance(call, dict):  # Keras 3
+        return {"args": call.get("args", []), "kwargs": {}}
+    if isinstance(call, list) and call and all(is_keras2_reference(entry) for entry in call):  # tf_keras
+        return [entry[:3] for entry in call]
+    return None
 
 
 def input_count(graph: ModelGraph, node: int) -> int:

@@ -23,6 +23,7 @@ from bnlint import kinds
 from bnlint.errors import InputError, MissingDependencyError, NotAModelError
 from bnlint.graph import Layer, ModelGraph, SavedLayer
 from bnlint.readers.result import ReadResult
+from bnlint.records import replace
 
 __all__ = ["read_keras_archive", "read_h5", "graphs_from_config", "layer_record", "MAX_CONFIG_BYTES"]
 
@@ -99,6 +100,8 @@ def parse_model_config(data: bytes | str, display: str, what: str) -> dict:
         value = json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:
         raise InputError(display, f"has a {what} that is not valid JSON ({error})") from None
+    except RecursionError:
+        raise InputError(display, f"has a {what} whose JSON is nested too deeply") from None
     if not isinstance(value, dict) or "config" not in value:
         raise InputError(display, f"has a {what} that is not a Keras model config")
     return value
@@ -173,8 +176,14 @@ def _model_graph(spec: dict, display: str, graphs: list[ModelGraph], prefix: str
     for position, layer_spec in enumerate(layers):
         layer_name = _layer_name(layer_spec)
         inbound = layer_spec.get("inbound_nodes") or []
+        first = None
         for call_index, node in enumerate(inbound or [None]):
-            record = _layer(layer_spec, display, graphs, prefix, position)
+            if first is not None and first.submodel is not None:
+                # A nested model called again is the same model: one graph, read once (an edit
+                # to it changes every call, as it does in Keras).
+                record = replace(first, config=dict(first.config))
+            else:
+                record = first = _layer(layer_spec, display, graphs, prefix, position)
             record.call = node
             calls[layer_name, call_index] = graph.add_layer(record)
             if node is not None:
@@ -185,7 +194,9 @@ def _model_graph(spec: dict, display: str, graphs: list[ModelGraph], prefix: str
             if producer is not None:
                 graph.add_edge(producer, consumer, index)
     graph.inputs = [calls[key] for key in _endpoints(body.get("input_layers")) if key in calls]
-    graph.outputs = [calls[key] for key in _endpoints(body.get("output_layers")) if key in calls]
+    ends = [(calls[name, call], index) for name, call, index in _endpoints(body.get("output_layers"), tensors=True)
+            if (name, call) in calls]
+    graph.outputs, graph.output_indices = [node for node, _ in ends], [index for _, index in ends]
     return graph
 
 
@@ -278,18 +289,27 @@ def _operation(name: str, class_name: str, activation: str | None, origin: Saved
 def _history(node: Any, keywords: bool = False) -> list[tuple[str, int]]:
     """``(producer layer, producer call)`` for each input tensor of one call, in order.
 
-    With *keywords* (an operation's call), tensors passed by keyword follow
-    the positional ones, as the source reader connects an operation.
+    Tensors passed by keyword follow the positional ones, by keyword name
+    (``mha(query=x, value=y)``), as the source reader connects a call; in a
+    tf_keras file only for an operation's call (*keywords*): its layers'
+    keyword tensors are not rebuilt (see :mod:`bnlint.keras_build`).
     """
     found: list[tuple[str, int]] = []
     if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
         _tensors(node.get("args", []), found)
+        _tensors(keyword_values(node), found)
         return found
     # tf_keras: [["layer", node_index, tensor_index, {kwargs}], ...]; a TFOpLambda's is one such
     # reference, unwrapped (`["bn", 0, 0, {"y": ["skip_bn", 0, 0]}]` for `bn_output + skip`).
     by_keyword: list[tuple[str, int]] = []
     _keras2_tensors(node, found, by_keyword)
     return found + list(dict.fromkeys(by_keyword)) if keywords else found
+
+
+def keyword_values(call: dict) -> list:
+    """The keyword arguments of a Keras 3 call record, in the order their tensors are inputs (by name)."""
+    kwargs = call.get("kwargs")
+    return [kwargs[key] for key in sorted(kwargs)] if isinstance(kwargs, dict) else []
 
 
 def is_keras2_reference(value: Any) -> bool:
@@ -321,10 +341,15 @@ def _tensors(value: Any, found: list) -> None:
             _tensors(item, found)
 
 
-def _endpoints(spec: Any) -> list[tuple[str, int]]:
-    """``input_layers`` / ``output_layers``: one ``[name, node, tensor]`` or a list of them."""
+def _endpoints(spec: Any, tensors: bool = False) -> list[tuple]:
+    """``input_layers`` / ``output_layers``: one ``[name, node, tensor]`` or a list of them.
+
+    ``(name, node)`` pairs, or with *tensors* ``(name, node, tensor index)``.
+    """
     if not spec:
         return []
     if isinstance(spec[0], str):
         spec = [spec]
+    if tensors:
+        return [(item[0], item[1], item[2] if len(item) > 2 and isinstance(item[2], int) else None) for item in spec]
     return [(item[0], item[1]) for item in spec]
