@@ -228,14 +228,18 @@ class BaselineResult:
 
 
 def apply_baseline(baseline: Baseline, diagnostics: list[Diagnostic], checked_paths: Iterable[str],
-                   texts: SourceTexts | None = None, rules_run: dict[str, frozenset[str]] | None = None) -> BaselineResult:
+                   texts: SourceTexts | None = None, rules_run: dict[str, frozenset[str]] | None = None,
+                   directories: Iterable[str] = ()) -> BaselineResult:
     """Split *diagnostics* into new findings and those *baseline* records (*texts*: as for :func:`write_baseline`).
 
     Stale entries are those left unmatched in the files checked in this run
     (an entry for a file not checked this time is not stale), of rules that
     ran on them: with *rules_run* (the codes that ran, by checked path), an
     entry of a rule left out by ``--select``/``--ignore`` or a per-file
-    ignore is not stale either.
+    ignore is not stale either. Entries for files that no longer exist in
+    one of the *directories* the run walked (a file deleted or renamed)
+    are stale too: left in, they would hide findings of a later file of
+    that name.
 
     >>> apply_baseline(Baseline(Counter(), Path("/")), [], []).new
     []
@@ -250,8 +254,14 @@ def apply_baseline(baseline: Baseline, diagnostics: list[Diagnostic], checked_pa
         else:
             new.append(diagnostic)
     checked = {_relative(path, baseline.root): (rules_run or {}).get(path) for path in checked_paths}
-    stale = [(key, count) for key, count in sorted(remaining.items()) if count > 0 and key.path in checked
-             and (rules_run is None or key.code in (checked[key.path] or ()))]
+    walked = [_relative(directory, baseline.root) for directory in directories]
+
+    def gone(path: str) -> bool:
+        return path not in checked and any(path.startswith(d.rstrip("/") + "/") or d == "." for d in walked) and (
+            not os.path.lexists(baseline.root / path))
+
+    stale = [(key, count) for key, count in sorted(remaining.items()) if count > 0 and (
+        key.path in checked and (rules_run is None or key.code in (checked[key.path] or ())) or gone(key.path))]
     return BaselineResult(new, matched, stale)
 
 

@@ -251,7 +251,8 @@ def _filter_by_baseline(args: argparse.Namespace, baseline, report) -> None:
     from bnlint.baseline import apply_baseline, describe_key
 
     result = apply_baseline(baseline, report.diagnostics, report.checked_paths, report.source_texts(),
-                            report.rules_run() if args.show_stale_baseline else None)
+                            report.rules_run() if args.show_stale_baseline else None,
+                            [path for path in args.paths or ["."] if path != "-" and os.path.isdir(path)])
     report.diagnostics = result.new
     if result.matched:
         sys.stderr.write(f"bnlint: {result.matched} finding{'s' if result.matched != 1 else ''} "

@@ -282,3 +282,14 @@ def test_a_baseline_nested_too_deeply_is_one_sentence(tmp_path, write):
     result = run_bnlint("check", "model.py", "--baseline", "b.json", cwd=tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (
         2, "", "bnlint: error: b.json: is not a bnlint baseline: its JSON is nested too deeply\n")
+
+
+def test_entries_of_files_gone_from_a_checked_directory_are_stale(baselined):
+    (baselined / "src" / "model.py").rename(baselined / "src" / "renamed.py")
+    result = check(baselined, "--show-stale-baseline")
+    assert sorted(codes(result)) == ["BN003", "BN004", "BN006"]  # new under the new name
+    assert sum("stale baseline entry: src/model.py" in line for line in result.stderr.splitlines()) == 3
+    (baselined / "other").mkdir()
+    result = run_bnlint("check", "other", "--baseline", "bnlint-baseline.json", "--show-stale-baseline",
+                        cwd=baselined)
+    assert "stale" not in result.stderr  # src/ was not walked this time
