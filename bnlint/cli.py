@@ -282,7 +282,8 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
     source_out = False  # the source read from standard input goes back to standard output, fixed
     if args.paths == ["-"] or args.stdin_filename is not None:
         source_out = fix is not None and fix.write
-        stdin = (_read_stdin(args.stdin_filename or "-", echo=source_out), args.stdin_filename)
+        text, encoding = _read_stdin(args.stdin_filename or "-", echo=source_out)
+        stdin = (text, args.stdin_filename)
         if source_out and out is sys.stdout:
             # As formatters and ruff do: the report goes beside it.
             out = sys.stderr
@@ -291,7 +292,9 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
                          jobs=args.jobs, progress=True, stdin=stdin)
     if source_out:
         # (as it came when it could not be read or fixed: an editor piping a buffer through keeps it)
-        sys.stdout.write(report.text)
+        # In the encoding it came in (a latin-1 coding line stays true), as --fix writes a file.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(report.text.encode(encoding))
     if args.write_baseline:
         return _write_baseline(args.write_baseline, report)
     if baseline is not None:
@@ -313,8 +316,9 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_FINDINGS if report.diagnostics and not args.exit_zero else EXIT_CLEAN
 
 
-def _read_stdin(display: str, echo: bool) -> str:
-    """Standard input as text, decoded as a source file is (UTF-8 unless a coding line says otherwise).
+def _read_stdin(display: str, echo: bool) -> tuple[str, str]:
+    """Standard input as text, decoded as a source file is (UTF-8 unless a coding line says otherwise),
+    and that encoding.
 
     With *echo* (fixing), bytes that cannot be decoded go back to standard output as they came.
     """
@@ -323,7 +327,8 @@ def _read_stdin(display: str, echo: bool) -> str:
 
     data = sys.stdin.buffer.read()
     try:
-        return decode_source(data, display).text
+        source = decode_source(data, display)
+        return source.text, source.encoding
     except InputError as error:
         if echo:
             sys.stdout.flush()

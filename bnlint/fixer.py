@@ -56,11 +56,7 @@ def fix_source(text: str, display: str, codes: set[str], options: dict, unsafe: 
         ]
         if not wanted:
             break
-        edit = apply_intents(current, [intent for d in wanted for intent in d.fix.intents])
-        for intent, reason in edit.declined:
-            for diagnostic in wanted:
-                if intent in diagnostic.fix.intents:
-                    declined[(diagnostic.code, diagnostic.origin)] = reason
+        edit = _apply_whole_fixes(current, wanted, declined)
         if edit.text == current:
             break
         try:
@@ -78,6 +74,30 @@ def fix_source(text: str, display: str, codes: set[str], options: dict, unsafe: 
         if reason is not None and diagnostic.unfixable is None:
             diagnostic.fix, diagnostic.unfixable = None, reason
     return FixOutcome(current, remaining, fixed, notes)
+
+
+def _apply_whole_fixes(text: str, wanted: list[Diagnostic], declined: dict[tuple, str]):
+    """One pass of *wanted*'s fixes on *text*, each fix whole or not at all.
+
+    A fix whose required edit the writer declines (into *declined*, with the
+    reason) or defers to the next round (another fix changes the same layer)
+    is left out of the pass entirely, and the pass is made again without it:
+    BN001's optional ``use_bias=False`` must not land without the BN it goes
+    with, which would remove a bias nothing cancels.
+    """
+    while True:
+        edit = apply_intents(text, [intent for d in wanted for intent in d.fix.intents])
+        reasons = dict(edit.declined)
+        missing = set(reasons) | set(edit.deferred)
+        partial = [d for d in wanted if any(intent in missing and not getattr(intent, "optional", False)
+                                            for intent in d.fix.intents)]
+        for diagnostic in partial:
+            for intent in diagnostic.fix.intents:
+                if intent in reasons:
+                    declined[(diagnostic.code, diagnostic.origin)] = reasons[intent]
+        if not partial or not any(i in edit.applied for d in partial for i in d.fix.intents):
+            return edit
+        wanted = [d for d in wanted if d not in partial]
 
 
 def write_atomically(path: Path, source: SourceText, new_text: str) -> None:

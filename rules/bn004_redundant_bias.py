@@ -105,6 +105,7 @@ class RedundantBias(Rule):
     fix = "safe"
 
     def check(self, graph: ModelGraph) -> Iterator[Violation]:
+        found: dict[int, list[tuple[int, str | None]]] = {}  # layer id -> (node, the BN after it) per call
         for node, layer in graph.layers():
             if layer.kind not in ("conv", "dense") or layer.get("use_bias") is not True:
                 continue
@@ -115,21 +116,21 @@ class RedundantBias(Rule):
             axes = kinds.channel_axes(layer.class_name, layer.config)
             if axes is None:
                 continue
-            bn = _only_batchnorm_after(graph, node, axes)
-            if bn is not None and isinstance(layer.origin, Site):
+            found.setdefault(layer.layer_id, []).append((node, _only_batchnorm_after(graph, node, axes)))
+        for calls in found.values():
+            if any(bn is None for _, bn in calls):
+                continue  # a shared layer applied where no BN follows too: its bias acts there
+            for node, bn in calls:
+                layer = graph.layer(node)
                 fix = Fix(
                     "set `use_bias=False`",
                     Applicability.SAFE,
                     (SetArgument(layer.origin, layer.constructor, "use_bias", False, follow=True),),
-                )
+                ) if isinstance(layer.origin, Site) else None
                 yield Violation(
                     node,
                     f"the bias of `{layer.class_name}` is cancelled by the `{bn}` after it; set `use_bias=False`",
                     fix=fix,
-                )
-            elif bn is not None:
-                yield Violation(
-                    node, f"the bias of `{layer.class_name}` is cancelled by the `{bn}` after it; set `use_bias=False`"
                 )
 
 
@@ -162,6 +163,13 @@ model = keras.Model(inputs, out)
         """
 from keras import layers, Sequential
 model = Sequential([layers.Input((16,)), layers.Dense(8), layers.BatchNormalization(center=False)])
+""",
+        """
+import keras
+from keras import layers
+conv = layers.Conv2D(8, 3, padding="same")   # one layer, two calls: its bias acts on the second
+a, b = keras.Input((8, 8, 3)), keras.Input((8, 8, 3))
+model = keras.Model([a, b], [layers.BatchNormalization()(conv(a)), layers.ReLU()(conv(b))])
 """,
     ]
     INVALID = [

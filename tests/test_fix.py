@@ -1342,3 +1342,56 @@ def test_a_fix_is_withdrawn_when_the_call_also_makes_layers_the_finding_does_not
     assert ("m.py:6:9: BN004 [redundant-bias] the bias of `Conv2D` is cancelled by the `BatchNormalization` after "
             "it; set `use_bias=False` (2 instances: conv2d, conv2d_2) (not fixed: the call also makes `conv2d_1`, "
             "which this finding does not cover and an edit of the call would change too)") in result.stdout
+
+
+BLOCKS = """\
+import keras
+from keras import layers
+
+inp = keras.Input((16,))
+x = inp
+for _ in range(3):
+    x = layers.Dense(32, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+"""
+WHOLE_OR_NOTHING = {
+    # BN002 would move the BN to after `dense = ...`, where `dense` is a layer, not a tensor.
+    "stored_layer": (BLOCKS + "dense = layers.Dense(32, use_bias=False)\nx = dense(x)\nx = layers.ReLU()(x)\n"
+                     "x = layers.BatchNormalization()(x)\nmodel = keras.Model(inp, x)\n",
+                     "the layer is kept in a variable and applied in another statement"),
+    # BN001's BN cannot go after `proj = ...`; its use_bias=False must not land alone.
+    "stored_layer_bn001": ("import keras\nfrom keras import layers\n\nproj = layers.Dense(32)\n"
+                           "inp = keras.Input((16,))\nx = layers.ReLU()(proj(inp))\n"
+                           "model = keras.Model(inp, layers.Dense(2, activation='softmax')(x))\n",
+                           "the layer is kept in a variable and applied in another statement"),
+    # Activation("prelu") does not exist; Activation("leaky_relu") has another slope.
+    "prelu": (BLOCKS + "x = layers.Dense(32, activation=layers.PReLU())(x)\nx = layers.BatchNormalization()(x)\n"
+              "model = keras.Model(inp, x)\n", "the activation is given as a layer or an expression"),
+    "leaky": (BLOCKS + "x = layers.Dense(32, activation=layers.LeakyReLU(negative_slope=0.01))(x)\n"
+              "x = layers.BatchNormalization()(x)\nmodel = keras.Model(inp, x)\n",
+              "the activation is given as a layer or an expression"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WHOLE_OR_NOTHING))
+def test_a_fix_that_cannot_be_made_whole_is_not_made_at_all(tmp_path, name):
+    source, reason = WHOLE_OR_NOTHING[name]
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    (tmp_path / "pyproject.toml").write_text("[tool.bnlint]\nrequire-batchnorm = true\n")
+    result = run_bnlint("check", "--fix", "--unsafe-fixes", path.name, cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert path.read_text() == source
+    assert f"(not fixed: {reason}" in result.stdout
+
+
+def test_fixed_standard_input_goes_back_in_its_own_encoding(tmp_path):
+    source = ("# -*- coding: latin-1 -*-\nimport keras\nfrom keras import layers\n\nentrée = keras.Input((8,))\n"
+              "x = layers.Dense(4, name='dénse')(entrée)  # été\nx = layers.BatchNormalization()(x)\n"
+              "model = keras.Model(entrée, x)\n").encode("latin-1")
+    result = subprocess.run([sys.executable, "-m", "bnlint", "check", "--fix", "--stdin-filename", "m.py"],
+                            input=source, capture_output=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == source.replace(b"name='d\xe9nse')", b"name='d\xe9nse', use_bias=False)")
+    compile(result.stdout, "m.py", "exec")

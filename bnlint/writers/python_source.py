@@ -79,6 +79,15 @@ def apply_intents(text: str, intents: list[FixIntent]) -> EditResult:
             if problem is not None:  # (a setting, `**kwargs`: told from the call, as a check tells it)
                 result.declined.append((intent, problem))
                 continue
+            if intent.key == "activation" and intent.value is None:
+                existing = _existing_argument(call, intent)
+                if existing is not None and not _named_activation(existing.value):
+                    # `activation=layers.PReLU()`, `LeakyReLU(negative_slope=0.01)`, a variable: an
+                    # `Activation("prelu")` after the BN would not be that activation (or not exist).
+                    result.declined.append((intent, "the activation is given as a layer or an expression "
+                                            f"(`{wrapper.module.code_for_node(existing.value)}`), not by its name; "
+                                            "move it after the BN by hand"))
+                    continue
             existing = _existing_argument(call, intent) if intent.follow else None
             if existing is not None and isinstance(existing.value, cst.Name) and not is_literal(existing.value):
                 problem = literals.trace(existing.value, intent)
@@ -114,7 +123,7 @@ def _key(site) -> tuple[int, int, int, int]:
 class _Holder:
     """Where a constructor call sits, in a form the writer can edit."""
 
-    kind: str  # "element", "add", "assign", "nested" or "attribute"
+    kind: str  # "element", "add", "assign", "nested", "attribute" or "stored"
     node: cst.CSTNode  # the list Element, the statement line, or the outer call
     call: cst.Call  # the constructor call
     target: str | None = None  # the assigned name ("assign") or attribute ("attribute")
@@ -149,6 +158,9 @@ class _Plan:
         holders = [_holder(calls[key], parents) for key in keys]
         if any(holder is None for holder in holders):
             return _UNSUPPORTED
+        if any(holder.kind == "stored" for holder in holders):
+            return ("the layer is kept in a variable and applied in another statement (`dense = Dense(...)`, "
+                    "then `x = dense(x)`); the fixer edits layers where they are applied")
         if any(holder.kind == "attribute" for holder in holders):
             problem = self._add_to_class(intent, holders)
             if problem is not None:
@@ -259,6 +271,10 @@ def _holder(call: cst.Call, parents) -> _Holder | None:
         target = parent.targets[0].target
         line = parents.get(parent)
         if isinstance(target, cst.Name) and isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
+            if _callee(call)[:1].isupper():
+                # `dense = layers.Dense(32)`: a layer kept to be applied elsewhere (`x = dense(x)`); what
+                # follows this line is not its output.
+                return _Holder("stored", line, call, target.value, None)
             # `x = layers.add([a, b])`: a layer made and applied by one call; layers can follow it.
             return _Holder("assign", line, call, target.value, None)
         if (
@@ -283,6 +299,24 @@ def _holder(call: cst.Call, parents) -> _Holder | None:
             return _Holder("assign", line, call, assign.targets[0].target.value, source)
         return _Holder("nested", parent, call, None, source)
     return None
+
+
+def _named_activation(value: cst.BaseExpression) -> bool:
+    """An ``activation=`` argument that names its function: a string (``"relu"``), a variable (a
+    parameter the reader followed to the strings passed: ``activation=act``) or a function reference
+    whose last name is an activation's (``tf.nn.relu``, ``activations.swish``); not a layer made in
+    the call (``layers.PReLU()``) or any other expression."""
+    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.Name)):
+        return True
+    return isinstance(value, cst.Attribute) and kinds.activation_name(value.attr.value) not in (None, "linear")
+
+
+def _callee(call: cst.Call) -> str:
+    """The last name of what *call* calls: ``Dense`` for ``layers.Dense(...)``, ``add`` for ``layers.add(...)``."""
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
 
 
 def _imported_name(module: cst.Module, class_name: str) -> str | None:
