@@ -386,11 +386,14 @@ _PARALLEL_FROM = 4
 # Files per task sent to a worker: enough to make the per-task cost (a round trip through a pipe)
 # negligible, few enough that the workers finish together.
 _MAX_CHUNK = 16
+# More workers than this (`-j 1800`) would run past the file descriptors select() and the process may
+# use (one pipe each), for no gain on any machine bnlint runs on.
+_MAX_WORKERS = 64
 
 
 def _run(work: list, jobs: int | None, bar) -> list:
     """``_check_item`` for every item, in order, in parallel when worthwhile; *bar* advances per file."""
-    from bnlint.forking import MAX_TASKS, can_fork, run_forked
+    from bnlint.forking import MAX_TASKS, WorkerError, can_fork, run_forked
 
     jobs = jobs if jobs is not None else usable_cpus()
     if jobs < 2 or len(work) < _PARALLEL_FROM or not can_fork():
@@ -401,7 +404,7 @@ def _run(work: list, jobs: int | None, bar) -> list:
         return results
     # Biggest files first, so that no worker is left with a large one at the end.
     order = sorted(range(len(work)), key=lambda i: -_size(work[i][0].path))
-    workers = min(jobs, len(work))
+    workers = min(jobs, len(work), _MAX_WORKERS)
     # At least eight tasks per worker, so that the biggest files (first) are not paired up.
     size = max(1, min(_MAX_CHUNK, len(work) // (workers * 8)), -(-len(work) // MAX_TASKS))
     chunks = [order[start:start + size] for start in range(0, len(order), size)]
@@ -415,7 +418,10 @@ def _run(work: list, jobs: int | None, bar) -> list:
             results[i] = outcome
         bar.advance(len(checked))
 
-    run_forked(chunks, check_chunk, workers, done)
+    try:
+        run_forked(chunks, check_chunk, workers, done)
+    except WorkerError as error:  # (a worker killed from outside: the out-of-memory killer, a kill -9)
+        raise UserError(f"the run stopped: {str(error).splitlines()[0]}; no report was made") from None
     return results
 
 

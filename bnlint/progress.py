@@ -76,7 +76,9 @@ class ProgressBar:
         label = f"{self.label} " if self.label else ""
         room = max(width - len(label) - len(counter) - 3, 0)  # brackets, and the last column (no wrap)
         filled = room * self.done // self.total if self.total else room
-        self._write(f"\r{label}[{'=' * filled}{' ' * (room - filled)}]{counter}")
+        line = f"{label}[{'=' * filled}{' ' * (room - filled)}]{counter}"
+        # Never wider than the terminal less its last column: a wrapped bar leaves a line the eraser misses.
+        self._write("\r" + line[:max(width - 1, 1)])
         self.drawn = True
 
     def close(self) -> None:

@@ -872,3 +872,19 @@ def test_verify_text_of_a_regression_output_has_no_argmax_to_compare():
     assert result.text().endswith("(tolerance 0.0001), no argmax to compare (one value per output)")
     classifier = [rng.normal(size=(8, 3)).astype("float32")]
     assert compare_outputs(classifier, classifier, 8).text().endswith("argmax agrees on 8/8")
+
+
+def test_verify_fails_when_an_output_is_not_finite():
+    """A folded float16 kernel that overflows gives NaN outputs; a NaN is never any maximum, so it was "ok"."""
+    from bnlint.folding.verify import compare_outputs
+
+    rng = np.random.default_rng(0)
+    original = [rng.normal(size=(8, 1)).astype("float32")]
+    broken = [np.full((8, 1), np.nan, dtype="float32")]
+    result = compare_outputs(original, broken, 8)
+    assert not result.passed and result.non_finite == 8
+    assert "8 output values not finite (NaN or inf)" in result.text() and result.to_dict()["non_finite"] == 8
+    inf = original[0].copy()
+    inf[3, 0] = np.inf
+    assert not compare_outputs(original, [inf], 8).passed
+    assert not compare_outputs([inf], [inf], 8).passed  # an original that is broken already is not verified

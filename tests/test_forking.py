@@ -112,3 +112,59 @@ def test_a_result_that_cannot_be_sent_is_reported_as_an_error():
     with pytest.raises(WorkerError, match="pickle"):
         run_forked([1], lambda task: (lambda: task), 1, lambda result: None)  # a lambda does not pickle
     assert no_children_left()
+
+
+def test_sigterm_to_the_parent_stops_the_workers(tmp_path):
+    """`kill PID`, `docker stop`: only the parent is signalled; its workers must not run on orphaned."""
+    import signal
+    import subprocess
+    import sys
+
+    for n in range(8):
+        (tmp_path / f"m{n}.py").write_text(HEAVY)
+    process = subprocess.Popen([sys.executable, "-m", "bnlint", "check", "--no-cache", "-j", "2", str(tmp_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(1.5)
+    process.send_signal(signal.SIGTERM)  # the parent alone
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM and "Traceback" not in err, err
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)  # no worker left in its process group
+
+
+def test_a_killed_worker_is_one_sentence_and_exit_2(tmp_path, monkeypatch, capsys):
+    import signal
+
+    import bnlint.checker as checker
+    from bnlint.cli import main
+
+    for n in range(6):
+        (tmp_path / f"m{n}.py").write_text("import keras\nmodel = keras.Sequential([keras.layers.Dense(2)])\n")
+    real = checker.check_file
+
+    def killed_on_m3(target, *args, **kwargs):
+        if target.path.name == "m3.py":
+            os.kill(os.getpid(), signal.SIGKILL)  # the out-of-memory killer's way
+        return real(target, *args, **kwargs)
+
+    monkeypatch.setattr(checker, "check_file", killed_on_m3)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--no-cache", "-j", "2", "."]) == 2
+    assert no_children_left()
+    assert capsys.readouterr().err == ("bnlint: error: the run stopped: a worker process died: 1 of 6 tasks have no "
+                                       "result; no report was made\n")
+
+
+def test_the_number_of_workers_is_capped(tmp_path, monkeypatch):
+    import bnlint.checker as checker
+    import bnlint.forking as forking
+
+    started = []
+    real = forking.run_forked
+    monkeypatch.setattr(forking, "run_forked", lambda tasks, f, workers, done: (started.append(workers),
+                                                                               real(tasks, f, 2, done)))
+    for n in range(200):
+        (tmp_path / f"m{n}.py").write_text("import keras\nmodel = keras.Sequential([keras.layers.Dense(2)])\n")
+    report = checker.check_paths([str(tmp_path)], jobs=1800, cache=False)
+    assert report.files_checked == 200 and started == [checker._MAX_WORKERS]

@@ -167,3 +167,13 @@ def test_fold_verify_draws_on_a_terminal_and_not_on_a_pipe(terminal, tmp_path):
     assert "verify (ok)" in result.stdout and "\r" not in result.stdout
     piped = subprocess.run(command, capture_output=True, text=True, timeout=180)
     assert piped.returncode == 0 and "verifying [" not in piped.stderr
+
+
+def test_bar_on_a_narrow_terminal_is_cut_to_fit(terminal, monkeypatch):
+    """Wider than the terminal, the line wrapped, and the eraser (which clears one line) left a piece above."""
+    stream, master = terminal
+    monkeypatch.setattr(progress, "_terminal_width", lambda stream: 12)
+    with progress.ProgressBar(132, "checking", stream=stream, delay=0) as bar:
+        bar.advance(5)
+    drawn = [piece for piece in read_all(master).split("\r") if piece and not piece.startswith("\x1b")]
+    assert drawn and all(len(piece) <= 11 for piece in drawn), drawn

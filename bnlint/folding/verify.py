@@ -42,19 +42,24 @@ class VerifyResult:
     relative_error: float
     argmax_agree: int
     argmax_total: int
+    #: Output values that are NaN or infinite in either model (the errors above are over the finite ones).
+    non_finite: int = 0
 
     @property
     def passed(self) -> bool:
-        return self.relative_error <= RELATIVE_TOLERANCE and self.argmax_agree == self.argmax_total
+        return (self.non_finite == 0 and self.relative_error <= RELATIVE_TOLERANCE
+                and self.argmax_agree == self.argmax_total)
 
     def to_dict(self) -> dict:
         return {"batch": self.batch, "max_abs_error": self.max_abs_error, "max_abs_output": self.max_abs_output,
                 "relative_error": self.relative_error, "argmax_agree": self.argmax_agree,
-                "argmax_total": self.argmax_total, "tolerance": RELATIVE_TOLERANCE, "passed": self.passed}
+                "argmax_total": self.argmax_total, "non_finite": self.non_finite, "tolerance": RELATIVE_TOLERANCE,
+                "passed": self.passed}
 
     def text(self) -> str:
         verdict = "ok" if self.passed else "FAILED"
-        return (f"verify ({verdict}): batch {self.batch}, max |error| {self.max_abs_error:.3g}, "
+        broken = f"{self.non_finite} output values not finite (NaN or inf), " if self.non_finite else ""
+        return (f"verify ({verdict}): batch {self.batch}, {broken}max |error| {self.max_abs_error:.3g}, "
                 f"{self.relative_error:.3g} of max |output| {self.max_abs_output:.3g} "
                 f"(tolerance {RELATIVE_TOLERANCE:g}), " + (
                     f"argmax agrees on {self.argmax_agree}/{self.argmax_total}" if self.argmax_total
@@ -64,18 +69,21 @@ class VerifyResult:
 def compare_outputs(original: list[np.ndarray], folded: list[np.ndarray], batch: int) -> VerifyResult:
     """Compare two models' outputs (lists of arrays, in output order)."""
     max_abs = max_out = 0.0
-    agree = total = 0
+    agree = total = non_finite = 0
     for a, b in zip(original, folded):
         a = np.asarray(a, dtype=np.float64)
         b = np.asarray(b, dtype=np.float64)
-        max_abs = max(max_abs, float(np.max(np.abs(a - b))) if a.size else 0.0)
-        max_out = max(max_out, float(np.max(np.abs(a))) if a.size else 0.0)
+        finite = np.isfinite(a) & np.isfinite(b)  # (a NaN is never the largest of anything: count them apart)
+        non_finite += int(finite.size - finite.sum())
+        if finite.any():
+            max_abs = max(max_abs, float(np.max(np.abs(a - b)[finite])))
+            max_out = max(max_out, float(np.max(np.abs(a)[finite])))
         if a.ndim >= 2 and a.shape[-1] > 1:
             same = np.argmax(a, axis=-1) == np.argmax(b, axis=-1)
             agree += int(same.sum())
             total += int(same.size)
     relative = max_abs / max_out if max_out > 0 else max_abs
-    return VerifyResult(batch, max_abs, max_out, relative, agree, total)
+    return VerifyResult(batch, max_abs, max_out, relative, agree, total, non_finite)
 
 
 def _inputs(model, batch: int, seed: int) -> list[np.ndarray]:

@@ -166,7 +166,9 @@ def read_source(text: str, display: str = "<string>", file: Path | None = None) 
         where = f"line {error.lineno}" + (f", column {error.offset}" if error.offset else "")
         raise InputError(display, f"is not valid Python: {error.msg} ({where})") from None
     except (ValueError, RecursionError, MemoryError) as error:
-        raise InputError(display, f"is not valid Python: {error}") from None
+        # (ast.parse gives a MemoryError without a message for code nested past its limits)
+        reason = str(error) or "it is nested too deeply for Python's parser"
+        raise InputError(display, f"is not valid Python: {reason}") from None
     from bnlint.readers.interpreter import Interpreter
 
     interpreter = Interpreter(tree, display, lines, file)
