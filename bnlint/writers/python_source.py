@@ -82,8 +82,8 @@ def apply_intents(text: str, intents: list[FixIntent]) -> EditResult:
             if intent.key == "activation" and intent.value is None:
                 existing = _existing_argument(call, intent)
                 if existing is not None and not _named_activation(existing.value):
-                    # `activation=layers.PReLU()`, `LeakyReLU(negative_slope=0.01)`, a variable: an
-                    # `Activation("prelu")` after the BN would not be that activation (or not exist).
+                    # `activation=layers.PReLU()`, `LeakyReLU(negative_slope=0.01)`: an `Activation("prelu")`
+                    # after the BN would not be that activation (or would not exist).
                     result.declined.append((intent, "the activation is given as a layer or an expression "
                                             f"(`{wrapper.module.code_for_node(existing.value)}`), not by its name; "
                                             "move it after the BN by hand"))
