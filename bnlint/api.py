@@ -155,8 +155,9 @@ def fix_source(
 
     select = _selectors(select)
     codes = resolve_selection(list(select) if select is not None else None, origin="select")
-    outcome = fix(text, path, codes, _options(options), unsafe)
-    return outcome.text, outcome.diagnostics
+    bom = "\ufeff" if text.startswith("\ufeff") else ""  # (a file's byte order mark, decoded along: kept)
+    outcome = fix(text[len(bom):], path, codes, _options(options), unsafe)
+    return bom + outcome.text, outcome.diagnostics
 
 
 def insert_batchnorm(

@@ -122,6 +122,8 @@ def write_atomically(path: Path, source: SourceText, new_text: str) -> None:
 def unified_diff(display: str, before: str, after: str) -> str:
     """The change as a unified diff, as ``--diff`` prints it."""
     lines = difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=f"a/{display}", tofile=f"b/{display}"
+        before.splitlines(keepends=True), after.splitlines(keepends=True),
+        # (an absolute path as `a/tmp/m.py`, not `a//tmp/m.py`: `patch -p1` run from / finds it)
+        fromfile=f"a/{display.lstrip('/')}", tofile=f"b/{display.lstrip('/')}"
     )
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)

@@ -1395,3 +1395,19 @@ def test_fixed_standard_input_goes_back_in_its_own_encoding(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout == source.replace(b"name='d\xe9nse')", b"name='d\xe9nse', use_bias=False)")
     compile(result.stdout, "m.py", "exec")
+
+
+def test_diff_of_an_absolute_path_applies_with_patch_p1_from_the_root(tmp_path):
+    path = write_case(tmp_path, "functional_and_nested_call")
+    result = run_bnlint("check", "--diff", str(path), cwd=tmp_path)
+    assert result.stdout.startswith(f"--- a{path}\n+++ b{path}\n")
+    stripped = result.stdout.splitlines()[0].split(" ", 1)[1].split("/", 1)[1]  # what `patch -p1` keeps
+    assert Path("/", stripped) == path
+
+
+def test_fix_source_keeps_a_byte_order_mark():
+    import bnlint
+
+    fixed, remaining = bnlint.fix_source("\ufeffimport keras\nmodel = keras.Sequential([keras.layers.Dense(8), "
+                                         "keras.layers.BatchNormalization()])\n")
+    assert fixed.startswith("\ufeffimport keras") and "Dense(8, use_bias=False)" in fixed and remaining == []
