@@ -241,18 +241,18 @@ def _batches(data: Any, steps: int | None, batch_size: int, inputs: int = 1) -> 
     """
     import numpy as np
 
-    arrays = data if isinstance(data, dict) else data if isinstance(data, (list, tuple)) and len(data) == inputs > 1 \
-        else None
-    if arrays is not None and arrays and all(isinstance(a, np.ndarray) for a in (
-            arrays.values() if isinstance(arrays, dict) else arrays)):
-        sizes = {len(a) for a in (arrays.values() if isinstance(arrays, dict) else arrays)}
+    # One array per input: a dict by input name, or a list (tuple) of as many arrays as the model has inputs.
+    per_input = list(data.values()) if isinstance(data, dict) else (
+        list(data) if isinstance(data, (list, tuple)) and len(data) == inputs > 1 else [])
+    if per_input and all(isinstance(a, np.ndarray) for a in per_input):
+        sizes = {len(a) for a in per_input}
         if len(sizes) != 1:
             raise ValueError(f"recalibrate() got input arrays of different lengths {sorted(sizes)}")
         starts = range(0, sizes.pop(), batch_size)
         starts = starts[:steps] if steps is not None else starts
-        if isinstance(arrays, dict):
-            return lambda: ({key: a[start:start + batch_size] for key, a in arrays.items()} for start in starts)
-        return lambda: ([a[start:start + batch_size] for a in arrays] for start in starts)
+        if isinstance(data, dict):
+            return lambda: ({key: a[start:start + batch_size] for key, a in data.items()} for start in starts)
+        return lambda: ([a[start:start + batch_size] for a in per_input] for start in starts)
     if isinstance(data, dict):
         raise ValueError("recalibrate() got a dict whose values are not all NumPy arrays (one per input)")
     if isinstance(data, np.ndarray):

@@ -91,17 +91,23 @@ class CheckReport:
         """The codes of the rules that ran on each checked file, by displayed path (worked out when
         asked: a run answered from the cache imports no rule)."""
         found: dict[str, frozenset[str]] = {}
-        selections: dict[int, set[str] | None] = {}
+        selections: dict[int, set[str] | UserError] = {}
         for display, target in self.targets.items():
-            key = id(target.config)
-            if key not in selections:
-                try:
-                    selections[key] = codes_for(target.config, self.selection or Selection())
-                except UserError:
-                    selections[key] = None
-            if selections[key] is not None:
-                found[display] = frozenset(selections[key] - _per_file_ignored(target.path, target.config))
+            codes = _selected(target.config, self.selection or Selection(), selections)
+            if not isinstance(codes, UserError):
+                found[display] = frozenset(codes - _per_file_ignored(target.path, target.config))
         return found
+
+
+def _selected(config: Config, selection: Selection, memo: dict[int, set[str] | UserError]) -> set[str] | UserError:
+    """:func:`codes_for` once per configuration (kept in *memo*), its error returned instead of raised."""
+    key = id(config)
+    if key not in memo:
+        try:
+            memo[key] = codes_for(config, selection)
+        except UserError as error:
+            memo[key] = error
+    return memo[key]
 
 
 def codes_for(config: Config, selection: Selection) -> set[str]:
@@ -193,15 +199,11 @@ def check_paths(
     selections: dict[int, set[str] | UserError] = {}
     for i in missed:
         target = targets[i]
-        key = id(target.config)
-        if key not in selections:
-            try:
-                selections[key] = codes_for(target.config, selection)
-            except UserError as error:
-                selections[key] = error
-                report.errors.append(error)
-        codes = selections[key]
+        seen = id(target.config) in selections
+        codes = _selected(target.config, selection, selections)
         if isinstance(codes, UserError):
+            if not seen:  # (reported once per configuration)
+                report.errors.append(codes)
             outcomes[i] = _SKIPPED
         else:
             work.append((target, frozenset(codes - _per_file_ignored(target.path, target.config)), fix, slots[i]))

@@ -59,7 +59,7 @@ def run_forked(tasks: list, function: Callable[[Any], Any], workers: int, done: 
         raise WorkerError("could not queue the tasks")
     children: dict[int, int] = {}  # result pipe -> pid
     finished = False
-    previous = _on_termination()
+    restore = _on_termination()
     try:
         for _ in range(workers):
             result_read, result_write = os.pipe()
@@ -81,25 +81,23 @@ def run_forked(tasks: list, function: Callable[[Any], Any], workers: int, done: 
             if fd >= 0:
                 os.close(fd)
         _stop(children, kill=not finished)
-        if previous is not None:
-            import signal
-
-            signal.signal(signal.SIGTERM, previous)
+        restore()
 
 
 def _terminated(signum, frame) -> None:
     raise SystemExit(128 + signum)
 
 
-def _on_termination():
+def _on_termination() -> Callable[[], object]:
     """Make SIGTERM (``kill PID``, ``docker stop``) unwind the parent, whose ``finally`` stops the workers
-    (they would otherwise finish their tasks orphaned); the previous handler, to restore, or None."""
+    (they would otherwise finish their tasks orphaned); return what puts the previous handler back."""
     import signal
 
     try:
-        return signal.signal(signal.SIGTERM, _terminated)
+        previous = signal.signal(signal.SIGTERM, _terminated)
     except ValueError:  # not the main thread: signals are not ours to handle there
-        return None
+        return lambda: None
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def _work(tasks: list, function, task_read: int, result_write: int, pickle) -> None:

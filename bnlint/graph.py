@@ -188,6 +188,7 @@ class ModelGraph:
         self.outputs: list[int] = []
         #: For each of :attr:`outputs` (when known: read from a saved model), which tensor of its
         #: layer's outputs it is (an LSTM with ``return_state=True`` returns three); None: its only one.
+        #: Read it through :meth:`output_tensors`, which pads it to the outputs.
         self.output_indices: list[int | None] = []
         #: The uncalled function analysed (with its default arguments) to build
         #: this model, or None when the file's own code builds it.
@@ -336,6 +337,11 @@ class ModelGraph:
                 return False
             node = consumers[0]
         return True
+
+    def output_tensors(self) -> list[tuple[int, int | None]]:
+        """``(node, tensor index or None)`` for each output, in order (see :attr:`output_indices`)."""
+        return [(node, self.output_indices[i] if i < len(self.output_indices) else None)
+                for i, node in enumerate(self.outputs)]
 
     def is_output(self, node: int) -> bool:
         """True when *node*'s output is an output of the model."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from bnlint.graph import Layer, ModelGraph
-from bnlint.readers.saved_file import keyword_values
+from bnlint.readers.saved_file import call_inputs
 
 __all__ = ["BuildError", "build_model"]
 
@@ -88,8 +88,7 @@ def build_model(graph: ModelGraph) -> Any:
             raise BuildError(f"model '{graph.name}': calling layer '{layer.name}' failed "
                              f"({type(error).__name__}: {error})") from error
     inputs = [tensors[n] for n in graph.inputs]
-    outputs = [_one_output(tensors[n], graph.output_indices[i] if i < len(graph.output_indices) else None)
-               for i, n in enumerate(graph.outputs)]
+    outputs = [_one_output(tensors[n], index) for n, index in graph.output_tensors()]
     model = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs[0] if len(outputs) == 1 else outputs,
                         name=graph.name)
     if graph.weights is not None:
@@ -140,9 +139,7 @@ def _call_arguments(graph: ModelGraph, node: int, tensors: dict[int, Any]) -> tu
     by_index = {index: producer for producer, index in graph._pred[node].items()}
     call = layer.call
     if isinstance(call, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
-        histories: list[tuple] = []
-        _collect(call.get("args", []), histories)
-        _collect(keyword_values(call), histories)  # (keyword tensors follow, by name: see saved_file._history)
+        histories = call_inputs(call)  # (the keyword arguments' tensors follow, by name, as below)
         # A tensor passed twice (add([x, x])) is one edge: its other position finds it by history.
         resolved = {h[:2]: by_index[i] for i, h in enumerate(histories) if i in by_index}
         positions = iter(range(len(histories)))
@@ -175,16 +172,6 @@ def _call_arguments(graph: ModelGraph, node: int, tensors: dict[int, Any]) -> tu
     if layer.kind == "merge" or len(values) > 1:
         return [values], dict(kwargs)
     return [values[0]], dict(kwargs)
-
-
-def _collect(value: Any, found: list) -> None:
-    if isinstance(value, dict):
-        if value.get("class_name") == "__keras_tensor__":
-            found.append(tuple(value["config"]["keras_history"]))
-        return
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            _collect(item, found)
 
 
 def _substitute(value: Any, tensor_for: Any) -> Any:

@@ -85,9 +85,7 @@ def insert_after(graph: ModelGraph, node: int | str, layer_spec: Any) -> int:
         _disconnect(graph, node, consumer)
         graph.add_edge(new, consumer, index)
     graph.add_edge(node, new, 0)
-    indices = graph.output_indices + [None] * (len(graph.outputs) - len(graph.output_indices))
-    graph.output_indices = [None if n == node else i for n, i in zip(graph.outputs, indices)]  # (the new layer's one)
-    graph.outputs = [new if n == node else n for n in graph.outputs]
+    _replace_output(graph, node, new, None)  # (the new layer's one output)
     return new
 
 
@@ -114,10 +112,7 @@ def remove(graph: ModelGraph, node: int | str) -> None:
         record = graph.layer(consumer)
         if source is not None and record.call is not None:
             record.call = _redirect(record.call, layer.name, source)
-    indices = graph.output_indices + [None] * (len(graph.outputs) - len(graph.output_indices))
-    graph.output_indices = [source[2] if n == node and source is not None else i
-                            for n, i in zip(graph.outputs, indices)]
-    graph.outputs = [producer if n == node else n for n in graph.outputs]
+    _replace_output(graph, node, producer, source[2] if source is not None else _KEEP)
     _delete(graph, node)
 
 
@@ -204,23 +199,22 @@ def validate(graph: ModelGraph) -> None:
             raise RewriteError(f"layer '{layer.name}' of model '{graph.name}' takes one input but has {arity}")
 
 
+_KEEP = object()  # (the output keeps the tensor index it had)
+
+
+def _replace_output(graph: ModelGraph, old: int, new: int, index: Any) -> None:
+    """Make *new* (its output tensor *index*, or the index *old* had with :data:`_KEEP`) the model output
+    wherever *old* was one."""
+    ends = [(new, i if index is _KEEP else index) if node == old else (node, i) for node, i in graph.output_tensors()]
+    graph.outputs, graph.output_indices = [node for node, _ in ends], [i for _, i in ends]
+
+
 def _input_reference(call: Any) -> list | None:
     """``[layer, call, tensor]``: the one input tensor of a recorded Keras 3 call, or None."""
-    from bnlint.readers.saved_file import keyword_values
+    from bnlint.readers.saved_file import call_inputs
 
-    if not isinstance(call, dict):
-        return None
-    found: list = []
-
-    def collect(value: Any) -> None:
-        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
-            found.append(list(value["config"]["keras_history"]))
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                collect(item)
-
-    collect([call.get("args", []), keyword_values(call)])
-    return found[0] if len(found) == 1 and len(found[0]) == 3 else None
+    found = call_inputs(call) if isinstance(call, dict) else []
+    return list(found[0]) if len(found) == 1 and len(found[0]) == 3 else None
 
 
 def _redirect(value: Any, name: str, source: list) -> Any:

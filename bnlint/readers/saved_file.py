@@ -294,11 +294,9 @@ def _history(node: Any, keywords: bool = False) -> list[tuple[str, int]]:
     tf_keras file only for an operation's call (*keywords*): its layers'
     keyword tensors are not rebuilt (see :mod:`bnlint.keras_build`).
     """
-    found: list[tuple[str, int]] = []
     if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
-        _tensors(node.get("args", []), found)
-        _tensors(keyword_values(node), found)
-        return found
+        return [(history[0], history[1]) for history in call_inputs(node)]
+    found: list[tuple[str, int]] = []
     # tf_keras: [["layer", node_index, tensor_index, {kwargs}], ...]; a TFOpLambda's is one such
     # reference, unwrapped (`["bn", 0, 0, {"y": ["skip_bn", 0, 0]}]` for `bn_output + skip`).
     by_keyword: list[tuple[str, int]] = []
@@ -306,10 +304,15 @@ def _history(node: Any, keywords: bool = False) -> list[tuple[str, int]]:
     return found + list(dict.fromkeys(by_keyword)) if keywords else found
 
 
-def keyword_values(call: dict) -> list:
-    """The keyword arguments of a Keras 3 call record, in the order their tensors are inputs (by name)."""
+def call_inputs(call: dict) -> list[tuple]:
+    """The ``keras_history`` (layer, call, tensor index) of each input tensor of a Keras 3 call record
+    (``{"args": [...], "kwargs": {...}}``): the positional arguments' in order, then the keyword
+    arguments', by keyword name (``mha(query=x, value=y)``)."""
     kwargs = call.get("kwargs")
-    return [kwargs[key] for key in sorted(kwargs)] if isinstance(kwargs, dict) else []
+    found: list[tuple] = []
+    _histories([call.get("args", []), *([kwargs[key] for key in sorted(kwargs)] if isinstance(kwargs, dict) else [])],
+               found)
+    return found
 
 
 def is_keras2_reference(value: Any) -> bool:
@@ -330,15 +333,14 @@ def _keras2_tensors(value: Any, found: list, by_keyword: list) -> None:
             _keras2_tensors(item, found, by_keyword)
 
 
-def _tensors(value: Any, found: list) -> None:
+def _histories(value: Any, found: list) -> None:
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
-            history = value["config"]["keras_history"]
-            found.append((history[0], history[1]))
+            found.append(tuple(value["config"]["keras_history"]))
         return
     if isinstance(value, (list, tuple)):
         for item in value:
-            _tensors(item, found)
+            _histories(item, found)
 
 
 def _endpoints(spec: Any, tensors: bool = False) -> list[tuple]:
