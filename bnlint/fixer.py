@@ -21,7 +21,7 @@ from bnlint.diagnostics import Applicability, Diagnostic
 from bnlint.engine import lint
 from bnlint.errors import InputError
 from bnlint.graph import Site
-from bnlint.readers.python_source import SourceText, read_source
+from bnlint.readers.python_source import SourceText, nesting_room, parse_python, read_source
 from bnlint.writers.python_source import apply_intents
 
 __all__ = ["FixOutcome", "fix_source", "write_atomically", "unified_diff", "MAX_ROUNDS"]
@@ -37,6 +37,26 @@ class FixOutcome:
     diagnostics: list[Diagnostic]  # what remains after the fixes
     fixed: list[Diagnostic] = field(default_factory=list)  # as found before their fix
     notes: list[str] = field(default_factory=list)
+
+
+# libcst copies and visits its tree recursively, partly through C calls: past about 3,000 levels
+# (`a + b + …` of 3,000 terms; Python itself compiles no deeper) the process may overflow its C stack
+# and die, which no `except` catches. Deeper code is declined before libcst sees it.
+MAX_FIX_DEPTH = 3_000
+
+
+def _nesting_depth(text: str, file: Path | None) -> int:
+    """How deeply the syntax tree of *text* nests (counted without recursion); 0 if it does not parse."""
+    try:
+        _, tree = parse_python(file.resolve() if file is not None else None, text)  # (the tree just read)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return 0
+    deepest, pending = 0, [(tree, 1)]
+    while pending:
+        node, depth = pending.pop()
+        deepest = max(deepest, depth)
+        pending.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def fix_source(text: str, display: str, codes: set[str], options: dict, unsafe: bool, file: Path | None = None) -> FixOutcome:
@@ -56,13 +76,18 @@ def fix_source(text: str, display: str, codes: set[str], options: dict, unsafe: 
         ]
         if not wanted:
             break
-        edit = _apply_whole_fixes(current, wanted, declined)
-        if edit.text == current:
-            break
-        try:
-            ast.parse(edit.text)
-        except SyntaxError as error:  # a writer bug: never write it
-            raise AssertionError(f"{display}: a fix produced invalid Python ({error}); nothing was written") from None
+        if _nesting_depth(current, file) > MAX_FIX_DEPTH:
+            raise InputError(display, "nests its code too deeply for bnlint to fix; nothing was written")
+        with nesting_room():  # (libcst copies and visits its tree recursively)
+            try:
+                edit = _apply_whole_fixes(current, wanted, declined)
+                if edit.text == current:
+                    break
+                ast.parse(edit.text)
+            except SyntaxError as error:  # a writer bug: never write it
+                raise AssertionError(f"{display}: a fix produced invalid Python ({error}); nothing was written") from None
+            except RecursionError:
+                raise InputError(display, "nests its code too deeply for bnlint to fix; nothing was written") from None
         fixed.extend(d for d in wanted if all(intent in edit.applied or getattr(intent, "optional", False)
                                               for intent in d.fix.intents))
         current = edit.text

@@ -1411,3 +1411,27 @@ def test_fix_source_keeps_a_byte_order_mark():
     fixed, remaining = bnlint.fix_source("\ufeffimport keras\nmodel = keras.Sequential([keras.layers.Dense(8), "
                                          "keras.layers.BatchNormalization()])\n")
     assert fixed.startswith("\ufeffimport keras") and "Dense(8, use_bias=False)" in fixed and remaining == []
+
+
+def _summed_source(terms: int) -> str:
+    return ("import keras\nfrom keras import layers\nx1 = 1\n"
+            f"y = {' + '.join(['x1'] * terms)}\n"
+            "inputs = keras.Input((8,))\nmodel = keras.Model(inputs, layers.BatchNormalization()(layers.Dense(4)(inputs)))\n")
+
+
+def test_a_file_with_a_sum_of_two_thousand_terms_is_fixed(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text(_summed_source(2_000))
+    result = run_bnlint("check", "--no-cache", "--fix", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "layers.Dense(4, use_bias=False)" in path.read_text()
+
+
+def test_a_file_nested_deeper_than_libcst_can_copy_is_declined_not_crashed(tmp_path):
+    path = tmp_path / "model.py"
+    source = _summed_source(6_000)  # (parses here, where libcst's recursive copy overflowed the C stack: signal 11)
+    path.write_text(source)
+    result = run_bnlint("check", "--no-cache", "--fix", str(path))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().endswith(f"{path}: nests its code too deeply for bnlint to fix; nothing was written")
+    assert path.read_text() == source

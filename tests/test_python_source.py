@@ -1092,3 +1092,63 @@ def test_lines_are_counted_as_python_counts_them_past_form_feeds_and_other_break
                     "model = keras.Model(inputs, [y, z])\n", encoding="utf-8")
     (finding,) = bnlint.check(path)
     assert (finding.code, finding.position.line, finding.position.column) == ("BN004", 7, 33)
+
+
+def test_lists_of_layers_joined_with_plus_build_the_model():
+    (g,) = graphs_of("""
+        import keras
+        from keras import layers
+        features = [layers.Conv2D(32, 3, input_shape=(28, 28, 1)), layers.BatchNormalization(), layers.ReLU()]
+        head = [layers.GlobalAveragePooling2D(), layers.Dense(10)]
+        model = keras.Sequential(features + head)
+    """)
+    assert chain(g)[0] == ["InputLayer", "Conv2D", "BatchNormalization", "ReLU", "GlobalAveragePooling2D", "Dense"]
+
+
+def test_augmented_list_assignment_extends_the_list_every_name_holds():
+    (g,) = graphs_of("""
+        import keras
+        from keras import layers
+        blocks = []
+        alias = blocks
+        for width in (16, 32):
+            blocks += [layers.Conv2D(width, 3), layers.BatchNormalization()]
+        model = keras.Sequential([keras.Input((32, 32, 3))] + alias + [layers.Dense(10)])
+    """)
+    assert chain(g)[0] == ["InputLayer", "Conv2D", "BatchNormalization", "Conv2D", "BatchNormalization", "Dense"]
+
+
+def test_densenet_features_concatenated_from_a_growing_list_are_one_graph():
+    (g,) = graphs_of("""
+        import keras
+        from keras import layers
+        inputs = keras.Input((32, 32, 3))
+        x = layers.Conv2D(16, 3, padding="same")(inputs)
+        features = [x]
+        for _ in range(2):
+            h = layers.Conv2D(12, 3, padding="same")(x)
+            features = features + [h]
+            x = layers.Concatenate()(features)
+        model = keras.Model(inputs, x)
+    """)
+    last = max(g.nx.nodes)
+    assert g.layer(last).class_name == "Concatenate"
+    assert [g.layer(u).class_name for u in g.predecessors(last)] == ["Conv2D", "Conv2D", "Conv2D"]
+
+
+def _deep_source(expression: str) -> str:
+    return ("import keras\nfrom keras import layers\nx1 = 1\n"
+            f"y = {expression}\n"
+            "inputs = keras.Input((8,))\nmodel = keras.Model(inputs, layers.BatchNormalization()(layers.Dense(4)(inputs)))\n")
+
+
+def test_a_sum_of_thousands_of_terms_is_read_without_recursing():
+    (g,) = read_source(_deep_source(" + ".join(["x1"] * 2_500)), "model.py").graphs
+    assert chain(g)[0] == ["InputLayer", "Dense", "BatchNormalization"]
+
+
+def test_code_nested_past_what_python_compiles_is_one_input_error():
+    from bnlint.errors import InputError
+
+    with pytest.raises(InputError, match="model.py: nests its code too deeply for bnlint to read"):
+        read_source(_deep_source("x1" + ".real" * 15_000), "model.py")

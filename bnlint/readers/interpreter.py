@@ -387,6 +387,9 @@ class Interpreter:
     def _exec_AugAssign(self, node: ast.AugAssign, scope: _Scope) -> None:
         current = self._eval(node.target, scope) if isinstance(node.target, ast.Name) else UNKNOWN
         value = self._binary(node.op, current, self._eval(node.value, scope), node)
+        if type(current) is list and type(value) is list and isinstance(node.op, ast.Add):
+            current[:] = value  # (`blocks += [...]` extends the list in place: other names for it see the new items)
+            value = current
         self._assign(node.target, value, scope)
 
     def _exec_Import(self, node: ast.Import, scope: _Scope) -> None:
@@ -1033,13 +1036,23 @@ class Interpreter:
         return "".join(parts)
 
     def _eval_BinOp(self, node: ast.BinOp, scope: _Scope) -> Any:
-        return self._binary(node.op, self._eval(node.left, scope), self._eval(node.right, scope), node)
+        spine = [node]  # `a + b + c + …` nests down the left: walked in a loop, not by recursion
+        while isinstance(spine[-1].left, ast.BinOp):
+            spine.append(spine[-1].left)
+        value = self._eval(spine[-1].left, scope)
+        for operation in reversed(spine):
+            value = self._binary(operation.op, value, self._eval(operation.right, scope), operation)
+        return value
 
     def _binary(self, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Any:
         numbers = type(left) in _NUMBERS and type(right) in _NUMBERS  # (the commonest: `filters * 2`, `i + 1`)
         if not numbers:  # (two numbers need none of these checks)
             if isinstance(left, TensorValue) or isinstance(right, TensorValue):
                 return self.builder.apply_to_tensor(type(op).__name__, [left, right], self.site(node))
+            if isinstance(op, ast.Add) and type(left) is type(right) and type(left) in (list, tuple):
+                # (`keras.Sequential(features + head)`, DenseNet's `features = features + [x]`: lists of
+                # layers or tensors, which are not plain data, join like any others)
+                return left + right if len(left) + len(right) <= MAX_VALUE_SIZE else UNKNOWN
             if not (is_plain(left) and is_plain(right)):
                 return UNKNOWN
             if isinstance(op, ast.Mult) and too_big_product(left, right):

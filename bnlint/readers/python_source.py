@@ -9,10 +9,13 @@ skipped before parsing.
 from __future__ import annotations
 
 import ast
+import contextlib
 import io
 import re
+import sys
 import tokenize
 import warnings
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,8 +23,8 @@ from bnlint.errors import InputError
 from bnlint.readers.result import ReadResult
 from bnlint.records import dataclass
 
-__all__ = ["SourceText", "decode_source", "load_source", "not_utf8", "read_bytes", "read_source_file", "read_source",
-           "source_lines"]
+__all__ = ["SourceText", "decode_source", "load_source", "nesting_room", "not_utf8", "read_bytes", "read_source_file",
+           "read_source", "source_lines"]
 
 # A file that mentions none of these cannot build a Keras model we could read.
 _MAY_BUILD_MODEL = re.compile(r"keras|tensorflow|Sequential|BatchNormalization|Conv[123]D|Dense|Model\(")
@@ -121,6 +124,24 @@ def decode_source(data: bytes, display: str) -> SourceText:
     raise not_utf8(display, data, utf8_error)
 
 
+# Python frames the interpreter and libcst may stack up: enough for the deepest code ``ast.parse``
+# accepts (about 3,000 terms of `a + b + …`, of `x.shape.shape…`, of `1 if c else 2 if …`), each
+# level several frames deep. The interpreter walks `+` chains in a loop; other nestings recurse.
+NESTING_LIMIT = 12_000
+
+
+@contextlib.contextmanager
+def nesting_room() -> Iterator[None]:
+    """Raise Python's recursion limit to :data:`NESTING_LIMIT` while reading or rewriting a tree; restore it after."""
+    limit = sys.getrecursionlimit()
+    if limit < NESTING_LIMIT:
+        sys.setrecursionlimit(NESTING_LIMIT)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 @lru_cache(maxsize=128)
 def parse_python(path: Path | None, text: str) -> tuple[list[str], ast.Module]:
     """The lines and tree of *text* (from the file at resolved *path*, if any), parsed once per process.
@@ -136,7 +157,7 @@ def parse_python(path: Path | None, text: str) -> tuple[list[str], ast.Module]:
 
     Raises SyntaxError, ValueError, RecursionError or MemoryError, as ``ast.parse`` does.
     """
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), nesting_room():
         warnings.simplefilter("ignore", SyntaxWarning)  # invalid escapes etc. are not ours to report
         return source_lines(text), ast.parse(text, filename=str(path or "<string>"))
 
@@ -172,5 +193,9 @@ def read_source(text: str, display: str = "<string>", file: Path | None = None) 
     from bnlint.readers.interpreter import Interpreter
 
     interpreter = Interpreter(tree, display, lines, file)
-    graphs = interpreter.run()
+    with nesting_room():
+        try:
+            graphs = interpreter.run()
+        except RecursionError:  # (past what CPython itself compiles: `x.a.a.a…` 20,000 deep parses)
+            raise InputError(display, "nests its code too deeply for bnlint to read") from None
     return ReadResult(display, graphs, text, list(dict.fromkeys(interpreter.notes)), notebook)  # (a helper's cap, once)
