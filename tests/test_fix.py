@@ -1435,3 +1435,76 @@ def test_a_file_nested_deeper_than_libcst_can_copy_is_declined_not_crashed(tmp_p
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().endswith(f"{path}: nests its code too deeply for bnlint to fix; nothing was written")
     assert path.read_text() == source
+
+
+NESTED_MOVE = """\
+import keras
+from keras import layers
+
+inputs = keras.Input((8, 8, 3))
+x = inputs
+for i in range(2):
+    x = layers.Conv2D(4, 3, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+y = layers.BatchNormalization()(layers.Activation("relu")(layers.Conv2D(4, 1, use_bias=False)(x)))
+model = keras.Model(inputs, y)
+"""
+
+
+def test_a_batchnorm_moved_within_nested_calls_lands_inside_them_and_keras_builds_it(tmp_path):
+    path = tmp_path / "nested.py"
+    path.write_text(NESTED_MOVE)
+    result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ('y = layers.Activation("relu")(layers.BatchNormalization()(layers.Conv2D(4, 1, use_bias=False)(x)))'
+            in path.read_text())
+    (model,) = keras_models([path])[str(path)]
+    classes = [layer["class_name"] for layer in model["layers"]]
+    assert classes.count("BatchNormalization") == 3  # moved, not lost
+    assert classes[-3:] == ["Conv2D", "BatchNormalization", "Activation"]
+
+
+@pytest.mark.parametrize("application", ["x = layers.BatchNormalization()(x, training=False)",
+                                         "x = layers.BatchNormalization()(x, mask=None)"])
+def test_a_move_that_would_drop_the_call_arguments_is_declined(tmp_path, application):
+    source = NESTED_MOVE.replace("y = layers.BatchNormalization()(layers.Activation", "x = layers.Activation").replace(
+        "(layers.Conv2D(4, 1, use_bias=False)(x)))", "(layers.Conv2D(4, 1, use_bias=False)(x))\n" + application
+    ).replace("keras.Model(inputs, y)", "keras.Model(inputs, x)")
+    path = tmp_path / "kept.py"
+    path.write_text(source)
+    result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", str(path))
+    assert path.read_text() == source
+    assert result.returncode == 1
+    assert "applied with more than its input" in result.stdout
+
+
+SUBCLASS_TRAINING = """\
+import keras
+from keras import layers
+
+
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.b1, self.a1 = layers.Conv2D(4, 3, use_bias=False), layers.BatchNormalization(), layers.ReLU()
+        self.c2, self.b2, self.a2 = layers.Conv2D(4, 3, use_bias=False), layers.BatchNormalization(), layers.ReLU()
+        self.c3 = layers.Conv2D(4, 3, use_bias=False)
+        self.a3 = layers.ReLU()
+        self.b3 = layers.BatchNormalization()
+
+    def call(self, x):
+        x = self.a1(self.b1(self.c1(x)))
+        x = self.a2(self.b2(self.c2(x)))
+        x = self.a3(self.c3(x))
+        x = self.b3(x, training=False)  # frozen statistics
+        return x
+"""
+
+
+def test_a_sublayer_applied_with_training_false_is_not_moved(tmp_path):
+    path = tmp_path / "sub.py"
+    path.write_text(SUBCLASS_TRAINING)
+    result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", str(path))
+    assert path.read_text() == SUBCLASS_TRAINING
+    assert "BN002" in result.stdout and "applied with more than its input" in result.stdout

@@ -161,6 +161,9 @@ class _Plan:
         if any(holder.kind == "stored" for holder in holders):
             return ("the layer is kept in a variable and applied in another statement (`dense = Dense(...)`, "
                     "then `x = dense(x)`); the fixer edits layers where they are applied")
+        if isinstance(intent, MoveLayer) and _applied_with_more_than_its_input(holders[0]):
+            return ("the layer is applied with more than its input (`training=False`, `mask=`), which "
+                    "moving the layer would drop")
         if any(holder.kind == "attribute" for holder in holders):
             problem = self._add_to_class(intent, holders)
             if problem is not None:
@@ -569,9 +572,12 @@ class _Editor(cst.CSTTransformer):
             elif holder.kind == "assign" and not (
                 isinstance(holder.source, cst.Name) and holder.source.value == holder.target
             ):
-                # `y = Layer(...)(x)` without the layer is `y = x`.
+                # `y = Layer(...)(x)` without the layer is `y = x`, with the edits made inside `x`
+                # (`y = BN()(Activation(...)(Conv2D(...)(x)))`: the BN that moved lands in there).
                 assign = statement.body[0]
-                kept = statement.with_changes(body=[assign.with_changes(value=holder.source)])
+                applied = assign.value
+                source = applied.args[0].value if isinstance(applied, cst.Call) and applied.args else holder.source
+                kept = statement.with_changes(body=[assign.with_changes(value=source)])
                 if id(holder.call) in self.plan.comments:  # the line's comment went with the moved layer
                     kept = kept.with_changes(trailing_whitespace=cst.TrailingWhitespace())
                 keep(kept)
@@ -740,6 +746,25 @@ def _applied_sublayer(statement) -> tuple[str, str] | None:
         return None
     attribute = _self_attribute(assign.value.func)
     return (assign.targets[0].target.value, attribute) if attribute is not None else None
+
+
+def _applied_with_more_than_its_input(holder: _Holder) -> bool:
+    """Whether the layer at *holder* is applied with arguments besides its input: ``(x, training=False)``."""
+    if holder.kind == "nested":
+        return len(holder.node.args) > 1
+    if holder.kind == "assign" and holder.source is not None:
+        return len(holder.node.body[0].value.args) > 1
+    if holder.kind == "attribute":
+        found = False
+
+        class Applications(cst.CSTVisitor):
+            def visit_Call(self, node: cst.Call) -> None:
+                nonlocal found
+                found = found or (_self_attribute(node.func) == holder.target and len(node.args) > 1)
+
+        holder.source.visit(Applications())
+        return found
+    return False  # (a list element or `model.add(...)`: Sequential applies it)
 
 
 def _attribute_uses(classdef: cst.ClassDef, attribute: str) -> int:
