@@ -17,7 +17,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bnlint.diagnostics import Applicability, Diagnostic
+from bnlint.diagnostics import Applicability, Diagnostic, MoveLayer, RemoveLayer
 from bnlint.engine import lint
 from bnlint.errors import InputError
 from bnlint.graph import Site
@@ -38,6 +38,9 @@ class FixOutcome:
     fixed: list[Diagnostic] = field(default_factory=list)  # as found before their fix
     notes: list[str] = field(default_factory=list)
 
+
+# Rules whose fix rests on the layers that follow the flagged one: deferred while layers move.
+_DECIDED_AFTER_MOVES = frozenset({"BN004"})
 
 # libcst copies and visits its tree recursively, partly through C calls: past about 3,000 levels
 # (`a + b + …` of 3,000 terms; Python itself compiles no deeper) the process may overflow its C stack
@@ -74,6 +77,11 @@ def fix_source(text: str, display: str, codes: set[str], options: dict, unsafe: 
             if d.fix is not None and d.fix.applicability in allowed and (d.code, d.origin) not in declined
             and isinstance(d.origin, Site) and d.origin.path == display
         ]
+        if any(isinstance(intent, (MoveLayer, RemoveLayer)) for d in wanted for intent in d.fix.intents):
+            # BN004's `use_bias=False` rests on the BN right after the layer, which a move in this
+            # round may take away (Conv → BN → ReLU turned into Conv → ReLU → BN): it is decided
+            # again, on the moved code, in the next round.
+            wanted = [d for d in wanted if d.code not in _DECIDED_AFTER_MOVES]
         if not wanted:
             break
         if _nesting_depth(current, file) > MAX_FIX_DEPTH:

@@ -29,7 +29,7 @@ def _only_batchnorm_after(graph: ModelGraph, node: int, axes: frozenset[int]) ->
         for consumer in consumers:
             layer = graph.layer(consumer)
             if layer.kind == "batchnorm":
-                if layer.get("center") is not True or not _on_axes(layer.get("axis"), current_axes):
+                if not _on_axes(layer.get("axis"), current_axes):  # (`center=False` cancels it too: see the doc)
                     return None
                 found = layer.class_name
             elif layer.class_name == "Flatten" or layer.class_name.startswith("Global"):
@@ -53,8 +53,8 @@ class RedundantBias(Rule):
     """
     ## What it does
     Finds convolution and dense layers with a bias (`use_bias=True`, the
-    Keras default) whose output goes only into a `BatchNormalization` with
-    `center=True` on the layer's channel axis, with nothing nonlinear in
+    Keras default) whose output goes only into a `BatchNormalization` on
+    the layer's channel axis, with nothing nonlinear in
     between (pooling and `Flatten` may sit between: they commute with a
     per-channel constant).
 
@@ -63,13 +63,15 @@ class RedundantBias(Rule):
     constant the layer added, and then adds its own learned offset `beta`.
     The bias receives zero gradient: it costs parameters, memory and a
     kernel launch, and does nothing. The BN paper notes the bias "can be
-    ignored" for this reason.
+    ignored" for this reason. This holds with `center=False` too: that
+    only drops `beta`, and the mean is still subtracted (in inference the
+    moving mean has tracked the bias along with the rest).
 
     Not reported when a nonlinearity sits between (a fused
     `activation="relu"`, an activation layer, dropout), when the layer's
-    output is also used elsewhere (a residual connection), when the BN has
-    `center=False`, or when the BN normalises a different axis: in each case
-    the bias does change the result.
+    output is also used elsewhere (a residual connection), or when the BN
+    normalises a different axis: in each case the bias does change the
+    result.
 
     ## Example
     ```python
@@ -161,10 +163,6 @@ out = layers.Add()([x, y])   # the raw conv output, bias included, is used here 
 model = keras.Model(inputs, out)
 """,
         """
-from keras import layers, Sequential
-model = Sequential([layers.Input((16,)), layers.Dense(8), layers.BatchNormalization(center=False)])
-""",
-        """
 import keras
 from keras import layers
 conv = layers.Conv2D(8, 3, padding="same")   # one layer, two calls: its bias acts on the second
@@ -173,6 +171,14 @@ model = keras.Model([a, b], [layers.BatchNormalization()(conv(a)), layers.ReLU()
 """,
     ]
     INVALID = [
+        """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((16,)),
+    layers.Dense(8),  # expect: BN004
+    layers.BatchNormalization(center=False),  # the mean is still subtracted
+])
+""",
         """
 from keras import layers, Sequential
 model = Sequential([

@@ -1508,3 +1508,28 @@ def test_a_sublayer_applied_with_training_false_is_not_moved(tmp_path):
     result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", str(path))
     assert path.read_text() == SUBCLASS_TRAINING
     assert "BN002" in result.stdout and "applied with more than its input" in result.stdout
+
+
+def test_a_bias_is_kept_when_the_batchnorm_that_cancelled_it_moves_past_the_activation(tmp_path):
+    path = tmp_path / "cifar.py"
+    path.write_text(textwrap.dedent("""\
+        import keras
+        from keras import layers
+
+        inputs = keras.Input((8, 8, 3))
+        x = inputs
+        for i in range(2):
+            x = layers.Conv2D(4, 3, padding="same", use_bias=False)(x)
+            x = layers.ReLU()(x)
+            x = layers.BatchNormalization()(x)
+        x = layers.Conv2D(4, 1)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        model = keras.Model(inputs, x)
+    """))
+    result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    (model,) = keras_models([path])[str(path)]
+    last = [layer for layer in model["layers"] if layer["class_name"] != "InputLayer"][-3:]
+    assert [layer["class_name"] for layer in last] == ["Conv2D", "ReLU", "BatchNormalization"]
+    assert last[0]["config"]["use_bias"] is True  # the BN that cancelled it moved after the ReLU
