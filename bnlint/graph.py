@@ -190,6 +190,10 @@ class ModelGraph:
         #: layer's outputs it is (an LSTM with ``return_state=True`` returns three); None: its only one.
         #: Read it through :meth:`output_tensors`, which pads it to the outputs.
         self.output_indices: list[int | None] = []
+        #: The dict keys of :attr:`inputs` / :attr:`outputs`, in their order, for a Keras 3 model called
+        #: with or returning a dict (``keras.Model({"a": a}, {"o": y})``); None: a tensor or a list.
+        self.input_keys: list[str] | None = None
+        self.output_keys: list[str] | None = None
         #: The uncalled function analysed (with its default arguments) to build
         #: this model, or None when the file's own code builds it.
         self.entry: str | None = None

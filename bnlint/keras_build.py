@@ -89,11 +89,18 @@ def build_model(graph: ModelGraph) -> Any:
                              f"({type(error).__name__}: {error})") from error
     inputs = [tensors[n] for n in graph.inputs]
     outputs = [_one_output(tensors[n], index) for n, index in graph.output_tensors()]
-    model = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs[0] if len(outputs) == 1 else outputs,
-                        name=graph.name)
+    model = keras.Model(_structure(inputs, graph.input_keys), _structure(outputs, graph.output_keys), name=graph.name)
     if graph.weights is not None:
         _carry_weights(graph, instances, graph.weights())
     return model
+
+
+def _structure(tensors: list, keys: list[str] | None) -> Any:
+    """*tensors* as the model takes or returns them: a dict by *keys* (when there is one key per tensor;
+    a rewrite that changed their number loses them), the tensor itself when alone, else the list."""
+    if keys is not None and len(keys) == len(tensors):
+        return dict(zip(keys, tensors))
+    return tensors[0] if len(tensors) == 1 else tensors
 
 
 def _one_output(value: Any, index: int | None) -> Any:

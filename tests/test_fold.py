@@ -225,6 +225,48 @@ def test_sequential_models_fold(tmp_path):
         assert relative_error(model, folded) <= LAYER_TOLERANCE
 
 
+@pytest.mark.parametrize("suffix", ["keras", "h5"])
+def test_models_with_dict_inputs_and_outputs_fold_and_keep_their_keys(tmp_path, suffix):
+    # Keras 3 saves input_layers / output_layers as dicts by key; the folded BN was output "o1".
+    a, b = keras.Input((10,), name="a"), keras.Input((6,), name="b")
+    p = layers.BatchNormalization(name="bn")(layers.Dense(4, name="dense")(a))
+    model = keras.Model({"a": a, "b": b}, {"o1": p, "o2": layers.Add()([p, layers.Dense(4)(b)])})
+    randomise_batchnorm(model, seed=6)
+    folded, report = fold_and_load(saved(model, tmp_path / f"m.{suffix}"), tmp_path / f"out.{suffix}")
+    assert [(d.batchnorm, d.into) for d in report.folded] == [("bn", "dense")]
+    assert sorted(folded.input) == ["a", "b"] and sorted(folded.output) == ["o1", "o2"]
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+    result = run_bnlint("fold", f"m.{suffix}", f"cli.{suffix}", "--verify", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "verify (ok)" in result.stdout and "Expected:" not in result.stderr  # inputs given as the dict
+
+
+def test_an_untouched_h5_layer_with_a_non_ascii_name_is_copied(tmp_path):
+    # Keras 3 saves its weight_names as variable-length strings tagged ASCII holding UTF-8.
+    inputs = keras.Input((8,))
+    x = layers.BatchNormalization()(layers.Dense(4, name="d")(inputs))
+    model = keras.Model(inputs, layers.Dense(2, name="éout")(x))
+    randomise_batchnorm(model, seed=7)
+    folded, report = fold_and_load(saved(model, tmp_path / "u.h5"), tmp_path / "out.h5")
+    assert [d.into for d in report.folded] == ["d"]
+    for a, b in zip(model.get_layer("éout").get_weights(), folded.get_layer("éout").get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
+def test_keras_ops_calls_are_weightless_and_do_not_shift_the_weight_groups(tmp_path):
+    # `x * 2.0`, ops.relu and `+ 1.0` are operations: no weights group, and not counted in conv2d_1, conv2d_2.
+    inputs = keras.Input((8, 8, 3))
+    x = layers.Conv2D(4, 3)(inputs) * 2.0
+    x = layers.BatchNormalization()(layers.Conv2D(4, 3)(keras.ops.relu(x))) + 1.0
+    model = keras.Model(inputs, layers.BatchNormalization()(layers.Conv2D(4, 3)(x)))
+    randomise_batchnorm(model, seed=9)
+    folded, report = fold_and_load(saved(model, tmp_path / "ops.keras"), tmp_path / "out.keras")
+    assert len(report.folded) == 2 and not report.refused
+    assert batchnorm_names(folded) == []
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
 @pytest.mark.parametrize("dtype,tolerance", [("float16", 2e-3), ("bfloat16", 2e-2)])
 def test_low_precision_layers_keep_their_dtype(tmp_path, dtype, tolerance):
     inputs = keras.Input((8, 8, 3))

@@ -158,3 +158,33 @@ def test_replacing_a_merge_of_one_tensor_with_itself_keeps_both_inputs():
     data = np.random.default_rng(4).normal(size=(3, 4)).astype("float32")
     dense = np.asarray(model.get_layer("d")(data))
     np.testing.assert_array_equal(predict(rebuilt, data), dense * dense)
+
+
+# Dict inputs and outputs
+
+
+def dict_model() -> "keras.Model":
+    keras.utils.set_random_seed(5)
+    a, b = keras.Input((10,), name="a"), keras.Input((6,), name="b")
+    p = layers.BatchNormalization(name="bn")(layers.Dense(4, name="dense")(a))
+    q = layers.Dense(4, name="dense_b")(b)
+    model = keras.Model({"a": a, "b": b}, {"o1": p, "o2": layers.Add(name="add")([p, q])})
+    bn = model.get_layer("bn")
+    bn.set_weights([w + np.arange(4, dtype="float32") for w in bn.get_weights()])  # not the identity
+    return model
+
+
+@pytest.mark.parametrize("source", ["live", "keras", "h5"])
+def test_dict_inputs_and_outputs_rebuild_as_dicts_with_their_keys(tmp_path, source):
+    model = dict_model()
+    if source != "live":
+        model.save(tmp_path / f"m.{source}")
+    graph = bnlint.load(model if source == "live" else tmp_path / f"m.{source}")[0]
+    rebuilt = graph.to_keras()
+    assert sorted(rebuilt.input) == ["a", "b"] and sorted(rebuilt.output) == ["o1", "o2"]
+    data = {"a": sequences((10,)), "b": sequences((6,), seed=1)}
+    expected, got = model(data, training=False), rebuilt(data, training=False)
+    for key in ("o1", "o2"):
+        np.testing.assert_array_equal(np.asarray(got[key]), np.asarray(expected[key]))
+    graph.remove("bn")  # the output "o1" becomes the Dense's, under the same key
+    assert sorted(graph.to_keras()(data)) == ["o1", "o2"]

@@ -327,3 +327,29 @@ def test_tf_keras_op_layers_are_connected_as_in_the_source():
     options = {"bn-position": "before-activation"}
     assert [(d.code, d.instances) for d in lint(saved, {"BN002"}, options)] == [("BN002", ["bn_after_relu"])]
     assert [(d.code, d.instances) for d in lint(source, {"BN002"}, options)] == [("BN002", ["bn_after_relu"])]
+
+
+def dict_model(inputs_dict: bool = True, outputs_dict: bool = True) -> keras.Model:
+    """Two inputs and two outputs, as dicts (Keras 3 saves ``input_layers`` / ``output_layers`` by key)."""
+    a, b = keras.Input((10,), name="a"), keras.Input((6,), name="b")
+    p = keras.layers.BatchNormalization(name="bn")(keras.layers.Dense(4, name="dense")(a))
+    q = keras.layers.Dense(4, name="dense_b")(b)
+    total = keras.layers.Add(name="add")([p, q])
+    return keras.Model({"a": a, "b": b} if inputs_dict else [a, b],
+                       {"o1": p, "o2": total} if outputs_dict else [p, total])
+
+
+@pytest.mark.parametrize("suffix", ["keras", "h5"])
+@pytest.mark.parametrize("inputs_dict,outputs_dict", [(True, True), (True, False), (False, True)])
+def test_models_with_dict_inputs_or_outputs_are_read(tmp_path, suffix, inputs_dict, outputs_dict):
+    path = tmp_path / f"dictio.{suffix}"
+    dict_model(inputs_dict, outputs_dict).save(path)
+    (graph,) = (read_keras_archive if suffix == "keras" else read_h5)(path, path.name).graphs
+    assert [graph.layer(n).name for n in graph.inputs] == ["a", "b"]
+    assert [graph.layer(n).name for n in graph.outputs] == ["bn", "add"]
+    assert graph.input_keys == (["a", "b"] if inputs_dict else None)
+    assert graph.output_keys == (["o1", "o2"] if outputs_dict else None)
+    result = run_bnlint("check", path.name, cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr == ""
+    assert f"{path.name}::dense: BN004" in result.stdout
+    assert run_bnlint("graph", path.name, cwd=tmp_path).returncode == 0

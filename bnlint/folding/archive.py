@@ -362,11 +362,20 @@ def _keras_2_snake_case(class_name: str) -> str:
     return "private" + name if name.startswith("_") else name
 
 
+def is_operation(spec: dict) -> bool:
+    """A keras.ops call in a functional model (``x * 2.0``, ``ops.relu(x)``): an operation, not a layer.
+
+    Keras leaves it out of ``model.layers``, so it has no weights and no weights group, and does not count
+    in the numbering of the groups (the source reader reads it as an op node, likewise).
+    """
+    return (spec.get("module") or "").startswith(("keras.src.ops", "keras.ops", "keras.src.activations"))
+
+
 def _missing_group(groups: dict[str, str], config: dict, prefix: str, nested: bool = True) -> str | None:
     """The path of the first layer of *config* (with *nested*, of its nested models too) without a weights group."""
     for spec in config.get("config", {}).get("layers", []):
         name = prefix + str(spec.get("config", {}).get("name"))
-        if spec.get("class_name") == "InputLayer":
+        if spec.get("class_name") == "InputLayer" or is_operation(spec):
             continue
         if name not in groups:
             return name
@@ -466,8 +475,8 @@ def _write_layers(weights, base: str, source: SavedModel, config: dict, replaced
     counts: dict[str, int] = {}
     for spec in config["config"].get("layers", []):
         class_name = spec.get("class_name", "Layer")
-        if class_name == "InputLayer" and config.get("class_name") == "Sequential":
-            continue  # Sequential.layers leaves its InputLayer out
+        if class_name == "InputLayer" and config.get("class_name") == "Sequential" or is_operation(spec):
+            continue  # Sequential.layers leaves its InputLayer out, and every model its keras.ops calls
         name = prefix + spec["config"]["name"]
         key = to_snake_case(class_name)
         if key in counts:
@@ -593,8 +602,15 @@ def _copy_h5_layer(old, layer) -> None:
     names, layer ``a``'s group also holds layer ``a/b``'s, which is copied as
     a layer of its own.
     """
+    h5py = _h5py()
     for key, value in old.attrs.items():
-        layer.attrs[key] = value
+        info = h5py.check_string_dtype(old.attrs.get_id(key).dtype)
+        if info is not None and info.length is None:
+            # Keras 3 writes weight_names as variable-length strings tagged ASCII that hold UTF-8; h5py
+            # reads them as str but cannot write "éout/kernel" back as ASCII. UTF-8, as a rewritten layer's.
+            layer.attrs.create(key, value, dtype=h5py.string_dtype())
+        else:
+            layer.attrs[key] = value
     for weight in _names(old):
         old.file.copy(old[weight], layer, weight)
 

@@ -160,12 +160,13 @@ class _Model:
         for spec in self.specs:
             for node in spec.get("inbound_nodes") or []:
                 _map_history(node, rewire, keras2=isinstance(node, list))
-        for key in ("output_layers",):
-            value = self.body.get(key)
-            if value and isinstance(value[0], str):
-                self.body[key] = rewire(value)
-            elif value:
-                self.body[key] = [rewire(item) for item in value]
+        value = self.body.get("output_layers")
+        if isinstance(value, dict):  # Keras 3, a model returning a dict: keys and their order stay
+            self.body["output_layers"] = {key: rewire(item) for key, item in value.items()}
+        elif value and isinstance(value[0], str):
+            self.body["output_layers"] = rewire(value)
+        elif value:
+            self.body["output_layers"] = [rewire(item) for item in value]
 
 
 def keras_layer_order(model: _Model) -> list[str]:
@@ -277,8 +278,12 @@ def _map_history(value: Any, change: Callable[[list], list], keras2: bool = Fals
 
 
 def _endpoints(spec: Any) -> list:
+    """The ``[name, node, tensor]`` references of ``input_layers`` / ``output_layers`` (one, a list, or a dict
+    by key in a Keras 3 model called with or returning a dict), in order."""
     if not spec:
         return []
+    if isinstance(spec, dict):
+        return list(spec.values())
     return [spec] if isinstance(spec[0], str) else list(spec)
 
 

@@ -86,7 +86,8 @@ def compare_outputs(original: list[np.ndarray], folded: list[np.ndarray], batch:
     return VerifyResult(batch, max_abs, max_out, relative, agree, total, non_finite)
 
 
-def _inputs(model, batch: int, seed: int) -> list[np.ndarray]:
+def _inputs(model, batch: int, seed: int) -> list[np.ndarray] | dict[str, np.ndarray]:
+    """One deterministic array per input of *model*; a dict by key for a model called with a dict."""
     rng = np.random.default_rng(seed)
     arrays = []
     for tensor in model.inputs:
@@ -96,11 +97,22 @@ def _inputs(model, batch: int, seed: int) -> list[np.ndarray]:
             arrays.append(rng.integers(0, 2, size=shape).astype(dtype))
         else:
             arrays.append(rng.standard_normal(shape).astype(dtype if "float" in dtype else "float32"))
+    structure = _input_structure(model)
+    if isinstance(structure, dict):  # Keras warns on (and may misorder) a list given for a dict of inputs
+        by_tensor = {id(tensor): array for tensor, array in zip(model.inputs, arrays)}
+        return {key: by_tensor[id(tensor)] for key, tensor in structure.items()}
     return arrays
 
 
-def _run(model, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    result = model(inputs if len(inputs) > 1 else inputs[0], training=False)
+def _input_structure(model):
+    try:
+        return model.input
+    except (AttributeError, ValueError):  # a model Keras cannot name one input structure for
+        return None
+
+
+def _run(model, inputs: list[np.ndarray] | dict[str, np.ndarray]) -> list[np.ndarray]:
+    result = model(inputs if isinstance(inputs, dict) or len(inputs) > 1 else inputs[0], training=False)
     if isinstance(result, dict):
         result = [result[key] for key in sorted(result)]
     if not isinstance(result, (list, tuple)):

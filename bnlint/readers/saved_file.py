@@ -193,10 +193,15 @@ def _model_graph(spec: dict, display: str, graphs: list[ModelGraph], prefix: str
             producer = calls.get((producer_name, call_index), calls.get((producer_name, 0)))
             if producer is not None:
                 graph.add_edge(producer, consumer, index)
-    graph.inputs = [calls[key] for key in _endpoints(body.get("input_layers")) if key in calls]
-    ends = [(calls[name, call], index) for name, call, index in _endpoints(body.get("output_layers"), tensors=True)
+    starts = [(calls[name, call], key) for key, (name, call, _) in _endpoints(body.get("input_layers"))
+              if (name, call) in calls]
+    graph.inputs = [node for node, _ in starts]
+    ends = [(calls[name, call], index, key) for key, (name, call, index) in _endpoints(body.get("output_layers"))
             if (name, call) in calls]
-    graph.outputs, graph.output_indices = [node for node, _ in ends], [index for _, index in ends]
+    graph.outputs, graph.output_indices = [node for node, _, _ in ends], [index for _, index, _ in ends]
+    # Keras 3 models called with / returning a dict keep its keys, so that a rebuilt model does too.
+    graph.input_keys = [key for _, key in starts] if isinstance(body.get("input_layers"), dict) else None
+    graph.output_keys = [key for _, _, key in ends] if isinstance(body.get("output_layers"), dict) else None
     return graph
 
 
@@ -343,15 +348,15 @@ def _histories(value: Any, found: list) -> None:
             _histories(item, found)
 
 
-def _endpoints(spec: Any, tensors: bool = False) -> list[tuple]:
-    """``input_layers`` / ``output_layers``: one ``[name, node, tensor]`` or a list of them.
+def _endpoints(spec: Any) -> list[tuple[str | None, tuple]]:
+    """``input_layers`` / ``output_layers``: one ``[name, node, tensor]``, a list of them, or (Keras 3,
+    a model called with or returning a dict) a dict of them by key.
 
-    ``(name, node)`` pairs, or with *tensors* ``(name, node, tensor index)``.
+    ``(key or None, (name, node, tensor index or None))`` for each, in order.
     """
     if not spec:
         return []
-    if isinstance(spec[0], str):
-        spec = [spec]
-    if tensors:
-        return [(item[0], item[1], item[2] if len(item) > 2 and isinstance(item[2], int) else None) for item in spec]
-    return [(item[0], item[1]) for item in spec]
+    items = list(spec.items()) if isinstance(spec, dict) else [(None, spec)] if isinstance(spec[0], str) else [
+        (None, item) for item in spec]
+    return [(key, (item[0], item[1], item[2] if len(item) > 2 and isinstance(item[2], int) else None))
+            for key, item in items]
