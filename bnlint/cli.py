@@ -373,12 +373,14 @@ def _clean(paths: list[str], out: TextIO) -> int:
 
     from bnlint.cache import clean
     from bnlint.config import find_config
+    from bnlint.discovery import _path_problem
 
     roots = []
     for argument in paths:
         path = Path(argument)
-        if not path.exists():
-            raise UserError(f"{argument}: no such file or directory")
+        problem = _path_problem(argument, path)
+        if problem is not None:
+            raise UserError(f"{argument or repr('')}: {problem}")
         root = find_config(path).root.resolve()
         if root not in roots:
             roots.append(root)
