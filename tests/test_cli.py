@@ -365,3 +365,11 @@ def test_a_fifo_named_on_the_command_line_is_refused_not_read(tmp_path, write, c
     assert result.stderr.splitlines() == ["bnlint: error: fifo.py: is not a regular file or a directory "
                                           "(a FIFO, socket or device), so bnlint cannot read it"]
     assert "bad.py" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["--select", "BN999"], ["--stdin-filename", "a" * 300 + ".py"]])
+def test_fixing_standard_input_that_cannot_be_checked_gives_the_source_back(tmp_path, args):
+    # An editor piping its buffer through `bnlint check --fix -` keeps it when the run stops early.
+    result = run_bnlint("check", "--fix", *args, "-", cwd=tmp_path, stdin=BAD)
+    assert (result.returncode, result.stdout) == (2, BAD)
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("bnlint: error: ")
