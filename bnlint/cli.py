@@ -288,8 +288,14 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
             # As formatters and ruff do: the report goes beside it.
             out = sys.stderr
     # check_paths validates the command-line selectors before reading any file.
-    report = check_paths(args.paths or ["."], selection, args.force_exclude, fix=fix, cache=not args.no_cache,
-                         jobs=args.jobs, progress=True, stdin=stdin)
+    try:
+        report = check_paths(args.paths or ["."], selection, args.force_exclude, fix=fix, cache=not args.no_cache,
+                             jobs=args.jobs, progress=True, stdin=stdin)
+    except UserError:
+        if source_out:  # (an unknown selector, an invalid configuration): the buffer comes back as it went in
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text.encode(encoding))
+        raise
     if source_out:
         # (as it came when it could not be read or fixed: an editor piping a buffer through keeps it)
         # In the encoding it came in (a latin-1 coding line stays true), as --fix writes a file.
@@ -373,12 +379,14 @@ def _clean(paths: list[str], out: TextIO) -> int:
 
     from bnlint.cache import clean
     from bnlint.config import find_config
+    from bnlint.discovery import _path_problem
 
     roots = []
     for argument in paths:
         path = Path(argument)
-        if not path.exists():
-            raise UserError(f"{argument}: no such file or directory")
+        problem = _path_problem(argument, path)
+        if problem is not None:
+            raise UserError(f"{argument or repr('')}: {problem}")
         root = find_config(path).root.resolve()
         if root not in roots:
             roots.append(root)

@@ -53,9 +53,9 @@ def discover(arguments: list[str], force_exclude: bool = False) -> tuple[list[Ta
     configs: dict[Path, Config] = {}
     for argument in arguments:
         path = Path(argument)
-        if not path.exists():
-            kind = "a broken symbolic link" if path.is_symlink() else "no such file or directory"
-            errors.append(InputError(argument, kind))
+        problem = _path_problem(argument, path)
+        if problem is not None:
+            errors.append(InputError(argument or "''", problem))
             continue
         try:
             key = path.resolve() if path.is_dir() else path.resolve().parent
@@ -72,6 +72,25 @@ def discover(arguments: list[str], force_exclude: bool = False) -> tuple[list[Ta
     return targets, errors
 
 
+def _path_problem(argument: str, path: Path) -> str | None:
+    """Why the command-line *argument* (as *path*) cannot be checked, or None.
+
+    Only files and directories are read: a FIFO, socket or device would block
+    the run or mean nothing, and a name the system refuses (too long) is one
+    error, not a traceback.
+    """
+    if not argument:  # (Path("") is the current directory)
+        return "is an empty path; name a file or directory ('.' for the current one)"
+    try:
+        if not path.exists():
+            return "a broken symbolic link" if path.is_symlink() else "no such file or directory"
+        if not path.is_dir() and not path.is_file():
+            return "is not a regular file or a directory (a FIFO, socket or device), so bnlint cannot read it"
+    except OSError as error:
+        return f"cannot be read ({error.strerror or error})"
+    return None
+
+
 def stdin_target(text: str, filename: str | None, force_exclude: bool = False) -> Target | None:
     """The target for source *text* read from standard input, as the file *filename* (shown as ``-`` without one).
 
@@ -80,9 +99,12 @@ def stdin_target(text: str, filename: str | None, force_exclude: bool = False) -
     imports name, and, with *force_exclude*, whether it is excluded (None).
     """
     path = Path(filename) if filename else Path("-")
-    if filename and path.is_dir():
-        raise InputError(filename, "is a directory; --stdin-filename names the file the source on standard input is")
-    config = find_config(path.absolute())
+    try:
+        if filename and path.is_dir():
+            raise InputError(filename, "is a directory; --stdin-filename names the file the source on standard input is")
+        config = find_config(path.absolute())
+    except OSError as error:  # a name the system refuses (too long)
+        raise InputError(filename, f"cannot be a file name ({error.strerror or error})") from None
     if force_exclude and filename and is_excluded(path, config):
         return None
     return Target(path.absolute(), filename or "-", config, text=text)

@@ -325,3 +325,51 @@ def test_standard_input_that_cannot_be_read_is_one_sentence(tmp_path, args, stdi
     result = run_bnlint(*args, cwd=tmp_path, stdin=stdin)
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == f"bnlint: error: {message}"
+
+
+@pytest.mark.parametrize("command", [["check"], ["check", "--fix"], ["graph"], ["clean"]])
+def test_a_file_name_the_system_refuses_is_one_sentence(tmp_path, write, command):
+    long_name = "a" * 300 + ".py"
+    result = run_bnlint(*command, long_name, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"bnlint: error: {long_name}: cannot be read (File name too long)"]
+    write("bad.py", BAD)  # the other paths are still checked
+    assert "bad.py:4:5: BN003" in run_bnlint("check", long_name, "bad.py", cwd=tmp_path).stdout
+
+
+def test_a_stdin_filename_the_system_refuses_is_one_sentence(tmp_path):
+    long_name = "a" * 300 + ".py"
+    result = run_bnlint("check", "--stdin-filename", long_name, cwd=tmp_path, stdin=BAD)
+    assert result.returncode == 2
+    assert result.stderr == f"bnlint: error: {long_name}: cannot be a file name (File name too long)\n"
+
+
+@pytest.mark.parametrize("command", [["check"], ["check", "--fix"], ["graph"], ["clean"]])
+def test_an_empty_path_is_refused_not_read_as_the_current_directory(tmp_path, write, command):
+    write("bad.py", BAD)
+    result = run_bnlint(*command, "", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "bnlint: error: '': is an empty path; name a file or directory ('.' for the current one)"]
+    assert "bad.py" not in result.stdout
+    assert (tmp_path / "bad.py").read_text() == BAD
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+@pytest.mark.parametrize("command", [["check"], ["graph"]])
+def test_a_fifo_named_on_the_command_line_is_refused_not_read(tmp_path, write, command):
+    os.mkfifo(tmp_path / "fifo.py")  # reading it would wait forever for a writer
+    write("bad.py", BAD)
+    result = run_bnlint(*command, "fifo.py", "bad.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["bnlint: error: fifo.py: is not a regular file or a directory "
+                                          "(a FIFO, socket or device), so bnlint cannot read it"]
+    assert "bad.py" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["--select", "BN999"], ["--stdin-filename", "a" * 300 + ".py"]])
+def test_fixing_standard_input_that_cannot_be_checked_gives_the_source_back(tmp_path, args):
+    # An editor piping its buffer through `bnlint check --fix -` keeps it when the run stops early.
+    result = run_bnlint("check", "--fix", *args, "-", cwd=tmp_path, stdin=BAD)
+    assert (result.returncode, result.stdout) == (2, BAD)
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("bnlint: error: ")

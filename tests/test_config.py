@@ -129,7 +129,33 @@ def test_rule_options_are_read_and_validated(tmp_path, write):
     assert run_bnlint("check", "m.py", cwd=tmp_path).returncode == 0
     write("pyproject.toml", '[tool.bnlint]\nmin-batch-size = "big"\n')
     bad = run_bnlint("check", "m.py", cwd=tmp_path)
-    assert (bad.returncode, bad.stderr.strip().endswith("'min-batch-size' in [tool.bnlint] must be a number")) == (2, True)
+    assert (bad.returncode, bad.stderr.strip().endswith("'min-batch-size' in [tool.bnlint] must be a positive whole number")) == (2, True)
     write("pyproject.toml", '[tool.bnlint]\nbn-position = "sideways"\n')
     bad = run_bnlint("check", "m.py", cwd=tmp_path)
     assert bad.returncode == 2 and "must be one of 'consistent', 'before-activation', 'after-activation'" in bad.stderr
+
+
+@pytest.mark.parametrize("table, message", [
+    ("[insert]\nepsilon = nan\n", "'insert' in the configuration 'epsilon' must be a finite number greater than 0"),
+    ("[insert]\nepsilon = inf\n", "'insert' in the configuration 'epsilon' must be a finite number greater than 0"),
+    ("[insert]\nepsilon = -1\n", "'insert' in the configuration 'epsilon' must be a finite number greater than 0"),
+    ("[insert]\nepsilon = 0\n", "'insert' in the configuration 'epsilon' must be a finite number greater than 0"),
+    ("[insert]\nmomentum = inf\n", "'insert' in the configuration 'momentum' must be a number from 0 up to (not including) 1"),
+    ("[insert]\nmomentum = 7\n", "'insert' in the configuration 'momentum' must be a number from 0 up to (not including) 1"),
+    ("[insert]\nmomentum = 1\n", "'insert' in the configuration 'momentum' must be a number from 0 up to (not including) 1"),
+    ("min-batch-size = 16.5\n", "'min-batch-size' in the configuration must be a positive whole number"),
+    ("min-batch-size = 0\n", "'min-batch-size' in the configuration must be a positive whole number"),
+    ("min-batch-size = true\n", "'min-batch-size' in the configuration must be a positive whole number"),
+])
+def test_option_values_out_of_range_are_one_sentence_naming_the_file(tmp_path, write, table, message):
+    write("bnlint.toml", table)
+    write("m.py", BAD)
+    result = run_bnlint("check", "--fix", "--unsafe-fixes", "m.py", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (2, f"bnlint: error: {tmp_path / 'bnlint.toml'}: {message}\n")
+    assert (tmp_path / "m.py").read_text() == BAD  # nothing written
+
+
+def test_option_values_in_range_are_accepted(tmp_path, write):
+    write("pyproject.toml", "[tool.bnlint]\nmin-batch-size = 1\n[tool.bnlint.insert]\nepsilon = 1e-5\nmomentum = 0\n")
+    write("m.py", BAD)
+    assert run_bnlint("check", "m.py", cwd=tmp_path).returncode == 1

@@ -344,3 +344,15 @@ def test_top_level_await_in_a_cell_is_read_and_fixed_around(tmp_path):
     cells = json.loads(path.read_text())["cells"]
     assert "".join(cells[0]["source"]).endswith("await asyncio.sleep(0)\n")
     assert "layers.Dense(4, use_bias=False)" in "".join(cells[1]["source"])
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\x1c", "\u2028"])
+def test_cell_lines_count_as_python_does_after_a_form_feed_or_unicode_line_separator(tmp_path, separator):
+    # Python ends lines at LF, CRLF and CR only; str.splitlines() also at these, which shifted later cells.
+    path = save(tmp_path / "m.ipynb", notebook(
+        code(f"import keras\nfrom keras import layers\nx = 1  # a{separator}b\n"),
+        code("model = keras.Sequential([\n    layers.Dense(8),\n    layers.Dropout(0.5),\n"
+             "    layers.BatchNormalization(momentum=0.1),\n])\n"),
+    ))
+    result = run_bnlint("check", "--select", "BN003", path.name, cwd=tmp_path)
+    assert result.stdout.splitlines()[0].startswith("m.ipynb:cell 2:3:5: BN003 "), result.stdout + result.stderr

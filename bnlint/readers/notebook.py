@@ -33,7 +33,7 @@ from pathlib import Path
 
 from bnlint.errors import InputError
 from bnlint.graph import Site
-from bnlint.readers.python_source import not_utf8, read_bytes
+from bnlint.readers.python_source import not_utf8, read_bytes, source_lines
 from bnlint.readers.result import ReadResult
 from bnlint.records import dataclass
 
@@ -215,7 +215,8 @@ class _Continuation:
 def cell_starts(text: str) -> list[tuple[int, int]]:
     """``(cell number, line of the cell's first line)`` for each code cell in a notebook's *text*."""
     starts = []
-    for index, line in enumerate(text.splitlines(), start=1):
+    # Numbered as ast numbers them: a form feed or U+2028 inside a cell ends no line.
+    for index, line in enumerate(source_lines(text), start=1):
         number = _marked_cell(line)
         if number is not None:
             starts.append((number, index + 1))
