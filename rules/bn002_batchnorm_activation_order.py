@@ -136,6 +136,22 @@ def _feeds_activation(graph: ModelGraph, node: int) -> tuple[str, int | None]:
     return answer
 
 
+#: Why a BN is not moved across a `Flatten`, a global pooling or a reshape.
+RESHAPED = ("a `Flatten`, global pooling or reshape lies between the BN and where it would go, "
+            "where its `axis` would name another dimension")
+
+
+def _reshaped_between(graph: ModelGraph, start: int, end: int) -> bool:
+    """Whether a layer on the chain from *start* to *end* (both left out) changes the tensor's dimensions."""
+    node = graph.successors(start)[0]
+    while node != end:
+        layer = graph.layer(node)
+        if layer.kind == "reshape" or layer.class_name == "Flatten" or layer.class_name.startswith("Global"):
+            return True
+        node = graph.successors(node)[0]
+    return False
+
+
 def _reorder(graph: ModelGraph, bn: int, after: int) -> Fix | None:
     """Move the BN, unchanged, to right after *after* (the activation, or the layer before it)."""
     sites = (graph.layer(bn).origin, graph.layer(after).origin)
@@ -317,7 +333,9 @@ class BatchnormActivationOrder(Rule):
     activation (`Conv2D(..., activation="relu")` becomes `Conv2D(...,
     activation=None)`, the BN, then an `Activation("relu")` spelled like the
     file's other layers). Offered only where the layers between form a
-    plain chain. It changes what the model computes; trained weights do not
+    plain chain that keeps the tensor's dimensions: not across a `Flatten`,
+    a global pooling or a reshape, where the BN's `axis` would name another
+    dimension. It changes what the model computes; trained weights do not
     carry over.
 
     ## Options
@@ -377,10 +395,12 @@ class BatchnormActivationOrder(Rule):
                 continue
             if order == _BEFORE:
                 chain = graph.is_chain(node, other)
+                reshaped = chain and _reshaped_between(graph, node, other)
                 yield Violation(
                     node, f"`{layer.class_name}` comes before the activation {_describe(graph, other)} {reason}",
-                    fix=_reorder(graph, node, after=other) if chain else None,
-                    unfixable=None if chain else APPLIED_FUNCTION if graph.layer(other).applies else NOT_A_CHAIN,
+                    fix=_reorder(graph, node, after=other) if chain and not reshaped else None,
+                    unfixable=None if chain and not reshaped else RESHAPED if reshaped
+                    else APPLIED_FUNCTION if graph.layer(other).applies else NOT_A_CHAIN,
                 )
             elif other is not None and graph.layer(other).kind in ("conv", "dense"):
                 # The fused activation="..." is the text that puts the activation
@@ -408,7 +428,10 @@ class BatchnormActivationOrder(Rule):
                 elif graph.layer(other).applies is not None:
                     unfixable = APPLIED_FUNCTION
                 elif len(producers) == 1 and graph.is_chain(producers[0], node):
-                    fix = _reorder(graph, node, after=producers[0])
+                    if _reshaped_between(graph, producers[0], node):
+                        unfixable = RESHAPED
+                    else:
+                        fix = _reorder(graph, node, after=producers[0])
                 else:
                     unfixable = NOT_A_CHAIN
                 yield Violation(

@@ -1533,3 +1533,27 @@ def test_a_bias_is_kept_when_the_batchnorm_that_cancelled_it_moves_past_the_acti
     last = [layer for layer in model["layers"] if layer["class_name"] != "InputLayer"][-3:]
     assert [layer["class_name"] for layer in last] == ["Conv2D", "ReLU", "BatchNormalization"]
     assert last[0]["config"]["use_bias"] is True  # the BN that cancelled it moved after the ReLU
+
+
+def test_a_batchnorm_is_not_moved_across_global_pooling_where_its_axis_means_another_dimension(tmp_path):
+    path = tmp_path / "gap.py"
+    source = textwrap.dedent("""\
+        import keras
+        from keras import layers
+
+        inputs = keras.Input((8, 8, 3))
+        x = inputs
+        for i in range(2):
+            x = layers.Conv2D(4, 3, padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization()(x)
+            x = layers.ReLU()(x)
+        x = layers.Conv2D(16, 3, use_bias=False)(x)
+        x = layers.ReLU()(x)
+        x = layers.GlobalAveragePooling2D()(x)
+        x = layers.BatchNormalization(axis=1)(x)
+        model = keras.Model(inputs, x)
+    """)
+    path.write_text(source)
+    result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", str(path))
+    assert path.read_text() == source
+    assert "BN002" in result.stdout and "global pooling or reshape lies between" in result.stdout
