@@ -15,15 +15,15 @@ _TRANSPARENT = {"pool", "reshape", "dropout"}
 
 
 def _normalisation_before(graph: ModelGraph, node: int) -> int | None:
-    """The batchnorm/norm node whose output reaches only *node*, through transparent layers; else None."""
+    """The BN whose output reaches only *node*, through transparent layers; else None."""
     producers = graph.predecessors(node)
     while len(producers) == 1:
         producer = producers[0]
         if len(graph.successors(producer)) > 1 or graph.is_output(producer):
             return None  # the first normalisation's output is used elsewhere too
         kind = graph.layer(producer).kind
-        if kind in ("batchnorm", "norm"):
-            return producer
+        if kind == "batchnorm":
+            return producer  # (not a LayerNormalization or GroupNormalization: see the doc)
         if kind not in _TRANSPARENT:
             return None
         producers = graph.predecessors(producer)
@@ -33,10 +33,12 @@ def _normalisation_before(graph: ModelGraph, node: int) -> int | None:
 class DoubleBatchnorm(Rule):
     """
     ## What it does
-    Finds a `BatchNormalization` fed by another normalisation layer (BN,
-    `LayerNormalization`, `GroupNormalization`, `UnitNormalization`,
-    `RMSNormalization`) with nothing between them but pooling, reshaping
-    (`Flatten`, padding, ...) or dropout. Not reported: an activation between
+    Finds a `BatchNormalization` fed by another BN with nothing between
+    them but pooling, reshaping (`Flatten`, padding, ...) or dropout. Not
+    reported: a BN after `LayerNormalization`, `GroupNormalization`,
+    `UnitNormalization` or `RMSNormalization`, which normalise each sample
+    on its own, so their output's per-channel batch statistics are not 0
+    and 1 and the BN after them changes it; an activation between
     them (it changes the distribution the second BN sees), a merge or an
     unknown tensor operation between them, and a first normalisation whose
     output is also used elsewhere (another branch, a model output): there
@@ -82,7 +84,7 @@ class DoubleBatchnorm(Rule):
 
     code = "BN009"
     name = "double-batchnorm"
-    summary = "BatchNormalization directly after another normalisation layer"
+    summary = "BatchNormalization directly after another BatchNormalization"
     fix = "unsafe"
 
     def check(self, graph: ModelGraph) -> Iterator[Violation]:
@@ -97,6 +99,16 @@ class DoubleBatchnorm(Rule):
                                 f"'{before.name}' with no activation between; keep one of them", fix=fix)
 
     VALID = [
+        """
+import keras
+from keras import layers
+inputs = keras.Input((16, 8))
+x = layers.LayerNormalization()(inputs)   # per sample: its channels' batch statistics are not 0 and 1
+x = layers.BatchNormalization()(x)
+y = layers.GroupNormalization(groups=4)(layers.Conv1D(8, 3, use_bias=False)(inputs))
+y = layers.BatchNormalization()(layers.Flatten()(y))
+model = keras.Model(inputs, [x, y])
+""",
         """
 from keras import layers, Sequential
 model = Sequential([layers.Input((32, 32, 3)), layers.Conv2D(8, 3, use_bias=False),
@@ -140,7 +152,8 @@ model = Sequential([
 import tensorflow as tf
 model = tf.keras.Sequential()
 model.add(tf.keras.layers.Dense(8, use_bias=False, input_shape=(4,)))
-model.add(tf.keras.layers.LayerNormalization())
+model.add(tf.keras.layers.BatchNormalization())
+model.add(tf.keras.layers.Dropout(0.2))
 model.add(tf.keras.layers.BatchNormalization())  # expect: BN009
 """,
         """
@@ -149,7 +162,7 @@ from keras import layers
 class Head(keras.Model):
     def __init__(self):
         super().__init__()
-        self.norm = layers.GroupNormalization(groups=4)
+        self.norm = layers.BatchNormalization()
         self.flatten = layers.Flatten()
         self.bn = layers.BatchNormalization()  # expect: BN009
     def call(self, x):

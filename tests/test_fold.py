@@ -930,3 +930,21 @@ def test_verify_fails_when_an_output_is_not_finite():
     inf[3, 0] = np.inf
     assert not compare_outputs(original, [inf], 8).passed
     assert not compare_outputs([inf], [inf], 8).passed  # an original that is broken already is not verified
+
+
+@pytest.mark.parametrize("policy, tolerance", [("mixed_float16", 4 * 2.0 ** -10), ("mixed_bfloat16", 4 * 2.0 ** -7)])
+def test_verify_of_a_half_precision_model_allows_its_rounding(policy, tolerance):
+    """The folded model is as close to a float32 rebuild as the original, but 1e-4 is below float16's resolution."""
+    rng = np.random.default_rng(1)
+    inputs = keras.Input((12, 12, 3))
+    x = layers.Conv2D(8, 3, dtype=policy)(inputs)
+    x = layers.BatchNormalization(dtype=policy)(x)
+    x = layers.ReLU(dtype=policy)(x)
+    x = layers.Dense(3, dtype="float32")(layers.Flatten(dtype=policy)(x))
+    model = keras.Model(inputs, x)
+    bn = next(layer for layer in model.layers if isinstance(layer, layers.BatchNormalization))
+    bn.set_weights([rng.uniform(0.5, 2, 8), rng.normal(size=8), rng.normal(size=8), rng.uniform(0.5, 2, 8)])
+    folded, report = bnlint.fold(model, verify=True)
+    assert report.verify.tolerance == tolerance
+    assert 1e-4 < report.verify.relative_error <= tolerance  # (failed with the float32 tolerance)
+    assert report.verify.passed and report.verify.to_dict()["tolerance"] == tolerance
