@@ -121,12 +121,15 @@ def codes_for(config: Config, selection: Selection) -> set[str]:
     Raises
     ------
     ConfigError
-        A selector in the configuration or on the command line names no rule.
+        A selector in the configuration (``per-file-ignores`` included) or on
+        the command line names no rule.
     """
     from bnlint.engine import resolve_selection
 
     origin = str(config.path) if config.path else "configuration"
     from_config = resolve_selection(config.select, config.ignore, config.extend_select, origin)
+    for selectors in config.per_file_ignores.values():  # every pattern's, whether it matches a file or not
+        resolve_selection(list(selectors), origin=origin)
     if selection.select is not None:
         return resolve_selection(selection.select, selection.ignore, selection.extend_select)
     extended = from_config | resolve_selection([], (), selection.extend_select)

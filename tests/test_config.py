@@ -159,3 +159,16 @@ def test_option_values_in_range_are_accepted(tmp_path, write):
     write("pyproject.toml", "[tool.bnlint]\nmin-batch-size = 1\n[tool.bnlint.insert]\nepsilon = 1e-5\nmomentum = 0\n")
     write("m.py", BAD)
     assert run_bnlint("check", "m.py", cwd=tmp_path).returncode == 1
+
+
+@pytest.mark.parametrize("pattern", ["*.py", "nomatch/*"])
+def test_an_unknown_code_in_per_file_ignores_is_reported_once_and_other_directories_are_checked(
+        tmp_path, write, pattern):
+    write("a/bnlint.toml", f'[per-file-ignores]\n"{pattern}" = ["BN999"]\n')
+    write("a/m.py", BAD)
+    write("b/m.py", BAD)
+    result = run_bnlint("check", "--no-cache", "a", "b", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("unknown rule selector 'BN999'") == 1 and "a/bnlint.toml" in result.stderr
+    assert "b/m.py:" in result.stdout and "a/m.py:" not in result.stdout
+    assert "(1 file checked, 1 error)" in result.stdout
