@@ -9,6 +9,7 @@ relative to the directory holding that file.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -65,7 +66,9 @@ def find_config(start: Path) -> Config:
     ConfigError
         The nearest configuration file is not valid.
     """
-    start = start.resolve()
+    # Walked up from the path as named, not from a symbolic link's target: `proj/model.py ->
+    # ../shared/model.py` is checked under proj's configuration, whether named or found in a walk.
+    start = Path(os.path.abspath(start))
     directory = start if start.is_dir() else start.parent
     for candidate_dir in (directory, *directory.parents):
         for name in CONFIG_FILES:

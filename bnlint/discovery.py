@@ -58,7 +58,7 @@ def discover(arguments: list[str], force_exclude: bool = False) -> tuple[list[Ta
             errors.append(InputError(argument or "''", problem))
             continue
         try:
-            key = path.resolve() if path.is_dir() else path.resolve().parent
+            key = Path(os.path.abspath(path if path.is_dir() else path.parent))  # (as find_config walks it)
             config = configs.get(key) or configs.setdefault(key, find_config(path))
         except UserError as error:
             errors.append(error)
@@ -177,8 +177,15 @@ def _matchers(patterns: tuple[str, ...]) -> tuple[Callable[[str], bool], tuple[s
 
 
 def relative_to_root(path: Path, config: Config) -> PurePath:
-    """*path* relative to the configuration's directory, or absolute when outside it."""
-    return relative_to(path, _resolved(config.root))
+    """*path* relative to the configuration's directory, or absolute when outside it.
+
+    Compared as named, then with symbolic links resolved on both sides (a checkout reached through
+    a link, `/tmp` on macOS): exclude and per-file-ignores patterns match either way.
+    """
+    relative = relative_to(path, Path(os.path.abspath(config.root)))
+    if relative.is_absolute():
+        relative = relative_to(os.path.realpath(path), _resolved(config.root))
+    return relative
 
 
 def relative_to(path: str | Path, base: Path) -> PurePath:

@@ -172,3 +172,24 @@ def test_an_unknown_code_in_per_file_ignores_is_reported_once_and_other_director
     assert result.stderr.count("unknown rule selector 'BN999'") == 1 and "a/bnlint.toml" in result.stderr
     assert "b/m.py:" in result.stdout and "a/m.py:" not in result.stdout
     assert "(1 file checked, 1 error)" in result.stdout
+
+
+def test_a_symlinked_file_named_on_the_command_line_gets_the_configuration_of_where_it_is_named(tmp_path, write):
+    write("shared/model.py", BAD)
+    write("proj/pyproject.toml", '[tool.bnlint]\nselect = ["BN006"]\n')
+    (tmp_path / "proj" / "model.py").symlink_to("../shared/model.py")
+    named = run_bnlint("check", "--no-cache", "model.py", cwd=tmp_path / "proj")
+    walked = run_bnlint("check", "--no-cache", ".", cwd=tmp_path / "proj")
+    assert named.stdout == walked.stdout
+    assert {line.split()[1] for line in named.stdout.splitlines() if ": BN" in line} == {"BN006"}
+
+
+def test_exclude_and_per_file_ignores_match_through_a_symlinked_directory(tmp_path, write):
+    write("proj/pyproject.toml", '[tool.bnlint]\nextend-exclude = ["gen/x"]\nper-file-ignores = {"legacy/*" = ["BN006"]}\n')
+    write("proj/gen/x/m.py", BAD)
+    write("proj/legacy/m.py", BAD)
+    (tmp_path / "link").symlink_to("proj")
+    direct = run_bnlint("check", "--no-cache", "proj", cwd=tmp_path)
+    linked = run_bnlint("check", "--no-cache", "link/", cwd=tmp_path)
+    assert direct.stdout.replace("proj/", "link/") == linked.stdout
+    assert "gen/x" not in linked.stdout and "BN006" not in linked.stdout and "link/legacy/m.py" in linked.stdout
