@@ -353,6 +353,9 @@ def _fold(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(report.text(args.verbose))
     _warn(report.notes)
+    if report.verify_error is not None:
+        _error(report.verify_error)
+        return EXIT_ERROR
     if report.verify is not None and not report.verify.passed:
         _error(f"{args.output}: the folded model's outputs differ from the original's beyond the tolerance")
         return EXIT_FINDINGS

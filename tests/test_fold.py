@@ -834,6 +834,13 @@ def test_a_model_keras_cannot_load_fails_verify_in_one_sentence(tmp_path):
     assert "out.h5: was written, but could not be verified because Keras" in ours[0]
     assert "Unknown layer: 'Mystery'" in ours[0] and "Traceback" not in result.stderr
     assert (tmp_path / "out.h5").exists()  # the fold itself was written whole; only verifying failed
+    assert "Folded 1 of 1 BatchNormalization layer." in result.stdout  # its report is not lost
+    as_json = run_bnlint("fold", str(source), str(tmp_path / "out.h5"), "--verify", "--force", "--report", "json")
+    report = json.loads(as_json.stdout)
+    assert as_json.returncode == 2 and report["folded"] == 1 and report["verify"] is None
+    assert "Unknown layer: 'Mystery'" in report["verify_error"]
+    with pytest.raises(UserError, match="could not be verified"):  # the API raises it
+        bnlint.fold(source, tmp_path / "again.h5", verify=True)
 
 
 @pytest.mark.parametrize("name,message", [

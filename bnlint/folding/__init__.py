@@ -33,6 +33,8 @@ class FoldReport:
     decisions: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     verify: Any = None  # a bnlint.folding.verify.VerifyResult
+    #: Why ``--verify`` could not run, when Keras could not load a model (the folded one was written).
+    verify_error: str | None = None
 
     @property
     def folded(self) -> list:
@@ -53,6 +55,7 @@ class FoldReport:
             "decisions": [decision.to_dict() for decision in self.decisions],
             "notes": list(self.notes),
             "verify": self.verify.to_dict() if self.verify is not None else None,
+            "verify_error": self.verify_error,
         }
 
     def text(self, verbose: bool = False) -> str:
@@ -155,8 +158,11 @@ def fold_file(source: str | os.PathLike, out: str | os.PathLike, *, fold_precedi
             from bnlint.folding.verify import VERIFY_STEPS, verify_files
             from bnlint.progress import progress_bar
 
-            with progress_bar(VERIFY_STEPS, "verifying", enabled=progress) as bar:
-                report.verify = verify_files(original, out, step=bar.advance)
+            try:
+                with progress_bar(VERIFY_STEPS, "verifying", enabled=progress) as bar:
+                    report.verify = verify_files(original, out, step=bar.advance)
+            except UserError as error:  # (a custom layer, a Lambda: the fold stands, its report too)
+                report.verify_error = str(error)
     return report
 
 
@@ -186,6 +192,8 @@ def fold(model: Any, out: str | os.PathLike | None = None, *, fold_preceding: bo
         if out is None:
             raise UserError(f"{model}: bnlint.fold needs `out`, the path to write the folded model to")
         report = fold_file(model, out, fold_preceding=fold_preceding, force=force, verify=verify)
+        if report.verify_error is not None:
+            raise UserError(report.verify_error)
         return FoldResult(Path(out), report)
     import keras
 

@@ -193,7 +193,13 @@ def _load(keras, path: Path, failure: str):
         return keras.saving.load_model(path, compile=False, custom_objects=custom)
     except Exception as error:  # noqa: BLE001 - any loading failure is reported in one sentence
         reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        if len(reason) > _MAX_REASON:  # (Keras quotes a layer's whole config)
+            reason = reason[:_MAX_REASON].rstrip() + " …"
         raise UserError(f"{failure} ({type(error).__name__}: {reason})") from None
+
+
+#: How much of Keras' own message a load failure quotes.
+_MAX_REASON = 200
 
 
 # Keys tf_keras writes for these layers that Keras 3 rejects, and the only value each may have to be dropped
