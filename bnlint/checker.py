@@ -55,6 +55,8 @@ class FileOutcome:
     notes: list[str]
     fixed: list[Diagnostic] = field(default_factory=list)
     diff: str = ""
+    #: The encoding of the file the diff is of (its lines must be the file's bytes for `patch`).
+    diff_encoding: str = "utf-8"
     #: With ``--fix``, the source read from standard input as fixed (or as it was).
     text: str | None = None
 
@@ -71,6 +73,7 @@ class CheckReport:
     checked_paths: list[str] = field(default_factory=list)
     fixed: list[Diagnostic] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)
+    diff_encodings: list[str] = field(default_factory=list)  # (of each diff's file, as --diff writes it)
     #: With ``--fix`` on standard input, the source to write back to standard output.
     text: str | None = None
     #: The displayed path of the source read from standard input, whose findings are in :attr:`text`
@@ -235,6 +238,7 @@ def check_paths(
         report.fixed.extend(outcome.fixed)
         if outcome.diff:
             report.diffs.append(outcome.diff)
+            report.diff_encodings.append(outcome.diff_encoding)
         if outcome.text is not None:
             report.text = outcome.text
     # A limit met in a module that several checked files import is the same warning from each.
@@ -320,7 +324,7 @@ def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None
 
         source = load_source(target.path, target.display)
         return _fix_text(target, codes, fix, source.text, lambda text: write_atomically(target.path, source, text),
-                         target.path)
+                         target.path, source.encoding)
     except UserError as error:
         return error
     except Exception as error:  # noqa: BLE001 - a bug of ours: one line for this file, the others go on
@@ -345,7 +349,8 @@ def _check_text(target: Target, codes: frozenset[str], fix: FixMode | None) -> F
     return outcome
 
 
-def _fix_text(target: Target, codes: frozenset[str], fix: FixMode, text: str, write, file: Path | None) -> FileOutcome:
+def _fix_text(target: Target, codes: frozenset[str], fix: FixMode, text: str, write, file: Path | None,
+              encoding: str = "utf-8") -> FileOutcome:
     """Fix *text*, the source bnlint reads from *target*; with ``--fix``, *write* takes the fixed text.
 
     *file* is where the project's modules are found from (None: nowhere, for unnamed standard input).
@@ -357,7 +362,7 @@ def _fix_text(target: Target, codes: frozenset[str], fix: FixMode, text: str, wr
     if changed and fix.write:
         write(outcome.text)
     diff = unified_diff(target.display, text, outcome.text) if changed and not fix.write else ""
-    return FileOutcome(outcome.diagnostics, outcome.notes, outcome.fixed, diff)
+    return FileOutcome(outcome.diagnostics, outcome.notes, outcome.fixed, diff, encoding)
 
 
 def _fix_notebook(target: Target, codes: frozenset[str], fix: FixMode) -> FileOutcome:

@@ -306,8 +306,8 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
     if baseline is not None:
         _filter_by_baseline(args, baseline, report)
     if args.diff:
-        for diff in report.diffs:
-            out.write(diff)
+        for diff, encoding in zip(report.diffs, report.diff_encodings):
+            _write_in(out, diff, encoding)
         count = len(report.fixed)
         sys.stderr.write(f"Would fix {count} finding{'s' if count != 1 else ''}.\n" if count else "No fixes to apply.\n")
     else:
@@ -320,6 +320,17 @@ def _check_to(args: argparse.Namespace, out: TextIO) -> int:
     if args.diff:
         return EXIT_FINDINGS if report.diffs and not args.exit_zero else EXIT_CLEAN
     return EXIT_FINDINGS if report.diagnostics and not args.exit_zero else EXIT_CLEAN
+
+
+def _write_in(out: TextIO, text: str, encoding: str) -> None:
+    """*text* written to *out* in *encoding*: a diff of a latin-1 file holds its bytes, as `patch` needs."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is None or encoding.replace("-", "").lower() in ("utf8", "utf8sig"):
+        out.write(text)
+        return
+    out.flush()
+    buffer.write(text.encode(encoding, errors="backslashreplace"))
+    buffer.flush()
 
 
 def _read_stdin(display: str, echo: bool) -> tuple[str, str]:

@@ -1557,3 +1557,20 @@ def test_a_batchnorm_is_not_moved_across_global_pooling_where_its_axis_means_ano
     result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", str(path))
     assert path.read_text() == source
     assert "BN002" in result.stdout and "global pooling or reshape lies between" in result.stdout
+
+
+def test_diff_of_a_latin_1_file_is_in_its_bytes_and_patch_applies_it(tmp_path):
+    import shutil
+
+    source = ("# -*- coding: latin-1 -*-\n# Modèle à corriger\nfrom keras import layers, Sequential\n"
+              "model = Sequential([layers.Input((4,)), layers.Dense(8), layers.BatchNormalization()])  # café\n")
+    (tmp_path / "m.py").write_bytes(source.encode("latin-1"))
+    (tmp_path / "fixed.py").write_bytes(source.encode("latin-1"))
+    diff = subprocess.run([sys.executable, "-m", "bnlint", "check", "--no-cache", "--fix", "--diff", "m.py"],
+                          cwd=tmp_path, capture_output=True, timeout=120)
+    assert diff.returncode == 1 and "café".encode("latin-1") in diff.stdout  # (not UTF-8's c3 a9)
+    assert run_bnlint("check", "--no-cache", "--fix", "fixed.py", cwd=tmp_path).returncode == 0
+    if shutil.which("patch") is None:
+        pytest.skip("no patch(1) on this machine to apply the diff with")
+    subprocess.run(["patch", "-p1"], input=diff.stdout, cwd=tmp_path, check=True, capture_output=True)
+    assert (tmp_path / "m.py").read_bytes() == (tmp_path / "fixed.py").read_bytes()
