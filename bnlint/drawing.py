@@ -99,8 +99,9 @@ def mermaid_warnings(graphs: list[tuple[ModelGraph, dict[int, list[str]]]]) -> l
         edges = sum(1 for _ in graph.edges())
         size = len(mermaid([(graph, findings)]))
         if edges > MERMAID_MAX_EDGES or size > MERMAID_MAX_TEXT:
+            where = getattr(graph.origin, "path", None)  # (the file, as every other warning names it)
             warnings.append(
-                f"model {graph.name} has {edges} edges and {size} characters of Mermaid; Mermaid draws at most "
+                f"{where + ': ' if where else ''}model {graph.name} has {edges} edges and {size} characters of Mermaid; Mermaid draws at most "
                 f"{MERMAID_MAX_EDGES} edges and {MERMAID_MAX_TEXT} characters by default (GitHub too): "
                 "use --format dot for it")
     return warnings

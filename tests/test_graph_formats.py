@@ -163,5 +163,5 @@ def test_mermaid_warns_when_a_graph_exceeds_what_mermaid_draws(tmp_path, write):
     assert run_bnlint("graph", "small.py", "--format", "mermaid", cwd=tmp_path).stderr == ""  # 499 edges
     result = run_bnlint("graph", "big.py", "--format", "mermaid", cwd=tmp_path)
     assert result.returncode == 0 and result.stdout.startswith("```mermaid\n")
-    assert result.stderr.startswith("bnlint: warning: model sequential has 501 edges and ")
+    assert result.stderr.startswith("bnlint: warning: big.py: model sequential has 501 edges and ")  # (names its file)
     assert result.stderr.rstrip().endswith("use --format dot for it")
