@@ -292,7 +292,7 @@ def test_a_call_spreading_a_dict_written_in_the_file_gets_the_argument_it_lacks(
     lines = fixed.stdout.splitlines()
     assert lines[0].endswith("(not fixed: `**biased` sets `use_bias`; change the value there)")
     assert lines[1].endswith("(not fixed: the call passes *args or **kwargs, which may already set `use_bias`)")
-    assert lines[2] == "Found 4 findings (2 fixed, 2 remaining) (1 file checked)."
+    assert lines[2] == "Found 4 findings (2 fixed, 2 remaining; 1 file checked)."
     text = path.read_text()
     assert text == KNOWN_KWARGS.replace("(8, 3, **conv)", "(8, 3, **conv, use_bias=False)").replace(
         '(8, 3, **{"strides": 1})', '(8, 3, **{"strides": 1}, use_bias=False)')
@@ -345,7 +345,7 @@ def test_a_check_counts_as_fixable_only_what_the_fix_does(tmp_path):
     assert lines[3:] == ["Found 3 findings in 1 file (1 file checked).",
                          "1 more finding fixable with `--fix --unsafe-fixes`."]  # (BN006's fix is unsafe)
     fixed = run_bnlint("check", "--select", "BN006", "--fix", "--unsafe-fixes", "model.py", cwd=tmp_path)
-    assert "Found 3 findings (1 fixed, 2 remaining)" in fixed.stdout
+    assert "Found 3 findings (1 fixed, 2 remaining; " in fixed.stdout
     assert path.read_text(encoding="utf-8") == DECLINED_BY_SYNTAX.replace("momentum=0.1)", "momentum=0.9)")
 
 
@@ -375,7 +375,7 @@ def test_an_inserted_batchnorm_is_still_inserted_where_the_bias_cannot_be_droppe
     assert "model.py:7:5: BN004 [redundant-bias] the bias of `Conv2D` is cancelled by the `BatchNormalization` after " \
            "it; set `use_bias=False` (not fixed: the call passes *args or **kwargs, which may already set " \
            "`use_bias`)" in fixed.stdout
-    assert "(1 fixed, 1 remaining)" in fixed.stdout
+    assert "(1 fixed, 1 remaining; " in fixed.stdout
     assert path.read_text() == source.replace("x = layers.Conv2D(8, 3, **conv)(inputs)\n",
                                               "x = layers.Conv2D(8, 3, **conv)(inputs)\n"
                                               "x = layers.BatchNormalization()(x)\n")

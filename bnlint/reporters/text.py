@@ -90,7 +90,7 @@ def _summary(report: CheckReport) -> str:
     files = len({d.path for d in report.diagnostics})
     count = len(report.diagnostics)
     if fixed:
-        lines = [f"Found {_plural(count + fixed, 'finding')} ({fixed} fixed, {count} remaining) ({checked})."]
+        lines = [f"Found {_plural(count + fixed, 'finding')} ({fixed} fixed, {count} remaining; {checked})."]
     else:
         lines = [f"Found {_plural(count, 'finding')} in {_plural(files, 'file')} ({checked})."]
     safe = sum(1 for d in report.diagnostics if d.fix is not None and d.fix.applicability is Applicability.SAFE)
