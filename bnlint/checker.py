@@ -337,8 +337,8 @@ def _check_text(target: Target, codes: frozenset[str], fix: FixMode | None) -> F
     from bnlint.readers.python_source import read_source
 
     if target.path.suffix not in (".py", ".pyi", ""):
-        raise InputError(target.display, "bnlint reads only Python source from standard input; "
-                                         "give a notebook or saved model by its path")
+        raise InputError(target.display, "bnlint reads only Python source from standard input (a name ending "
+                                         "in .py, or none); give a notebook or saved model by its path")
     file = target.path if target.display != "-" else None  # (the project's modules are found from its name)
     if fix is None:
         return FileOutcome(lint(read_source(target.text, target.display, file), set(codes), target.config.options), [])

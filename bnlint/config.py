@@ -95,7 +95,7 @@ def _read_table(path: Path) -> dict[str, Any] | None:
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # (a byte order mark, as some Windows editors write, is read past)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: is not valid TOML ({error})") from None
     if path.name != "pyproject.toml":

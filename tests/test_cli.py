@@ -312,7 +312,8 @@ def test_fixing_standard_input_writes_the_fixed_source_to_standard_output(tmp_pa
 @pytest.mark.parametrize(("args", "stdin", "message"), [
     (["check", "-", "a.py"], BAD, "standard input (- or --stdin-filename) is checked alone, without other paths"),
     (["check", "--stdin-filename", "m.ipynb"], BAD,
-     "m.ipynb: bnlint reads only Python source from standard input; give a notebook or saved model by its path"),
+     "m.ipynb: bnlint reads only Python source from standard input (a name ending in .py, or none); "
+     "give a notebook or saved model by its path"),
     (["check", "-"], "import keras\nname = '\xe9'\n".encode("latin-1").decode("latin-1"), None),
 ])
 def test_standard_input_that_cannot_be_read_is_one_sentence(tmp_path, args, stdin, message):

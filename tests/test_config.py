@@ -193,3 +193,17 @@ def test_exclude_and_per_file_ignores_match_through_a_symlinked_directory(tmp_pa
     linked = run_bnlint("check", "--no-cache", "link/", cwd=tmp_path)
     assert direct.stdout.replace("proj/", "link/") == linked.stdout
     assert "gen/x" not in linked.stdout and "BN006" not in linked.stdout and "link/legacy/m.py" in linked.stdout
+
+
+def test_a_configuration_file_starting_with_a_byte_order_mark_is_read(tmp_path, write):
+    (tmp_path / "bnlint.toml").write_bytes(b'\xef\xbb\xbfselect = ["BN006"]\n')
+    write("m.py", BAD)
+    result = run_bnlint("check", "--no-cache", "m.py", cwd=tmp_path)
+    assert result.returncode == 1 and codes(result) == ["BN006"], result.stderr
+
+
+def test_a_nul_byte_is_one_sentence_without_a_line_of_none(tmp_path, write):
+    (tmp_path / "m.py").write_bytes(b"import keras\nx = 1\x00\n")
+    result = run_bnlint("check", "--no-cache", "m.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "bnlint: error: m.py: is not valid Python: source code string cannot contain null bytes\n"

@@ -184,8 +184,9 @@ def read_source(text: str, display: str = "<string>", file: Path | None = None) 
     try:
         lines, tree = parse_python(file.resolve() if file is not None else None, text)
     except SyntaxError as error:
-        where = f"line {error.lineno}" + (f", column {error.offset}" if error.offset else "")
-        raise InputError(display, f"is not valid Python: {error.msg} ({where})") from None
+        where = (f" (line {error.lineno}" + (f", column {error.offset}" if error.offset else "") + ")"
+                 if error.lineno is not None else "")  # (none for a NUL byte)
+        raise InputError(display, f"is not valid Python: {error.msg}{where}") from None
     except (ValueError, RecursionError, MemoryError) as error:
         # (ast.parse gives a MemoryError without a message for code nested past its limits)
         reason = str(error) or "it is nested too deeply for Python's parser"
