@@ -356,3 +356,16 @@ def test_cell_lines_count_as_python_does_after_a_form_feed_or_unicode_line_separ
     ))
     result = run_bnlint("check", "--select", "BN003", path.name, cwd=tmp_path)
     assert result.stdout.splitlines()[0].startswith("m.ipynb:cell 2:3:5: BN003 "), result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("metadata", [{"kernelspec": {"name": "ir", "language": "R", "display_name": "R"}},
+                                      {"language_info": {"name": "julia"}}])
+def test_a_notebook_in_another_language_is_passed_over_with_a_warning(tmp_path, metadata):
+    cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+            "source": ["model <- keras_model_sequential() %>% layer_dense(units = 8)\n"]}
+    (tmp_path / "r.ipynb").write_text(json.dumps({"cells": [cell], "metadata": metadata, "nbformat": 4,
+                                                  "nbformat_minor": 5}))
+    result = run_bnlint("check", "--no-cache", "r.ipynb", cwd=tmp_path)
+    assert result.returncode == 0 and "not valid Python" not in result.stderr
+    language = metadata.get("kernelspec", {}).get("language") or metadata["language_info"]["name"]
+    assert result.stderr == f"bnlint: warning: r.ipynb: a notebook in {language}, not Python; bnlint read nothing in it\n"

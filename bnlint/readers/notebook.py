@@ -93,6 +93,12 @@ def notebook_from_bytes(data: bytes, display: str) -> Notebook:
     cells = content.get("cells") if isinstance(content, dict) else None
     if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
         raise InputError(display, "is not a Jupyter notebook: it has no list of cells (nbformat 4)")
+    language = _language(content)
+    if language is not None and language.lower() not in ("python", "python3", "ipython"):
+        # An R or Julia notebook: its cells are not Python, and reading them as such only reports
+        # "not valid Python" cell by cell.
+        return Notebook(data, content, "", (), (f"{display}: a notebook in {language}, not Python; bnlint read "
+                                                   "nothing in it",))
     code: list[tuple[int, str, list[str]]] = []  # (number, Python text, IPython lines) of each code cell
     for number, cell in enumerate(cells, start=1):
         source = _cell_source(cell)
@@ -131,6 +137,18 @@ def notebook_from_bytes(data: bytes, display: str) -> Notebook:
         code = kept
         text = "".join(f"{MARKER}{number}\n{python}" for number, python, _ in code)
     return Notebook(data, content, text, tuple(line for *_, magics in code for line in magics), tuple(left_out))
+
+
+def _language(content: dict) -> str | None:
+    """The language the notebook's kernel runs (``metadata.language_info.name``, else the kernelspec's), if it says."""
+    metadata = content.get("metadata")
+    if not isinstance(metadata, dict):
+        return None
+    for key, field in (("language_info", "name"), ("kernelspec", "language")):
+        value = metadata.get(key)
+        if isinstance(value, dict) and isinstance(value.get(field), str) and value[field]:
+            return value[field]
+    return None
 
 
 def _syntax_problem(text: str) -> str | None:
