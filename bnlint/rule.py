@@ -39,18 +39,9 @@ class Option:
     validate: Callable[[Any], str | None] | None = None
 
     def problem(self, value: Any) -> str | None:
-        """Why *value* is not valid for this option, or None.
-
-        A whole-number option (a batch size) must be positive; a table's
-        BatchNormalization arguments (``[tool.bnlint.insert]``) must be ones
-        the fix can write and Keras trains with (see :data:`_BN_ARGUMENTS`).
-        """
+        """Why *value* is not valid for this option, or None (a whole-number option, a batch size, must be positive)."""
         if self.validate is not None:
-            problem = self.validate(value)
-            if problem is None and isinstance(value, dict):
-                problem = next((f"'{key}' {_BN_ARGUMENTS[key][1]}" for key, item in value.items()
-                                if key in _BN_ARGUMENTS and not _BN_ARGUMENTS[key][0](item)), None)
-            return problem
+            return self.validate(value)
         if self.choices is not None:
             return None if value in self.choices else f"must be one of {', '.join(repr(c) for c in self.choices)}"
         expected = type(self.default)
@@ -62,16 +53,6 @@ class Option:
         if not isinstance(value, expected):
             return f"must be {'a number' if expected is float else 'true or false' if expected is bool else 'a string'}"
         return None
-
-
-#: The numeric BatchNormalization arguments a table option may set (``[tool.bnlint.insert]``), once its
-#: own validation has found numbers: what each must be and how to say so. A NaN or an infinity would be
-#: written into the source as a name (``epsilon=nan``); Keras divides by sqrt(variance + epsilon), and
-#: a moving average with a momentum of 1 or more never learns the statistics (or diverges).
-_BN_ARGUMENTS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "epsilon": (lambda value: 0 < value < float("inf"), "must be a finite number greater than 0"),
-    "momentum": (lambda value: 0 <= value < 1, "must be a number from 0 up to (not including) 1"),
-}
 
 
 class Rule:

@@ -568,6 +568,13 @@ def _is_scaled_residual(graph: ModelGraph, node: int) -> bool | None:
 # [tool.bnlint.insert]: how inserted BN layers are initialised (Keras' defaults otherwise).
 _INSERT_KEYS = {"epsilon": float, "momentum": float, "center": bool, "scale": bool, "zero-gamma-residual": bool}
 _KERAS_DEFAULTS = {"epsilon": 0.001, "momentum": 0.99, "center": True, "scale": True}
+# What the numbers must be: a NaN or an infinity would be written into the source as a name
+# (`epsilon=nan`); Keras divides by sqrt(variance + epsilon), and a moving average with a momentum
+# of 1 or more never learns the statistics (or diverges).
+_INSERT_RANGES = {
+    "epsilon": (lambda value: 0 < value < float("inf"), "must be a finite number greater than 0"),
+    "momentum": (lambda value: 0 <= value < 1, "must be a number from 0 up to (not including) 1"),
+}
 
 
 def _insert_problem(table: object) -> str | None:
@@ -580,6 +587,8 @@ def _insert_problem(table: object) -> str | None:
         numeric = expected is float and isinstance(value, (int, float)) and not isinstance(value, bool)
         if not (numeric or (expected is bool and isinstance(value, bool))):
             return f"'{key}' must be {'a number' if expected is float else 'true or false'}"
+        if key in _INSERT_RANGES and not _INSERT_RANGES[key][0](value):
+            return f"'{key}' {_INSERT_RANGES[key][1]}"
     return None
 
 
