@@ -393,12 +393,12 @@ def _clean(paths: list[str], out: TextIO) -> int:
 
     from bnlint.cache import clean
     from bnlint.config import find_config
-    from bnlint.discovery import _path_problem
+    from bnlint.discovery import path_problem
 
     roots = []
     for argument in paths:
         path = Path(argument)
-        problem = _path_problem(argument, path)
+        problem = path_problem(argument, path)
         if problem is not None:
             raise UserError(f"{argument or repr('')}: {problem}")
         root = find_config(path).root.resolve()

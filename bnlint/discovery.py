@@ -25,7 +25,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached r
 if TYPE_CHECKING:
     from typing import Callable
 
-__all__ = ["Target", "discover", "is_excluded", "stdin_target"]
+__all__ = ["Target", "discover", "is_excluded", "path_problem", "stdin_target"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def discover(arguments: list[str], force_exclude: bool = False) -> tuple[list[Ta
     configs: dict[Path, Config] = {}
     for argument in arguments:
         path = Path(argument)
-        problem = _path_problem(argument, path)
+        problem = path_problem(argument, path)
         if problem is not None:
             errors.append(InputError(argument or "''", problem))
             continue
@@ -72,7 +72,7 @@ def discover(arguments: list[str], force_exclude: bool = False) -> tuple[list[Ta
     return targets, errors
 
 
-def _path_problem(argument: str, path: Path) -> str | None:
+def path_problem(argument: str, path: Path) -> str | None:
     """Why the command-line *argument* (as *path*) cannot be checked, or None.
 
     Only files and directories are read: a FIFO, socket or device would block
