@@ -177,8 +177,12 @@ def insert_batchnorm(
     moving mean 0, moving variance 1, Keras' defaults epsilon 1e-3 and
     momentum 0.99 unless *batchnorm_config* says otherwise (any
     ``BatchNormalization`` argument). Their axis is the chosen layer's
-    channel axis (1 after a ``channels_first`` convolution, else -1), and
-    each is named ``<layer>_bn``. Every other layer keeps its weights bitwise.
+    channel axis (1 after a ``channels_first`` convolution, else -1), their
+    dtype policy the chosen layer's (``mixed_float16`` stays so), and each
+    is named ``<layer>_bn`` (``name=`` names the one BN when *after*
+    chooses one layer). Every other layer keeps its weights bitwise. A layer
+    with a fused activation (``Conv2D(..., activation="relu")``) gets its BN
+    after that activation: the activation is part of the layer.
     The input model is not changed.
 
     Such a BN computes x / sqrt(1 + epsilon) in inference, so with the default
@@ -189,7 +193,7 @@ def insert_batchnorm(
     Raises
     ------
     RewriteError
-        Nothing matches *after*.
+        Nothing matches *after*; or ``name=`` is taken, or *after* chooses several layers.
 
     Examples
     --------
@@ -210,14 +214,20 @@ def insert_batchnorm(
     if not chosen:
         raise RewriteError(f"no layer of model '{graph.name}' matches after={after!r}")
     names = {layer.name for _, layer in graph.layers()}
+    given = batchnorm_config.pop("name", None)
+    if given is not None and (len(chosen) > 1 or given in names):
+        problem = f"names one layer, and after={after!r} chooses {len(chosen)}" if len(chosen) > 1 else "is taken"
+        raise RewriteError(f"name={given!r} {problem}")
     for node in chosen:
         layer = graph.layer(node)
         axis = kinds.batchnorm_axis(layer.class_name, layer.config)
-        name, number = f"{layer.name}_bn", 1
+        name, number = given or f"{layer.name}_bn", 1
         while name in names:
             name, number = f"{layer.name}_bn_{number}", number + 1
         names.add(name)
         config = {"axis": axis, "momentum": 0.99, "epsilon": 1e-3, **batchnorm_config, "name": name}
+        if "dtype" not in batchnorm_config and layer.config.get("dtype") is not None:
+            config["dtype"] = layer.config["dtype"]  # (a mixed_float16 model's BN computes in float16 too)
         graph.insert_after(node, ("BatchNormalization", config))
     return graph.to_keras()
 

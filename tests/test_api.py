@@ -265,3 +265,18 @@ def test_check_a_live_model_and_insert_into_a_saved_file(tmp_path):
     bigger = bnlint.insert_batchnorm(path, after="c2")
     assert "c2_bn" in [l.name for l in bigger.layers]
     assert_same_weights(model, bigger)
+
+
+def test_insert_batchnorm_takes_a_name_for_one_layer_and_the_layer_dtype_policy():
+    inputs = keras.Input((8, 8, 3))
+    x = layers.Conv2D(4, 3, name="c", dtype="mixed_float16")(inputs)
+    x = layers.Conv2D(4, 3, name="d", dtype="mixed_float16")(x)
+    model = keras.Model(inputs, layers.Flatten(dtype="float32")(x))
+    bigger = bnlint.insert_batchnorm(model, after="c", name="stem_bn")
+    assert [(layer.name, layer.dtype_policy.name) for layer in bigger.layers][1:4] == [
+        ("c", "mixed_float16"), ("stem_bn", "mixed_float16"), ("d", "mixed_float16")]
+    assert bnlint.insert_batchnorm(model, after="c", dtype="float32").get_layer("c_bn").dtype_policy.name == "float32"
+    with pytest.raises(bnlint.RewriteError, match="name='x' names one layer, and after='Conv2D' chooses 2"):
+        bnlint.insert_batchnorm(model, after="Conv2D", name="x")
+    with pytest.raises(bnlint.RewriteError, match="name='d' is taken"):
+        bnlint.insert_batchnorm(model, after="c", name="d")
