@@ -1152,3 +1152,24 @@ def test_code_nested_past_what_python_compiles_is_one_input_error():
 
     with pytest.raises(InputError, match="model.py: nests its code too deeply for bnlint to read"):
         read_source(_deep_source("x1" + ".real" * 15_000), "model.py")
+
+
+def test_a_sublayer_list_grown_with_plus_equals_on_self_is_read():
+    (g,) = graphs_of("""
+        import keras
+        from keras import layers
+
+        class Net(keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.blocks = []
+                for width in (16, 32):
+                    self.blocks += [layers.Conv2D(width, 3), layers.BatchNormalization()]
+                self.head = layers.Dense(10)
+
+            def call(self, x):
+                for block in self.blocks:
+                    x = block(x)
+                return self.head(x)
+    """)
+    assert chain(g)[0] == ["InputLayer", "Conv2D", "BatchNormalization", "Conv2D", "BatchNormalization", "Dense"]

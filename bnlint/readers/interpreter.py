@@ -385,7 +385,7 @@ class Interpreter:
             self._assign(node.target, self._eval(node.value, scope), scope)
 
     def _exec_AugAssign(self, node: ast.AugAssign, scope: _Scope) -> None:
-        current = self._eval(node.target, scope) if isinstance(node.target, ast.Name) else UNKNOWN
+        current = self._eval(node.target, scope) if isinstance(node.target, (ast.Name, ast.Attribute)) else UNKNOWN
         value = self._binary(node.op, current, self._eval(node.value, scope), node)
         if type(current) is list and type(value) is list and isinstance(node.op, ast.Add):
             current[:] = value  # (`blocks += [...]` extends the list in place: other names for it see the new items)
