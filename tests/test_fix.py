@@ -1437,19 +1437,18 @@ def test_a_file_nested_deeper_than_libcst_can_copy_is_declined_not_crashed(tmp_p
     assert path.read_text() == source
 
 
-NESTED_MOVE = """\
-import keras
-from keras import layers
+def _two_blocks_then(order: str, tail: str) -> str:
+    """A model of two Conv2D blocks with BN and ReLU in *order* ("BN ReLU" or "ReLU BN": the majority), then *tail*."""
+    block = {"BN": "    x = layers.BatchNormalization()(x)\n", "ReLU": "    x = layers.ReLU()(x)\n"}
+    return ("import keras\nfrom keras import layers\n\ninputs = keras.Input((8, 8, 3))\nx = inputs\n"
+            "for i in range(2):\n    x = layers.Conv2D(4, 3, padding=\"same\", use_bias=False)(x)\n"
+            + "".join(block[name] for name in order.split()) + textwrap.dedent(tail))
 
-inputs = keras.Input((8, 8, 3))
-x = inputs
-for i in range(2):
-    x = layers.Conv2D(4, 3, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-y = layers.BatchNormalization()(layers.Activation("relu")(layers.Conv2D(4, 1, use_bias=False)(x)))
-model = keras.Model(inputs, y)
-"""
+
+NESTED_MOVE = _two_blocks_then("BN ReLU", """\
+    y = layers.BatchNormalization()(layers.Activation("relu")(layers.Conv2D(4, 1, use_bias=False)(x)))
+    model = keras.Model(inputs, y)
+""")
 
 
 def test_a_batchnorm_moved_within_nested_calls_lands_inside_them_and_keras_builds_it(tmp_path):
@@ -1512,16 +1511,7 @@ def test_a_sublayer_applied_with_training_false_is_not_moved(tmp_path):
 
 def test_a_bias_is_kept_when_the_batchnorm_that_cancelled_it_moves_past_the_activation(tmp_path):
     path = tmp_path / "cifar.py"
-    path.write_text(textwrap.dedent("""\
-        import keras
-        from keras import layers
-
-        inputs = keras.Input((8, 8, 3))
-        x = inputs
-        for i in range(2):
-            x = layers.Conv2D(4, 3, padding="same", use_bias=False)(x)
-            x = layers.ReLU()(x)
-            x = layers.BatchNormalization()(x)
+    path.write_text(_two_blocks_then("ReLU BN", """\
         x = layers.Conv2D(4, 1)(x)
         x = layers.BatchNormalization()(x)
         x = layers.ReLU()(x)
@@ -1537,16 +1527,7 @@ def test_a_bias_is_kept_when_the_batchnorm_that_cancelled_it_moves_past_the_acti
 
 def test_a_batchnorm_is_not_moved_across_global_pooling_where_its_axis_means_another_dimension(tmp_path):
     path = tmp_path / "gap.py"
-    source = textwrap.dedent("""\
-        import keras
-        from keras import layers
-
-        inputs = keras.Input((8, 8, 3))
-        x = inputs
-        for i in range(2):
-            x = layers.Conv2D(4, 3, padding="same", use_bias=False)(x)
-            x = layers.BatchNormalization()(x)
-            x = layers.ReLU()(x)
+    source = _two_blocks_then("BN ReLU", """\
         x = layers.Conv2D(16, 3, use_bias=False)(x)
         x = layers.ReLU()(x)
         x = layers.GlobalAveragePooling2D()(x)
