@@ -77,11 +77,13 @@ def fix_source(text: str, display: str, codes: set[str], options: dict, unsafe: 
             if d.fix is not None and d.fix.applicability in allowed and (d.code, d.origin) not in declined
             and isinstance(d.origin, Site) and d.origin.path == display
         ]
+        deferred = False
         if any(isinstance(intent, (MoveLayer, RemoveLayer)) for d in wanted for intent in d.fix.intents):
             # BN004's `use_bias=False` rests on the BN right after the layer, which a move in this
             # round may take away (Conv → BN → ReLU turned into Conv → ReLU → BN): it is decided
             # again, on the moved code, in the next round.
-            wanted = [d for d in wanted if d.code not in _DECIDED_AFTER_MOVES]
+            kept = [d for d in wanted if d.code not in _DECIDED_AFTER_MOVES]
+            deferred, wanted = len(kept) < len(wanted), kept
         if not wanted:
             break
         if _nesting_depth(current, file) > MAX_FIX_DEPTH:
@@ -89,8 +91,8 @@ def fix_source(text: str, display: str, codes: set[str], options: dict, unsafe: 
         with nesting_room():  # (libcst copies and visits its tree recursively)
             try:
                 edit = _apply_whole_fixes(current, wanted, declined)
-                if edit.text == current:
-                    break
+                if edit.text == current and not (deferred and any((d.code, d.origin) in declined for d in wanted)):
+                    break  # (when the round's moves were all declined, the fixes deferred for them come next)
                 ast.parse(edit.text)
             except SyntaxError as error:  # a writer bug: never write it
                 raise AssertionError(f"{display}: a fix produced invalid Python ({error}); nothing was written") from None

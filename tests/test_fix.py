@@ -1478,6 +1478,31 @@ def test_a_move_that_would_drop_the_call_arguments_is_declined(tmp_path, applica
     assert "applied with more than its input" in result.stdout
 
 
+def test_a_declined_move_leaves_the_other_fixes_of_the_file_applied(tmp_path):
+    """BN004 waits for the round's moves; when every move was declined, nothing changed and the run
+    ended there: `--fix --unsafe-fixes` left the file as it was, safe fixes included, and said so nowhere."""
+    source = _two_blocks_then("BN ReLU", """\
+        x = layers.Conv2D(4, 1)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        x = layers.Dropout(0.2)(x, training=True)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        model = keras.Model(inputs, x)
+    """)
+    path = tmp_path / "mixed.py"
+    path.write_text(source)
+    result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", str(path))
+    fixed = path.read_text()
+    assert fixed == source.replace("layers.Conv2D(4, 1)(x)", "layers.Conv2D(4, 1, use_bias=False)(x)")
+    assert result.returncode == 1  # the declined BN003 remains, with its reason
+    assert "BN003" in result.stdout and "applied with more than its input" in result.stdout
+    assert "BN004" not in result.stdout
+    (model,) = keras_models([path])[str(path)]
+    convs = [layer for layer in model["layers"] if layer["class_name"] == "Conv2D"]
+    assert [conv["config"]["use_bias"] for conv in convs] == [False, False, False]
+
+
 SUBCLASS_TRAINING = """\
 import keras
 from keras import layers
