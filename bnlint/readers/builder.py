@@ -688,6 +688,8 @@ class ModelBuilder:
         model = SequentialValue(name, site, self._new_layer_id(), entry=self.entry)
         if isinstance(items, (list, tuple)):
             model.items.extend(items)
+        elif items is UNKNOWN:
+            model.items.append(UNKNOWN)  # layers bnlint cannot list: one unknown layer, not an empty model
         self._name_sequential_input(model, on_call=False)
         self._maybe_build(model)
         self.models.append(model)

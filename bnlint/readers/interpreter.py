@@ -238,7 +238,9 @@ class Interpreter:
         # outermost), their arguments and what they could read.
         self._active: dict[ast.AST, int] = {}
         self._recursing: dict[ast.AST, list[tuple[list, dict, list]]] = {}
-        self._loop_yields: dict[ast.While, bool] = {}
+        self._loop_yields: dict[ast.AST, bool] = {}
+        # Loops running their one iteration for a count bnlint does not know (see _exec_For).
+        self._loops_run_once: set[ast.AST] = set()
         # Calls of functions that work on plain data alone, and their results (:meth:`_data_call_key`).
         self._data_functions: dict[ast.AST, tuple[tuple[str, ...], frozenset[str]] | None] = {}
         self._data_results: dict[tuple, Any] = {}
@@ -706,6 +708,17 @@ class Interpreter:
     def _exec_For(self, node: ast.For, scope: _Scope) -> None:
         iterable = self._eval(node.iter, scope)
         if not is_iterable(iterable):
+            if not isinstance(iterable, _NOT_ITERABLE):  # (they raise in Python: nothing runs)
+                if node not in self._loops_run_once and _reads_tensors(node, scope):
+                    # (Not again within itself: `for k, v in unknown: ... Params(v)` whose __init__ loops
+                    # the same way. Nor a loop that works on no tensor known here: it builds nothing
+                    # connected, and reading it cost a fifth more time on keras_hub's sources.)
+                    self._loops_run_once.add(node)
+                    try:
+                        self._loop(node, scope, [UNKNOWN], lambda item: self._assign(node.target, item, scope))
+                    finally:
+                        self._loops_run_once.discard(node)
+                _forget_loop_effects(node, scope, keep_tensors=True)
             return
         idle = False
 
@@ -736,9 +749,15 @@ class Interpreter:
         endless_generator = type(node.test) is ast.Constant and bool(node.test.value) and self._yields(node)
 
         def conditions():
-            nonlocal stuck
+            nonlocal stuck, unknown
             previous = None
-            while self._truth(self._eval(node.test, scope)) is True:
+            while (test := self._truth(self._eval(node.test, scope))) is not False:
+                if test is UNKNOWN:
+                    unknown = True  # one more iteration, then what it changes is unknown (below)
+                    if node not in self._loops_run_once and _reads_tensors(node, scope):
+                        self._loops_run_once.add(node)
+                        yield None
+                    return
                 if endless_generator:
                     # A generator's endless loop (`while True: ... yield batch`) runs once per item its
                     # consumer draws (`model.fit(generator)`), which bnlint does not follow: one iteration
@@ -761,8 +780,17 @@ class Interpreter:
                 previous = state
                 yield None
 
-        if self._loop(node, scope, conditions(), lambda item: None) and not stuck:
+        unknown = False
+        running = node not in self._loops_run_once
+        try:
+            completed = self._loop(node, scope, conditions(), lambda item: None)
+        finally:
+            if running:
+                self._loops_run_once.discard(node)
+        if completed and not stuck and not unknown:
             self._exec_block(node.orelse, scope)
+        if unknown:
+            _forget_loop_effects(node, scope, keep_tensors=True)
 
     def _yields(self, node: ast.While) -> bool:
         """Whether the loop's body yields (in a nested function or class, it does not)."""
@@ -881,7 +909,15 @@ class Interpreter:
         return _EXPRESSIONS.get(type(node), _eval_other)(self, node, scope)
 
     def _eval_Yield(self, node: ast.Yield | ast.YieldFrom, scope: _Scope) -> Any:
-        self._eval(node.value, scope)  # (`yield keras.Model(...)` makes that model)
+        value = self._eval(node.value, scope)  # (`yield keras.Model(...)` makes that model)
+        found, yielded = scope.lookup(_YIELDED)
+        if found and type(yielded) is list:
+            if type(node) is ast.Yield:
+                yielded.append(value)
+            elif isinstance(value, (list, tuple)):  # `yield from blocks`
+                yielded.extend(value)
+            else:
+                scope.vars[_YIELDED] = UNKNOWN  # what it yields is not known, nor its items after
         return UNKNOWN  # what the consumer sends back
 
     _eval_YieldFrom = _eval_Yield
@@ -900,6 +936,8 @@ class Interpreter:
             return value
         if node.id in PURE_BUILTINS:
             return PURE_BUILTINS[node.id]
+        if node.id in _CALLING_BUILTINS:
+            return _CALLING_BUILTINS[node.id]
         if node.id in WELL_KNOWN_NAMES:
             path = WELL_KNOWN_NAMES[node.id]
         elif node.id in kinds.LAYER_KINDS or node.id in kinds.LEGACY_ALIASES:
@@ -1322,6 +1360,8 @@ class Interpreter:
                 return func(*args, **kwargs)
             except TypeError:  # arguments missing or unexpected, as Python would raise
                 return UNKNOWN
+        if func is map or func is filter:
+            return self._map(func, args, kwargs, node)
         if func is isinstance:
             return _isinstance(args) if not kwargs else UNKNOWN
         if func is callable:
@@ -1338,6 +1378,25 @@ class Interpreter:
             # An unknown function applied to tensors still passes them on.
             return self.builder.apply_to_tensor(_callee_name(node.func), list(args) + list(kwargs.values()), self.site(node))
         return UNKNOWN
+
+    def _map(self, func: Any, args: list, kwargs: dict, node: ast.Call) -> Any:
+        """``map(function, *iterables)`` and ``filter(function, iterable)`` over known items, as a list."""
+        if kwargs or len(args) < 2 or (func is filter and len(args) != 2) or not all(
+                is_iterable(items) for items in args[1:]):
+            return UNKNOWN
+        if min(len(items) for items in args[1:]) > MAX_LOOP_ITERATIONS:
+            raise AnalysisLimit(f"{self._module.path}:{node.lineno}: {func.__name__} stopped after "
+                                f"{MAX_LOOP_ITERATIONS} items")
+        if func is map:
+            return [self._call(args[0], list(items), {}, node) for items in zip(*args[1:])]
+        kept = []
+        for item in args[1]:
+            keep = self._truth(item if args[0] is None else self._call(args[0], [item], {}, node))
+            if keep is UNKNOWN:
+                return UNKNOWN
+            if keep:
+                kept.append(item)
+        return kept
 
     def _reduce(self, args: list, kwargs: dict, node: ast.Call) -> Any:
         """``functools.reduce(function, items[, initial])``, calling *function* as the code would.
@@ -1677,19 +1736,33 @@ class Interpreter:
         if args and isinstance(args[0], InstanceValue):
             scope.vars["<self>"] = args[0]  # for super(); no identifier can clash with these
             scope.vars["<method>"] = func.node
+        generator = self._is_generator(func.node)
+        if generator:
+            # A generator function's items are drawn at once, in order, into a list: what model code
+            # does with them (`Sequential(list(blocks()))`, `for layer in blocks():`) sees them all.
+            scope.vars[_YIELDED] = []
         self._depth += 1
         try:
             if isinstance(func.node, ast.Lambda):
                 return self._eval(func.node.body, scope)
             self._exec_block(func.node.body, scope)
         except _Return as returned:
-            return returned.value
+            return scope.vars[_YIELDED] if generator else returned.value
         except (_Abort, _Break, _Continue):
             return UNKNOWN
         finally:
             self._depth -= 1
             self._module = caller_module
-        return None
+        return scope.vars[_YIELDED] if generator else None
+
+    def _is_generator(self, node: ast.AST) -> bool:
+        """Whether *node* is a generator function (a ``yield`` in its own body)."""
+        found = self._loop_yields.get(node)
+        if found is None:
+            found = self._loop_yields[node] = type(node) is not ast.Lambda and any(
+                type(child) in (ast.Yield, ast.YieldFrom) for statement in node.body
+                for child in _walk_body(statement))
+        return found
 
     def _bind_arguments(self, func: FunctionValue, args: list, kwargs: dict, scope: _Scope) -> None:
         spec = func.node.args
@@ -2265,9 +2338,22 @@ _UNCHANGED_BY_CALLS = (ExternalRef, LocalModule, _LazyImport, ClassValue, Functi
                        str, bytes, tuple, int, float, bool, type(None))
 
 
-def _forget_loop_effects(node: ast.For | ast.While, scope: _Scope) -> None:
+# Known values a `for` loop cannot iterate (anything else not listed is iterated once, unknown).
+_NOT_ITERABLE = (int, float, complex, type(None))
+# Builtins the interpreter calls itself, since they call the code's own functions.
+_CALLING_BUILTINS = {"map": map, "filter": filter}
+# The list a generator function's items go to (no identifier can clash with it).
+_YIELDED = "<yielded>"
+
+
+def _forget_loop_effects(node: ast.For | ast.While, scope: _Scope, keep_tensors: bool = False) -> None:
     """Make UNKNOWN what a loop cut short may have changed: the variables it assigns, the
-    containers whose methods it calls or whose items it sets, and the attributes it sets."""
+    containers whose methods it calls or whose items it sets, and the attributes it sets.
+
+    With *keep_tensors* (a loop run once for a count bnlint does not know), a variable or container
+    holding only tensors keeps them: a loop that builds blocks runs at least once, and the tensor one
+    iteration leaves connects the code after the loop as the last iteration's would.
+    """
     def holder_of(name: str) -> _Scope | None:
         if scope.outer and name in scope.outer:  # `global` or `nonlocal`
             return scope.outer[name]
@@ -2278,7 +2364,9 @@ def _forget_loop_effects(node: ast.For | ast.While, scope: _Scope) -> None:
 
     for child in _walk(node):
         if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
-            (holder_of(child.id) or scope).vars[child.id] = UNKNOWN
+            holder = holder_of(child.id) or scope
+            if not (keep_tensors and _only_tensors(holder.vars.get(child.id))):
+                holder.vars[child.id] = UNKNOWN
             continue
         if isinstance(child, ast.Subscript) and isinstance(child.ctx, ast.Store):
             owner = child.value
@@ -2292,8 +2380,21 @@ def _forget_loop_effects(node: ast.For | ast.While, scope: _Scope) -> None:
         else:
             continue
         found = holder_of(owner.id) if isinstance(owner, ast.Name) else None
-        if found is not None and not isinstance(found.vars.get(owner.id), _UNCHANGED_BY_CALLS):
+        if found is not None and not isinstance(found.vars.get(owner.id), _UNCHANGED_BY_CALLS) and not (
+                keep_tensors and _only_tensors(found.vars.get(owner.id))):
             found.vars[owner.id] = UNKNOWN  # (not `np` of `np.random.randint(...)`: modules stay)
+
+
+def _reads_tensors(node: ast.For | ast.While, scope: _Scope) -> bool:
+    """Whether a variable the loop names holds a tensor (or a list of them) now: a loop that builds on them."""
+    return any(type(child) is ast.Name and _only_tensors(scope.lookup(child.id)[1]) for child in _walk(node))
+
+
+def _only_tensors(value: Any) -> bool:
+    """A tensor, or a non-empty list or tuple of tensors (``skips`` of a U-Net)."""
+    if type(value) is TensorValue:
+        return True
+    return type(value) in (list, tuple) and bool(value) and all(type(item) is TensorValue for item in value)
 
 
 def _names_bound_by(target: ast.expr) -> frozenset[str]:

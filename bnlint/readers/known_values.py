@@ -85,6 +85,17 @@ def is_namedtuple_class(value: Any) -> bool:
     return isinstance(value, type) and issubclass(value, tuple) and value.__module__ == __name__
 
 
+def _chain(*iterables: Any) -> list:
+    """``itertools.chain`` of known containers, as a list (blocks of layers joined into one)."""
+    if not all(is_iterable(items) for items in iterables) or sum(map(len, iterables)) > MAX_VALUE_SIZE:
+        raise TypeError("chain")
+    return [item for items in iterables for item in items]
+
+
+def _chain_from_iterable(iterables: Any) -> list:
+    return _chain(*iterables)
+
+
 # Functions that are pure on known arguments (numpy's only where reimplemented here).
 PURE_FUNCTIONS: dict[str, Callable] = {
     **{f"math.{name}": getattr(math, name) for name in (
@@ -96,6 +107,8 @@ PURE_FUNCTIONS: dict[str, Callable] = {
     "collections.namedtuple": _namedtuple,
     "six.moves.range": range,  # Python 2 and 3 code: `from six.moves import xrange`
     "six.moves.xrange": range,
+    "itertools.chain": _chain,
+    "itertools.chain.from_iterable": _chain_from_iterable,
 }
 # Module constants model code reads (`string.ascii_lowercase[i]` letters EfficientNet's blocks).
 PURE_CONSTANTS: dict[str, Any] = {
@@ -114,7 +127,7 @@ PURE_METHODS = {
 
 def call_pure(func: Callable, args: list, kwargs: dict) -> Any:
     if not all(is_plain(a) for a in list(args) + list(kwargs.values())):
-        if func in (len, list, tuple, enumerate, zip, reversed, sorted) and all(
+        if func in (len, list, tuple, enumerate, zip, reversed, sorted, _chain, _chain_from_iterable) and all(
             isinstance(a, (list, tuple, str, dict, range)) for a in args
         ) and not kwargs:
             # len() of a list of layers, enumerate() over blocks: the structure is known.
