@@ -67,7 +67,7 @@ model = keras.Model(inputs, x, name="model")
 
 
 @pytest.mark.parametrize("source", [UNKNOWN_FOR, UNKNOWN_WHILE], ids=["for", "while"])
-def test_a_loop_bnlint_cannot_count_runs_once_and_what_it_leaves_feeds_the_code_after_it(source):
+def test_a_loop_bnlint_cannot_count_runs_once_and_what_it_leaves_feeds_the_code_after_it(source, tmp_path):
     classes, edges = _classes_and_edges(source)
     assert classes == ["InputLayer", "Conv2D", "ReLU", "Conv2D", "BatchNormalization"]
     assert ("inner", "bn") in edges and ("first", "bn") not in edges
@@ -75,18 +75,9 @@ def test_a_loop_bnlint_cannot_count_runs_once_and_what_it_leaves_feeds_the_code_
 
     # The first convolution feeds a ReLU, not the BN: its bias is not redundant (no BN004); it is
     # followed by a weight layer with no BN between (BN001, as in the model Keras builds).
-    assert [(d.code, d.origin.line) for d in check(source_path(source))] == [("BN001", 6 if "WIDTHS" in source else 7)]
-
-
-def source_path(source: str, _made: dict = {}):  # noqa: B006  (one file per source for the session)
-    import tempfile
-    from pathlib import Path
-
-    if source not in _made:
-        directory = Path(tempfile.mkdtemp())
-        (directory / "m.py").write_text(source)
-        _made[source] = directory / "m.py"
-    return _made[source]
+    path = tmp_path / "m.py"
+    path.write_text(source)
+    assert [(d.code, d.origin.line) for d in check(path)] == [("BN001", 6 if "WIDTHS" in source else 7)]
 
 
 def test_a_loop_run_once_forgets_plain_values_it_changes():

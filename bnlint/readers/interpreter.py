@@ -596,9 +596,7 @@ class Interpreter:
             for name, method in cls.methods.items():
                 if name.startswith("__") or method.node in self._invoked or isinstance(method.node, ast.Lambda):
                     continue
-                decorators = {d.id for d in method.node.decorator_list if isinstance(d, ast.Name)}
-                bound = [] if "staticmethod" in decorators else [cls] if "classmethod" in decorators else [instance]
-                self._call_function(method, bound, {"**entry": True}, method.node)
+                self._call_function(method, _bound_to(method, cls, instance), {"**entry": True}, method.node)
         except AnalysisLimit as limit:
             self.notes.append(str(limit))
         finally:
@@ -650,10 +648,9 @@ class Interpreter:
         matters here.
         """
         instance = parent.instance
-        if instance.cls.keras_base is None:
-            following = _next_init(instance.cls, parent.method)
-            if following is not None:
-                self._call_function(following, [instance, *args], kwargs, node)
+        following = _next_method(instance.cls, parent.method, "__init__")
+        if following is not None:  # (a Keras subclass of a subclass of the code's own runs its parent's too)
+            self._call_function(following, [instance, *args], kwargs, node)
             return None
         if instance.cls.keras_base != "keras.Model":
             return None
@@ -954,58 +951,69 @@ class Interpreter:
             sequential = self.builder.make_sequential([], {}, self.site(node.value))
             self._module_scope.vars[node.value.id] = sequential
             return _BoundMethod(sequential, "add")
-        value = self._eval(node.value, scope)
+        return self._attribute(self._eval(node.value, scope), node.attr)
+
+    def _attribute(self, value: Any, attr: str) -> Any:
+        """``value.attr`` (and ``getattr(value, "attr")``) for an evaluated *value*."""
         if type(value) is InstanceValue:  # (`self.filters`, the commonest in class-based code)
-            return _instance_attribute(value, node.attr)
+            return _instance_attribute(value, attr)
         if isinstance(value, ExternalRef):
-            ref = value.attribute(node.attr)
+            ref = value.attribute(attr)
             return PURE_CONSTANTS.get(ref.path, ref)
         if isinstance(value, LocalModule):
-            return self._module_attribute(value, node.attr)
+            return self._module_attribute(value, attr)
         if isinstance(value, TensorValue):
-            if node.attr == "get_shape":  # TensorFlow's `x.get_shape().as_list()`
+            if attr == "get_shape":  # TensorFlow's `x.get_shape().as_list()`
                 return _BoundMethod(value.shape, "get_shape")
-            return self.builder.tensor_attribute(value, node.attr)
-        if isinstance(value, (str, list, dict, tuple)) and node.attr in PURE_METHODS.get(type(value), ()):
-            return _BoundMethod(value, node.attr)
-        if type(value) is tuple and node.attr == "as_list":  # a static shape, as TensorFlow's TensorShape
+            return self.builder.tensor_attribute(value, attr)
+        if isinstance(value, (str, list, dict, tuple)) and attr in PURE_METHODS.get(type(value), ()):
+            return _BoundMethod(value, attr)
+        if type(value) is tuple and attr == "as_list":  # a static shape, as TensorFlow's TensorShape
             return _BoundMethod(value, "as_list")
         if isinstance(value, tuple):
             if type(value) is not tuple and is_namedtuple_class(type(value)):  # block_args.num_repeat
-                if node.attr in value._fields:
-                    return getattr(value, node.attr)
-                return _BoundMethod(value, node.attr) if node.attr in _NAMEDTUPLE_METHODS else UNKNOWN
-        elif isinstance(value, type) and is_namedtuple_class(value) and node.attr in ("_fields", "_field_defaults"):
-            return getattr(value, node.attr)
+                if attr in value._fields:
+                    return getattr(value, attr)
+                return _BoundMethod(value, attr) if attr in _NAMEDTUPLE_METHODS else UNKNOWN
+        elif isinstance(value, type) and is_namedtuple_class(value) and attr in ("_fields", "_field_defaults"):
+            return getattr(value, attr)
         if isinstance(value, HyperParameters):
-            if node.attr == "values":
+            if attr == "values":
                 return value.values
-            return _BoundMethod(value, node.attr) if node.attr in HyperParameters.METHODS else UNKNOWN
-        if isinstance(value, SequentialValue) and node.attr in ("add", "pop", "fit"):
-            return _BoundMethod(value, node.attr)
-        if isinstance(value, ModelValue) and node.attr in ("fit", "get_layer"):
-            return _BoundMethod(value, node.attr)
-        if isinstance(value, ModelLayer) and node.attr in ("output", "input", "name"):
-            return getattr(value, node.attr)
-        if type(value) is LayerValue and node.attr == "name":
+            return _BoundMethod(value, attr) if attr in HyperParameters.METHODS else UNKNOWN
+        if isinstance(value, SequentialValue) and attr in ("add", "pop", "fit"):
+            return _BoundMethod(value, attr)
+        if isinstance(value, ModelValue) and attr in ("fit", "get_layer"):
+            return _BoundMethod(value, attr)
+        if isinstance(value, ModelLayer) and attr in ("output", "input", "name"):
+            return getattr(value, attr)
+        if type(value) is LayerValue and attr == "name":
             return value.name
-        if node.attr == "layers" and isinstance(value, (ModelValue, SequentialValue)):
+        if attr == "layers" and isinstance(value, (ModelValue, SequentialValue)):
             return self.builder.model_layers(value)
-        if isinstance(value, ModelValue) and node.attr in ("input", "output", "inputs", "outputs", "name"):
+        if isinstance(value, ModelValue) and attr in ("input", "output", "inputs", "outputs", "name"):
             # `base.output` in transfer learning; a list is a copy: code may change the list it gets
-            found = value.graph.name if node.attr == "name" else getattr(value, node.attr)
+            found = value.graph.name if attr == "name" else getattr(value, attr)
             return list(found) if isinstance(found, list) else found
-        if isinstance(value, LayerValue) and value.instance is not None and node.attr == "fit" and (
+        if isinstance(value, LayerValue) and value.instance is not None and attr == "fit" and (
             value.instance.cls.keras_base in ("keras.Model", "keras.Sequential")
         ):
-            return _BoundMethod(value.instance.cls, node.attr)  # a subclassed model's own fit
+            return _BoundMethod(value.instance.cls, attr)  # a subclassed model's own fit
         if isinstance(value, _Super):
-            return _BoundMethod(value, node.attr) if node.attr == "__init__" else UNKNOWN
-        if type(value) is LayerValue and value.instance is not None and node.attr != "call":
+            if attr == "__init__":
+                return _BoundMethod(value, attr)
+            following = _next_method(value.instance.cls, value.method, attr)  # `super().call(x)`
+            return PartialValue(following, [value.instance], {}) if following is not None else UNKNOWN
+        if type(value) is LayerValue and value.instance is not None and attr != "call":
             # a custom layer's own attributes and methods (`block.build(shape)`)
-            return _instance_attribute(value.instance, node.attr)
-        if isinstance(value, ClassValue):  # `BasicBlock.expansion`
-            return _class_attribute(value, node.attr)
+            return _instance_attribute(value.instance, attr)
+        if isinstance(value, ClassValue):  # `BasicBlock.expansion`, `Blocks.conv_bn(x, 8)`
+            found = _class_attribute(value, attr, missing=_NO_DEFAULT)
+            if found is _NO_DEFAULT and attr in value.methods:
+                method = value.methods[attr]
+                bound = _bound_to(method, value, None)
+                return PartialValue(method, bound, {}) if bound else method
+            return UNKNOWN if found is _NO_DEFAULT else found
         return UNKNOWN
 
     def _eval_List(self, node: ast.List, scope: _Scope) -> Any:
@@ -1362,6 +1370,10 @@ class Interpreter:
                 return UNKNOWN
         if func is map or func is filter:
             return self._map(func, args, kwargs, node)
+        if func is getattr:  # `getattr(layers, "Conv2D")`; with a default, only what is known to be there
+            if kwargs or len(args) not in (2, 3) or not isinstance(args[1], str):
+                return UNKNOWN
+            return self._attribute(args[0], args[1])
         if func is isinstance:
             return _isinstance(args) if not kwargs else UNKNOWN
         if func is callable:
@@ -2237,7 +2249,22 @@ def _instance_attribute(instance: InstanceValue, name: str) -> Any:
     if name in instance.attrs:
         return instance.attrs[name]
     method = instance.cls.methods.get(name)
-    return PartialValue(method, [instance], {}) if method is not None else _class_attribute(instance.cls, name)
+    if method is None:
+        return _class_attribute(instance.cls, name)
+    bound = _bound_to(method, instance.cls, instance)
+    return PartialValue(method, bound, {}) if bound else method
+
+
+def _bound_to(method: FunctionValue, cls: ClassValue, instance: Any) -> list:
+    """What a method read from *cls* (or from *instance*, when not None) is bound to: nothing for a
+    ``@staticmethod`` (or a plain function read from the class), the class for a ``@classmethod``."""
+    decorators = {d.id if isinstance(d, ast.Name) else d.attr if isinstance(d, ast.Attribute) else None
+                  for d in getattr(method.node, "decorator_list", ())}
+    if "staticmethod" in decorators:
+        return []
+    if "classmethod" in decorators:
+        return [cls]
+    return [instance] if instance is not None else []
 
 
 def _class_attribute(cls: ClassValue, name: str, missing: Any = UNKNOWN) -> Any:
@@ -2290,13 +2317,14 @@ def _class_order(cls: ClassValue) -> list[ClassValue]:
     return order
 
 
-def _next_init(cls: ClassValue, method: Any) -> FunctionValue | None:
-    """The ``__init__`` that ``super().__init__`` in *method* (a node) of an instance of *cls* runs."""
+def _next_method(cls: ClassValue, method: Any, name: str) -> FunctionValue | None:
+    """The method *name* that ``super().name`` in *method* (a node) of an instance of *cls* reaches,
+    when a class of the code's own defines it (None when it is Keras' or ``object``'s)."""
     order = _class_order(cls)
     owners = [i for i, c in enumerate(order) if any(statement is method for statement in c.node.body)]
     for following in order[owners[0] + 1:] if owners else []:
-        if _defines(following.node, "__init__"):
-            return following.methods["__init__"]
+        if _defines(following.node, name):
+            return following.methods[name]
     return None
 
 
@@ -2341,7 +2369,7 @@ _UNCHANGED_BY_CALLS = (ExternalRef, LocalModule, _LazyImport, ClassValue, Functi
 # Known values a `for` loop cannot iterate (anything else not listed is iterated once, unknown).
 _NOT_ITERABLE = (int, float, complex, type(None))
 # Builtins the interpreter calls itself, since they call the code's own functions.
-_CALLING_BUILTINS = {"map": map, "filter": filter}
+_CALLING_BUILTINS = {"map": map, "filter": filter, "getattr": getattr}
 # The list a generator function's items go to (no identifier can clash with it).
 _YIELDED = "<yielded>"
 
