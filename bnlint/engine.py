@@ -137,6 +137,7 @@ def lint(result: ReadResult, codes: set[str], options: dict | None = None) -> li
     lines = source_lines(result.text) if result.text is not None else []
     grouped: dict[tuple, Diagnostic] = {}
     seen_layers: dict[tuple, set[int]] = {}  # layer ids per finding
+    _note_callers(result.graphs)
     for graph in result.graphs:
         for rule in rules:
             for violation in rule.check(graph):
@@ -147,6 +148,18 @@ def lint(result: ReadResult, codes: set[str], options: dict | None = None) -> li
     if result.notebook and grouped:
         _place_in_cells(grouped.values(), result.text or "")
     return sorted(grouped.values(), key=Diagnostic.sort_key)
+
+
+def _note_callers(graphs) -> None:
+    """Set each graph's :attr:`~bnlint.graph.ModelGraph.callers`: the nodes of the other graphs that call it
+    as a layer (a block ``Sequential`` inside a model), for rules about a model's final outputs."""
+    callers: dict[int, list] = {}
+    for graph in graphs:
+        for node, layer in graph.layers():
+            if layer.submodel is not None:
+                callers.setdefault(id(layer.submodel), []).append((graph, node))
+    for graph in graphs:
+        graph.callers = callers.get(id(graph), [])
 
 
 def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, graphs) -> None:

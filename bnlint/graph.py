@@ -199,6 +199,9 @@ class ModelGraph:
         self.entry: str | None = None
         #: ``model.fit(...)`` calls on this model: records with ``batch_size`` and ``site``.
         self.fits: list[Any] = []
+        #: The ``(graph, node)`` pairs that call this model as a layer, among the graphs linted with
+        #: it (set by :func:`bnlint.engine.lint`; empty for a model nothing nests).
+        self.callers: list[tuple[ModelGraph, int]] = []
         self._layers: dict[int, Layer] = {}
         self._succ: dict[int, dict[int, int]] = {}  # producer -> {consumer: input index}
         self._pred: dict[int, dict[int, int]] = {}  # consumer -> {producer: input index}

@@ -15,10 +15,14 @@ _SQUASHING = kinds.SQUASHING_ACTIVATIONS
 _PASSIVE = {"reshape", "dropout"}  # layers that only move or mask values
 
 
-def _feeds_output(graph: ModelGraph, node: int) -> bool:
-    """True when *node*'s output is a model output, directly or through reshape/dropout layers only."""
+def _feeds_output(graph: ModelGraph, node: int, seen: frozenset = frozenset()) -> bool:
+    """True when *node*'s output is a model output, directly or through reshape/dropout layers only;
+    for a model nested in another as a layer (a block ``Sequential``), when that layer's is too."""
     reached = (n for n in graph.reachable(node, through=_PASSIVE) if graph.layer(n).kind in _PASSIVE)
-    return graph.is_output(node) or any(graph.is_output(n) for n in reached)
+    if not (graph.is_output(node) or any(graph.is_output(n) for n in reached)):
+        return False
+    callers = [(outer, n) for outer, n in graph.callers if id(outer) not in seen]
+    return not graph.callers or any(_feeds_output(outer, n, seen | {id(graph)}) for outer, n in callers)
 
 
 def _producer(graph: ModelGraph, node: int, through: set[str]) -> int | None:
@@ -47,7 +51,9 @@ class BatchnormAfterOutput(Rule):
     `softmax`/`sigmoid` (an activation, or a `Dense`/conv with it fused) or
     ends a classifier head: a `Dense` after a `Flatten` or global pooling,
     or a conv fed by the global pooling itself (MobileNet's 1x1 conv head).
-    Not reported: a feature extractor ending conv -> BN (even one whose
+    A model nested in another as a layer (a block `Sequential`) is judged
+    where it is called: its last BN counts only where that call's output is
+    the outer model's. Not reported: a feature extractor ending conv -> BN (even one whose
     squeeze-and-excitation blocks pool globally elsewhere), and a block
     ending Dense -> BN with no reduction before it, a piece of a bigger
     model (so an MLP on flat inputs is not checked for a final BN).
@@ -118,6 +124,11 @@ model = Sequential([layers.Input((32, 32, 3)), layers.Conv2D(8, 3, use_bias=Fals
 from keras import layers, Sequential
 block = Sequential([layers.Dense(8, use_bias=False), layers.BatchNormalization()])  # a piece of a bigger model
 """,
+        """
+from keras import layers, Sequential, Input
+head = Sequential([layers.Flatten(), layers.Dense(16, use_bias=False), layers.BatchNormalization()])
+model = Sequential([Input((8, 8, 3)), head, layers.ReLU(), layers.Dense(1)])  # the block's BN is not the output
+""",
         ("""
 import keras
 from keras import layers
@@ -128,6 +139,11 @@ model = keras.Model(inputs, embedding)
 """, {"allow-embedding-batchnorm": True}),
     ]
     INVALID = [
+        """
+from keras import layers, Sequential, Input
+head = Sequential([layers.Flatten(), layers.Dense(10, use_bias=False), layers.BatchNormalization()])  # expect: BN005
+model = Sequential([Input((8, 8, 3)), head])
+""",
         """
 from keras import Sequential, layers as L
 model = Sequential([L.Flatten(), L.Dense(10, activation="softmax"), L.BatchNormalization()])  # expect: BN005
