@@ -303,6 +303,8 @@ class SequentialValue:
     input_name: str | None = None
     fits: list = field(default_factory=list)
     built: bool = False
+    #: Its layers applied in the workspace, once code reads its tensors (:meth:`ModelBuilder.sequential_tensors`).
+    tensors: Any = field(default=None, repr=False)
 
 
 class ModelBuilder:
@@ -499,7 +501,48 @@ class ModelBuilder:
             return self.record_fit(value.fits, args, kwargs, site)
         if isinstance(value, ModelValue) and method == "get_layer":
             return self._model_layer(value, args, kwargs)
+        if isinstance(value, SequentialValue) and method == "get_layer":
+            name = kwargs["name"] if set(kwargs) == {"name"} and not args else (
+                args[0] if len(args) == 1 and not kwargs else None)
+            found = [layer for layer in self.sequential_tensors(value) or () if layer.name == name]
+            return found[0] if isinstance(name, str) and len(found) == 1 else UNKNOWN
         return UNKNOWN
+
+    def sequential_tensors(self, model: SequentialValue) -> list[ModelLayer] | None:
+        """A Sequential's layers with their tensors, its input first, for code that reads them
+        (``keras.Model(seq.inputs, seq.get_layer("relu").output)``, the Keras guide's feature extractor).
+
+        Its layers are applied in order from its input, in the workspace, the first time code reads
+        a tensor of it (again after an ``add`` or ``pop``), as Keras builds a Sequential whose input is
+        known; the tensors are the same for every later read. None when its input is not known, or it
+        holds something other than Keras layers and models (a custom layer, an unknown value).
+        """
+        key = tuple(map(id, model.items)) + (model.input_name,)
+        if model.tensors is not None and model.tensors[0] == key:
+            return model.tensors[1]
+        items = list(model.items)
+        if items and isinstance(items[0], TensorValue):
+            tensor, items = items[0], items[1:]
+            made = [ModelLayer(self.workspace.layer(tensor.node).name, tensor, tensor)]
+        elif items and isinstance(items[0], LayerValue) and items[0].class_name == "InputLayer":
+            tensor, items = self._input_node(items[0].name, items[0].site), items[1:]
+            made = [ModelLayer(model.items[0].name, tensor, tensor)]
+        elif model.input_name is not None:
+            tensor = self._input_node(model.input_name, model.site)
+            made = [ModelLayer(model.input_name, tensor, tensor)]
+        else:
+            return None
+        for item in items:
+            if not (isinstance(item, (ModelValue, SequentialValue)) or (
+                    isinstance(item, LayerValue) and item.instance is None and item.class_name != "InputLayer")):
+                return None
+            output = self.call_object(item, [tensor], {}, item.site if isinstance(item, LayerValue) else model.site)
+            if not isinstance(output, TensorValue):
+                return None
+            made.append(ModelLayer(item.name if not isinstance(item, ModelValue) else item.graph.name, output, tensor))
+            tensor = output
+        model.tensors = (key, made)
+        return made
 
     def _model_layer(self, model: ModelValue, args: list, kwargs: dict) -> ModelLayer | Any:
         """``model.get_layer(name)``: the layer with its input and output tensors (``base.get_layer("bn1").output``).

@@ -981,8 +981,14 @@ class Interpreter:
             if attr == "values":
                 return value.values
             return _BoundMethod(value, attr) if attr in HyperParameters.METHODS else UNKNOWN
-        if isinstance(value, SequentialValue) and attr in ("add", "pop", "fit"):
+        if isinstance(value, SequentialValue) and attr in ("add", "pop", "fit", "get_layer"):
             return _BoundMethod(value, attr)
+        if isinstance(value, SequentialValue) and attr in ("input", "inputs", "output", "outputs"):
+            made = self.builder.sequential_tensors(value)  # (`keras.Model(seq.inputs, ...)`)
+            if made is None:
+                return UNKNOWN
+            tensor = made[0].output if attr.startswith("input") else made[-1].output
+            return [tensor] if attr.endswith("s") else tensor
         if isinstance(value, ModelValue) and attr in ("fit", "get_layer"):
             return _BoundMethod(value, attr)
         if isinstance(value, ModelLayer) and attr in ("output", "input", "name"):
