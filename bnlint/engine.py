@@ -9,6 +9,8 @@ constructor call.
 
 from __future__ import annotations
 
+import ast
+
 import importlib
 import os
 import re
@@ -199,22 +201,32 @@ def _withdraw_fixes_the_writer_declines(diagnostics, result: ReadResult) -> None
     fix instead (BN001 still inserts its BN; BN004 then reports the bias).
     """
     from bnlint.readers.python_source import source_lines
-    from bnlint.writers.arguments import argument_problem
+    from bnlint.writers.arguments import argument_problem, placement_problem
 
     text = result.text or ""
     lines = source_lines(text, keepends=True)
+    tree: list = []  # (parsed once, when a fix inserts, removes or moves a layer)
     for diagnostic in diagnostics:
         if diagnostic.fix is None:
             continue
         kept = []
         for intent in diagnostic.fix.intents:
             problem = None
-            if (isinstance(intent, SetArgument) and intent.site.path == result.path
-                    and 0 < intent.site.line <= intent.site.end_line <= len(lines)):
+            if intent.site.path != result.path or not 0 < intent.site.line <= intent.site.end_line <= len(lines):
+                pass
+            elif isinstance(intent, SetArgument):
                 problem = argument_problem(intent.site.text_in(lines), intent, text)
+            else:
+                if not tree:
+                    try:
+                        tree.append(ast.parse(text))
+                    except (SyntaxError, ValueError, RecursionError, MemoryError):
+                        tree.append(None)
+                if tree[0] is not None:
+                    problem = placement_problem(tree[0], text, intent)
             if problem is None:
                 kept.append(intent)
-            elif not intent.optional:
+            elif not getattr(intent, "optional", False):
                 diagnostic.fix, diagnostic.unfixable = None, problem
                 break
         else:

@@ -1580,3 +1580,42 @@ def test_diff_of_a_latin_1_file_is_in_its_bytes_and_patch_applies_it(tmp_path):
         pytest.skip("no patch(1) on this machine to apply the diff with")
     subprocess.run(["patch", "-p1"], input=diff.stdout, cwd=tmp_path, check=True, capture_output=True)
     assert (tmp_path / "m.py").read_bytes() == (tmp_path / "fixed.py").read_bytes()
+
+
+_THREE_BLOCKS = """\
+import keras
+from keras import layers
+
+inputs = keras.Input((32, 32, 3))
+x = layers.Conv2D(8, 3, use_bias=False)(inputs)
+x = layers.BatchNormalization()(x)
+x = layers.ReLU()(x)
+x = layers.Conv2D(8, 3, use_bias=False)(x)
+x = layers.BatchNormalization()(x)
+x = layers.ReLU()(x)
+"""
+
+
+@pytest.mark.parametrize("tail, reason", [
+    ("""\
+x = layers.Dropout(0.2)(x, training=True)
+x = layers.BatchNormalization()(x)
+x = layers.ReLU()(x)
+""", "applied with more than its input (`training=True`)"),
+    ("""\
+bn = layers.BatchNormalization()
+x = bn(x)
+""", "kept in a variable"),
+    ("""\
+x = layers.Conv2D(8, 3, use_bias=False, activation=layers.LeakyReLU(negative_slope=0.01))(x)
+x = layers.BatchNormalization()(x)
+""", "given as a layer or an expression (`layers.LeakyReLU(negative_slope=0.01)`)"),
+])
+def test_a_check_shows_the_fixes_the_syntax_rules_out_as_not_fixable(tmp_path, tail, reason):
+    """A plain check counted these as fixable with `--unsafe-fixes`, which then declined them every time."""
+    path = tmp_path / "m.py"
+    path.write_text(_THREE_BLOCKS + tail + "model = keras.Model(inputs, x)\n")
+    checked = run_bnlint("check", "--no-cache", str(path))
+    assert reason in checked.stdout and "fixable" not in checked.stdout, checked.stdout
+    fixed = run_bnlint("check", "--no-cache", "--diff", "--unsafe-fixes", str(path))
+    assert fixed.returncode == 0 and "No fixes to apply." in fixed.stdout + fixed.stderr

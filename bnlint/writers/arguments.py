@@ -29,7 +29,22 @@ from bnlint import kinds
 from bnlint.diagnostics import SetArgument
 from bnlint.readers.python_source import parse_python
 
-__all__ = ["argument_problem"]
+__all__ = ["argument_problem", "placement_problem", "STORED_LAYER", "activation_problem", "extra_arguments"]
+
+#: Why a layer kept in a variable gets no layer inserted, moved or removed next to it.
+STORED_LAYER = ("the layer is kept in a variable and applied in another statement (`dense = Dense(...)`, "
+                "then `x = dense(x)`); the fixer edits layers where they are applied")
+
+
+def extra_arguments(code: str) -> str:
+    """Why a layer applied with more than its input (*code*: those arguments) is not moved."""
+    return f"the layer is applied with more than its input (`{code}`), which moving the layer would drop"
+
+
+def activation_problem(code: str) -> str:
+    """Why a fused activation given as *code* (a layer or an expression) is not split off."""
+    return (f"the activation is given as a layer or an expression (`{code}`), not by its name; "
+            "move it after the BN by hand")
 
 
 def argument_problem(call_text: str, intent: SetArgument, text: str = "") -> str | None:
@@ -54,6 +69,10 @@ def argument_problem(call_text: str, intent: SetArgument, text: str = "") -> str
         return None
     positional = [arg for arg in call.args if not isinstance(arg, ast.Starred)]
     existing = _existing_argument(call, positional, intent)
+    if existing is not None and intent.key == "activation" and intent.value is None and not _named_activation(existing):
+        # `activation=layers.PReLU()`, `LeakyReLU(negative_slope=0.01)`: an `Activation("prelu")`
+        # after the BN would not be that activation (or would not exist).
+        return activation_problem(ast.get_source_segment(source, existing))
     if existing is not None:
         if intent.follow and isinstance(existing, (ast.Attribute, ast.Subscript)):
             code = ast.get_source_segment(source, existing)
@@ -186,3 +205,93 @@ def _existing_argument(call: ast.Call, positional: list[ast.expr], intent: SetAr
     if intent.key in params and params.index(intent.key) < len(positional):
         return positional[params.index(intent.key)]
     return None
+
+
+def _named_activation(value: ast.expr) -> bool:
+    """An ``activation=`` argument that names its function: a string (``"relu"``), a variable (a
+    parameter the reader followed to the strings passed: ``activation=act``) or a function reference
+    whose last name is an activation's (``tf.nn.relu``, ``activations.swish``); not a layer made in
+    the call (``layers.PReLU()``) or any other expression."""
+    if isinstance(value, ast.Name) or (isinstance(value, ast.Constant) and isinstance(value.value, str)) or (
+            isinstance(value, ast.JoinedStr)):
+        return True
+    return isinstance(value, ast.Attribute) and kinds.activation_name(value.attr) not in (None, "linear")
+
+
+def placement_problem(tree: ast.Module, text: str, intent) -> str | None:
+    """Why the writer declines inserting, removing or moving a layer at *intent*'s sites, told from the
+    syntax of *tree* (the file *text*): a layer kept in a variable (``dense = Dense(32)``, then
+    ``x = dense(x)``), or, for a move, a layer applied with more than its input (``bn(x, training=False)``).
+    None when the syntax does not decide it (the writer may still decline, for reasons it finds then).
+    """
+    calls, parents = _calls_and_parents(tree, text)
+    sites = [intent.site] + ([intent.after] if hasattr(intent, "after") and intent.after is not intent.site else [])
+    for site in sites:
+        call = calls.get((site.line, site.column, site.end_line, site.end_column))
+        if call is None:
+            return None
+        parent = parents.get(call)
+        if (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)
+                and _callee(call)[:1].isupper()):
+            return STORED_LAYER
+    if type(intent).__name__ != "MoveLayer":
+        return None
+    call = calls.get((intent.site.line, intent.site.column, intent.site.end_line, intent.site.end_column))
+    parent = parents.get(call)
+    applied = None
+    if isinstance(parent, ast.Call) and parent.func is call:
+        applied = parent
+    elif (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Attribute)
+          and isinstance(parent.targets[0].value, ast.Name) and parent.targets[0].value.id == "self"):
+        owner = parents.get(parent)
+        while owner is not None and not isinstance(owner, ast.ClassDef):
+            owner = parents.get(owner)
+        attribute = parent.targets[0].attr
+        uses = [node for node in ast.walk(owner) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == attribute and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "self" and len(node.args) + len(node.keywords) > 1] if owner else []
+        applied = uses[0] if uses else None
+    if applied is None or len(applied.args) + len(applied.keywords) <= 1:
+        return None
+    extra = [*applied.args[1:], *applied.keywords] if applied.args else applied.keywords[1:]
+    lines = text.splitlines(keepends=True)
+    code = ", ".join(_segment(lines, node) for node in extra)
+    return extra_arguments(code)
+
+
+def _segment(lines: list[str], node: ast.AST) -> str:
+    if node.lineno != node.end_lineno:
+        return "..."
+    line = lines[node.lineno - 1].encode("utf-8")
+    return line[node.col_offset:node.end_col_offset].decode("utf-8", "replace")
+
+
+_PARSED: dict[int, tuple] = {}
+
+
+def _calls_and_parents(tree: ast.Module, text: str) -> tuple[dict, dict]:
+    """The file's calls by their span (1-based, columns in characters, as a Site has them) and each node's parent."""
+    found = _PARSED.get(id(tree))
+    if found is not None and found[0] is tree:
+        return found[1], found[2]
+    lines = text.splitlines()
+
+    def column(line: int, offset: int) -> int:
+        source = lines[line - 1] if 0 < line <= len(lines) else ""
+        return (offset if source.isascii() else len(source.encode("utf-8")[:offset].decode("utf-8", "replace"))) + 1
+
+    calls, parents = {}, {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+        if isinstance(node, ast.Call):
+            calls[(node.lineno, column(node.lineno, node.col_offset), node.end_lineno,
+                   column(node.end_lineno, node.end_col_offset))] = node
+    _PARSED.clear()
+    _PARSED[id(tree)] = (tree, calls, parents)
+    return calls, parents
+
+
+def _callee(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""

@@ -22,7 +22,7 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 
 from bnlint import kinds
 from bnlint.diagnostics import FixIntent, InsertLayer, MoveLayer, SetArgument
-from bnlint.writers.arguments import argument_problem
+from bnlint.writers.arguments import STORED_LAYER, argument_problem, extra_arguments
 from bnlint.writers.value_sources import Trail, Untraceable, follow, is_literal, statement_text
 
 __all__ = ["EditResult", "apply_intents"]
@@ -79,15 +79,6 @@ def apply_intents(text: str, intents: list[FixIntent]) -> EditResult:
             if problem is not None:  # (a setting, `**kwargs`: told from the call, as a check tells it)
                 result.declined.append((intent, problem))
                 continue
-            if intent.key == "activation" and intent.value is None:
-                existing = _existing_argument(call, intent)
-                if existing is not None and not _named_activation(existing.value):
-                    # `activation=layers.PReLU()`, `LeakyReLU(negative_slope=0.01)`: an `Activation("prelu")`
-                    # after the BN would not be that activation (or would not exist).
-                    result.declined.append((intent, "the activation is given as a layer or an expression "
-                                            f"(`{wrapper.module.code_for_node(existing.value)}`), not by its name; "
-                                            "move it after the BN by hand"))
-                    continue
             existing = _existing_argument(call, intent) if intent.follow else None
             if existing is not None and isinstance(existing.value, cst.Name) and not is_literal(existing.value):
                 problem = literals.trace(existing.value, intent)
@@ -159,11 +150,11 @@ class _Plan:
         if any(holder is None for holder in holders):
             return _UNSUPPORTED
         if any(holder.kind == "stored" for holder in holders):
-            return ("the layer is kept in a variable and applied in another statement (`dense = Dense(...)`, "
-                    "then `x = dense(x)`); the fixer edits layers where they are applied")
-        if isinstance(intent, MoveLayer) and _applied_with_more_than_its_input(holders[0]):
-            return ("the layer is applied with more than its input (`training=False`, `mask=`), which "
-                    "moving the layer would drop")
+            return STORED_LAYER
+        if isinstance(intent, MoveLayer):
+            extra = _arguments_besides_the_input(holders[0], self.module)
+            if extra is not None:
+                return extra_arguments(extra)
         if any(holder.kind == "attribute" for holder in holders):
             problem = self._add_to_class(intent, holders)
             if problem is not None:
@@ -302,16 +293,6 @@ def _holder(call: cst.Call, parents) -> _Holder | None:
             return _Holder("assign", line, call, assign.targets[0].target.value, source)
         return _Holder("nested", parent, call, None, source)
     return None
-
-
-def _named_activation(value: cst.BaseExpression) -> bool:
-    """An ``activation=`` argument that names its function: a string (``"relu"``), a variable (a
-    parameter the reader followed to the strings passed: ``activation=act``) or a function reference
-    whose last name is an activation's (``tf.nn.relu``, ``activations.swish``); not a layer made in
-    the call (``layers.PReLU()``) or any other expression."""
-    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.Name)):
-        return True
-    return isinstance(value, cst.Attribute) and kinds.activation_name(value.attr.value) not in (None, "linear")
 
 
 def _callee(call: cst.Call) -> str:
@@ -748,23 +729,26 @@ def _applied_sublayer(statement) -> tuple[str, str] | None:
     return (assign.targets[0].target.value, attribute) if attribute is not None else None
 
 
-def _applied_with_more_than_its_input(holder: _Holder) -> bool:
-    """Whether the layer at *holder* is applied with arguments besides its input: ``(x, training=False)``."""
+def _arguments_besides_the_input(holder: _Holder, module: cst.Module) -> str | None:
+    """The code of the arguments the layer at *holder* is applied with besides its input (``training=False``
+    of ``(x, training=False)``), or None when it is applied to its input alone."""
+    applied: list[cst.Call] = []
     if holder.kind == "nested":
-        return len(holder.node.args) > 1
-    if holder.kind == "assign" and holder.source is not None:
-        return len(holder.node.body[0].value.args) > 1
-    if holder.kind == "attribute":
-        found = False
-
+        applied = [holder.node]
+    elif holder.kind == "assign" and holder.source is not None:
+        applied = [holder.node.body[0].value]
+    elif holder.kind == "attribute":
         class Applications(cst.CSTVisitor):
             def visit_Call(self, node: cst.Call) -> None:
-                nonlocal found
-                found = found or (_self_attribute(node.func) == holder.target and len(node.args) > 1)
+                if _self_attribute(node.func) == holder.target:
+                    applied.append(node)
 
         holder.source.visit(Applications())
-        return found
-    return False  # (a list element or `model.add(...)`: Sequential applies it)
+    for call in applied:  # (a list element or `model.add(...)`: Sequential applies it, to its input alone)
+        if len(call.args) > 1:
+            return ", ".join(module.code_for_node(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT))
+                             for arg in call.args[1:])
+    return None
 
 
 def _attribute_uses(classdef: cst.ClassDef, attribute: str) -> int:
