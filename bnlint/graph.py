@@ -487,6 +487,18 @@ class ModelGraph:
         RewriteError
             A dangling input or output, a cycle, an input layer with inputs,
             a merge with fewer than two inputs, or a single-input layer with several.
+
+        Examples
+        --------
+        >>> g = ModelGraph("tiny")
+        >>> a = g.add_layer(Layer("input_layer", "InputLayer", "input"))
+        >>> b = g.add_layer(Layer("add", "Add", "merge"))
+        >>> g.add_edge(a, b)
+        >>> g.inputs, g.outputs = [a], [b]
+        >>> g.validate()
+        Traceback (most recent call last):
+        ...
+        bnlint.rewrite.RewriteError: merge layer 'add' of model 'tiny' has 1 input(s), not 2 or more
         """
         from bnlint.rewrite import validate
 
