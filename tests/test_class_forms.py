@@ -71,3 +71,20 @@ def test_a_subclass_of_a_model_of_the_code_s_own_runs_its_parent_s_init_and_call
     # The parent's convolution keeps its bias before a BN: reported where the parent makes it.
     assert [(d.code, d.origin.line) for d in findings] == [("BN004", 8)]
 
+
+
+def test_a_subclassed_model_takes_the_name_its_super_init_gives():
+    source = """\
+import keras
+from keras import layers
+
+
+class MLP(keras.Model):
+    def __init__(self):
+        super().__init__(name="mlp_net")
+        self.dense = layers.Dense(4)
+
+    def call(self, x):
+        return self.dense(x)
+"""
+    assert [g.name for g in read_source(source, "m.py").graphs] == ["mlp_net"]  # (it was "mlp", the class's)

@@ -573,7 +573,8 @@ class Interpreter:
                     self._call_function(cls.methods[method], [instance, *args], {"**entry": True}, cls.node)
             inputs = self.builder.make_input([], {}, self.site(cls.node))
             outputs = self._call_function(cls.methods["call"], [instance, inputs], {"**entry": True}, cls.node)
-            model = self.builder.make_model([inputs, outputs], {"name": kinds.to_snake_case(name)}, self.site(cls.node))
+            model = self.builder.make_model([inputs, outputs], {"name": instance.name or kinds.to_snake_case(name)},
+                                            self.site(cls.node))
             if isinstance(model, ModelValue):
                 model.graph.fits = cls.fits
         except AnalysisLimit as limit:
@@ -652,6 +653,8 @@ class Interpreter:
         if following is not None:  # (a Keras subclass of a subclass of the code's own runs its parent's too)
             self._call_function(following, [instance, *args], kwargs, node)
             return None
+        if instance.name is None and isinstance(kwargs.get("name"), str):
+            instance.name = kwargs["name"]  # (`super().__init__(name="mlp_net")`: the model's name in Keras)
         if instance.cls.keras_base != "keras.Model":
             return None
         default = instance.name or self.builder.auto_name(kinds.to_snake_case(instance.cls.node.name))
