@@ -88,3 +88,28 @@ class MLP(keras.Model):
         return self.dense(x)
 """
     assert [g.name for g in read_source(source, "m.py").graphs] == ["mlp_net"]  # (it was "mlp", the class's)
+
+
+def test_a_custom_layer_s_config_names_its_positional_arguments():
+    """Keras' config of `ConvBNReLU(16, 5)` has `filters` and `kernel`: the node had only the keywords."""
+    source = """\
+import keras
+from keras import layers
+
+
+class ConvBNReLU(layers.Layer):
+    def __init__(self, filters, kernel=3, **kwargs):
+        super().__init__(**kwargs)
+        self.conv = layers.Conv2D(filters, kernel, use_bias=False)
+        self.bn = layers.BatchNormalization()
+
+    def call(self, x):
+        return keras.ops.relu(self.bn(self.conv(x)))
+
+
+inputs = keras.Input((8, 8, 3))
+model = keras.Model(inputs, ConvBNReLU(16, 5, name="block")(inputs))
+"""
+    (model,) = [g for g in read_source(source, "m.py").graphs if g.name == "functional"]
+    (block,) = [model.layer(n) for n in model.nodes() if model.layer(n).class_name == "ConvBNReLU"]
+    assert block.config == {"filters": 16, "kernel": 5, "name": "block"}

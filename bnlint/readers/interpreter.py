@@ -1335,8 +1335,14 @@ class Interpreter:
                 if isinstance(model, ModelValue):
                     return model
             base = func.keras_base.rpartition(".")[2]
+            init = func.methods.get("__init__")
+            given = kwargs
+            if init is not None and args and not isinstance(init.node, ast.Lambda):
+                # `ConvBNReLU(16)`: its config names the positional arguments as its `__init__` does (`filters`)
+                params = [p.arg for p in init.node.args.posonlyargs + init.node.args.args][1:]
+                given = {**dict(zip(params, args)), **kwargs}
             layer = self.builder.construct_custom(
-                func.node.name, args, kwargs, self.site(node), base if kinds.kind_of(base) != "other" else None,
+                func.node.name, args, given, self.site(node), base if kinds.kind_of(base) != "other" else None,
                 own_init="__init__" in func.methods)
             layer.instance = InstanceValue(func, {}, layer.name)
             if "__init__" in func.methods:
