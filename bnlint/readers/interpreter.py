@@ -238,7 +238,7 @@ class Interpreter:
         # outermost), their arguments and what they could read.
         self._active: dict[ast.AST, int] = {}
         self._recursing: dict[ast.AST, list[tuple[list, dict, list]]] = {}
-        self._loop_yields: dict[ast.AST, bool] = {}
+        self._loop_yields: dict[ast.While, bool] = {}
         # Loops running their one iteration for a count bnlint does not know (see _exec_For).
         self._loops_run_once: set[ast.AST] = set()
         # Calls of functions that work on plain data alone, and their results (:meth:`_data_call_key`).
@@ -910,8 +910,9 @@ class Interpreter:
 
     def _eval_Yield(self, node: ast.Yield | ast.YieldFrom, scope: _Scope) -> Any:
         value = self._eval(node.value, scope)  # (`yield keras.Model(...)` makes that model)
-        found, yielded = scope.lookup(_YIELDED)
-        if found and type(yielded) is list:
+        # (`scope` is the generator function's own: a comprehension cannot hold a `yield`.)
+        yielded = scope.vars.setdefault(_YIELDED, [])
+        if type(yielded) is list:
             if type(node) is ast.Yield:
                 yielded.append(value)
             elif isinstance(value, (list, tuple)):  # `yield from blocks`
@@ -954,7 +955,13 @@ class Interpreter:
             sequential = self.builder.make_sequential([], {}, self.site(node.value))
             self._module_scope.vars[node.value.id] = sequential
             return _BoundMethod(sequential, "add")
-        return self._attribute(self._eval(node.value, scope), node.attr)
+        value = self._eval(node.value, scope)
+        if type(value) is InstanceValue:  # (`self.filters`, the commonest in class-based code)
+            return _instance_attribute(value, node.attr)
+        if type(value) is ExternalRef:  # (`layers.Conv2D`, the commonest in functional code)
+            ref = value.attribute(node.attr)
+            return PURE_CONSTANTS.get(ref.path, ref)
+        return self._attribute(value, node.attr)
 
     def _attribute(self, value: Any, attr: str) -> Any:
         """``value.attr`` (and ``getattr(value, "attr")``) for an evaluated *value*."""
@@ -1763,33 +1770,25 @@ class Interpreter:
         if args and isinstance(args[0], InstanceValue):
             scope.vars["<self>"] = args[0]  # for super(); no identifier can clash with these
             scope.vars["<method>"] = func.node
-        generator = self._is_generator(func.node)
-        if generator:
-            # A generator function's items are drawn at once, in order, into a list: what model code
-            # does with them (`Sequential(list(blocks()))`, `for layer in blocks():`) sees them all.
-            scope.vars[_YIELDED] = []
+        # A generator function's items are drawn at once, in order, into a list (each `yield` adds to
+        # it): what model code does with them (`Sequential(list(blocks()))`, `for layer in blocks():`)
+        # sees them all.
         self._depth += 1
         try:
             if isinstance(func.node, ast.Lambda):
                 return self._eval(func.node.body, scope)
             self._exec_block(func.node.body, scope)
-        except _Return as returned:
-            return scope.vars[_YIELDED] if generator else returned.value
+            returned = None
+        except _Return as done:
+            returned = done.value
         except (_Abort, _Break, _Continue):
             return UNKNOWN
         finally:
             self._depth -= 1
             self._module = caller_module
-        return scope.vars[_YIELDED] if generator else None
-
-    def _is_generator(self, node: ast.AST) -> bool:
-        """Whether *node* is a generator function (a ``yield`` in its own body)."""
-        found = self._loop_yields.get(node)
-        if found is None:
-            found = self._loop_yields[node] = type(node) is not ast.Lambda and any(
-                type(child) in (ast.Yield, ast.YieldFrom) for statement in node.body
-                for child in _walk_body(statement))
-        return found
+        if _YIELDED in scope.vars:
+            return scope.vars[_YIELDED]
+        return [] if returned is None and _is_generator(func.node) else returned  # (one that yielded nothing)
 
     def _bind_arguments(self, func: FunctionValue, args: list, kwargs: dict, scope: _Scope) -> None:
         spec = func.node.args
@@ -2431,6 +2430,17 @@ def _forget_loop_effects(node: ast.For | ast.While, scope: _Scope, keep_tensors:
 def _reads_tensors(node: ast.For | ast.While, scope: _Scope) -> bool:
     """Whether a variable the loop names holds a tensor (or a list of them) now: a loop that builds on them."""
     return any(type(child) is ast.Name and _only_tensors(scope.lookup(child.id)[1]) for child in _walk(node))
+
+
+def _is_generator(node: ast.AST) -> bool:
+    """Whether the function *node* is a generator function (a ``yield`` in its own body); noted on the
+    node, which the parsed-tree cache shares between the files a process reads."""
+    found = getattr(node, "_bnlint_generator", None)
+    if found is None:
+        found = type(node) is not ast.Lambda and any(
+            type(child) in (ast.Yield, ast.YieldFrom) for statement in node.body for child in _walk_body(statement))
+        node._bnlint_generator = found
+    return found
 
 
 def _only_tensors(value: Any) -> bool:
