@@ -143,7 +143,8 @@ def _is_model_config(layer_cfg: dict) -> bool:
 def describe_config(model_config: dict, class_name: str = "Functional") -> dict:
     """``{"name", "class_name", "inputs", "outputs", "layers", "edges"}`` of
     a Functional or Sequential ``get_config()`` dict."""
-    sequential = class_name == "Sequential"
+    # (a subclass of Sequential has its own class name, and a Sequential's config, without input_layers)
+    sequential = class_name == "Sequential" or "input_layers" not in model_config
     layers, edges = [], []
     previous = None
     for layer_cfg in model_config["layers"]:

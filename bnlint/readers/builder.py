@@ -307,6 +307,11 @@ class SequentialValue:
     tensors: Any = field(default=None, repr=False)
 
 
+# `keras.utils.get_source_inputs` (and where Keras 2 kept it).
+_GET_SOURCE_INPUTS = ("keras.utils.get_source_inputs", "keras.engine.topology.get_source_inputs",
+                      "keras.utils.layer_utils.get_source_inputs")
+
+
 class ModelBuilder:
     """Carries out Keras calls for the interpreter and collects the models they build."""
 
@@ -386,7 +391,7 @@ class ModelBuilder:
         if path in _KERAS_SETTINGS or path in _SETTERS or path in _APPLICATION_HELPERS:
             return True
         return path in ("keras.backend.int_shape", "keras.ops.shape", "keras.backend.is_keras_tensor",
-                        "keras.backend.get_uid") or (
+                        "keras.backend.get_uid", *_GET_SOURCE_INPUTS) or (
             kinds.activation_of_function(path) is not None
         )
 
@@ -420,6 +425,8 @@ class ModelBuilder:
             return self._uids[args[0]]
         if path == "keras.backend.is_keras_tensor" and args:
             return isinstance(args[0], TensorValue) or UNKNOWN
+        if path in _GET_SOURCE_INPUTS and len(args) == 1 and type(args[0]) is TensorValue and not kwargs:
+            return self.source_inputs(args[0])
         if path == _GET_ACTIVATION and len(args) == 1 and not kwargs:
             # `activations.get("relu")(x)` (TF Model Garden's `tf_utils.get_activation`): the function
             # itself, so that calling it on a tensor is that activation.
@@ -507,6 +514,14 @@ class ModelBuilder:
             found = [layer for layer in self.sequential_tensors(value) or () if layer.name == name]
             return found[0] if isinstance(name, str) and len(found) == 1 else UNKNOWN
         return UNKNOWN
+
+    def source_inputs(self, tensor: TensorValue) -> list[TensorValue] | Any:
+        """``keras.utils.get_source_inputs(tensor)``: the input tensors *tensor* is computed from, in order."""
+        if tensor.graph is not self.workspace:
+            return UNKNOWN
+        nodes = [tensor.node, *self.workspace.ancestors(tensor.node)]
+        found = sorted(n for n in set(nodes) if self.workspace.layer(n).kind == "input" and n in self._tensors)
+        return [self._tensors[n] for n in found]
 
     def sequential_tensors(self, model: SequentialValue) -> list[ModelLayer] | None:
         """A Sequential's layers with their tensors, its input first, for code that reads them

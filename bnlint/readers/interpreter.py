@@ -289,7 +289,8 @@ class Interpreter:
                 continue
             if "call" in cls.methods:
                 self._analyse_class(cls)
-            elif cls.keras_base == "keras.Model" and _defines(node, "__init__") and (
+            elif (cls.keras_base == "keras.Model" or cls.keras_base.endswith(".Sequential")) and _defines(
+                    node, "__init__") and (
                     cls.methods["__init__"].node not in self._invoked):  # (not if the file instantiates it)
                 self._analyse_functional_class(cls)
         self.builder.user_activation = None  # (a cycle: the builder would keep this interpreter alive)
@@ -655,6 +656,12 @@ class Interpreter:
             return None
         if instance.name is None and isinstance(kwargs.get("name"), str):
             instance.name = kwargs["name"]  # (`super().__init__(name="mlp_net")`: the model's name in Keras)
+        if instance.cls.keras_base and instance.cls.keras_base.endswith(".Sequential"):
+            # `class Net(keras.Sequential)`: the instance is that Sequential (`self.add(...)` grows it)
+            if instance.model is None:
+                name = instance.name or kinds.to_snake_case(instance.cls.node.name)
+                instance.model = self.builder.make_sequential(args, {**kwargs, "name": name}, self.site(node))
+            return None
         if instance.cls.keras_base != "keras.Model":
             return None
         default = instance.name or self.builder.auto_name(kinds.to_snake_case(instance.cls.node.name))
@@ -860,6 +867,53 @@ class Interpreter:
         self._exec_block(node.orelse, scope)
         self._exec_block(node.finalbody, scope)
 
+    _exec_TryStar = _exec_Try  # (`except*`, Python 3.11)
+
+    def _exec_Match(self, node: ast.Match, scope: _Scope) -> None:
+        """``match`` runs the first case whose pattern matches the subject and whose guard holds.
+
+        A case bnlint cannot decide is taken, as an ``if`` whose condition is unknown is (one
+        branch, never two): the first such case, unless its body always raises and a later one
+        does not.
+        """
+        subject = self._eval(node.subject, scope)
+        candidates = []  # the cases that may run: undecided ones, up to the first that surely matches
+        for case in node.cases:
+            matched = self._match(case.pattern, subject, scope)
+            if matched is not False and case.guard is not None:
+                guard = self._truth(self._eval(case.guard, scope))
+                matched = False if guard is False else (matched if guard is True else UNKNOWN)
+            if matched is not False:
+                candidates.append(case)
+            if matched is True:
+                break
+        if candidates:
+            chosen = next((case for case in candidates if not _always_raises(case.body)), candidates[0])
+            self._match(chosen.pattern, subject, scope)  # (its captures, again: a later case may have rebound them)
+            self._exec_block(chosen.body, scope)
+
+    def _match(self, pattern: ast.pattern, subject: Any, scope: _Scope) -> Any:
+        """Whether *pattern* matches *subject* (True, False or UNKNOWN), binding its capture names."""
+        if isinstance(pattern, ast.MatchAs):
+            matched = True if pattern.pattern is None else self._match(pattern.pattern, subject, scope)
+            if pattern.name is not None and matched is not False:
+                self._assign(ast.Name(pattern.name, ast.Store()), subject if matched is True else UNKNOWN, scope)
+            return matched
+        if isinstance(pattern, (ast.MatchValue, ast.MatchSingleton)):
+            value = self._eval(pattern.value, scope) if isinstance(pattern, ast.MatchValue) else pattern.value
+            if subject is UNKNOWN or value is UNKNOWN or not (is_plain(subject) and is_plain(value)):
+                return UNKNOWN
+            return subject is value if isinstance(pattern, ast.MatchSingleton) else subject == value
+        if isinstance(pattern, ast.MatchOr):
+            results = [self._match(option, subject, scope) for option in pattern.patterns]
+            return True if True in results else (UNKNOWN if UNKNOWN in results else False)
+        for child in ast.walk(pattern):  # (sequence, mapping and class patterns: their captures are unknown)
+            if isinstance(child, (ast.MatchAs, ast.MatchStar)) and child.name is not None:
+                self._assign(ast.Name(child.name, ast.Store()), UNKNOWN, scope)
+            elif isinstance(child, ast.MatchMapping) and child.rest is not None:
+                self._assign(ast.Name(child.rest, ast.Store()), UNKNOWN, scope)
+        return UNKNOWN
+
     # -- assignment ------------------------------------------------------
 
     def _assign(self, target: ast.expr, value: Any, scope: _Scope) -> None:
@@ -880,6 +934,14 @@ class Interpreter:
                 self._assign(target.elts[k].value, items[k:len(items) - tail], scope)
                 for elt, item in zip(target.elts[k + 1:], items[len(items) - tail:]):
                     self._assign(elt, item, scope)
+            elif type(value) is TensorValue:
+                # `a, b = ops.split(x, 2)`, `out, h, c = LSTM(8, return_state=True)(x)`, `f1, f2 = backbone(x)`:
+                # one tensor per output, all of the node that made them (the graph stays connected).
+                for elt in target.elts:
+                    if isinstance(elt, ast.Starred):
+                        self._assign(elt.value, UNKNOWN, scope)
+                    else:
+                        self._assign(elt, TensorValue(value.node, value.graph), scope)
             else:
                 for elt in target.elts:
                     self._assign(elt.value if isinstance(elt, ast.Starred) else elt, UNKNOWN, scope)
@@ -1280,7 +1342,9 @@ class Interpreter:
             return UNKNOWN
 
     def _eval_Call(self, node: ast.Call, scope: _Scope) -> Any:
-        if type(node.func) is ast.Name and node.func.id == "super" and not node.args:
+        if type(node.func) is ast.Name and node.func.id == "super" and (not node.args or (
+                len(node.args) == 2 and type(node.args[1]) is ast.Name and node.args[1].id == "self")):
+            # `super()`, and Python 2's `super(Net, self)` (taken as the class the method is in)
             found, instance = scope.lookup("<self>")
             if found and not scope.lookup("super")[0]:
                 return _Super(instance, scope.lookup("<method>")[1])
@@ -1319,6 +1383,9 @@ class Interpreter:
             return self._call(func.func, func.args + list(args), {**func.kwargs, **kwargs}, node)
         if isinstance(func, ExternalRef):
             path = func.path
+            if path.endswith(".__init__") and args and isinstance(args[0], InstanceValue):
+                # `keras.Model.__init__(self, inputs=..., outputs=...)`: the base's __init__, named
+                return self.super_init(_Super(args[0]), list(args[1:]), kwargs, node)
             if not path.startswith("keras."):  # (Keras' own, the commonest, go straight to the builder)
                 if path == "functools.partial" and args:
                     return PartialValue(args[0], list(args[1:]), kwargs, node)
@@ -1396,6 +1463,10 @@ class Interpreter:
             if kwargs or len(args) not in (2, 3) or not isinstance(args[1], str):
                 return UNKNOWN
             return self._attribute(args[0], args[1])
+        if func is setattr:  # `setattr(self, f"bn{i}", BatchNormalization())` in a subclass's __init__
+            if not kwargs and len(args) == 3 and isinstance(args[1], str) and isinstance(args[0], InstanceValue):
+                args[0].attrs[args[1]] = args[2]
+            return None
         if func is isinstance:
             return _isinstance(args) if not kwargs else UNKNOWN
         if func is callable:
@@ -2264,6 +2335,8 @@ def _instance_attribute(instance: InstanceValue, name: str) -> Any:
         return instance.attrs[name]
     method = instance.cls.methods.get(name)
     if method is None:
+        if name in ("add", "pop") and type(instance.model) is SequentialValue:
+            return _BoundMethod(instance.model, name)  # (`self.add(layer)` in a Sequential subclass)
         return _class_attribute(instance.cls, name)
     bound = _bound_to(method, instance.cls, instance)
     return PartialValue(method, bound, {}) if bound else method
@@ -2383,7 +2456,7 @@ _UNCHANGED_BY_CALLS = (ExternalRef, LocalModule, _LazyImport, ClassValue, Functi
 # Known values a `for` loop cannot iterate (anything else not listed is iterated once, unknown).
 _NOT_ITERABLE = (int, float, complex, type(None))
 # Builtins the interpreter calls itself, since they call the code's own functions.
-_CALLING_BUILTINS = {"map": map, "filter": filter, "getattr": getattr}
+_CALLING_BUILTINS = {"map": map, "filter": filter, "getattr": getattr, "setattr": setattr}
 # The list a generator function's items go to (no identifier can clash with it).
 _YIELDED = "<yielded>"
 
