@@ -1619,3 +1619,59 @@ def test_a_check_shows_the_fixes_the_syntax_rules_out_as_not_fixable(tmp_path, t
     assert reason in checked.stdout and "fixable" not in checked.stdout, checked.stdout
     fixed = run_bnlint("check", "--no-cache", "--diff", "--unsafe-fixes", str(path))
     assert fixed.returncode == 0 and "No fixes to apply." in fixed.stdout + fixed.stderr
+
+
+TRY_IMPORTS = """\
+import keras
+try:
+    from tensorflow.keras.layers import Dense, ReLU
+except ImportError:
+    from keras.layers import Dense, ReLU
+
+
+def build():
+    inputs = keras.Input((16,))
+    x = Dense(8)(inputs)
+    x = ReLU()(x)
+    x = Dense(8, use_bias=False)(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = ReLU()(x)
+    return keras.Model(inputs, Dense(2, activation="softmax")(x))
+
+
+model = build()
+"""
+
+LOCAL_IMPORTS = """\
+import keras
+
+
+def stem(inputs):
+    from keras.layers import Dense, ReLU
+    x = Dense(8)(inputs)
+    return ReLU()(x)
+
+
+def body(x):
+    from keras.layers import BatchNormalization, Dense, ReLU
+    return ReLU()(BatchNormalization()(Dense(8, use_bias=False)(x)))
+
+
+inputs = keras.Input((16,))
+model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(body(stem(inputs))))
+"""
+
+
+@pytest.mark.parametrize("source, expected", [
+    (TRY_IMPORTS, "BatchNormalization()(x)"),  # imported in both branches of the try
+    (LOCAL_IMPORTS, "keras.layers.BatchNormalization()("),  # imported in another function only
+], ids=["try-except", "local"])
+def test_an_inserted_layer_is_named_where_the_file_can_reach_it(tmp_path, source, expected):
+    """The BN was written as a bare `BatchNormalization` that nothing imported there: NameError."""
+    path = tmp_path / "m.py"
+    path.write_text(source)
+    result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", str(path))  # (BN001's fix is unsafe)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert expected in path.read_text()
+    (model,) = keras_models([path])[str(path)]  # it builds
+    assert [layer["class_name"] for layer in model["layers"]].count("BatchNormalization") == 2

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import libcst as cst
+from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
 
 from bnlint import kinds
@@ -226,12 +227,23 @@ class _Plan:
             func: cst.BaseExpression = beside.func.with_changes(attr=cst.Name(class_name))
         elif isinstance(beside.func, cst.Name):
             local = _imported_name(self.module, class_name)
-            if local is None:
-                statement = _import_of(self.module, beside.func.value)
-                if statement is not None:  # from keras.layers import Conv2D -> ..., BatchNormalization
+            if local is not None:
+                func = cst.Name(local)
+            else:
+                # `from keras.layers import Conv2D` -> `..., BatchNormalization`: in every module-level
+                # statement that imports the neighbour's class (both branches of a try/except import).
+                statements = _imports_of(self.module, beside.func.value)
+                for statement in statements:
                     self.imports.setdefault(id(statement), set()).add(class_name)
-                local = class_name  # a snippet without imports names Keras classes bare
-            func = cst.Name(local)
+                module = None if statements else _layers_module(self.module)
+                if module is not None:
+                    # not imported at module level (in a function, or not at all): spelled through a
+                    # module the file imports at its top (`keras.layers.BatchNormalization`)
+                    func = cst.parse_expression(f"{module}.{class_name}")
+                elif statements or not _imports_anything(self.module):
+                    func = cst.Name(class_name)  # (a snippet without imports names Keras classes bare)
+                else:
+                    return None  # (a bare name would not exist where the call runs)
         else:
             return None
         quote = _quote_of(self.module.code)
@@ -311,14 +323,74 @@ def _imported_name(module: cst.Module, class_name: str) -> str | None:
     return None
 
 
-def _import_of(module: cst.Module, local: str) -> cst.ImportFrom | None:
-    """The top-level ``from ... import`` statement that binds the name *local*."""
-    for statement in _top_level_from_imports(module):
+def _imports_of(module: cst.Module, local: str) -> list[cst.ImportFrom]:
+    """The ``from ... import`` statements run at module level (at the top, or in a module-level
+    ``try``/``except``/``if``) that bind the name *local*."""
+    found = []
+    for statement in _module_level_from_imports(module.body):
         for alias in statement.names:
-            bound = alias.asname.name.value if alias.asname else getattr(alias.name, "value", None)
-            if bound == local:
-                return statement
-    return None
+            if (alias.asname.name.value if alias.asname else getattr(alias.name, "value", None)) == local:
+                found.append(statement)
+    return found
+
+
+def _module_level_from_imports(body):
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                    yield small
+        elif isinstance(statement, (cst.Try, cst.TryStar, cst.If, cst.Else, cst.ExceptHandler,
+                                    cst.ExceptStarHandler, cst.Finally)):
+            yield from _module_level_from_imports(statement.body.body)
+            for part in (*getattr(statement, "handlers", ()), getattr(statement, "orelse", None),
+                         getattr(statement, "finalbody", None)):
+                if part is not None:
+                    yield from _module_level_from_imports([part])
+
+
+def _imports_anything(module: cst.Module) -> bool:
+    """Whether the file has any import statement, at any depth (a snippet has none)."""
+    found = False
+
+    class Imports(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> None:
+            nonlocal found
+            found = True
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            nonlocal found
+            found = True
+
+    module.visit(Imports())
+    return found
+
+
+def _layers_module(module: cst.Module) -> str | None:
+    """How the file's top-level imports reach Keras' layers module: ``layers``, ``keras.layers``, ``tf.keras.layers``."""
+    spellings = []
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    full = get_full_name_for_node(alias.name)
+                    bound = alias.asname.name.value if alias.asname else full
+                    if full in ("keras", "tensorflow.keras", "keras.layers", "tensorflow.keras.layers"):
+                        spellings.append(bound if full.endswith("layers") else f"{bound}.layers")
+                    elif full == "tensorflow" and alias.asname:
+                        spellings.append(f"{bound}.keras.layers")
+            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                origin = get_full_name_for_node(small.module) if small.module else ""
+                for alias in small.names:
+                    name = get_full_name_for_node(alias.name)
+                    bound = alias.asname.name.value if alias.asname else name
+                    if origin in ("keras", "tensorflow.keras") and name == "layers":
+                        spellings.append(bound)
+                    elif origin == "tensorflow" and name == "keras":
+                        spellings.append(f"{bound}.layers")
+    return spellings[0] if spellings else None
 
 
 def _from_import_aliases(module: cst.Module):
