@@ -153,11 +153,24 @@ def _reshaped_between(graph: ModelGraph, start: int, end: int) -> bool:
 
 
 def _reorder(graph: ModelGraph, bn: int, after: int) -> Fix | None:
-    """Move the BN, unchanged, to right after *after* (the activation, or the layer before it)."""
+    """Move the BN, unchanged, to right after *after* (the activation, or the layer before it).
+
+    A BN moved past its activation no longer cancels the bias of the conv or dense layer before
+    it: a `use_bias=False` there is set back to `True` (optional), or the layer would keep no shift
+    before its activation. (The other way, BN004 then reports the bias the BN now cancels.)
+    """
     sites = (graph.layer(bn).origin, graph.layer(after).origin)
     if not all(isinstance(site, Site) for site in sites):
         return None
-    return Fix("move the BN across its activation", Applicability.UNSAFE, (MoveLayer(sites[0], after=sites[1]),))
+    intents: tuple = (MoveLayer(sites[0], after=sites[1]),)
+    producers = graph.predecessors(bn)
+    if len(producers) == 1 and producers[0] != after:
+        producer = graph.layer(producers[0])
+        if producer.kind in ("conv", "dense") and producer.get("use_bias") is False and (
+                producer.get("activation") == "linear") and isinstance(producer.origin, Site):
+            intents += (SetArgument(producer.origin, producer.constructor, "use_bias", True, follow=True,
+                                    optional=True),)
+    return Fix("move the BN across its activation", Applicability.UNSAFE, intents)
 
 
 def _split(graph: ModelGraph, fused: int, bn: int) -> Fix | None:

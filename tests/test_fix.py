@@ -1675,3 +1675,31 @@ def test_an_inserted_layer_is_named_where_the_file_can_reach_it(tmp_path, source
     assert expected in path.read_text()
     (model,) = keras_models([path])[str(path)]  # it builds
     assert [layer["class_name"] for layer in model["layers"]].count("BatchNormalization") == 2
+
+
+def test_a_batchnorm_moved_after_its_activation_gives_the_layer_before_it_its_bias_back(tmp_path):
+    """BN001 inserts a BN and drops the bias; BN002 then moves that BN after the ReLU (the model's
+    majority): the bias was left removed, with nothing cancelling it."""
+    source = """\
+import keras
+from keras import layers
+
+inputs = keras.Input((16,))
+x = layers.Dense(8, name="first")(inputs)
+x = layers.ReLU()(x)
+x = layers.Dense(8)(x)
+x = layers.ReLU()(x)
+x = layers.BatchNormalization()(x)
+x = layers.Dense(8)(x)
+x = layers.ReLU()(x)
+x = layers.BatchNormalization()(x)
+model = keras.Model(inputs, layers.Dense(2, activation="softmax")(x))
+"""
+    path = tmp_path / "m.py"
+    path.write_text(source)
+    result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", str(path))
+    assert result.returncode == 0, result.stdout
+    (model,) = keras_models([path])[str(path)]
+    classes = [layer["class_name"] for layer in model["layers"]]
+    assert classes[1:4] == ["Dense", "ReLU", "BatchNormalization"]  # the new BN follows the ReLU
+    assert model["layers"][1]["config"].get("use_bias", True) is True
