@@ -1703,3 +1703,29 @@ model = keras.Model(inputs, layers.Dense(2, activation="softmax")(x))
     classes = [layer["class_name"] for layer in model["layers"]]
     assert classes[1:4] == ["Dense", "ReLU", "BatchNormalization"]  # the new BN follows the ReLU
     assert model["layers"][1]["config"].get("use_bias", True) is True
+
+
+def test_a_parameter_default_that_is_a_name_is_followed_to_its_literal(tmp_path):
+    """`def conv_bn(x, momentum=BN_MOMENTUM)`: declined, "`BN_MOMENTUM` is also used in def conv_bn(...)"."""
+    source = """\
+import keras
+from keras import layers
+
+BN_MOMENTUM = 0.1
+
+
+def conv_bn(x, momentum=BN_MOMENTUM):
+    x = layers.Dense(8, use_bias=False)(x)
+    return layers.BatchNormalization(momentum=momentum)(x)
+
+
+inputs = keras.Input((16,))
+model = keras.Model(inputs, conv_bn(inputs))
+"""
+    path = tmp_path / "m.py"
+    path.write_text(source)
+    result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", str(path))  # (BN006's fix is unsafe)
+    assert result.returncode == 0, result.stdout
+    assert path.read_text() == source.replace("BN_MOMENTUM = 0.1", "BN_MOMENTUM = 0.9")
+    (model,) = keras_models([path])[str(path)]
+    assert [layer["config"]["momentum"] for layer in model["layers"] if "momentum" in layer["config"]] == [0.9]

@@ -186,6 +186,7 @@ class _Tracer:
             if param.default is None:
                 raise Untraceable(f"`{name}` is a parameter of `{callee.name.value}` that no call in this file "
                                   "passes and that has no default")
+            self.trail.followed.add(id(param.default))  # (`momentum=BN_MOMENTUM`: the trail comes through it)
             sources.extend(self.sources(param.default, steps + 1))
         return sources
 
