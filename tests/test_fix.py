@@ -1729,3 +1729,28 @@ model = keras.Model(inputs, conv_bn(inputs))
     assert path.read_text() == source.replace("BN_MOMENTUM = 0.1", "BN_MOMENTUM = 0.9")
     (model,) = keras_models([path])[str(path)]
     assert [layer["config"]["momentum"] for layer in model["layers"] if "momentum" in layer["config"]] == [0.9]
+
+
+def test_a_comment_line_after_a_moved_list_element_stays_where_it_was(tmp_path):
+    """In a Sequential list the comment above the BN belonged to the Dropout's comma, and went with it."""
+    source = """\
+import keras
+from keras import layers
+
+model = keras.Sequential([
+    keras.Input((16,)),
+    layers.Dense(8, use_bias=False),
+    layers.Dropout(0.2),
+    # the normalisation
+    layers.BatchNormalization(),
+    layers.ReLU(),
+    layers.Dense(2, activation="softmax"),
+])
+"""
+    path = tmp_path / "m.py"
+    path.write_text(source)
+    result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", str(path))
+    assert result.returncode == 0, result.stdout
+    assert path.read_text() == source.replace(
+        "    layers.Dropout(0.2),\n    # the normalisation\n    layers.BatchNormalization(),\n",
+        "    # the normalisation\n    layers.BatchNormalization(),\n    layers.Dropout(0.2),\n")

@@ -576,6 +576,9 @@ class _Editor(cst.CSTTransformer):
         for old, element in zip(original.elements, updated.elements):
             if id(old) not in self.plan.removed:
                 result.append(element)
+            elif result:
+                # The comment lines after a removed element are above the next one: they stay there.
+                result[-1] = _with_comment_lines_of(result[-1], element)
             for call in self.plan.inserted.get(id(old), ()):
                 result = _extend(result, cst.Element(value=call), opening)
                 if id(call) in self.plan.comments:
@@ -702,6 +705,20 @@ def _set_argument(call: cst.Call, intent: SetArgument, quote: str) -> cst.Call:
 def _keyword(key: str, value: cst.BaseExpression) -> cst.Arg:
     no_space = cst.SimpleWhitespace("")
     return cst.Arg(value=value, keyword=cst.Name(key), equal=cst.AssignEqual(no_space, no_space))
+
+
+def _with_comment_lines_of(kept: cst.Element, removed: cst.Element) -> cst.Element:
+    """*kept* with the comment lines that followed *removed*'s comma added after its own comma."""
+    gone, comma = removed.comma, kept.comma
+    if not (isinstance(gone, cst.Comma) and isinstance(gone.whitespace_after, cst.ParenthesizedWhitespace)
+            and isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace)):
+        return kept
+    lines = [line for line in gone.whitespace_after.empty_lines if line.comment is not None]
+    if not lines:
+        return kept
+    after = comma.whitespace_after
+    return kept.with_changes(comma=comma.with_changes(
+        whitespace_after=after.with_changes(empty_lines=[*after.empty_lines, *lines])))
 
 
 def _extend(items: list, new, opening) -> list:
