@@ -1754,3 +1754,28 @@ model = keras.Sequential([
     assert path.read_text() == source.replace(
         "    layers.Dropout(0.2),\n    # the normalisation\n    layers.BatchNormalization(),\n",
         "    # the normalisation\n    layers.BatchNormalization(),\n    layers.Dropout(0.2),\n")
+
+
+def test_a_check_shows_a_sublayer_applied_twice_as_not_fixable(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text("""\
+import keras
+from keras import layers
+
+
+class Net(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.d1 = layers.Dense(8, use_bias=False)
+        self.bn1 = layers.BatchNormalization()
+        self.d2 = layers.Dense(8, use_bias=False)
+        self.drop = layers.Dropout(0.2)
+        self.bn2 = layers.BatchNormalization()
+
+    def call(self, x):
+        x = self.drop(keras.ops.relu(self.bn1(self.d1(x))))
+        x = self.drop(self.d2(x))
+        return keras.ops.relu(self.bn2(x))
+""")
+    checked = run_bnlint("check", "--no-cache", str(path))
+    assert "`self.drop` is used in 2 places" in checked.stdout and "fixable" not in checked.stdout, checked.stdout

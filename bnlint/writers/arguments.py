@@ -29,7 +29,8 @@ from bnlint import kinds
 from bnlint.diagnostics import SetArgument
 from bnlint.readers.python_source import parse_python
 
-__all__ = ["argument_problem", "placement_problem", "STORED_LAYER", "activation_problem", "extra_arguments"]
+__all__ = ["argument_problem", "placement_problem", "STORED_LAYER", "activation_problem", "extra_arguments",
+           "sublayer_uses"]
 
 #: Why a layer kept in a variable gets no layer inserted, moved or removed next to it.
 STORED_LAYER = ("the layer is kept in a variable and applied in another statement (`dense = Dense(...)`, "
@@ -234,6 +235,15 @@ def placement_problem(tree: ast.Module, text: str, intent) -> str | None:
         if (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)
                 and _callee(call)[:1].isupper()):
             return STORED_LAYER
+        attribute = _self_attribute_assigned(parent)
+        if attribute is not None:  # a sublayer: every `self.x(...)` is rewritten, so there must be one
+            owner = parents.get(parent)
+            while owner is not None and not isinstance(owner, ast.ClassDef):
+                owner = parents.get(owner)
+            uses = sum(1 for node in ast.walk(owner) if isinstance(node, ast.Attribute) and node.attr == attribute
+                       and isinstance(node.value, ast.Name) and node.value.id == "self") - 1 if owner else 0
+            if uses > 1:
+                return sublayer_uses(attribute, uses)
     if type(intent).__name__ != "MoveLayer":
         return None
     call = calls.get((intent.site.line, intent.site.column, intent.site.end_line, intent.site.end_column))
@@ -241,12 +251,11 @@ def placement_problem(tree: ast.Module, text: str, intent) -> str | None:
     applied = None
     if isinstance(parent, ast.Call) and parent.func is call:
         applied = parent
-    elif (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Attribute)
-          and isinstance(parent.targets[0].value, ast.Name) and parent.targets[0].value.id == "self"):
+    elif _self_attribute_assigned(parent) is not None:
         owner = parents.get(parent)
         while owner is not None and not isinstance(owner, ast.ClassDef):
             owner = parents.get(owner)
-        attribute = parent.targets[0].attr
+        attribute = _self_attribute_assigned(parent)
         uses = [node for node in ast.walk(owner) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr == attribute and isinstance(node.func.value, ast.Name)
                 and node.func.value.id == "self" and len(node.args) + len(node.keywords) > 1] if owner else []
@@ -257,6 +266,19 @@ def placement_problem(tree: ast.Module, text: str, intent) -> str | None:
     lines = text.splitlines(keepends=True)
     code = ", ".join(_segment(lines, node) for node in extra)
     return extra_arguments(code)
+
+
+def _self_attribute_assigned(node: ast.AST | None) -> str | None:
+    """``"x"`` for the statement ``self.x = ...``; None for any other."""
+    if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)
+            and isinstance(node.targets[0].value, ast.Name) and node.targets[0].value.id == "self"):
+        return node.targets[0].attr
+    return None
+
+
+def sublayer_uses(attribute: str, uses: int) -> str:
+    """Why a sublayer applied in several places gets no layer inserted, moved or removed next to it."""
+    return f"`self.{attribute}` is used in {uses} places in the class, and the fix rewrites each one"
 
 
 def _segment(lines: list[str], node: ast.AST) -> str:

@@ -23,7 +23,7 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 
 from bnlint import kinds
 from bnlint.diagnostics import FixIntent, InsertLayer, MoveLayer, SetArgument
-from bnlint.writers.arguments import STORED_LAYER, argument_problem, extra_arguments
+from bnlint.writers.arguments import STORED_LAYER, argument_problem, extra_arguments, sublayer_uses
 from bnlint.writers.value_sources import Trail, Untraceable, follow, is_literal, statement_text
 
 __all__ = ["EditResult", "apply_intents"]
@@ -191,7 +191,7 @@ class _Plan:
             if uses == 0:
                 return f"`self.{holder.target}` is not applied anywhere in the class"
             if uses > 1:
-                return f"`self.{holder.target}` is used in {uses} places in the class, and the fix rewrites each one"
+                return sublayer_uses(holder.target, uses)
         owner = id(holders[0].source)
         if isinstance(intent, InsertLayer):
             new = self._new_call(holders[0].call, intent.class_name, intent.arguments)
