@@ -205,7 +205,7 @@ def _withdraw_fixes_the_writer_declines(diagnostics, result: ReadResult) -> None
 
     text = result.text or ""
     lines = source_lines(text, keepends=True)
-    tree: list = []  # (parsed once, when a fix inserts, removes or moves a layer)
+    tree: list = [result.tree] if result.tree is not None else []  # (parsed when a fix inserts, removes or moves a layer)
     for diagnostic in diagnostics:
         if diagnostic.fix is None:
             continue

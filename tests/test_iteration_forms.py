@@ -101,3 +101,20 @@ params = Params(keras.utils.unknown_settings())
 """
     result = read_source(source, "m.py")
     assert result.notes == []
+
+
+def test_a_generator_function_that_yields_nothing_gives_no_items():
+    source = """\
+import keras
+from keras import layers
+
+
+def extra_blocks(count):
+    for _ in range(count):
+        yield layers.Dense(4)
+
+
+model = keras.Sequential([keras.Input((8,)), *extra_blocks(0), layers.Dense(1)], name="model")
+"""
+    (graph,) = read_source(source, "m.py").graphs
+    assert [graph.layer(n).class_name for n in graph.nodes()] == ["InputLayer", "Dense"]

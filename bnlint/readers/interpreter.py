@@ -190,6 +190,11 @@ class _Module:
         # Needed only when a name is found nowhere, so computed only then.
         return _names_bound_in(self.tree)
 
+    @cached_property
+    def yields(self) -> bool:
+        """Whether the word ``yield`` is in the file: without it, no function of it is a generator."""
+        return any("yield" in line for line in self.lines)
+
 
 @dataclass(eq=False)
 class LocalModule:
@@ -1859,7 +1864,9 @@ class Interpreter:
             self._module = caller_module
         if _YIELDED in scope.vars:
             return scope.vars[_YIELDED]
-        return [] if returned is None and _is_generator(func.node) else returned  # (one that yielded nothing)
+        if returned is None and (func.module or caller_module).yields and _is_generator(func.node):
+            return []  # (a generator function that yielded nothing)
+        return returned
 
     def _bind_arguments(self, func: FunctionValue, args: list, kwargs: dict, scope: _Scope) -> None:
         spec = func.node.args

@@ -5,6 +5,10 @@ from __future__ import annotations
 from bnlint.graph import ModelGraph
 from bnlint.records import dataclass, field
 
+TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
+if TYPE_CHECKING:
+    from typing import Any
+
 __all__ = ["ReadResult"]
 
 
@@ -24,3 +28,5 @@ class ReadResult:
     text: str | None = None
     notes: list[str] = field(default_factory=list)
     notebook: bool = False
+    #: The parsed tree of ``text``, when the reader parsed it (the engine reads it for fixes' syntax).
+    tree: Any = field(default=None, repr=False)

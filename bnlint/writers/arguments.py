@@ -222,39 +222,37 @@ def _named_activation(value: ast.expr) -> bool:
 def placement_problem(tree: ast.Module, text: str, intent) -> str | None:
     """Why the writer declines inserting, removing or moving a layer at *intent*'s sites, told from the
     syntax of *tree* (the file *text*): a layer kept in a variable (``dense = Dense(32)``, then
-    ``x = dense(x)``), or, for a move, a layer applied with more than its input (``bn(x, training=False)``).
-    None when the syntax does not decide it (the writer may still decline, for reasons it finds then).
+    ``x = dense(x)``), a sublayer applied in several places, or, for a move, a layer applied with more
+    than its input (``bn(x, training=False)``). None when the syntax does not decide it (the writer
+    may still decline, for reasons it finds then).
     """
-    calls, parents = _calls_and_parents(tree, text)
+    lines = text.splitlines()
     sites = [intent.site] + ([intent.after] if hasattr(intent, "after") and intent.after is not intent.site else [])
+    paths = []
     for site in sites:
-        call = calls.get((site.line, site.column, site.end_line, site.end_column))
-        if call is None:
+        path = _path_to_call(tree, lines, site)
+        if path is None:
             return None
-        parent = parents.get(call)
+        paths.append(path)
+        call, parent = path[-1], path[-2]
         if (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)
                 and _callee(call)[:1].isupper()):
             return STORED_LAYER
         attribute = _self_attribute_assigned(parent)
         if attribute is not None:  # a sublayer: every `self.x(...)` is rewritten, so there must be one
-            owner = parents.get(parent)
-            while owner is not None and not isinstance(owner, ast.ClassDef):
-                owner = parents.get(owner)
+            owner = next((node for node in reversed(path) if isinstance(node, ast.ClassDef)), None)
             uses = sum(1 for node in ast.walk(owner) if isinstance(node, ast.Attribute) and node.attr == attribute
                        and isinstance(node.value, ast.Name) and node.value.id == "self") - 1 if owner else 0
             if uses > 1:
                 return sublayer_uses(attribute, uses)
     if type(intent).__name__ != "MoveLayer":
         return None
-    call = calls.get((intent.site.line, intent.site.column, intent.site.end_line, intent.site.end_column))
-    parent = parents.get(call)
+    call, parent = paths[0][-1], paths[0][-2]
     applied = None
     if isinstance(parent, ast.Call) and parent.func is call:
         applied = parent
     elif _self_attribute_assigned(parent) is not None:
-        owner = parents.get(parent)
-        while owner is not None and not isinstance(owner, ast.ClassDef):
-            owner = parents.get(owner)
+        owner = next((node for node in reversed(paths[0]) if isinstance(node, ast.ClassDef)), None)
         attribute = _self_attribute_assigned(parent)
         uses = [node for node in ast.walk(owner) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr == attribute and isinstance(node.func.value, ast.Name)
@@ -263,7 +261,6 @@ def placement_problem(tree: ast.Module, text: str, intent) -> str | None:
     if applied is None or len(applied.args) + len(applied.keywords) <= 1:
         return None
     extra = [*applied.args[1:], *applied.keywords] if applied.args else applied.keywords[1:]
-    lines = text.splitlines(keepends=True)
     code = ", ".join(_segment(lines, node) for node in extra)
     return extra_arguments(code)
 
@@ -288,30 +285,32 @@ def _segment(lines: list[str], node: ast.AST) -> str:
     return line[node.col_offset:node.end_col_offset].decode("utf-8", "replace")
 
 
-_PARSED: dict[int, tuple] = {}
-
-
-def _calls_and_parents(tree: ast.Module, text: str) -> tuple[dict, dict]:
-    """The file's calls by their span (1-based, columns in characters, as a Site has them) and each node's parent."""
-    found = _PARSED.get(id(tree))
-    if found is not None and found[0] is tree:
-        return found[1], found[2]
-    lines = text.splitlines()
-
+def _path_to_call(tree: ast.Module, lines: list[str], site) -> list[ast.AST] | None:
+    """The nodes from *tree* down to the call written at *site* (1-based, columns in characters, as a
+    Site has them), or None. Only the nodes whose lines hold the site's are visited."""
     def column(line: int, offset: int) -> int:
         source = lines[line - 1] if 0 < line <= len(lines) else ""
         return (offset if source.isascii() else len(source.encode("utf-8")[:offset].decode("utf-8", "replace"))) + 1
 
-    calls, parents = {}, {}
-    for node in ast.walk(tree):
+    path: list[ast.AST] = [tree]
+    while True:
+        node = path[-1]
+        if isinstance(node, ast.Call) and (node.lineno, column(node.lineno, node.col_offset), node.end_lineno,
+                                           column(node.end_lineno, node.end_col_offset)) == (
+                site.line, site.column, site.end_line, site.end_column):
+            return path
         for child in ast.iter_child_nodes(node):
-            parents[child] = node
-        if isinstance(node, ast.Call):
-            calls[(node.lineno, column(node.lineno, node.col_offset), node.end_lineno,
-                   column(node.end_lineno, node.end_col_offset))] = node
-    _PARSED.clear()
-    _PARSED[id(tree)] = (tree, calls, parents)
-    return calls, parents
+            start, end = getattr(child, "lineno", None), getattr(child, "end_lineno", None)
+            if start is None or end is None or not start <= site.line <= site.end_line <= end:
+                continue
+            if start == site.line and column(start, child.col_offset) > site.column:
+                continue
+            if end == site.end_line and column(end, child.end_col_offset) < site.end_column:
+                continue
+            path.append(child)
+            break
+        else:
+            return None
 
 
 def _callee(call: ast.Call) -> str:
