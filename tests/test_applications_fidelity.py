@@ -310,6 +310,14 @@ def keras_and_bnlint(source: Path, builder: str) -> tuple[dict, dict | None, lis
     return json.loads(result.stdout.splitlines()[-1]), select_graph(graphs, builder), graphs
 
 
+def graph_as_keras_builds(source: Path, builder: str) -> dict:
+    """bnlint's graph of *builder* in *source*, asserted equal to the model real Keras builds from it."""
+    reference, graph, graphs = keras_and_bnlint(source, builder)
+    assert graph is not None, [g["name"] for g in graphs]
+    assert compare(reference, graph, graphs) == []
+    return graph
+
+
 def select_graph(graphs: list, builder: str) -> dict | None:
     """The graph bnlint built by analysing *builder* uncalled (``entry``);
     of several, the outermost (not nested in another), the last if still
