@@ -1664,15 +1664,19 @@ model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(body(ste
 
 @pytest.mark.parametrize("source, expected", [
     (TRY_IMPORTS, "BatchNormalization()(x)"),  # imported in both branches of the try
+    (TRY_IMPORTS.replace("import Dense, ReLU", "import BatchNormalization, Dense, ReLU"),
+     "BatchNormalization()(x)"),  # imported there already: not added a second time
     (LOCAL_IMPORTS, "keras.layers.BatchNormalization()("),  # imported in another function only
-], ids=["try-except", "local"])
+], ids=["try-except", "try-except-imported", "local"])
 def test_an_inserted_layer_is_named_where_the_file_can_reach_it(tmp_path, source, expected):
     """The BN was written as a bare `BatchNormalization` that nothing imported there: NameError."""
     path = tmp_path / "m.py"
     path.write_text(source)
     result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", str(path))  # (BN001's fix is unsafe)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert expected in path.read_text()
+    fixed = path.read_text()
+    assert expected in fixed
+    assert all(line.count("BatchNormalization") <= 1 for line in fixed.splitlines() if "import" in line)
     (model,) = keras_models([path])[str(path)]  # it builds
     assert [layer["class_name"] for layer in model["layers"]].count("BatchNormalization") == 2
 

@@ -316,10 +316,12 @@ def _callee(call: cst.Call) -> str:
 
 
 def _imported_name(module: cst.Module, class_name: str) -> str | None:
-    """The local name under which a ``from ... import`` brings *class_name*, if any."""
-    for alias in _from_import_aliases(module):
-        if isinstance(alias.name, cst.Name) and alias.name.value == class_name:
-            return alias.asname.name.value if alias.asname else class_name
+    """The local name under which a module-level ``from ... import`` brings *class_name*, if any
+    (at the top, or in a module-level ``try``/``except``/``if``, as :func:`_imports_of` looks)."""
+    for statement in _module_level_from_imports(module.body):
+        for alias in statement.names:
+            if isinstance(alias.name, cst.Name) and alias.name.value == class_name:
+                return alias.asname.name.value if alias.asname else class_name
     return None
 
 
@@ -391,20 +393,6 @@ def _layers_module(module: cst.Module) -> str | None:
                     elif origin == "tensorflow" and name == "keras":
                         spellings.append(f"{bound}.layers")
     return spellings[0] if spellings else None
-
-
-def _from_import_aliases(module: cst.Module):
-    for statement in _top_level_from_imports(module):
-        yield from statement.names
-
-
-def _top_level_from_imports(module: cst.Module):
-    """The module's top-level ``from ... import`` statements that name what they import (not ``*``)."""
-    for statement in module.body:
-        if isinstance(statement, cst.SimpleStatementLine):  # (a compound statement's body is a block)
-            for small in statement.body:
-                if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-                    yield small
 
 
 class _Literals:
