@@ -9,8 +9,6 @@ constructor call.
 
 from __future__ import annotations
 
-import ast
-
 import importlib
 import os
 import re
@@ -205,7 +203,6 @@ def _withdraw_fixes_the_writer_declines(diagnostics, result: ReadResult) -> None
 
     text = result.text or ""
     lines = source_lines(text, keepends=True)
-    tree: list = [result.tree] if result.tree is not None else []  # (parsed when a fix inserts, removes or moves a layer)
     for diagnostic in diagnostics:
         if diagnostic.fix is None:
             continue
@@ -216,14 +213,8 @@ def _withdraw_fixes_the_writer_declines(diagnostics, result: ReadResult) -> None
                 pass
             elif isinstance(intent, SetArgument):
                 problem = argument_problem(intent.site.text_in(lines), intent, text)
-            else:
-                if not tree:
-                    try:
-                        tree.append(ast.parse(text))
-                    except (SyntaxError, ValueError, RecursionError, MemoryError):
-                        tree.append(None)
-                if tree[0] is not None:
-                    problem = placement_problem(tree[0], text, intent)
+            elif result.tree is not None:  # (the tree the reader parsed: a finding's file always has one)
+                problem = placement_problem(result.tree, text, intent)
             if problem is None:
                 kept.append(intent)
             elif not getattr(intent, "optional", False):

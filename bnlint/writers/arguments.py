@@ -26,7 +26,7 @@ import ast
 from functools import lru_cache
 
 from bnlint import kinds
-from bnlint.diagnostics import SetArgument
+from bnlint.diagnostics import MoveLayer, SetArgument
 from bnlint.readers.python_source import parse_python
 
 __all__ = ["argument_problem", "placement_problem", "STORED_LAYER", "activation_problem", "extra_arguments",
@@ -240,29 +240,38 @@ def placement_problem(tree: ast.Module, text: str, intent) -> str | None:
             return STORED_LAYER
         attribute = _self_attribute_assigned(parent)
         if attribute is not None:  # a sublayer: every `self.x(...)` is rewritten, so there must be one
-            owner = next((node for node in reversed(path) if isinstance(node, ast.ClassDef)), None)
-            uses = sum(1 for node in ast.walk(owner) if isinstance(node, ast.Attribute) and node.attr == attribute
-                       and isinstance(node.value, ast.Name) and node.value.id == "self") - 1 if owner else 0
+            uses = len(_self_uses(path, attribute, ast.Attribute)) - 1  # (less the `self.x = ...` line)
             if uses > 1:
                 return sublayer_uses(attribute, uses)
-    if type(intent).__name__ != "MoveLayer":
+    if not isinstance(intent, MoveLayer):
         return None
     call, parent = paths[0][-1], paths[0][-2]
     applied = None
     if isinstance(parent, ast.Call) and parent.func is call:
         applied = parent
     elif _self_attribute_assigned(parent) is not None:
-        owner = next((node for node in reversed(paths[0]) if isinstance(node, ast.ClassDef)), None)
-        attribute = _self_attribute_assigned(parent)
-        uses = [node for node in ast.walk(owner) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == attribute and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == "self" and len(node.args) + len(node.keywords) > 1] if owner else []
-        applied = uses[0] if uses else None
+        applied = next((call for call in _self_uses(paths[0], _self_attribute_assigned(parent), ast.Call)
+                        if len(call.args) + len(call.keywords) > 1), None)
     if applied is None or len(applied.args) + len(applied.keywords) <= 1:
         return None
     extra = [*applied.args[1:], *applied.keywords] if applied.args else applied.keywords[1:]
     code = ", ".join(_segment(lines, node) for node in extra)
     return extra_arguments(code)
+
+
+def _self_uses(path: list[ast.AST], attribute: str, kind: type) -> list[ast.AST]:
+    """In the class holding the end of *path*: every ``self.<attribute>`` (*kind* ``ast.Attribute``)
+    or every call of it (``ast.Call``)."""
+    owner = next((node for node in reversed(path) if isinstance(node, ast.ClassDef)), None)
+    if owner is None:
+        return []
+    return [node for node in ast.walk(owner) if isinstance(node, kind) and _is_self_dot(
+        node.func if kind is ast.Call else node, attribute)]
+
+
+def _is_self_dot(node: ast.AST, attribute: str) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == attribute and isinstance(node.value, ast.Name)
+            and node.value.id == "self")
 
 
 def _self_attribute_assigned(node: ast.AST | None) -> str | None:
