@@ -509,8 +509,7 @@ class ModelBuilder:
         if isinstance(value, ModelValue) and method == "get_layer":
             return self._model_layer(value, args, kwargs)
         if isinstance(value, SequentialValue) and method == "get_layer":
-            name = kwargs["name"] if set(kwargs) == {"name"} and not args else (
-                args[0] if len(args) == 1 and not kwargs else None)
+            name = _layer_name_asked(args, kwargs)
             found = [layer for layer in self.sequential_tensors(value) or () if layer.name == name]
             return found[0] if isinstance(name, str) and len(found) == 1 else UNKNOWN
         return UNKNOWN
@@ -566,8 +565,7 @@ class ModelBuilder:
         tensors are unknown for a layer called more than once (Keras has no
         single ``output`` for it).
         """
-        name = kwargs["name"] if set(kwargs) == {"name"} and not args else (
-            args[0] if len(args) == 1 and not kwargs else None)
+        name = _layer_name_asked(args, kwargs)
         if not isinstance(name, str) or model.workspace is not self.workspace:
             return UNKNOWN
         found = [node for node, layer in model.graph.layers() if layer.name == name]
@@ -955,6 +953,13 @@ class ModelBuilder:
         if previous is not None:
             graph.outputs = [previous]
         return graph
+
+
+def _layer_name_asked(args: list, kwargs: dict) -> Any:
+    """The name ``get_layer(name)`` or ``get_layer(name=...)`` asks for (None for ``index=`` and the rest)."""
+    if set(kwargs) == {"name"} and not args:
+        return kwargs["name"]
+    return args[0] if len(args) == 1 and not kwargs else None
 
 
 def _starts_with_input(model: SequentialValue) -> bool:

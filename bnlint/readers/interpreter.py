@@ -243,7 +243,6 @@ class Interpreter:
         # outermost), their arguments and what they could read.
         self._active: dict[ast.AST, int] = {}
         self._recursing: dict[ast.AST, list[tuple[list, dict, list]]] = {}
-        self._loop_yields: dict[ast.While, bool] = {}
         # Loops running their one iteration for a count bnlint does not know (see _exec_For).
         self._loops_run_once: set[ast.AST] = set()
         # Calls of functions that work on plain data alone, and their results (:meth:`_data_call_key`).
@@ -758,7 +757,7 @@ class Interpreter:
 
     def _exec_While(self, node: ast.While, scope: _Scope) -> None:
         stuck = False
-        endless_generator = type(node.test) is ast.Constant and bool(node.test.value) and self._yields(node)
+        endless_generator = type(node.test) is ast.Constant and bool(node.test.value) and _yields_in(node)
 
         def conditions():
             nonlocal stuck, unknown
@@ -803,14 +802,6 @@ class Interpreter:
             self._exec_block(node.orelse, scope)
         if unknown:
             _forget_loop_effects(node, scope, keep_tensors=True)
-
-    def _yields(self, node: ast.While) -> bool:
-        """Whether the loop's body yields (in a nested function or class, it does not)."""
-        found = self._loop_yields.get(node)
-        if found is None:
-            found = self._loop_yields[node] = any(
-                type(child) in (ast.Yield, ast.YieldFrom) for child in _walk_body(node))
-        return found
 
     def _loop_state(self, scope: _Scope, ignored: frozenset = frozenset()) -> list:
         """What a loop iteration could change: layers made, and the variables of every enclosing scope.
@@ -1864,7 +1855,8 @@ class Interpreter:
             self._module = caller_module
         if _YIELDED in scope.vars:
             return scope.vars[_YIELDED]
-        if returned is None and (func.module or caller_module).yields and _is_generator(func.node):
+        if returned is None and (func.module or caller_module).yields and not isinstance(func.node, ast.Lambda) and (
+                _yields_in(func.node)):
             return []  # (a generator function that yielded nothing)
         return returned
 
@@ -2512,14 +2504,15 @@ def _reads_tensors(node: ast.For | ast.While, scope: _Scope) -> bool:
     return any(type(child) is ast.Name and _only_tensors(scope.lookup(child.id)[1]) for child in _walk(node))
 
 
-def _is_generator(node: ast.AST) -> bool:
-    """Whether the function *node* is a generator function (a ``yield`` in its own body); noted on the
-    node, which the parsed-tree cache shares between the files a process reads."""
-    found = getattr(node, "_bnlint_generator", None)
+def _yields_in(node: ast.stmt) -> bool:
+    """Whether a ``yield`` runs in *node*'s own scope: in a function's body (a generator function), or
+    in a loop (not in a function or class nested there). Noted on the node, which the parsed-tree
+    cache shares between the files a process reads."""
+    found = getattr(node, "_bnlint_yields", None)
     if found is None:
-        found = type(node) is not ast.Lambda and any(
-            type(child) in (ast.Yield, ast.YieldFrom) for statement in node.body for child in _walk_body(statement))
-        node._bnlint_generator = found
+        parts = node.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else [node]
+        found = node._bnlint_yields = any(
+            type(child) in (ast.Yield, ast.YieldFrom) for part in parts for child in _walk_body(part))
     return found
 
 
