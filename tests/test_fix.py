@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import bnlint
 from bnlint.diagnostics import SetArgument
 from bnlint.errors import InputError
 from bnlint.fixer import write_atomically
@@ -1783,3 +1784,21 @@ class Net(keras.Model):
 """)
     checked = run_bnlint("check", "--no-cache", str(path))
     assert "`self.drop` is used in 2 places" in checked.stdout and "fixable" not in checked.stdout, checked.stdout
+
+
+@pytest.mark.parametrize(("line", "fixed"), [
+    ("x = layers.Dense(8, use_bias=False)(inputs); x = layers.Dropout(0.2)(x); x = layers.BatchNormalization()(x)",
+     "x = layers.Dense(8, use_bias=False)(inputs); x = layers.Dropout(0.2)(layers.BatchNormalization()(x))"),
+    ("x = layers.Dropout(0.2)(x); x = layers.BatchNormalization()(x);",
+     "x = layers.Dropout(0.2)(layers.BatchNormalization()(x));"),
+])
+def test_a_statement_whose_layer_moved_leaves_no_self_assignment_on_a_line_of_several(line, fixed):
+    """A moved layer's `x = Dropout(0.2)(x)` is `x = x` afterwards: on a line of its own the line goes,
+    and among other statements on a `;`-separated line only that statement does."""
+    source = ("import keras\nfrom keras import layers\n\ninputs = keras.Input((16,))\n"
+              "x = layers.Dense(8, use_bias=False)(inputs)\n{}\n"
+              "model = keras.Model(inputs, layers.Dense(2)(layers.ReLU()(x)))\n")
+    if line.startswith("x = layers.Dense"):
+        source = source.replace("x = layers.Dense(8, use_bias=False)(inputs)\n", "")
+    text, remaining = bnlint.fix_source(source.format(line), unsafe=True)
+    assert text == source.format(fixed) and remaining == []

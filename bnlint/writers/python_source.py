@@ -496,6 +496,19 @@ class _Editor(cst.CSTTransformer):
         if self.classes and applied is not None and (self.classes[-1], applied[1]) in self.plan.wraps:
             self.statement_calls.add(id(node.body[0].value))
 
+    def leave_SimpleStatementLine(self, original: cst.SimpleStatementLine,
+                                  updated: cst.SimpleStatementLine) -> cst.SimpleStatementLine:
+        """``a = f(x); x = Dropout(0.2)(x)`` whose Dropout moved away is ``a = f(x)``, not ``a = f(x); x = x``.
+        (A line of one statement that became ``x = x`` goes as a whole, in :meth:`_statements`.)"""
+        if len(original.body) < 2:
+            return updated
+        body = [small for old, small in zip(original.body, updated.body)
+                if not (_self_assigns(small) and not _self_assigns(old))]
+        if not body or len(body) == len(updated.body):
+            return updated
+        body[-1] = body[-1].with_changes(semicolon=updated.body[-1].semicolon)
+        return updated.with_changes(body=body)
+
     def _sublayer_call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         """``self.x(arg)`` unwrapped to ``arg``, or wrapped in the sublayers that now follow ``x``."""
         attribute = _self_attribute(updated.func)
@@ -858,11 +871,14 @@ def _self_dot(attribute: str) -> cst.Attribute:
 
 
 def _self_assignment(statement) -> bool:
-    """``x = x``."""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return False
-    assign = statement.body[0]
+    """A statement line ``x = x``."""
+    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and (
+        _self_assigns(statement.body[0]))
+
+
+def _self_assigns(small: cst.BaseSmallStatement) -> bool:
+    """The statement ``x = x``."""
     return (
-        isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(assign.value, cst.Name)
-        and isinstance(assign.targets[0].target, cst.Name) and assign.targets[0].target.value == assign.value.value
+        isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.value, cst.Name)
+        and isinstance(small.targets[0].target, cst.Name) and small.targets[0].target.value == small.value.value
     )
