@@ -1802,3 +1802,42 @@ def test_a_statement_whose_layer_moved_leaves_no_self_assignment_on_a_line_of_se
         source = source.replace("x = layers.Dense(8, use_bias=False)(inputs)\n", "")
     text, remaining = bnlint.fix_source(source.format(line), unsafe=True)
     assert text == source.format(fixed) and remaining == []
+
+
+def test_the_comment_after_a_last_argument_or_imported_name_stays_on_its_line():
+    """A name added after the last item of a bracket whose comment sits before the closing bracket
+    comes on a line of its own: the comment stays with the item it was written after."""
+    call = """\
+import keras
+from keras import layers
+
+inputs = keras.Input((16,))
+x = layers.Dense(
+    8,
+    activation=None  # linear
+)(inputs)
+x = layers.BatchNormalization()(x)
+model = keras.Model(inputs, layers.Dense(2)(layers.ReLU()(x)))
+"""
+    text, _ = bnlint.fix_source(call)
+    assert text == call.replace("    activation=None  # linear\n",
+                                "    activation=None,  # linear\n    use_bias=False\n")
+    imported = """\
+import keras
+from keras.layers import (
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Input,
+    ReLU  # activations
+)
+
+inputs = Input((8, 8, 3))
+x = ReLU()(BatchNormalization()(Conv2D(4, 3, use_bias=False)(inputs)))
+x = ReLU()(BatchNormalization()(Conv2D(4, 3, use_bias=False)(x)))
+x = BatchNormalization()(Conv2D(4, 3, activation="relu")(x))
+model = keras.Model(inputs, Dense(2)(x))
+"""
+    text, _ = bnlint.fix_source(imported, unsafe=True)
+    assert "    ReLU,  # activations\n    Activation\n)\n" in text, text
+    assert 'x = Activation("relu")(x)\nmodel' in text, text

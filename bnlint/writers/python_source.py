@@ -563,7 +563,14 @@ class _Editor(cst.CSTTransformer):
         aliases = list(updated.names)
         for name in sorted(names):
             aliases = _extend(aliases, cst.ImportAlias(name=cst.Name(name)), updated.lpar)
-        return updated.with_changes(names=aliases)
+        closing = updated.rpar
+        if closing is not None and not isinstance(updated.names[-1].comma, cst.Comma):
+            # `ReLU  # activations` then `)`: the comment stays after `ReLU,`, not after the added name.
+            last = len(updated.names) - 1
+            separator, before = _comment_kept_on_its_line(aliases[last].comma, closing.whitespace_before)
+            aliases[last] = aliases[last].with_changes(comma=separator)
+            closing = closing.with_changes(whitespace_before=before)
+        return updated.with_changes(names=aliases, rpar=closing)
 
     def leave_List(self, original: cst.List, updated: cst.List) -> cst.List:
         return updated.with_changes(elements=self._elements(original, updated))
@@ -739,12 +746,28 @@ def _extend(items: list, new, opening) -> list:
         closing = cst.Comma(whitespace_after=trailing.whitespace_after.with_changes(
             first_line=cst.TrailingWhitespace(), empty_lines=[]))
         return items[:-1] + [last, new.with_changes(comma=closing)]
-    # Whatever followed the last item (a newline before a hanging `)`) now follows the new one.
+    # Whatever followed the last item (a newline before a hanging `)`) now follows the new one,
+    # but for the comment at the end of the last item's line, which stays there.
+    separator = _separator(items)
     moved = {}
     if hasattr(last, "whitespace_after_arg"):
-        moved = {"whitespace_after_arg": last.whitespace_after_arg}
+        separator, closing = _comment_kept_on_its_line(separator, last.whitespace_after_arg)
+        moved = {"whitespace_after_arg": closing}
         last = last.with_changes(whitespace_after_arg=cst.SimpleWhitespace(""))
-    return items[:-1] + [last.with_changes(comma=_separator(items)), new.with_changes(comma=trailing or last.comma, **moved)]
+    return items[:-1] + [last.with_changes(comma=separator), new.with_changes(comma=trailing or last.comma, **moved)]
+
+
+def _comment_kept_on_its_line(separator: cst.Comma, closing):
+    """*separator* (the comma put after the item that was last) and *closing* (the whitespace before the
+    closing bracket, which now follows a new item), with the end-of-line comment that *closing* held
+    moved to *separator*: ``3  # kernel`` followed by ``)`` becomes ``3,  # kernel``, the new item and ``)``.
+    """
+    after = separator.whitespace_after
+    if not (isinstance(closing, cst.ParenthesizedWhitespace) and closing.first_line.comment is not None
+            and isinstance(after, cst.ParenthesizedWhitespace)):
+        return separator, closing
+    return (separator.with_changes(whitespace_after=after.with_changes(first_line=closing.first_line)),
+            closing.with_changes(first_line=cst.TrailingWhitespace()))
 
 
 def _separator(items: list) -> cst.Comma:
