@@ -183,11 +183,27 @@ def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, grap
         others = [layer.name for layer_id, layer in made.get(diagnostic.origin, {}).items()
                   if layer_id not in seen_layers[key] and _changed_by(diagnostic.fix, layer)]
         if others:
-            names = ", ".join(f"`{name}`" for name in dict.fromkeys(others[:3]))
-            more = f" and {len(others) - 3} more" if len(others) > 3 else ""
             diagnostic.fix = None
-            diagnostic.unfixable = (f"the call also makes {names}{more}, which this finding does not cover "
+            diagnostic.unfixable = (f"the call also makes {_names(others)}, which this finding does not cover "
                                     f"and an edit of the call would change too")
+            continue
+        for intent in diagnostic.fix.intents:
+            # A layer moved or inserted after a call in a helper follows every layer that call makes:
+            # a BN moved into `conv_relu(x, f)` lands in each of its callers, not in the one reported.
+            after = getattr(intent, "after", None)
+            targets = made.get(after, {}) if after is not None and after != diagnostic.origin else {}
+            if len(targets) > len(seen_layers[key]):
+                diagnostic.fix = None
+                diagnostic.unfixable = (f"the call it would go after makes {len(targets)} layers "
+                                        f"({_names([layer.name for layer in targets.values()])}) and this "
+                                        f"finding covers {len(seen_layers[key])}: the others would get it too")
+                break
+
+
+def _names(names: list[str]) -> str:
+    """```a`, `b`, `c` and 2 more``."""
+    shown = ", ".join(f"`{name}`" for name in dict.fromkeys(names[:3]))
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def _withdraw_fixes_the_writer_declines(diagnostics, result: ReadResult) -> None:

@@ -1841,3 +1841,29 @@ model = keras.Model(inputs, Dense(2)(x))
     text, _ = bnlint.fix_source(imported, unsafe=True)
     assert "    ReLU,  # activations\n    Activation\n)\n" in text, text
     assert 'x = Activation("relu")(x)\nmodel' in text, text
+
+
+def test_a_layer_is_not_moved_after_a_call_that_makes_layers_the_finding_does_not_cover():
+    """A BN moved before the activation a helper called twice returns would land in both calls."""
+    source = """\
+import keras
+from keras import layers
+
+
+def conv_relu(x, filters):
+    x = layers.Conv2D(filters, 3, padding="same")(x)
+    return layers.Activation("relu")(x)
+
+
+inputs = keras.Input((32, 32, 3))
+x = layers.Activation("relu")(layers.BatchNormalization()(layers.Conv2D(8, 3, use_bias=False)(inputs)))
+x = conv_relu(x, 8)
+x = layers.Activation("relu")(layers.BatchNormalization()(layers.Conv2D(8, 3, use_bias=False)(x)))
+x = conv_relu(x, 16)
+x = layers.BatchNormalization()(x)
+model = keras.Model(inputs, layers.Dense(3)(layers.GlobalAveragePooling2D()(x)))
+"""
+    text, remaining = bnlint.fix_source(source, select="BN002", unsafe=True)
+    assert text == source
+    [finding] = remaining
+    assert finding.fix is None and "the call it would go after makes 2 layers" in finding.unfixable, finding

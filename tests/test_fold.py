@@ -844,6 +844,17 @@ def test_a_model_keras_cannot_load_fails_verify_in_one_sentence(tmp_path):
         bnlint.fold(source, tmp_path / "again.h5", verify=True)
 
 
+def test_a_model_keras_loads_but_cannot_run_fails_verify_in_one_sentence(tmp_path):
+    source = tmp_path / "unbuilt.keras"  # a Sequential never built: Keras saves and loads it, without inputs
+    keras.Sequential([layers.Conv2D(4, 3), layers.BatchNormalization()]).save(source)
+    result = run_bnlint("fold", str(source), str(tmp_path / "out.keras"), "--verify")
+    ours = [line for line in result.stderr.splitlines() if line.startswith("bnlint:")]
+    assert result.returncode == 2 and len(ours) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "out.keras: was written, but could not be verified because Keras" in ours[0]
+    assert "cannot run" in ours[0] and "has no defined inputs" in ours[0]
+    assert (tmp_path / "out.keras").exists()
+
+
 @pytest.mark.parametrize("name,message", [
     ("functional_bias_dropout_momentum_tfkeras.keras", "out.keras: cannot hold a model saved by Keras 2.21.0 "
                                                        "(tf_keras), whose config Keras 3 spells differently; "

@@ -258,6 +258,28 @@ def test_a_fix_never_replaces_a_hyperparameter():
     assert by_line[11].fix is not None and by_line[11].unfixable is None
 
 
+@pytest.mark.parametrize("body", [
+    """return keras.Sequential([
+            keras.Input((8,)), layers.Dense(16, use_bias=False),
+            layers.BatchNormalization(momentum=hp.Choice("momentum", [0.1, 0.01])), layers.Dense(1)])""",
+    """model = keras.Sequential([keras.Input((8,)), layers.Dense(16, use_bias=False)])
+        m = hp.Choice("momentum", [0.1, 0.01])
+        model.add(layers.BatchNormalization(momentum=m))
+        return model""",
+])
+def test_a_hyperparameter_in_a_sequential_is_not_replaced_either(body):
+    """A Sequential's layers were recorded without the arguments the search space computes."""
+    source = f"""
+    import keras
+    from keras import layers
+
+    def build_model(hp):
+        {body}
+    """
+    [finding] = lint(read_source(textwrap.dedent(source), "search.py"), {"BN006"})
+    assert finding.fix is None and "KerasTuner" in finding.unfixable
+
+
 def test_outside_a_search_space_computed_arguments_are_fixed_as_before():
     source = SEARCH_SPACE.replace('hp.Choice("momentum", [0.1, 0.01])', "0.1").replace("build(hp)", "build()")
     found = lint(read_source(textwrap.dedent(source), "search.py"), {"BN006"})

@@ -181,7 +181,13 @@ def verify_files(original: Path, folded: Path, batch: int = 8, seed: int = 0,
     step()
     after = _load(keras, folded, f"{folded}: was written, but Keras {keras.__version__} cannot load it to verify it")
     step()
-    return verify_models(before, after, batch, seed, step)
+    try:
+        return verify_models(before, after, batch, seed, step)
+    except Exception as error:  # noqa: BLE001 - a model Keras loads but cannot run (a Sequential never built)
+        from bnlint.errors import UserError
+
+        raise UserError(f"{folded}: was written, but could not be verified because Keras {keras.__version__} "
+                        f"cannot run {original} ({_reason(error)})") from None
 
 
 def _load(keras, path: Path, failure: str):
@@ -192,10 +198,15 @@ def _load(keras, path: Path, failure: str):
     try:
         return keras.saving.load_model(path, compile=False, custom_objects=custom)
     except Exception as error:  # noqa: BLE001 - any loading failure is reported in one sentence
-        reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-        if len(reason) > _MAX_REASON:  # (Keras quotes a layer's whole config)
-            reason = reason[:_MAX_REASON].rstrip() + " …"
-        raise UserError(f"{failure} ({type(error).__name__}: {reason})") from None
+        raise UserError(f"{failure} ({_reason(error)})") from None
+
+
+def _reason(error: Exception) -> str:
+    """``AttributeError: <the last line of its message, cut short>``."""
+    reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    if len(reason) > _MAX_REASON:  # (Keras quotes a layer's whole config)
+        reason = reason[:_MAX_REASON].rstrip() + " …"
+    return f"{type(error).__name__}: {reason}"
 
 
 #: How much of Keras' own message a load failure quotes.

@@ -692,18 +692,7 @@ class ModelBuilder:
         tensors = _tensors_in(args if not kwargs else [*args, *(kwargs[key] for key in sorted(kwargs))])
         if layer.class_name == "InputLayer":
             return self._input_node(layer.name, layer.site)
-        record = Layer(
-            name=layer.name,
-            class_name=layer.class_name,
-            kind=kinds.kind_of(layer.base) if layer.base else kinds.layer_kind(layer.class_name, layer.config),
-            config=dict(layer.config),
-            origin=layer.site,
-            layer_id=layer.layer_id,
-            tuned=layer.tuned,
-            base=layer.base,
-            base_init=layer.base_init,
-        )
-        return self._add_node(record, tensors)
+        return self._add_node(_record(layer), tensors)
 
     def apply_op(self, class_name: str, kind: str, config: dict, tensors: list, short: str, site: Site) -> TensorValue:
         record = Layer(
@@ -931,8 +920,7 @@ class ModelBuilder:
                 if position == 0 and model.input_name is not None:
                     previous = graph.add_layer(Layer(model.input_name, "InputLayer", "input", {}, item.site, self._new_layer_id()))
                     graph.inputs.append(previous)
-                record = Layer(item.name, item.class_name, kinds.layer_kind(item.class_name, item.config), dict(item.config),
-                               item.site, item.layer_id)
+                record = _record(item)
                 if item.class_name == "InputLayer":
                     record.kind = "input"
             elif isinstance(item, (SequentialValue, ModelValue)):
@@ -1115,6 +1103,21 @@ def _translate_keras1(class_name: str, config: dict) -> None:
         value = config.get(key)
         if type(value) is str and value in values:
             config[key] = values[value]
+
+
+def _record(layer: LayerValue) -> Layer:
+    """The graph's record of a layer made by a constructor call, applied to tensors or put in a Sequential."""
+    return Layer(
+        name=layer.name,
+        class_name=layer.class_name,
+        kind=kinds.kind_of(layer.base) if layer.base else kinds.layer_kind(layer.class_name, layer.config),
+        config=dict(layer.config),
+        origin=layer.site,
+        layer_id=layer.layer_id,
+        tuned=layer.tuned,
+        base=layer.base,
+        base_init=layer.base_init,
+    )
 
 
 def _layer_shape(layer_and_config: tuple[Layer, dict | None], shapes: list) -> Any:
