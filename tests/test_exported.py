@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from bnlint.engine import all_rules, lint
 from bnlint.errors import InputError
 from bnlint.graph import UNKNOWN
 from bnlint.readers import exported
-from bnlint.readers.exported import RULES_NOT_CHECKABLE, read_exported_savedmodel
+from bnlint.readers.exported import RULES_NOT_CHECKABLE, _written_decimal, read_exported_savedmodel
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -159,7 +160,7 @@ def test_basic_structure_and_configs(exports):
     assert by_name["conv_2"][1].config["use_bias"] is False
     bn = by_name["bn_1"][1]
     assert bn.class_name == "BatchNormalization"
-    assert bn.config["epsilon"] == pytest.approx(0.002)
+    assert bn.config["epsilon"] == 0.002  # the decimal written, not float32's 0.0020000000949949026
     assert bn.config["momentum"] is UNKNOWN
     assert bn.config["center"] is True and bn.config["scale"] is True and bn.config["axis"] == -1
     assert by_name["relu_1"][1].config == {"activation": "relu"}
@@ -286,3 +287,10 @@ def test_reading_imports_no_tensorflow(exports):
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=False, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("written", [0.1, 0.001, 1e-5, 1.001e-5, 0.3, 2.0])
+def test_a_float32_constant_reads_as_the_decimal_written(written):
+    """An export stores epsilon=0.1 as float32 0.100000001490116: read as more than 0.1, BN007 reported it."""
+    stored = struct.unpack("<f", struct.pack("<f", written))[0]
+    assert _written_decimal(stored) == written

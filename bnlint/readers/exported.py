@@ -447,6 +447,17 @@ def _const_input(op: _Op, index: int, by_name: dict[str, _Op]) -> list | None:
     return producer.tensor() if producer is not None and producer.op == "Const" else None
 
 
+def _written_decimal(value: float) -> float:
+    """The shortest decimal that is the same float32 as *value*: ``0.1`` for the 0.100000001490116 an
+    export stores for ``epsilon=0.1`` (rounding to 9 places left 0.100000001, which BN007 read as above 0.1)."""
+    stored = struct.pack("<f", value)
+    for digits in range(1, 10):
+        decimal = float(f"{value:.{digits}g}")
+        if struct.pack("<f", decimal) == stored:
+            return decimal
+    return value
+
+
 def _batchnorm(ops: list[_Op], types: Counter, by_name: dict[str, _Op]) -> dict:
     config: dict[str, Any] = dict(kinds.DEFAULT_CONFIG["BatchNormalization"])
     config["momentum"] = UNKNOWN
@@ -454,7 +465,7 @@ def _batchnorm(ops: list[_Op], types: Counter, by_name: dict[str, _Op]) -> dict:
     fused = next((op for op in ops if op.op.startswith("FusedBatchNorm")), None)
     if fused is not None:
         epsilon = fused.attr_float("epsilon")
-        config["epsilon"] = round(epsilon, 9) if epsilon is not None else UNKNOWN
+        config["epsilon"] = _written_decimal(epsilon) if epsilon is not None else UNKNOWN
         data_format = fused.attr_str("data_format") or "NHWC"
         config["axis"] = 1 if data_format.startswith("NC") else -1
         config["center"] = config["scale"] = UNKNOWN  # a fused BN always takes both tensors
@@ -466,7 +477,7 @@ def _batchnorm(ops: list[_Op], types: Counter, by_name: dict[str, _Op]) -> dict:
         for i in range(2):
             value = _const_input(add, i, by_name)
             if value and len(value) == 1:
-                config["epsilon"] = round(float(value[0]), 9)  # float32 -> the written decimal
+                config["epsilon"] = _written_decimal(float(value[0]))
     config["center"] = bool(types["Sub"])
     reads = sum(1 for op in ops if op.op == "ReadVariableOp")
     if reads:
