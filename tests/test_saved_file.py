@@ -353,3 +353,20 @@ def test_models_with_dict_inputs_or_outputs_are_read(tmp_path, suffix, inputs_di
     assert result.returncode == 1 and result.stderr == ""
     assert f"{path.name}::dense: BN004" in result.stdout
     assert run_bnlint("graph", path.name, cwd=tmp_path).returncode == 0
+
+
+@keras.saving.register_keras_serializable(package="probe")
+class _Scale(keras.layers.Layer):
+    def call(self, x):
+        return x * 2.0
+
+
+def test_a_registered_custom_class_reads_the_same_from_h5_and_keras(tmp_path):
+    """A legacy .h5 names it `probe>_Scale`; a .keras file has `_Scale` and the registered name apart."""
+    inputs = keras.Input((8, 8, 3))
+    model = keras.Model(inputs, _Scale(name="scale")(keras.layers.Conv2D(4, 3)(inputs)))
+    model.save(tmp_path / "m.keras")
+    model.save(tmp_path / "m.h5")
+    for result in (read_keras_archive(tmp_path / "m.keras", "m.keras"), read_h5(tmp_path / "m.h5", "m.h5")):
+        layer = {layer.name: layer for _, layer in result.graphs[0].layers()}["scale"]
+        assert (layer.class_name, layer.kind) == ("_Scale", "other")

@@ -247,6 +247,10 @@ def _layer(spec: dict, display: str, graphs: list, prefix: str, layer_id: int) -
 
 def _normalised_layer(spec: dict, display: str, graphs: list, prefix: str, layer_id: int) -> Layer:
     class_name = kinds.canonical_class(spec.get("class_name", "Layer"))
+    if ">" in class_name:
+        # A legacy `.h5` names a registered class `package>Scale`, where a `.keras` file has its class name
+        # and the registered one apart: the class is `Scale`, and custom.
+        class_name = class_name.rpartition(">")[2]
     name = _layer_name(spec)
     raw = dict(spec.get("config") or {})
     module = spec.get("module") or ""
@@ -264,7 +268,7 @@ def _normalised_layer(spec: dict, display: str, graphs: list, prefix: str, layer
         function = raw.get("function")
         activation = kinds.activation_of_function(f"tensorflow.{function}") if isinstance(function, str) else None
         return _operation(name, class_name, activation, SavedLayer(display, prefix + name), layer_id)
-    if spec.get("registered_name") not in (None, spec.get("class_name")) or (
+    if spec.get("registered_name") not in (None, spec.get("class_name")) or ">" in spec.get("class_name", "") or (
             module and not module.startswith(("keras", "tf_keras"))):
         kind = "other"  # a custom or registered class, never deserialised; it keeps its edges
     else:
