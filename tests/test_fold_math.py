@@ -26,7 +26,14 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from bnlint.folding.maths import BatchNormParams, FoldRefused, fold_into, output_channel_axis, scale_and_shift
+from bnlint.folding.maths import (
+    BatchNormParams,
+    FoldRefused,
+    fold_into,
+    fold_preceding_into,
+    output_channel_axis,
+    scale_and_shift,
+)
 
 TOLERANCE = 1e-5
 MAX_ERRORS: dict[str, float] = {}  # layer class -> largest relative error seen (printed with -s)
@@ -417,6 +424,19 @@ def test_refuses_integer_kernel_and_nonpositive_variance():
     bad = BatchNormParams(None, None, np.zeros(4), np.array([1.0, -1.0, 1.0, 1.0]), 1e-3)
     with pytest.raises(FoldRefused, match="positive"):
         fold_into("Dense", {}, np.ones((3, 4), np.float32), None, bad)
+
+
+@pytest.mark.parametrize("fold", [fold_into, fold_preceding_into])
+def test_a_fold_whose_weights_overflow_a_float16_layer_is_refused(fold):
+    # variance + epsilon = 2e-10 scales the kernel by 1/sqrt(2e-10) = 7.07e4: 4 * 7.07e4 > float16's 65504
+    kernel = np.full((4, 4), 4.0, np.float16)
+    bn = BatchNormParams(None, None, np.zeros(4), np.full(4, 1e-10), 1e-10)
+    with pytest.raises(FoldRefused, match=r"overflow float16 \(largest magnitude 2\.83e\+05\)"):
+        fold("Dense", {}, kernel, None, bn)
+    # the same fold fits a float32 layer, and a float16 one once the scale is small
+    assert np.isfinite(fold("Dense", {}, kernel.astype(np.float32), None, bn)[0]).all()
+    small = BatchNormParams(None, None, np.zeros(4), np.ones(4), 1e-3)
+    assert fold("Dense", {}, kernel, None, small)[0].dtype == np.float16
 
 
 def test_fold_module_never_imports_tensorflow_or_keras():

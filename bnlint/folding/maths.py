@@ -258,7 +258,17 @@ def fold_into(
     else:
         w = w * s  # (..., Cout): scale the last axis
     new_bias = b * s + t  # == (b - mean) * s + beta
-    return w.astype(dtype), new_bias.astype(dtype)
+    return _stored(w, dtype), _stored(new_bias, dtype)
+
+
+def _stored(values: np.ndarray, dtype) -> np.ndarray:
+    """*values* (float64) in the layer's *dtype*; a fold whose weights do not fit it is refused."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = values.astype(dtype)
+    if np.issubdtype(result.dtype, np.floating) and not np.isfinite(result).all() and np.isfinite(values).all():
+        raise FoldRefused(f"the folded weights overflow {result.dtype} (largest magnitude "
+                          f"{float(np.max(np.abs(values))):.3g}).")
+    return result
 
 
 _PRECEDING = {"Dense", "Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2D"}
@@ -313,4 +323,4 @@ def fold_preceding_into(
         scale, shift = s[index], t[index]
     b = _bias64(class_name, bias, out_channels)
     new_bias = b + (w * shift).sum(axis=spatial + (w.ndim - 2,) if layout != "depthwise" else spatial).reshape(-1)
-    return (w * scale).astype(dtype), new_bias.astype(dtype)
+    return _stored(w * scale, dtype), _stored(new_bias, dtype)
