@@ -227,6 +227,30 @@ def test_shapes_are_worked_out_on_demand_through_long_chains():
     assert g.layer(read).config["filters"] == 8 * 2 + 64
 
 
+def test_keras_ops_results_have_the_shapes_keras_gives_them():
+    """A condition on the shape of a keras.ops result is decided, so its branch is built only if Keras builds it."""
+    (g,) = graphs_of("""
+        import keras
+        from keras import layers, ops
+        inp = keras.Input((8, 8, 16))
+        y = layers.Conv2D(16, 3, padding="same")(inp)
+        x = ops.add(inp, y)
+        if x.shape[-1] != 16:
+            x = layers.Conv2D(16, 1, name="never_built")(x)
+        s = ops.mean(x, axis=(1, 2), keepdims=True)
+        r = layers.Conv2D(x.shape[-1] + s.shape[1], 1, name="read")(x * s)
+        c = ops.concatenate([r, x * s], axis=-1)
+        e = ops.concatenate([ops.expand_dims(ops.squeeze(s, 1), 1), s], axis=1)
+        z = ops.reshape(ops.transpose(c, (0, 3, 1, 2)), (-1, c.shape[-1] * 2, 32))
+        z = layers.Dense(z.shape[1] + ops.softmax(z, axis=1).shape[2] + e.shape[1], name="last")(z)
+        model = keras.Model(inp, z)
+    """)
+    assert "never_built" not in names(g)
+    layers = {layer.name: layer for _, layer in g.layers()}
+    assert layers["read"].config["filters"] == 17  # 16 channels, and mean's kept axis 1
+    assert layers["last"].config["units"] == 2 * 33 + 32 + 2  # 17 + 16 channels; 1 + 1 rows
+
+
 def test_image_data_format_is_the_default_setting():
     (g,) = graphs_of("""
         import keras

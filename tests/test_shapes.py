@@ -17,7 +17,7 @@ import keras
 import pytest
 
 from bnlint.graph import UNKNOWN
-from bnlint.readers.shapes import output_shape
+from bnlint.readers.shapes import Operand, op_output_shape, output_shape
 
 ERROR = "keras raised"
 N = 40  # random configs per class
@@ -411,6 +411,89 @@ def test_legacy_spellings_use_the_canonical_rule():
     assert output_shape("GlobalAvgPool2D", {}, [(None, 8, 8, 3)]) == (None, 3)
 
 
+# ---------------------------------------------------------------------------
+# keras.ops functions on tensors
+# ---------------------------------------------------------------------------
+
+def check_op(name, args, kwargs=None):
+    """``keras.ops.<name>`` on KerasTensors (shapes in *args* given as lists) against op_output_shape."""
+    kwargs = kwargs or {}
+
+    def real(value):
+        return keras.KerasTensor(tuple(value)) if isinstance(value, list) else (
+            [real(v) for v in value] if isinstance(value, tuple) and value and isinstance(value[0], list) else value)
+
+    def ours(value):
+        return Operand(tuple(value)) if isinstance(value, list) else (
+            [ours(v) for v in value] if isinstance(value, tuple) and value and isinstance(value[0], list) else value)
+
+    try:
+        expected = tuple(getattr(keras.ops, name)(*[real(a) for a in args],
+                                                 **{k: real(v) for k, v in kwargs.items()}).shape)
+    except Exception:  # noqa: BLE001 - any refusal counts
+        expected = ERROR
+    _RESULTS.append(expected)
+    got = op_output_shape(name, [ours(a) for a in args], {k: ours(v) for k, v in kwargs.items()})
+    if expected == ERROR:
+        assert got is UNKNOWN, (name, args, kwargs, got)
+    else:
+        assert got == expected, (name, args, kwargs)
+
+
+def random_shape(rng, rank):
+    return [rng.choice([None, 1, 2, 3]) for _ in range(rank)]
+
+
+@pytest.mark.parametrize("name", ["add", "subtract", "multiply", "divide", "maximum", "minimum", "power"])
+def test_elementwise_ops_broadcast_like_keras_ops(name):
+    rng = random.Random(name)
+    for _ in range(N):
+        a = random_shape(rng, rng.randint(0, 4))
+        b = [rng.choice([d, d, 1, None, 3]) for d in a][rng.randint(0, len(a)):] if rng.random() < 0.8 else []
+        operands = [a, b if rng.random() < 0.8 else rng.choice([2, 0.5])]
+        rng.shuffle(operands)
+        check_op(name, operands)
+
+
+@pytest.mark.parametrize("name", ["mean", "sum", "max", "min", "prod", "var", "std", "logsumexp"])
+def test_reductions(name):
+    rng = random.Random(name)
+    for _ in range(N):
+        rank = rng.randint(1, 4)
+        axis = rng.choice([None, rng.randint(-rank, rank - 1),
+                           tuple(rng.sample(range(-rank, rank), rng.randint(1, rank))), rank])
+        axis = axis if not isinstance(axis, tuple) or len({a % rank for a in axis}) == len(axis) else axis[:1]
+        kwargs = {"axis": axis} if rng.random() < 0.7 else {}
+        if rng.random() < 0.5:
+            kwargs["keepdims"] = rng.random() < 0.5
+        check_op(name, [random_shape(rng, rank)], kwargs)
+
+
+def test_reshaping_ops():
+    rng = random.Random("reshape")
+    for _ in range(N * 2):
+        rank = rng.randint(1, 4)
+        x = [rng.choice([None, 2, 3, 4]) for _ in range(rank)]
+        kind = rng.choice(["reshape", "expand_dims", "squeeze", "transpose", "concatenate"])
+        if kind == "reshape":
+            target = rng.choice([(-1,), (-1, 4), (2, -1, 3), (24,), (5, -1), (4, 6), (-1, -1)])
+            check_op("reshape", [rng.choice([x, [None, 2, 3, 4], [2, 3, 4]]), target])
+        elif kind == "expand_dims":
+            check_op("expand_dims", [x, rng.choice([0, -1, rank, rank + 1, -rank - 1, (0, 2)])])
+        elif kind == "squeeze":
+            x = [rng.choice([None, 1, 1, 3]) for _ in range(rank)]
+            check_op("squeeze", [x], {"axis": rng.choice([0, -1, (0,), (0, -1)])} if rng.random() < 0.8 else {})
+        elif kind == "transpose":
+            axes = rng.sample(range(rank), rank) if rng.random() < 0.8 else rng.choice([None, [0] * rank])
+            check_op("transpose", [x], {"axes": None if axes is None else tuple(axes)})
+        else:
+            axis = rng.randint(-rank, rank)
+            xs = tuple([rng.choice([d, d, None, 5]) for d in x] for _ in range(rng.randint(1, 3)))
+            check_op("concatenate", [xs], {"axis": axis} if rng.random() < 0.8 else {})
+    check_op("softmax", [[None, 8, 3]], {"axis": 1})
+    check_op("clip", [[None, 8, 3], 0.0, 6.0])
+
+
 GARBAGE = [None, UNKNOWN, -1, 0, 2.5, "x", True, (), (1,), ((1, 2, 3),), [UNKNOWN], {"a": 1}, object()]
 
 
@@ -436,6 +519,12 @@ def test_never_raises():
     assert keras_shape("Conv2D", {"filters": 2, "kernel_size": 3, "strides": None}, [(None, 9, 9, 1)]) == ERROR
     assert output_shape("Conv2D", {"filters": 2, "kernel_size": 3, "strides": None}, [(None, 9, 9, 1)]) is UNKNOWN
     assert output_shape(None, {}, []) is UNKNOWN
+    for name in sorted(shapes._OPS):
+        for _ in range(30):
+            args = [rng.choice([*GARBAGE, Operand(rng.choice(inputs))]) for _ in range(rng.randint(0, 3))]
+            got = op_output_shape(name, args, {k: rng.choice(GARBAGE) for k in rng.sample(keys, rng.randint(0, 2))})
+            assert got is UNKNOWN or (isinstance(got, tuple) and all(
+                d is None or (isinstance(d, int) and d >= 0) for d in got)), (name, args, got)
 
 
 def test_importing_shapes_imports_no_tensorflow_or_keras():

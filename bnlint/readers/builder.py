@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from bnlint import kinds
 from bnlint.graph import UNKNOWN, Layer, ModelGraph, Site
-from bnlint.readers.shapes import output_shape
+from bnlint.readers.shapes import Operand, op_output_shape, output_shape
 from bnlint.records import dataclass, field
 
 TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
@@ -450,7 +450,10 @@ class ModelBuilder:
             short = path.rsplit(".", 1)[-1]
             if activation is not None:
                 return self.apply_op(path, "activation", {"activation": activation}, tensors, short, site)
-            return self.apply_op(path, "op", {}, tensors, short, site)
+            result = self.apply_op(path, "op", {}, tensors, short, site)
+            if path.startswith("keras.ops.") and "**" not in kwargs:
+                result.defer_shape(_op_shape, (short, args, kwargs), tensors)
+            return result
         if path.startswith("keras.") and "**" not in kwargs:
             # An initializer, regularizer, constraint ...: kept as Keras serialises it.
             return KerasObject(path, args, kwargs)
@@ -1131,6 +1134,20 @@ def _layer_shape(layer_and_config: tuple[Layer, dict | None], shapes: list) -> A
 def _broadcast_shape(_: None, shapes: list) -> Any:
     """An elementwise tensor expression: a scalar operand keeps the tensor's shape; tensors broadcast."""
     return shapes[0] if len(shapes) == 1 else output_shape("Add", {}, shapes)
+
+
+def _op_shape(call: tuple[str, list, dict], _: list) -> Any:
+    """A ``keras.ops`` call on tensors: its output shape, from the shapes of its (by now known) tensor arguments."""
+    name, args, kwargs = call
+    return op_output_shape(name, _as_operands(args), {key: _as_operands(value) for key, value in kwargs.items()})
+
+
+def _as_operands(value: Any) -> Any:
+    if isinstance(value, TensorValue):
+        return Operand(value.shape)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_operands(item) for item in value) if type(value) in (list, tuple) else value
+    return value
 
 
 def _obtain_input_shape(input_shape=None, default_size=224, min_size=32, data_format="channels_last",

@@ -43,7 +43,7 @@ from functools import partial
 from bnlint.graph import UNKNOWN
 from bnlint.kinds import canonical_class
 
-__all__ = ["output_shape"]
+__all__ = ["Operand", "op_output_shape", "output_shape"]
 
 
 class _GiveUp(Exception):
@@ -409,6 +409,182 @@ def _concatenate(config, shapes):
     out = list(shapes[0])  # Keras keeps the first input's other sizes, Nones included
     out[axis] = None if None in sizes else sum(sizes)
     return tuple(out)
+
+
+# --- keras.ops functions on tensors (keras/src/ops: numpy.py, operation_utils.py). ---
+
+class Operand:
+    """A tensor argument of a ``keras.ops`` call, standing for its *shape* (UNKNOWN or a tuple)."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = shape
+
+
+def op_output_shape(name, args, kwargs):
+    """The output shape of ``keras.ops.<name>(*args, **kwargs)``, tensors given as :class:`Operand`.
+
+    Returns a tuple (batch dimension included) or UNKNOWN: for an operation
+    not listed here, an argument that is not known, or one Keras refuses.
+    """
+    rule = _OPS.get(name)
+    if rule is None:
+        return UNKNOWN
+    try:
+        bound = _bind(rule[0], args, kwargs)
+        result = rule[1](**bound)
+        return result if isinstance(result, tuple) else UNKNOWN
+    except Exception:  # noqa: BLE001 - as output_shape: UNKNOWN, never a crash
+        return UNKNOWN
+
+
+def _bind(params, args, kwargs):
+    """*args* and *kwargs* by the parameter names *params* (those left out get their defaults).
+
+    A last parameter ``"*"`` takes any further arguments, which the rule ignores.
+    """
+    if params[-1] == "*":
+        params = params[:-1]
+        args, kwargs = args[:len(params)], {key: value for key, value in kwargs.items() if key in params}
+    if len(args) > len(params) or any(key not in params for key in kwargs):
+        raise _GiveUp
+    bound = dict(zip(params, args))
+    if bound.keys() & kwargs.keys():
+        raise _GiveUp
+    return {**bound, **kwargs}
+
+
+def _tensor(value):
+    """The shape of a tensor argument (a Python number is a scalar); anything else is not known."""
+    if isinstance(value, Operand):
+        shape = _shape(value.shape)
+        if shape is _ANY_RANK:
+            raise _GiveUp
+        return shape
+    if isinstance(value, (int, float)):
+        return ()
+    raise _GiveUp
+
+
+def _axis(value, ndim):
+    if not _is_int(value) or not -ndim <= value < ndim:
+        raise _GiveUp
+    return value % ndim
+
+
+def _op_same(x):
+    return _tensor(x)
+
+
+def _op_broadcast(x1, x2):  # operation_utils.broadcast_shapes: unlike a Merge layer, None and n give n
+    a, b = _tensor(x1), _tensor(x2)
+    a, b = (1,) * (len(b) - len(a)) + a, (1,) * (len(a) - len(b)) + b
+    out = []
+    for i, j in zip(a, b):
+        if i == 1 or (i is None and j != 1):
+            out.append(j)
+        elif i is None or j in (1, None, i):
+            out.append(i)
+        else:
+            raise _GiveUp
+    return tuple(out)
+
+
+def _op_reduce(x, axis=None, keepdims=False):  # operation_utils.reduce_shape
+    shape = _tensor(x)
+    if not isinstance(keepdims, bool):
+        raise _GiveUp
+    if axis is None:
+        return (1,) * len(shape) if keepdims else ()
+    axes = {_axis(a, len(shape)) for a in (axis if isinstance(axis, (list, tuple)) else (axis,))}
+    return tuple(1 if i in axes else d for i, d in enumerate(shape) if keepdims or i not in axes)
+
+
+def _op_concatenate(xs, axis=0):
+    if not isinstance(xs, (list, tuple)) or not xs:
+        raise _GiveUp
+    shapes = [_tensor(x) for x in xs]
+    if len({len(s) for s in shapes}) != 1:
+        raise _GiveUp
+    axis, first = _axis(axis, len(shapes[0])), shapes[0]
+    if any(i != axis and not _unknown(s[i], first[i]) and s[i] != first[i] for s in shapes for i in range(len(s))):
+        raise _GiveUp  # Keras compares each input with the first only
+    sizes = [s[axis] for s in shapes]
+    out = list(shapes[0])
+    out[axis] = None if None in sizes else sum(sizes)
+    return tuple(out)
+
+
+def _op_reshape(x, newshape):  # no special batch axis: ops.reshape(x, (-1, 4)) reshapes it too
+    shape = _tensor(x)
+    if not isinstance(newshape, (list, tuple)):
+        raise _GiveUp
+    target = tuple(None if t is UNKNOWN else t for t in newshape)
+    if not all(t is None or (_is_int(t) and t >= -1) for t in target) or target.count(-1) > 1:
+        raise _GiveUp
+    if None in shape or None in target:
+        return tuple(None if t == -1 else t for t in target)
+    size, known = math.prod(shape), math.prod(t for t in target if t != -1)
+    if (-1 not in target and known != size) or (-1 in target and (known == 0 or size % known)):
+        raise _GiveUp
+    return tuple(size // known if t == -1 else t for t in target)
+
+
+def _op_expand_dims(x, axis):
+    shape = _tensor(x)
+    axes = axis if isinstance(axis, (list, tuple)) else (axis,)
+    ndim = len(shape) + len(axes)
+    axes = {_axis(a, ndim) for a in axes}
+    if len(axes) != ndim - len(shape):
+        raise _GiveUp
+    rest = iter(shape)
+    return tuple(1 if i in axes else next(rest) for i in range(ndim))
+
+
+def _op_squeeze(x, axis=None):  # as Keras on a symbolic tensor: an unknown size is not 1
+    shape = _tensor(x)
+    if axis is None:
+        return tuple(d for d in shape if d != 1)
+    axes = {_axis(a, len(shape)) for a in (axis if isinstance(axis, (list, tuple)) else (axis,))}
+    if any(shape[i] != 1 for i in axes):
+        raise _GiveUp
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _op_transpose(x, axes=None):
+    shape = _tensor(x)
+    if axes is None:
+        return shape[::-1]
+    if not isinstance(axes, (list, tuple)) or len(axes) != len(shape):
+        raise _GiveUp
+    order = [_axis(a, len(shape)) for a in axes]
+    if len(set(order)) != len(order):
+        raise _GiveUp
+    return tuple(shape[i] for i in order)
+
+
+_OPS = {name: (("x", "*"), _op_same) for name in (  # their other arguments leave the shape
+    "abs", "absolute", "negative", "square", "sqrt", "rsqrt", "reciprocal", "exp", "expm1", "log",
+    "log1p", "sign", "floor", "ceil", "round", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
+    "relu6", "gelu", "silu", "swish", "softplus", "softsign", "elu", "selu", "celu",
+    "leaky_relu", "hard_sigmoid", "hard_silu", "hard_swish", "log_sigmoid", "mish", "erf",
+    "stop_gradient", "softmax", "log_softmax", "cast", "clip",
+)}
+_OPS.update({name: (("x1", "x2"), _op_broadcast) for name in (
+    "add", "subtract", "multiply", "divide", "true_divide", "floor_divide", "maximum", "minimum",
+    "power", "mod",
+)})
+_OPS.update({name: (("x", "axis", "keepdims"), _op_reduce) for name in (
+    "mean", "sum", "max", "min", "amax", "amin", "prod", "std", "var", "any", "all", "logsumexp",
+)})
+_OPS.update({
+    "concatenate": (("xs", "axis"), _op_concatenate),
+    "reshape": (("x", "newshape"), _op_reshape),
+    "expand_dims": (("x", "axis"), _op_expand_dims),
+    "squeeze": (("x", "axis"), _op_squeeze),
+    "transpose": (("x", "axes"), _op_transpose),
+})
 
 
 # --- The table: canonical class name -> rule(config, input_shapes). ---
