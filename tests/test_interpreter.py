@@ -176,6 +176,35 @@ def test_subclassed_model_is_read_from_init_and_call():
     assert g.layer(4).config["momentum"] == 0.1
 
 
+def test_a_subclassed_layer_is_read_with_the_arguments_the_file_first_makes_it_with():
+    """Required arguments were unknown, so `range(n)` made no sublayers and the BNs in them went unchecked."""
+    graphs = graphs_of("""
+        import keras
+        from keras import layers
+
+        class Stage(layers.Layer):
+            def __init__(self, filters, n, act, **kw):
+                super().__init__(**kw)
+                self.convs = [layers.Conv2D(filters, 3, padding="same", use_bias=False) for _ in range(n)]
+                self.bns = [layers.BatchNormalization(momentum=0.01) for _ in range(n)]
+                self.act = act
+
+            def call(self, x):
+                for conv, bn in zip(self.convs, self.bns):
+                    x = keras.ops.relu(bn(conv(x)))
+                return x
+
+        inp = keras.Input((16, 16, 3))
+        x = Stage(8, 2, layers.ReLU())(inp)
+        x = Stage(16, n=3, act=None)(x)
+        model = keras.Model(inp, layers.Dense(10)(layers.GlobalAveragePooling2D()(x)))
+    """)
+    stage = next(g for g in graphs if g.entry == "Stage")
+    convs = [layer for _, layer in stage.layers() if layer.class_name == "Conv2D"]
+    assert [layer.config["filters"] for layer in convs] == [8, 8]  # the first call's, not the second's
+    assert [layer.class_name for _, layer in stage.layers()].count("BatchNormalization") == 2
+
+
 def test_custom_layer_called_in_functional_code_is_one_node():
     graphs = graphs_of("""
         import keras

@@ -136,6 +136,9 @@ class ClassValue:
     attrs: dict = field(default_factory=dict)
     #: For a ``@dataclass`` that does not write its own ``__init__``: its fields, in order.
     fields: list | None = None
+    #: For a Keras subclass: the arguments the file first instantiates it with (``Stage(8, 2)``),
+    #: those that are not plain data UNKNOWN; its own reading uses them.
+    example: tuple[list, dict] | None = None
 
 
 @dataclass(eq=False)
@@ -565,17 +568,21 @@ class Interpreter:
     def _analyse_class(self, cls: ClassValue) -> None:
         """Read a subclassed layer or model: sublayers from ``__init__``/``build``, wiring from ``call``.
 
-        The class is instantiated with its default arguments and called on
-        one input of unknown shape, in a fresh naming session; the layers
-        ``call`` applies form a model named after the class.
+        The class is instantiated with the arguments the file first makes
+        it with (those that are plain data: ``Stage(8, 2)``), or else with its
+        default arguments (required ones unknown), and called on one input
+        of unknown shape, in a fresh naming session; the layers ``call``
+        applies form a model named after the class.
         """
         name = cls.node.name
         self.builder.begin_entry(name)
         try:
             instance = InstanceValue(cls, {})
-            for method, args in (("__init__", []), ("build", [UNKNOWN])):
-                if method in cls.methods:
-                    self._call_function(cls.methods[method], [instance, *args], {"**entry": True}, cls.node)
+            args, kwargs = cls.example or ([], {})
+            if "__init__" in cls.methods:
+                self._call_function(cls.methods["__init__"], [instance, *args], {**kwargs, "**entry": True}, cls.node)
+            if "build" in cls.methods:
+                self._call_function(cls.methods["build"], [instance, UNKNOWN], {"**entry": True}, cls.node)
             inputs = self.builder.make_input([], {}, self.site(cls.node))
             outputs = self._call_function(cls.methods["call"], [instance, inputs], {"**entry": True}, cls.node)
             model = self.builder.make_model([inputs, outputs], {"name": instance.name or kinds.to_snake_case(name)},
@@ -1404,6 +1411,9 @@ class Interpreter:
                 model = self.builder.make_model(args, kwargs, self.site(node), kinds.to_snake_case(func.node.name))
                 if isinstance(model, ModelValue):
                     return model
+            if func.example is None:
+                func.example = ([_plain_or_unknown(value) for value in args],
+                                {key: _plain_or_unknown(value) for key, value in kwargs.items()})
             base = func.keras_base.rpartition(".")[2]
             init = func.methods.get("__init__")
             given = kwargs
@@ -2303,6 +2313,11 @@ def _plain_copy(value: Any) -> Any:
         pairs = [(_plain_copy(k), _plain_copy(v)) for k, v in value.items()]
         return _NOT_PLAIN if any(k is _NOT_PLAIN or v is _NOT_PLAIN for k, v in pairs) else dict(pairs)
     return _NOT_PLAIN
+
+
+def _plain_or_unknown(value: Any) -> Any:
+    copy = _plain_copy(value)
+    return UNKNOWN if copy is _NOT_PLAIN else copy
 
 
 def _walk_body(node: ast.AST):
