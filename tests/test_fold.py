@@ -474,6 +474,36 @@ def test_fold_preceding_valid_padding_is_exact(tmp_path, layer, shape):
     assert relative_error(model, folded) <= LAYER_TOLERANCE
 
 
+def test_a_channels_first_layer_keras_would_add_the_folded_bias_wrongly_to_is_refused(tmp_path):
+    # The trap itself, in the Keras installed (DESIGN.md section 9): a channels_first Conv1D whose
+    # last spatial size equals its channels adds its bias along that axis in an eager call.
+    # Should Keras fix this, the assertion says so and the refusal can go.
+    conv = layers.Conv1D(4, 3, data_format="channels_first")
+    x = np.random.default_rng(3).normal(size=(2, 3, 6)).astype("float32")
+    conv.build((None, 3, 6))
+    conv.set_weights([conv.get_weights()[0], np.arange(1.0, 5.0, dtype="float32")])
+    expected = np.asarray(conv.convolution_op(x, conv.kernel)) + np.arange(1.0, 5.0, dtype="float32")[None, :, None]
+    assert np.abs(np.asarray(conv(x)) - expected).max() > 0.5, "Keras now adds a channels_first bias correctly"
+
+    for preceding, shape in [(False, (3, 6)), (True, (4, 6))]:
+        layer = layers.Conv1D(4, 3, data_format="channels_first", use_bias=False, name="conv")
+        if preceding:
+            model = _preceding_model(layer, shape, axis=1)
+        else:
+            inputs = keras.Input(shape)
+            model = keras.Model(inputs, layers.BatchNormalization(axis=1)(layer(inputs)))
+        reason = _refusal(model, tmp_path, fold_preceding=preceding)
+        assert "'conv' is channels_first with its last spatial size equal to its 4 channels" in reason, reason
+    # one step wider, the same layer folds, and the folded model matches in an eager call
+    inputs = keras.Input((3, 7))
+    model = keras.Model(inputs, layers.BatchNormalization(axis=1)(
+        layers.Conv1D(4, 3, data_format="channels_first", use_bias=False)(inputs)))
+    randomise_batchnorm(model, seed=4)
+    folded, report = fold_and_load(saved(model, tmp_path / "w.keras"), tmp_path / "w_out.keras")
+    assert [d.folded for d in report.decisions] == [True]
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
 def test_fold_preceding_refuses_same_padding(tmp_path):
     model = _preceding_model(layers.Conv2D(5, 3, padding="same"), (9, 8, 4))
     reason = _refusal(model, tmp_path, fold_preceding=True)

@@ -51,6 +51,7 @@ from bnlint.folding.maths import (
 from bnlint.folding.maths import _PRECEDING
 from bnlint.kinds import canonical_class, declared_rank, output_rank
 from bnlint.readers.saved_file import is_keras2_reference
+from bnlint.readers.shapes import output_shape
 
 __all__ = ["Decision", "FoldPlan", "is_nested_model", "plan_and_fold"]
 
@@ -518,6 +519,7 @@ def _check_following(model: _Model, name: str, producer: str) -> str:
         what = f"'{others[0]}'" if others else "a model output"
         raise FoldRefused(f"the output of '{producer}' also feeds {what}, which must keep seeing it unnormalised.")
     _require_channel_axis(model, name, _rank(model, name, spec), spec, "channel axis", producer)
+    _refuse_keras_bias_trap(model, spec)
     return producer
 
 
@@ -539,7 +541,29 @@ def _check_preceding(model: _Model, name: str) -> str:
     if len(model.inputs[target][0]) != 1:
         raise FoldRefused(f"'{target}' takes several inputs.")
     _require_channel_axis(model, name, _rank(model, target, spec), spec, "input channel axis", target)
+    _refuse_keras_bias_trap(model, spec)
     return target
+
+
+def _refuse_keras_bias_trap(model: _Model, spec: dict) -> None:
+    """Refuse a fold that gives *spec*'s channels_first layer a bias Keras would add on the wrong axis.
+
+    Keras' TensorFlow backend adds a bias shaped ``(1, C, 1, ...)`` as
+    ``tf.nn.bias_add`` in the NHWC format whenever the tensor's last size is
+    ``C`` (``keras.ops.add``), so in eager calls a channels_first layer whose
+    last spatial size equals its channel count adds its bias along the
+    width. The folded layer always has a bias, and its output would differ
+    from the original's. Refused where the saved input shape shows it.
+    """
+    config = spec["config"]
+    shape = model.shapes.get(config["name"])
+    if config.get("data_format") != "channels_first" or not isinstance(shape, list):
+        return
+    out = output_shape(_class(spec), config, [shape])
+    if isinstance(out, tuple) and len(out) >= 3 and isinstance(out[1], int) and out[1] == out[-1]:
+        raise FoldRefused(f"'{config['name']}' is channels_first with its last spatial size equal to its {out[1]} "
+                          f"channels, where Keras' TensorFlow backend adds a bias along the last axis in eager calls "
+                          f"(keras.ops.add takes it for a channels_last bias): the folded bias would be misapplied.")
 
 
 def _require_channel_axis(model: _Model, name: str, rank: int | None, spec: dict, which: str, layer: str) -> None:
