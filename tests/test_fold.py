@@ -306,6 +306,13 @@ def test_refuses_when_the_conv_output_has_other_consumers(tmp_path):
     assert "also feeds a model output" in _refusal(model, tmp_path)
 
 
+def test_refuses_a_quantized_layer(tmp_path):
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, layers.BatchNormalization()(layers.Dense(4, name="dense")(inputs)))
+    model.quantize("int8")  # Keras 3.15 saves its policy as {"mode": "int8", "source_name": "float32"}, no name
+    assert _refusal(model, tmp_path) == "the layer before it, 'dense', is quantized (dtype policy int8_from_float32)."
+
+
 def test_refuses_a_batchnorm_on_another_axis(tmp_path):
     inputs = keras.Input((6, 6, 2))
     model = keras.Model(inputs, layers.BatchNormalization(axis=1)(layers.Conv2D(3, 3)(inputs)))

@@ -490,7 +490,10 @@ def _weight_layer_problem(spec: dict, model: _Model, role: str) -> str | None:
     if config.get("lora_rank"):
         return f"the layer {role} it, '{name}', has LoRA enabled."
     dtype = config.get("dtype")
-    policy = dtype.get("config", {}).get("name", "") if isinstance(dtype, dict) else str(dtype or "")
+    policy = str(dtype or "")
+    if isinstance(dtype, dict):  # Keras 3.15 writes a QuantizedDTypePolicy as {"mode": "int8", "source_name": ...}
+        inner = dtype.get("config") or {}
+        policy = inner.get("name") or (f"{inner['mode']}_from_{inner.get('source_name')}" if inner.get("mode") else "")
     if str(policy).startswith(("int", "float8")) or "_from_" in str(policy):
         return f"the layer {role} it, '{name}', is quantized (dtype policy {policy})."
     return None
