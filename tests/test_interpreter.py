@@ -272,12 +272,15 @@ def test_keras_ops_results_have_the_shapes_keras_gives_them():
         e = ops.concatenate([ops.expand_dims(ops.squeeze(s, 1), 1), s], axis=1)
         z = ops.reshape(ops.transpose(c, (0, 3, 1, 2)), (-1, c.shape[-1] * 2, 32))
         z = layers.Dense(z.shape[1] + ops.softmax(z, axis=1).shape[2] + e.shape[1], name="last")(z)
-        model = keras.Model(inp, z)
+        u, v = keras.Input((None, 4)), keras.Input((5, 4))
+        w = layers.Dense((u + v).shape[1] + (v - u).shape[1], name="sum")(v)  # an unknown size and 5 give 5
+        model = keras.Model([inp, u, v], [z, w])
     """)
     assert "never_built" not in names(g)
     layers = {layer.name: layer for _, layer in g.layers()}
     assert layers["read"].config["filters"] == 17  # 16 channels, and mean's kept axis 1
     assert layers["last"].config["units"] == 2 * 33 + 32 + 2  # 17 + 16 channels; 1 + 1 rows
+    assert layers["sum"].config["units"] == 10
 
 
 def test_image_data_format_is_the_default_setting():

@@ -1132,8 +1132,9 @@ def _layer_shape(layer_and_config: tuple[Layer, dict | None], shapes: list) -> A
 
 
 def _broadcast_shape(_: None, shapes: list) -> Any:
-    """An elementwise tensor expression: a scalar operand keeps the tensor's shape; tensors broadcast."""
-    return shapes[0] if len(shapes) == 1 else output_shape("Add", {}, shapes)
+    """An elementwise tensor expression: a scalar operand keeps the tensor's shape; tensors broadcast as
+    ``keras.ops`` does (the operator is ``keras.ops.add`` and its like: an unknown size and 3 give 3)."""
+    return shapes[0] if len(shapes) == 1 else op_output_shape("add", [Operand(shape) for shape in shapes], {})
 
 
 def _op_shape(call: tuple[str, list, dict], _: list) -> Any:
