@@ -176,8 +176,9 @@ def insert_batchnorm(
     The new layers use bnlint's documented initialisation: gamma 1, beta 0,
     moving mean 0, moving variance 1, Keras' defaults epsilon 1e-3 and
     momentum 0.99 unless *batchnorm_config* says otherwise (any
-    ``BatchNormalization`` argument). Their axis is the chosen layer's
-    channel axis (1 after a ``channels_first`` convolution, else -1), their
+    ``BatchNormalization`` argument). Their axis is the channel axis of the
+    chosen layer's output (1 after a ``channels_first`` convolution, and after
+    the pooling, padding, activations and merges that follow one; else -1), their
     dtype policy the chosen layer's (``mixed_float16`` stays so), and each
     is named ``<layer>_bn`` (``name=`` names the one BN when *after*
     chooses one layer). Every other layer keeps its weights bitwise. A layer
@@ -205,7 +206,7 @@ def insert_batchnorm(
     >>> [layer.name for layer in bigger.layers]
     ['image', 'conv', 'conv_bn', 'relu']
     """
-    from bnlint import kinds
+    from bnlint.layout import batchnorm_axis
     from bnlint.rewrite import RewriteError
 
     graph = load(model)[0]
@@ -220,7 +221,7 @@ def insert_batchnorm(
         raise RewriteError(f"name={given!r} {problem}")
     for node in chosen:
         layer = graph.layer(node)
-        axis = kinds.batchnorm_axis(layer.class_name, layer.config)
+        axis = batchnorm_axis(graph, node)
         name, number = given or f"{layer.name}_bn", 1
         while name in names:
             name, number = f"{layer.name}_bn_{number}", number + 1

@@ -2,69 +2,14 @@
 
 from __future__ import annotations
 
-from bnlint import kinds
 from bnlint.diagnostics import Violation
 from bnlint.graph import ModelGraph
+from bnlint.layout import channel_layout
 from bnlint.rule import Rule
 
 TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
 if TYPE_CHECKING:
     from typing import Iterator
-
-_SAME_LAYOUT_KINDS = {"activation", "dropout", "batchnorm", "norm", "pool"}  # they keep the input's channel axis
-_SAME_LAYOUT_CLASSES = ("ZeroPadding", "Cropping", "UpSampling", "Identity", "Concatenate", "Add", "Subtract",
-                        "Multiply", "Average", "Maximum", "Minimum")
-_RANK2 = frozenset({-1, 1})  # (batch, features) after Flatten or global pooling
-
-
-def _layout(graph: ModelGraph, node: int, known: dict[int, frozenset[int] | None]) -> frozenset[int] | None:
-    """The equivalent indices of the channel axis of *node*'s output, or None.
-
-    *known* holds the layouts worked out so far and receives those this
-    one needs: only the layers a BN reads through (activations, pooling,
-    merges ...) up to the conv/dense layers that set the layout are looked
-    at, each once, without recursion (chains are long).
-    """
-    stack = [node]
-    expanded = set()
-    while stack:
-        top = stack[-1]
-        if top in known:
-            stack.pop()
-            continue
-        found = _own_layout(graph, top, known)
-        if type(found) is list:  # the producers whose layout it keeps, not worked out yet
-            if top not in expanded:
-                expanded.add(top)
-                stack.extend(found)
-                continue
-            found = None  # back with producers still missing: they depend on it (a cycle, not a model)
-        known[top] = found
-        stack.pop()
-    return known[node]
-
-
-def _own_layout(graph: ModelGraph, node: int,
-                known: dict[int, frozenset[int] | None]) -> frozenset[int] | None | list[int]:
-    """:func:`_layout` of *node* from its producers' in *known*; the list of those missing there, if any."""
-    layer = graph.layer(node)
-    if layer.kind in ("conv", "dense", "recurrent"):  # EinsumDense may put its features on any axis
-        return None if layer.class_name == "EinsumDense" else kinds.channel_axes(layer.class_name, layer.config)
-    keepdims = layer.get("keepdims", False) if layer.class_name.startswith("Global") else True
-    if layer.class_name == "Flatten" or keepdims is False:
-        return _RANK2
-    keeps_layout = layer.kind in _SAME_LAYOUT_KINDS or layer.class_name.startswith(_SAME_LAYOUT_CLASSES)
-    if keepdims is not True or not keeps_layout:
-        return None
-    producers = graph.predecessors(node)
-    missing = [p for p in producers if p not in known]
-    if missing:
-        return missing
-    found = {known[p] for p in producers}
-    axes = found.pop() if len(found) == 1 else None  # merged inputs must agree
-    data_format = layer.get("data_format", None)  # pooling/padding must read the layout it is given
-    channel = {"channels_last": -1, "channels_first": 1}.get(data_format) if isinstance(data_format, str) else None
-    return None if axes is None or (data_format is not None and channel not in axes) else axes
 
 
 def _declared_input_shapes(graph: ModelGraph) -> list:
@@ -156,7 +101,7 @@ class BatchnormAxis(Rule):
             if layer.kind != "batchnorm" or isinstance(axis, bool) or not isinstance(axis, int):
                 continue
             producers = graph.predecessors(node)
-            axes = _layout(graph, producers[0], layouts) if len(producers) == 1 else None
+            axes = channel_layout(graph, producers[0], layouts) if len(producers) == 1 else None
             if axes is None or axis in axes or (axis >= 0 and all(a < 0 for a in axes)):
                 continue
             if axis == 1 and -1 in axes:

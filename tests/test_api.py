@@ -201,6 +201,28 @@ def test_insert_batchnorm_follows_the_channel_axis_and_refuses_no_match():
         bnlint.insert_batchnorm(model, after="Conv2D")
 
 
+def test_insert_batchnorm_after_layers_that_keep_a_channels_first_layout_uses_axis_1():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((3, 8, 8), name="img")
+    pooled = layers.MaxPooling2D(data_format="channels_first", name="pool_in")(inputs)  # its own data_format
+    x = layers.Conv2D(4, 3, padding="same", data_format="channels_first", name="conv")(pooled)
+    x = layers.ReLU(name="relu")(x)
+    x = layers.ZeroPadding2D(1, data_format="channels_first", name="pad")(x)
+    x = layers.UpSampling2D(data_format="channels_first", name="up")(x)
+    y = layers.Conv2D(4, 1, data_format="channels_first", name="side")(x)
+    x = layers.Add(name="add")([x, y])
+    x = layers.Flatten(name="flat")(x)
+    model = keras.Model(inputs, layers.Dense(2, name="head")(x))
+    chosen = ["pool_in", "relu", "pad", "up", "add", "flat"]
+    bigger = bnlint.insert_batchnorm(model, after=chosen, epsilon=1e-9)
+    assert {name: bigger.get_layer(f"{name}_bn").axis for name in chosen} == {
+        "pool_in": 1, "relu": 1, "pad": 1, "up": 1, "add": 1, "flat": -1}
+    data = np.random.default_rng(1).normal(size=(2, 3, 8, 8)).astype("float32")
+    np.testing.assert_allclose(bigger.predict(data, verbose=0), model.predict(data, verbose=0), rtol=1e-5, atol=1e-6)
+    for name in chosen[:-1]:  # one gamma per channel, not per image column
+        assert bigger.get_layer(f"{name}_bn").gamma.shape == (bigger.get_layer(name).output.shape[1],)
+
+
 def test_insert_batchnorm_on_mobilenet_v2_keeps_weights_bitwise_and_outputs():
     keras.utils.set_random_seed(0)
     model = keras.applications.MobileNetV2(weights=None, input_shape=(64, 64, 3), alpha=0.35, classes=10,
