@@ -43,6 +43,13 @@ def freeze_all_but_batchnorm(model: Any) -> Any:
     run in training mode in ``fit`` (see the module docstring). Compile
     after calling it.
 
+    A layer that holds BN layers *and* weights of its own (a custom block
+    with a learned scale) must stay trainable for its BNs to train, so its
+    own variables are frozen one by one (``variable.trainable = False``).
+    ``model.trainable = True`` does not undo that; for step 3 of the
+    workflow set ``trainable = True`` on those variables again
+    (``layer._trainable_variables`` keeps them listed).
+
     Examples
     --------
     >>> import keras, bnlint.adapt
@@ -54,13 +61,19 @@ def freeze_all_but_batchnorm(model: Any) -> Any:
     """
     import keras
 
-    every = list(model._flatten_layers(include_self=True, recursive=True))  # parents before children
-    leaves = [layer for layer in every if not list(layer._flatten_layers(include_self=False, recursive=False))]
-    for layer in every:
-        if layer not in leaves:
-            layer.trainable = True  # a frozen container hides its BN layers' weights
-    for layer in leaves:
-        layer.trainable = isinstance(layer, keras.layers.BatchNormalization)
+    def holds_batchnorm(layer: Any) -> bool:
+        return any(isinstance(inner, keras.layers.BatchNormalization)
+                   for inner in layer._flatten_layers(include_self=False, recursive=True))
+
+    for layer in model._flatten_layers(include_self=True, recursive=True):  # parents before children
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = True
+        elif holds_batchnorm(layer):
+            layer.trainable = True  # a frozen container hides its BN layers' weights ...
+            for variable in getattr(layer, "_trainable_variables", []):
+                variable.trainable = False  # ... so its own weights are frozen where they are
+        else:
+            layer.trainable = False
     return model
 
 

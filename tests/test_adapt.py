@@ -140,6 +140,39 @@ def test_freeze_all_but_batchnorm_leaves_only_gamma_and_beta_trainable():
     assert trainable == sorted(f"{bn}/{var}" for bn in bns for var in ("beta", "gamma"))
 
 
+class ScaledBlock(keras.layers.Layer):
+    """A custom layer with BN layers inside and a learned weight of its own (as LayerScale has)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = keras.layers.Dense(CHANNELS, name="inner_dense")
+        self.bn = keras.layers.BatchNormalization(name="inner_bn")
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(CHANNELS,), initializer="ones", name="scale")
+
+    def call(self, x, training=None):
+        return self.bn(self.dense(x), training=training) * self.scale
+
+
+def test_freeze_all_but_batchnorm_freezes_a_containers_own_weights_and_bn_free_containers():
+    keras.utils.set_random_seed(5)
+    inner_in = keras.Input((4,))
+    no_bn = keras.Model(inner_in, keras.layers.Dense(4, name="plain_dense")(inner_in), name="no_bn")
+    inputs = keras.Input((4,))
+    x = ScaledBlock(name="block")(no_bn(inputs))
+    x = keras.layers.TimeDistributed(keras.layers.Dense(2), name="td")(keras.layers.Reshape((3, 2))(x))
+    model = adapt.freeze_all_but_batchnorm(keras.Model(inputs, x))
+    assert sorted(w.path for w in model.trainable_weights) == ["block/inner_bn/beta", "block/inner_bn/gamma"]
+    assert not model.get_layer("no_bn").trainable and not model.get_layer("td").trainable
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    block = model.get_layer("block")
+    scale, gamma = block.scale.numpy().copy(), block.bn.gamma.numpy().copy()
+    data = np.random.default_rng(0).normal(size=(16, 4)).astype("float32")
+    model.fit(data, np.ones((16, 3, 2), "float32"), batch_size=8, epochs=1, verbose=0)
+    assert np.array_equal(block.scale.numpy(), scale) and not np.array_equal(block.bn.gamma.numpy(), gamma)
+
+
 def test_frozen_model_trains_only_bn_and_bn_runs_in_training_mode():
     model = adapt.freeze_all_but_batchnorm(branchy_cnn())
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
