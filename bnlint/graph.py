@@ -216,6 +216,10 @@ class ModelGraph:
         self.edits: dict[int, str] = {}
         #: Live Keras layers given as layer specs, by layer id (used as they are).
         self.live_layers: dict[int, Any] = {}
+        #: Live layers whose config :meth:`set_config` then changed, by layer id: the
+        #: layer is rebuilt from its new config and takes their weights where a
+        #: variable keeps its name and shape.
+        self.donors: dict[int, Any] = {}
 
     def __repr__(self) -> str:
         return f"ModelGraph({self.name!r}, {len(self)} layers)"

@@ -19,7 +19,9 @@ keyword arguments), on the tensors of its current producers. Weights:
 - a layer changed by ``set_config`` keeps each variable whose name and shape
   are unchanged (``use_bias=False`` keeps the kernel, drops the bias);
 - an inserted or replacing layer is initialised by its config, unless it was
-  given as a live, built Keras layer, which is used as it is;
+  given as a live, built Keras layer, which is used as it is (or, once
+  ``set_config`` changed it, rebuilt from the new config with the live
+  layer's variables whose name and shape are unchanged);
 - a graph without a weight source (made by hand) is initialised by its configs.
 """
 
@@ -90,8 +92,7 @@ def build_model(graph: ModelGraph) -> Any:
     inputs = [tensors[n] for n in graph.inputs]
     outputs = [_one_output(tensors[n], index) for n, index in graph.output_tensors()]
     model = keras.Model(_structure(inputs, graph.input_keys), _structure(outputs, graph.output_keys), name=graph.name)
-    if graph.weights is not None:
-        _carry_weights(graph, instances, graph.weights())
+    _carry_weights(graph, instances, graph.weights)
     return model
 
 
@@ -191,18 +192,29 @@ def _substitute(value: Any, tensor_for: Any) -> Any:
     return value
 
 
-def _carry_weights(graph: ModelGraph, instances: dict[int, Any], source: Any) -> None:
-    """Copy the original weights into the new layers, as the module docstring says."""
+def _carry_weights(graph: ModelGraph, instances: dict[int, Any], weights: Any) -> None:
+    """Copy the original weights into the new layers, as the module docstring says.
+
+    *weights* is the graph's weight source (called on first need), or None.
+    """
     done: set[int] = set()
+    source = None
     for node, layer in graph.layers():
         if layer.layer_id in done or layer.kind in ("input", "model") or layer.layer_id in graph.live_layers:
             continue
         done.add(layer.layer_id)
         edit = graph.edits.get(layer.layer_id)
         new = instances[layer.layer_id]
-        if edit == "new" or not getattr(new, "weights", None):
+        if not getattr(new, "weights", None):
             continue  # nothing to carry (keras.ops calls in a functional model are not even layers)
+        if edit == "new":
+            if layer.layer_id in graph.donors:  # a live layer, then set_config
+                _copy_matching(graph.donors[layer.layer_id], new)
+            continue
+        if weights is None:
+            continue  # a graph made by hand: initialised by its configs
         name = layer.origin.layer_name.rsplit("/", 1)[-1] if layer.origin is not None else layer.name
+        source = weights() if source is None else source
         try:
             original = source.get_layer(name)
         except ValueError:
@@ -210,9 +222,14 @@ def _carry_weights(graph: ModelGraph, instances: dict[int, Any], source: Any) ->
                              ) from None
         if edit is None:
             new.set_weights(original.get_weights())
-            continue
-        old = {variable.name: variable for variable in original.weights}
-        for variable in new.weights:
-            match = old.get(variable.name)
-            if match is not None and tuple(match.shape) == tuple(variable.shape):
-                variable.assign(match.numpy() if hasattr(match, "numpy") else match)
+        else:
+            _copy_matching(original, new)
+
+
+def _copy_matching(original: Any, new: Any) -> None:
+    """Give *new* the value of each variable of *original* with the same name and shape."""
+    old = {variable.name: variable for variable in original.weights}
+    for variable in new.weights:
+        match = old.get(variable.name)
+        if match is not None and tuple(match.shape) == tuple(variable.shape):
+            variable.assign(match.numpy() if hasattr(match, "numpy") else match)

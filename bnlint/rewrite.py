@@ -154,6 +154,8 @@ def set_config(graph: ModelGraph, node: int | str, values: dict[str, Any]) -> No
     if name != layer.name and any(other.name == name for _, other in graph.layers()):
         raise RewriteError(f"cannot rename '{layer.name}' to '{name}': model '{graph.name}' already has that name")
     shared = [n for n, other in graph.layers() if other.layer_id == layer.layer_id]
+    if layer.layer_id in graph.live_layers:  # a live layer cannot take a new config: rebuild it, keeping its weights
+        graph.donors[layer.layer_id] = graph.live_layers.pop(layer.layer_id)
     if layer.keras is not None:
         spec = copy.deepcopy(layer.keras)
         spec["config"] = {**(spec.get("config") or {}), **values}

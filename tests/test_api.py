@@ -278,6 +278,25 @@ def test_lambda_layers_are_refused_with_the_reason():
         bnlint.load(model)[0].to_keras()
 
 
+def test_set_config_on_a_layer_inserted_live_rebuilds_it_and_keeps_the_weights_that_still_fit():
+    model = small_cnn()
+    [graph] = bnlint.load(model)
+    extra = layers.Dense(3, name="extra")
+    extra.build((None, 3))
+    kernel = extra.kernel.numpy().copy()
+    graph.insert_after("head", extra)
+    graph.set_config("extra", use_bias=False, name="extra_nobias")
+    bn = layers.BatchNormalization(name="live_bn")
+    graph.insert_after("res", bn)
+    graph.set_config("live_bn", momentum=0.5)
+    rebuilt = graph.to_keras()
+    new = rebuilt.get_layer("extra_nobias")
+    assert new is not extra and [w.name for w in new.weights] == ["kernel"]
+    assert np.array_equal(new.kernel.numpy(), kernel)
+    assert rebuilt.get_layer("live_bn").momentum == 0.5  # (unbuilt when given: initialised by its config)
+    assert_same_weights(model, rebuilt, skip=set())
+
+
 def test_check_a_live_model_and_insert_into_a_saved_file(tmp_path):
     model = small_cnn()
     found = bnlint.check(model)
