@@ -28,7 +28,8 @@ the next ``compile()``.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from itertools import islice
+from typing import Any, Iterator
 
 __all__ = ["freeze_all_but_batchnorm", "recalibrate"]
 
@@ -95,7 +96,11 @@ def recalibrate(model: Any, data: Any, steps: int | None = None, batch_size: int
     BNs inside nested models (a pretrained backbone called as a layer, a
     Sequential block) are recalibrated too, in the same order: the model is
     run whole, and each BN of the current level records its input as it is
-    called.
+    called. BNs inside a layer that holds them (``TimeDistributed(BN)``, a
+    custom block) are recalibrated too, each on a level of its own after the
+    BNs upstream of that layer, in the order the layer calls them on the
+    first batch; one the layer calls several times per batch (once per time
+    step) gets the statistics of all those inputs together.
 
     *data* is a NumPy array (split into *batch_size* batches), a
     ``tf.data.Dataset``, or any iterable of batches. A tuple element is
@@ -113,8 +118,8 @@ def recalibrate(model: Any, data: Any, steps: int | None = None, batch_size: int
     ------
     ValueError
         *data* is empty, the model is not functional or Sequential, or a BN
-        is shared: called more than once, itself or through a nested model
-        called more than once (its statistics have no single input).
+        is shared: called more than once, itself or through a nested model or
+        layer called more than once (its statistics have no single input).
 
     Examples
     --------
@@ -133,24 +138,27 @@ def recalibrate(model: Any, data: Any, steps: int | None = None, batch_size: int
 
     from bnlint.api import load
 
-    levels = _levels(load(model)[0])
     batches = _batches(data, steps, batch_size, len(getattr(model, "inputs", None) or [None]))
+    levels = _levels(load(model)[0], model, batches)
     for wave in levels:
-        bns = [_layer_at(model, path) for path in wave]
+        bns = [bn for bn, _ in wave]
         stats = [_Moments() for _ in bns]
         seen = 0
-        with _recording(bns, stats) as calls:
+        with _wrapped(bns, lambda index, inputs, mask: stats[index].add(inputs, bns[index].axis, mask)) as calls:
             for x in batches():
                 model(x, training=False)
-                for bn, count in zip(bns, calls):
-                    if count[0] != 1:
+                for (bn, hidden), count in zip(wave, calls):
+                    if count[0] != 1 and not hidden:
                         raise ValueError(f"model '{model.name}': BN layer '{bn.name}' is called {count[0]} times "
                                          "per batch; its statistics have no single input")
                     count[0] = 0
                 seen += 1
         if not seen:
             raise ValueError("recalibrate() got no batches of data")
-        for bn, moments in zip(bns, stats):
+        for (bn, hidden), moments in zip(wave, stats):
+            if moments.count == 0:
+                raise ValueError(f"model '{model.name}': BN layer '{bn.name}' inside layer '{hidden}' "
+                                 "was not called on the data")
             bn.moving_mean.assign(moments.mean.astype(keras.backend.standardize_dtype(bn.moving_mean.dtype)))
             bn.moving_variance.assign(
                 moments.variance.astype(keras.backend.standardize_dtype(bn.moving_variance.dtype)))
@@ -166,36 +174,38 @@ def _layer_at(model: Any, path: tuple[str, ...]) -> Any:
 
 
 @contextmanager
-def _recording(bns: list, stats: list) -> Iterator[list[list[int]]]:
-    """While active, each BN in *bns* adds its input to its moments when called; yields per-BN call counts.
+def _wrapped(bns: list, on_call: Any) -> Iterator[list[list[int]]]:
+    """While active, each BN in *bns* runs ``on_call(index, inputs, mask)`` (NumPy arrays) when called;
+    yields per-BN call counts.
 
     The BN's ``call`` is wrapped on the instance (in its ``__dict__``, past
-    Keras' attribute tracking) and the wrapper removed afterwards, whatever
-    happens.
+    Keras' attribute tracking, and where a wrapper such as ``TimeDistributed``
+    calls ``layer.call`` directly) and the wrapper removed afterwards,
+    whatever happens.
     """
     import keras
     import numpy as np
 
     counts = [[0] for _ in bns]
 
-    def recorder(bn: Any, moments: _Moments, count: list[int]) -> Any:
+    def recorder(bn: Any, index: int) -> Any:
         original = bn.call
 
         def call(inputs: Any, *args: Any, **kwargs: Any) -> Any:
-            count[0] += 1
+            counts[index][0] += 1
             mask = kwargs.get("mask")
             mask = np.asarray(keras.ops.convert_to_numpy(mask)).astype(bool) if mask is not None else None
-            moments.add(np.asarray(keras.ops.convert_to_numpy(inputs)), bn.axis, mask)
+            on_call(index, np.asarray(keras.ops.convert_to_numpy(inputs)), mask)
             return original(inputs, *args, **kwargs)
 
         return call
 
     wrapped = []
     try:
-        for bn, moments, count in zip(bns, stats, counts):
+        for index, bn in enumerate(bns):
             if "call" in vars(bn):
                 raise ValueError(f"BN layer '{bn.name}' has its own instance attribute 'call'; it cannot be recorded")
-            vars(bn)["call"] = recorder(bn, moments, count)
+            vars(bn)["call"] = recorder(bn, index)
             wrapped.append(bn)
         yield counts
     finally:
@@ -203,19 +213,40 @@ def _recording(bns: list, stats: list) -> Iterator[list[list[int]]]:
             del vars(bn)["call"]
 
 
-def _levels(graph: Any) -> list[list[tuple[str, ...]]]:
-    """BN layers grouped by depth, each as its path of names (nested models first).
+def _levels(graph: Any, model: Any, batches: Any) -> list[list[tuple[Any, str | None]]]:
+    """The model's BN layers grouped by depth: ``(bn, None)``, or ``(bn, name)`` for a BN inside layer *name*.
 
     Level k holds the BNs with k - 1 BNs on their longest upstream path,
-    counting the BNs inside nested models on the way.
+    counting the BNs inside nested models on the way. BNs the graph does
+    not show, inside a layer that holds them (``TimeDistributed(BN)``, a
+    custom block), each get a level of their own after the BNs upstream of
+    that layer, in the order the layer calls them on the first batch.
     """
-    levels: dict[int, list[tuple[str, ...]]] = {}
-    _depths(graph, (), 0, levels)
+    levels: dict[int, list[tuple[Any, str | None]]] = {}
+    groups: list[tuple[int, list, str]] = []  # (depth above the layer, its BNs, its name)
+    _depths(graph, model, 0, levels, groups)
+    several = [bns for _, bns, _ in groups if len(bns) > 1]
+    if several:
+        bns = [bn for group in several for bn in group]
+        first: dict[int, int] = {}
+        with _wrapped(bns, lambda index, inputs, mask: first.setdefault(index, len(first))):
+            for x in batches():
+                model(x, training=False)
+                break
+        order = {id(bn): first.get(index, len(bns)) for index, bn in enumerate(bns)}
+        for group in several:
+            group.sort(key=lambda bn: order[id(bn)])
+    for above, bns, name in groups:
+        for offset, bn in enumerate(bns, start=1):
+            levels.setdefault(above + offset, []).append((bn, name))
     return [levels[k] for k in sorted(levels)]
 
 
-def _depths(graph: Any, prefix: tuple[str, ...], entry: int, levels: dict[int, list]) -> int:
-    """Place *graph*'s BNs in *levels*, its inputs being *entry* BNs deep; return the depth at its outputs."""
+def _depths(graph: Any, live: Any, entry: int, levels: dict[int, list], groups: list) -> int:
+    """Place the BNs of *graph* (whose live model is *live*) in *levels*, or in *groups* for BNs inside
+    a layer, its inputs being *entry* BNs deep; return the depth at its outputs."""
+    import keras
+
     depth: dict[int, int] = {}  # node -> the deepest BN level at or above it
     calls: dict[int, int] = {}
     for _, layer in graph.layers():
@@ -223,27 +254,38 @@ def _depths(graph: Any, prefix: tuple[str, ...], entry: int, levels: dict[int, l
     for node in graph.topological_order():
         layer = graph.layer(node)
         above = max((depth[p] for p in graph.predecessors(node)), default=entry)
-        if layer.kind == "model" and layer.submodel is not None and _has_batchnorm(layer.submodel):
-            if calls[layer.layer_id] > 1:
-                raise ValueError(f"model '{graph.name}': nested model '{layer.name}' holds BN layers and is called "
-                                 f"{calls[layer.layer_id]} times; their statistics have no single input")
-            # All of its inputs are taken to be as deep as the deepest: a BN may
-            # wait a level longer than it must, never less (still exact).
-            depth[node] = _depths(layer.submodel, prefix + (layer.name,), above, levels)
-        elif layer.kind == "batchnorm":
-            if calls[layer.layer_id] > 1:
+        depth[node] = above
+        if layer.kind == "input":
+            continue
+        try:
+            instance = live.get_layer(layer.name)
+        except ValueError:  # (a keras.ops call in a functional model is not a layer)
+            continue
+        if layer.kind == "batchnorm" and isinstance(instance, keras.layers.BatchNormalization):
+            inside = [instance]
+        else:
+            inside = [inner for inner in instance._flatten_layers(include_self=False, recursive=True)
+                      if isinstance(inner, keras.layers.BatchNormalization)]
+        if not inside:
+            continue
+        if calls[layer.layer_id] > 1:
+            if inside == [instance]:
                 raise ValueError(f"model '{graph.name}': BN layer '{layer.name}' is called "
                                  f"{calls[layer.layer_id]} times; its statistics have no single input")
+            what = "nested model" if layer.kind == "model" else "layer"
+            raise ValueError(f"model '{graph.name}': {what} '{layer.name}' holds BN layers and is called "
+                             f"{calls[layer.layer_id]} times; their statistics have no single input")
+        if inside == [instance]:
             depth[node] = above + 1
-            levels.setdefault(above + 1, []).append(prefix + (layer.name,))
+            levels.setdefault(above + 1, []).append((instance, None))
+        elif layer.kind == "model" and layer.submodel is not None:
+            # All of its inputs are taken to be as deep as the deepest: a BN may
+            # wait a level longer than it must, never less (still exact).
+            depth[node] = _depths(layer.submodel, instance, above, levels, groups)
         else:
-            depth[node] = above
+            groups.append((above, inside, layer.name))
+            depth[node] = above + len(inside)
     return max((depth[n] for n in graph.outputs if n in depth), default=max(depth.values(), default=entry))
-
-
-def _has_batchnorm(graph: Any) -> bool:
-    return any(layer.kind == "batchnorm" or (layer.submodel is not None and _has_batchnorm(layer.submodel))
-               for _, layer in graph.layers())
 
 
 def _batches(data: Any, steps: int | None, batch_size: int, inputs: int = 1) -> Any:
@@ -272,21 +314,10 @@ def _batches(data: Any, steps: int | None, batch_size: int, inputs: int = 1) -> 
         starts = range(0, len(data), batch_size)
         starts = starts[:steps] if steps is not None else starts
         return lambda: (data[start:start + batch_size] for start in starts)
-    if iter(data) is data:  # a one-shot iterator: keep its batches for the later passes
-        kept = []
-        for index, element in enumerate(data):
-            if steps is not None and index >= steps:
-                break
-            kept.append(_inputs(element))
+    if iter(data) is data:  # a one-shot iterator: keep its batches for the later passes (and read no more)
+        kept = [_inputs(element) for element in islice(data, steps)]
         return lambda: iter(kept)
-
-    def passes() -> Iterable:
-        for index, element in enumerate(data):
-            if steps is not None and index >= steps:
-                return
-            yield _inputs(element)
-
-    return passes
+    return lambda: (_inputs(element) for element in islice(data, steps))
 
 
 def _inputs(element: Any) -> Any:

@@ -105,6 +105,7 @@ def test_steps_limits_the_batches_and_datasets_and_generators_work():
     generator = ((data[i:i + 20], labels[i:i + 20]) for i in range(0, len(data), 20))
     from_generator = adapt.recalibrate(branchy_cnn(), generator, steps=2)
     np.testing.assert_allclose(from_generator.get_layer("bn_head").moving_variance.numpy(), expected, rtol=1e-5)
+    assert next(generator)[0][0, 0, 0, 0] == data[40, 0, 0, 0]  # the generator gave only the 2 batches used
 
     import tensorflow as tf
 
@@ -280,3 +281,54 @@ def test_freeze_reaches_into_nested_models():
     model.get_layer("block").trainable = False  # even a frozen container is opened up
     adapt.freeze_all_but_batchnorm(model)
     assert sorted(w.path for w in model.trainable_weights) == ["inner_bn/beta", "inner_bn/gamma"]
+
+
+class TwoBNBlock(keras.layers.Layer):
+    """A custom layer calling BN, Dense, BN in turn; the second BN is made first (so listed first)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.late_bn = keras.layers.BatchNormalization(name="late_bn")
+        self.early_bn = keras.layers.BatchNormalization(name="early_bn")
+        self.dense = keras.layers.Dense(CHANNELS, name="block_dense")
+
+    def call(self, x, training=None):
+        return self.late_bn(self.dense(self.early_bn(x, training=training)), training=training)
+
+
+def test_bns_inside_time_distributed_and_custom_layers_are_recalibrated_in_call_order():
+    keras.utils.set_random_seed(6)
+    inputs = keras.Input((5, 3))
+    steps = keras.layers.TimeDistributed(keras.layers.BatchNormalization(name="step_bn"), name="td")(inputs)
+    block = TwoBNBlock(name="block")
+    x = block(keras.layers.Flatten()(keras.layers.Dense(4, name="pre")(steps)))
+    model = keras.Model(inputs, keras.layers.BatchNormalization(name="after_bn")(x))
+    rng = np.random.default_rng(3)
+    data = (rng.normal(size=(200, 5, 3)) * [4.0, 0.5, 2.0] + [6.0, -3.0, 1.0]).astype("float32")
+    assert [bn.name for bn in block._flatten_layers(include_self=False)][:2] == ["late_bn", "early_bn"]
+
+    adapt.recalibrate(model, data, batch_size=64)
+
+    step_bn = model.get_layer("td").layer
+    block_in = keras.Model(inputs, model.get_layer("flatten").output)(data, training=False)
+    early_out = block.early_bn(block_in, training=False)
+    late_in = block.dense(early_out)
+    after_in = block.late_bn(late_in, training=False)
+    expected = [(step_bn, data.reshape(-1, 3)), (block.early_bn, block_in), (block.late_bn, late_in),
+                (model.get_layer("after_bn"), after_in)]
+    for bn, values in expected:
+        values = np.asarray(values, dtype=np.float64)
+        np.testing.assert_allclose(bn.moving_mean.numpy(), values.mean(axis=0), rtol=1e-3, atol=1e-5)
+        np.testing.assert_allclose(bn.moving_variance.numpy(), values.var(axis=0), rtol=1e-3)
+        if bn.name != "after_bn":  # (which reads late_bn's normalised output: variance 1 / (1 + epsilon))
+            assert not np.allclose(bn.moving_variance.numpy(), 1.0, rtol=1e-2), bn.name  # it did change
+    assert all("call" not in vars(bn) for bn, _ in expected)
+
+
+def test_a_custom_layer_called_twice_with_bns_is_refused():
+    block = TwoBNBlock(name="block")
+    left, right = keras.Input((CHANNELS,)), keras.Input((CHANNELS,))
+    model = keras.Model([left, right], keras.layers.Add()([block(left), block(right)]))
+    data = np.ones((8, CHANNELS), "float32")
+    with pytest.raises(ValueError, match="layer 'block' holds BN layers and is called 2 times"):
+        adapt.recalibrate(model, [data, data])
