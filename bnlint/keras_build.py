@@ -27,6 +27,7 @@ keyword arguments), on the tensors of its current producers. Weights:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bnlint.graph import Layer, ModelGraph
@@ -88,7 +89,7 @@ def build_model(graph: ModelGraph) -> Any:
             tensors[node] = instance(*args, **kwargs)
         except Exception as error:  # Keras raises many types for a bad call; name the layer
             raise BuildError(f"model '{graph.name}': calling layer '{layer.name}' failed "
-                             f"({type(error).__name__}: {error})") from error
+                             f"({keras_reason(error)})") from error
     inputs = [tensors[n] for n in graph.inputs]
     outputs = [_one_output(tensors[n], index) for n, index in graph.output_tensors()]
     model = keras.Model(_structure(inputs, graph.input_keys), _structure(outputs, graph.output_keys), name=graph.name)
@@ -136,9 +137,31 @@ def _instance(graph: ModelGraph, layer: Layer) -> Any:
             spec["module"] = "keras.layers"  # .h5 configs name built-in classes without their module
         return keras.saving.deserialize_keras_object(spec)
     except Exception as error:  # unknown class, Lambda in safe mode, bad config value
-        reason = str(error).split("\n")[0][:200]
         raise BuildError(f"model '{graph.name}': layer '{layer.name}' ({layer.class_name}) cannot be rebuilt "
-                         f"by Keras ({type(error).__name__}: {reason})") from error
+                         f"by Keras ({keras_reason(error)})") from error
+
+
+def keras_reason(error: BaseException) -> str:
+    """The reason a Keras error gives, in one line: ``TypeError: Could not locate class 'Custom'.``
+
+    Keras wraps a layer's own complaint ("invalid value for `units`") in
+    generic ones that repeat the whole config, the real reason last, after
+    ``Exception encountered:``, and a failed call in "Exception encountered
+    when calling ..."; that reason is taken, to its first sentence when it is
+    long.
+    """
+    inner = error
+    while (inner.__cause__ or inner.__context__) is not None and "Exception encountered:" in str(inner):
+        inner = inner.__cause__ or inner.__context__
+    message = re.sub(r"\x1b\[[0-9;]*m", "", str(inner))  # (Keras prints some of it in bold)
+    lines = [line.strip() for line in message.rsplit("Exception encountered:", 1)[-1].split("\n") if line.strip()]
+    if len(lines) > 1 and lines[0].startswith("Exception encountered when calling"):
+        lines = lines[1:]  # (the layer's call, already named)
+    text = lines[0] if lines else ""
+    if len(text) > 200:
+        end = text.find(". ", 40, 300)
+        text = text[:end + 1] if end != -1 else text[:200] + "..."
+    return f"{type(inner).__name__}: {text}" if text else type(inner).__name__
 
 
 def _call_arguments(graph: ModelGraph, node: int, tensors: dict[int, Any]) -> tuple[list, dict]:

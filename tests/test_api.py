@@ -278,6 +278,25 @@ def test_lambda_layers_are_refused_with_the_reason():
         bnlint.load(model)[0].to_keras()
 
 
+@pytest.mark.parametrize("edit, reason", [
+    (lambda g: g.set_config("d", units="x"), "(ValueError: Received an invalid value for `units`, expected a "
+                                             "positive integer. Received: units=x)"),
+    (lambda g: g.set_config("d", activation="nope"), "(ValueError: Could not interpret activation function "
+                                                     "identifier: nope)"),
+    (lambda g: g.insert_after("d", ("Reshape", {"target_shape": [3, 5]})),
+     "calling layer 'd_reshape' failed (ValueError: The total size of the tensor must be unchanged. "
+     "Received: input_shape=(2,), target_shape=(3, 5))"),
+])
+def test_build_errors_give_the_reason_keras_buries_in_one_line(edit, reason):
+    inputs = keras.Input((4,))
+    [graph] = bnlint.load(keras.Model(inputs, layers.Dense(2, name="d")(inputs)))
+    edit(graph)
+    with pytest.raises(BuildError) as caught:
+        graph.to_keras()
+    message = str(caught.value)
+    assert message.endswith(reason) and "\n" not in message and "\x1b" not in message and len(message) < 250
+
+
 def test_set_config_on_a_layer_inserted_live_rebuilds_it_and_keeps_the_weights_that_still_fit():
     model = small_cnn()
     [graph] = bnlint.load(model)
