@@ -951,6 +951,47 @@ def test_api_on_a_path_and_on_a_live_model(small, tmp_path):
     assert relative_error(model, folded) <= LAYER_TOLERANCE
 
 
+def test_api_on_a_live_model_with_a_lambda_and_an_unregistered_custom_layer(tmp_path):
+    class Shift(keras.layers.Layer):  # not registered with Keras
+        def call(self, x):
+            return x + 1.0
+
+    class Scale(keras.layers.Layer):  # Keras saves its config without a name: __init__ takes none
+        def __init__(self, amount, trainable=True, dtype=None):
+            super().__init__(trainable=trainable, dtype=dtype)
+            self.amount = amount
+
+        def call(self, x):
+            return x * self.amount
+
+    class Broken(keras.layers.Layer):  # a get_config its __init__ cannot take
+        def get_config(self):
+            return {"wrong": 1}
+
+        def call(self, x):
+            return x
+
+    keras.utils.set_random_seed(2)
+    inputs = keras.Input((4,))
+    x = keras.layers.BatchNormalization(name="bn")(keras.layers.Dense(3)(inputs))
+    x = keras.layers.Lambda(lambda t: t * 2.0, name="double")(Shift(name="shift")(x))
+    model = keras.Model(inputs, x, name="custom")
+    model.get_layer("bn").moving_variance.assign([4.0, 0.25, 1.0])
+    folded, report = bnlint.fold(model, verify=True)
+    assert [type(layer).__name__ for layer in folded.layers] == ["InputLayer", "Dense", "Shift", "Lambda"]
+    assert report.verify.passed and report.output == "custom (folded, in memory)"
+    assert str(tmp_path) not in report.text() and "bnlint-fold-" not in report.text()
+
+    scaled = keras.Model(inputs, Scale(3.0)(x), name="scaled")
+    folded, report = bnlint.fold(scaled, verify=True)
+    assert type(folded.layers[-1]).__name__ == "Scale" and report.verify.passed
+
+    broken = keras.Model(inputs, Broken()(x), name="broken")
+    with pytest.raises(UserError, match="^model 'broken': was folded, but Keras cannot load the folded model back "
+                                        "\\(ValueError: Unrecognized keyword arguments passed to Broken: "):
+        bnlint.fold(broken)
+
+
 def test_readme_folding_example_runs():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     section = readme.split("## Folding BN for inference", 1)[1].split("\n## ", 1)[0]

@@ -175,7 +175,17 @@ def fold(model: Any, out: str | os.PathLike | None = None, *, fold_preceding: bo
     :class:`~pathlib.Path`. Given a ``keras.Model``, the model is saved to a
     temporary ``.keras`` file, folded, and loaded back: ``result.model`` is a
     new live model (the input is not changed); *out*, when given, also keeps
-    the folded file.
+    the folded file. The live model's ``Lambda`` layers and custom classes
+    (registered or not) load back, since the file holds the caller's own
+    model; ``report.output`` is *out*, or ``"NAME (folded, in memory)"``.
+
+    Raises
+    ------
+    UserError
+        The model cannot be read, folded or written (the message names the
+        file, or ``model 'NAME'`` for a live model), or, live, Keras cannot
+        save it or load the folded model back (a custom layer without a
+        working ``get_config``).
 
     Example
     -------
@@ -197,14 +207,31 @@ def fold(model: Any, out: str | os.PathLike | None = None, *, fold_preceding: bo
         return FoldResult(Path(out), report)
     import keras
 
+    from bnlint.keras_build import keras_reason
+
     if not isinstance(model, keras.Model):
         raise TypeError(f"bnlint.fold takes a path or a keras.Model, not {type(model).__name__}")
+    display = f"model '{model.name}'"
     with tempfile.TemporaryDirectory(prefix="bnlint-fold-") as directory:
         source = Path(directory) / "model.keras"
-        model.save(source)
+        try:
+            model.save(source)
+        except Exception as error:  # Keras raises many types for a model it cannot save
+            raise UserError(f"{display}: cannot be saved as .keras to be folded ({keras_reason(error)})") from None
         target = Path(out) if out is not None else Path(directory) / "folded.keras"
-        report = fold_file(source, target, fold_preceding=fold_preceding, force=force)
-        folded = keras.saving.load_model(target, compile=False)
+        try:
+            report = fold_file(source, target, fold_preceding=fold_preceding, force=force)
+        except InputError as error:  # (named by the temporary file, which the user never saw)
+            raise InputError(display, error.problem) from None
+        try:
+            # The file was written just now from the caller's own model: its Lambda layers load back,
+            # and its custom classes are at hand, registered or not.
+            classes = {type(layer).__name__: type(layer) for layer in model._flatten_layers(include_self=False)}
+            folded = keras.saving.load_model(target, compile=False, safe_mode=False, custom_objects=classes)
+        except Exception as error:  # a custom layer whose from_config() fails, ...
+            raise UserError(f"{display}: was folded, but Keras cannot load the folded model back "
+                            f"({keras_reason(error)})") from None
+    report.output = str(target) if out is not None else f"{model.name} (folded, in memory)"
     report.input = getattr(model, "name", "model")
     if verify:
         from bnlint.folding.verify import verify_models

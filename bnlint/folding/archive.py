@@ -254,6 +254,43 @@ def open_saved_model(path: Path, display: str) -> SavedModel:
     raise InputError(display, "is not a .keras or .h5 model file")
 
 
+_ADDED_NAME = "__bnlint_added_name"  # (marks a layer config that had no name of its own)
+
+
+def _name_every_layer(config: dict) -> dict:
+    """*config* with each layer's name in its config, where Keras 3 saved it only beside it.
+
+    A custom layer whose ``get_config`` leaves ``name`` out (Keras 3 takes its
+    ``__init__`` arguments, which need not include it) is saved with its name
+    in the layer spec alone. Folding reads names from the configs, so the
+    name is copied in, marked, and taken out again when the model is written
+    (:func:`_as_saved`): such a class's ``__init__`` may not accept ``name``.
+    """
+    for spec in (config.get("config") or {}).get("layers") or []:
+        if not isinstance(spec, dict) or not isinstance(spec.get("config"), dict):
+            continue
+        if "name" not in spec["config"] and isinstance(spec.get("name"), str):
+            spec["config"]["name"] = spec["name"]
+            spec[_ADDED_NAME] = True
+        if isinstance(spec["config"].get("layers"), list):
+            _name_every_layer(spec)
+    return config
+
+
+def _as_saved(config: dict) -> dict:
+    """A copy of *config* without the names :func:`_name_every_layer` added."""
+    if not isinstance(config, dict):
+        return config
+    copy = {key: value for key, value in config.items() if key != _ADDED_NAME}
+    if isinstance(copy.get("config"), dict):
+        inner = {key: value for key, value in copy["config"].items()
+                 if not (key == "name" and config.get(_ADDED_NAME))}
+        if isinstance(inner.get("layers"), list):
+            inner["layers"] = [_as_saved(spec) for spec in inner["layers"]]
+        copy["config"] = inner
+    return copy
+
+
 def _h5py():
     import h5py
 
@@ -270,7 +307,7 @@ def _open_keras(path: Path, display: str) -> SavedModel:
         if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
             raise InputError(display, "has an oversized config.json")
         members = {name: archive.read(name) for name in names}
-    config = parse_model_config(members.pop("config.json"), display, "config.json")
+    config = _name_every_layer(parse_model_config(members.pop("config.json"), display, "config.json"))
     try:
         handle = h5py.File(io.BytesIO(members.pop(_WEIGHTS)), "r")
     except OSError:
@@ -400,7 +437,7 @@ def _open_h5(path: Path, display: str) -> SavedModel:
     training = handle.attrs.get("training_config")
     version = _text(handle.attrs.get("keras_version", "3"))
     try:
-        config = parse_model_config(_text(raw), display, "model_config")
+        config = _name_every_layer(parse_model_config(_text(raw), display, "model_config"))
         _require_keras_2_or_3(display, version)
     except InputError:
         handle.close()
@@ -510,7 +547,7 @@ def _write_keras_zip(stream, source: SavedModel, config: dict, weights: memoryvi
                                                     "date_saved": time.strftime("%Y-%m-%d@%H:%M:%S")}).encode())
     with zipfile.ZipFile(stream, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr("metadata.json", members.pop("metadata.json"))
-        archive.writestr("config.json", json.dumps(whole))
+        archive.writestr("config.json", json.dumps(_as_saved(whole)))
         archive.writestr(_WEIGHTS, weights)
         for name, data in members.items():
             archive.writestr(name, data)
@@ -523,7 +560,7 @@ def _h5_bytes(source: SavedModel, config: dict, replaced: dict) -> bytes:
         model_config = {"class_name": config.get("class_name"), "config": config["config"]}
         if source.format == "keras" and source.is_keras_2:
             model_config["config"] = _keras_2_h5_config(config["config"])
-        handle.attrs["model_config"] = json.dumps(model_config)
+        handle.attrs["model_config"] = json.dumps(_as_saved(model_config))
         handle.attrs["backend"] = "tensorflow"
         handle.attrs["keras_version"] = source.keras_version
         if source.format == "h5" and source.training_config is not None:

@@ -202,15 +202,10 @@ def _load(keras, path: Path, failure: str):
 
 
 def _reason(error: Exception) -> str:
-    """``AttributeError: <the last line of its message, cut short>``."""
-    reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-    if len(reason) > _MAX_REASON:  # (Keras quotes a layer's whole config)
-        reason = reason[:_MAX_REASON].rstrip() + " …"
-    return f"{type(error).__name__}: {reason}"
+    """``TypeError: <the reason Keras gives, in one line>`` (see :func:`bnlint.keras_build.keras_reason`)."""
+    from bnlint.keras_build import keras_reason
 
-
-#: How much of Keras' own message a load failure quotes.
-_MAX_REASON = 200
+    return keras_reason(error)
 
 
 # Keys tf_keras writes for these layers that Keras 3 rejects, and the only value each may have to be dropped
