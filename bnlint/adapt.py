@@ -137,9 +137,14 @@ def recalibrate(model: Any, data: Any, steps: int | None = None, batch_size: int
     import keras
 
     from bnlint.api import load
+    from bnlint.errors import InputError
 
+    try:
+        graph = load(model)[0]
+    except InputError as error:  # (a subclassed model, or not a keras.Model at all)
+        raise ValueError(f"recalibrate() needs a functional or Sequential keras.Model: {error}") from None
     batches = _batches(data, steps, batch_size, len(getattr(model, "inputs", None) or [None]))
-    levels = _levels(load(model)[0], model, batches)
+    levels = _levels(graph, model, batches)
     for wave in levels:
         bns = [bn for bn, _ in wave]
         stats = [_Moments() for _ in bns]

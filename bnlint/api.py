@@ -56,6 +56,8 @@ def load(source: str | os.PathLike | Any) -> list[ModelGraph]:
     ['InputLayer', 'Dense']
     """
     if isinstance(source, (str, os.PathLike)):
+        if not str(source):
+            raise InputError("''", "is an empty path; name a model file")
         return _read(Path(source), str(source)).graphs
     return _load_live(source)
 
@@ -100,13 +102,13 @@ def check(
     from bnlint.engine import lint, resolve_selection
 
     overrides = _options(options)
-    select, ignore = _selectors(select), _selectors(ignore)
+    select, ignore = _selectors(select, "select"), _selectors(ignore, "ignore") or []
     if isinstance(target, (str, os.PathLike)):
         if not str(target):
             raise InputError("''", "is an empty path; name a file or directory ('.' for the current one)")
         return _check_path(str(target), select, ignore, overrides)
     graphs = _graphs(target)
-    codes = resolve_selection(list(select) if select is not None else None, list(ignore), origin="select")
+    codes = resolve_selection(select, ignore)
     diagnostics: list[Diagnostic] = []
     for path in dict.fromkeys(_origin_path(graph) for graph in graphs):
         result = ReadResult(path, [g for g in graphs if _origin_path(g) == path])
@@ -153,8 +155,10 @@ def fix_source(
     from bnlint.engine import resolve_selection
     from bnlint.fixer import fix_source as fix
 
-    select = _selectors(select)
-    codes = resolve_selection(list(select) if select is not None else None, origin="select")
+    if not isinstance(text, str):
+        raise TypeError(f"fix_source() takes the source text as a str, not {type(text).__name__}"
+                        + (" (decode it first)" if isinstance(text, (bytes, bytearray)) else ""))
+    codes = resolve_selection(_selectors(select, "select"))
     bom = "\ufeff" if text.startswith("\ufeff") else ""  # (a file's byte order mark, decoded along: kept)
     outcome = fix(text[len(bom):], path, codes, _options(options), unsafe)
     return bom + outcome.text, outcome.diagnostics
@@ -209,8 +213,8 @@ def insert_batchnorm(
     from bnlint.layout import batchnorm_axis
     from bnlint.rewrite import RewriteError
 
-    graph = load(model)[0]
     matches = _chooser(after)
+    graph = load(model)[0]
     chosen = [node for node, layer in graph.layers() if layer.kind != "input" and matches(layer)]
     if not chosen:
         raise RewriteError(f"no layer of model '{graph.name}' matches after={after!r}")
@@ -236,17 +240,39 @@ def insert_batchnorm(
 def _chooser(after: Any) -> Callable[[Layer], bool]:
     if callable(after):
         return after
-    wanted = {after} if isinstance(after, str) else set(after)
-    if not all(isinstance(item, str) for item in wanted):
-        raise TypeError("after= takes a layer name, a class name, several of them, or a predicate")
+    wanted = {after} if isinstance(after, str) else set(after) if isinstance(after, (list, tuple, set, frozenset)) \
+        else {None}
+    if not wanted or not all(isinstance(item, str) for item in wanted):
+        raise TypeError(f"after= takes a layer name, a class name, a list of them, or a predicate, not {after!r}")
     return lambda layer: layer.name in wanted or layer.class_name in wanted
 
 
-def _selectors(value: Iterable[str] | str | None) -> list[str] | None:
-    """*select* / *ignore* as a list: a string is one comma-separated selector list, as on the command line."""
+def _selectors(value: Iterable[str] | str | None, what: str) -> list[str] | None:
+    """*select* / *ignore* as a list, each selector checked: a string is one comma-separated
+    selector list, as on the command line.
+
+    Raises
+    ------
+    TypeError
+        *value* is not a string or an iterable of strings.
+    ConfigError
+        A selector names no rule (the message starts with *what*).
+    """
+    from bnlint.engine import resolve_selection
+
+    if value is None:
+        return None
     if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return list(value) if value is not None else None
+        selectors = [part.strip() for part in value.split(",") if part.strip()]
+    elif isinstance(value, Iterable) and not isinstance(value, (bytes, dict)):
+        selectors = list(value)
+    else:
+        selectors = None
+    if selectors is None or not all(isinstance(item, str) for item in selectors):
+        raise TypeError(f"{what}= takes rule selectors (codes, prefixes, rule names, 'ALL') as a list of strings "
+                        f"or one comma-separated string, not {value!r}")
+    resolve_selection(selectors, origin=what)
+    return selectors
 
 
 def _read(path: Path, display: str) -> ReadResult:
@@ -332,6 +358,8 @@ def _origin_path(graph: ModelGraph) -> str:
 
 def _options(options: dict[str, Any] | None) -> dict[str, Any]:
     """Rule options, validated as ``[tool.bnlint]`` validates them."""
+    if options is not None and not isinstance(options, dict):
+        raise TypeError(f"options= takes a dict of rule options by their [tool.bnlint] key, not {options!r}")
     if not options:
         return {}
     from bnlint.engine import all_rules

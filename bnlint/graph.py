@@ -453,7 +453,10 @@ class ModelGraph:
         """Put a new layer in *node*'s place, with its connections; return the node id (unchanged).
 
         A merge can only be replaced by a merge, and a single-input layer by a
-        single-input layer (merges keep their arity).
+        single-input layer (merges keep their arity). The new layer takes the
+        old one's name, unless the layer is shared or the spec names it: a
+        config with a ``name``, and a live Keras layer, which always has one
+        (Keras names ``Activation()`` ``activation``, ``activation_1`` ...).
 
         Examples
         --------
@@ -461,8 +464,9 @@ class ModelGraph:
         >>> a = g.add_layer(Layer("input_layer", "InputLayer", "input"))
         >>> b = g.add_layer(Layer("relu", "ReLU", "activation"))
         >>> g.add_edge(a, b)
-        >>> g.layer(g.replace("relu", ("Activation", {"activation": "gelu"}))).class_name
-        'Activation'
+        >>> new = g.layer(g.replace("relu", ("Activation", {"activation": "gelu"})))
+        >>> new.class_name, new.name
+        ('Activation', 'relu')
         """
         from bnlint.rewrite import replace
 

@@ -123,6 +123,18 @@ def test_empty_data_and_shared_bn_are_refused():
     with pytest.raises(ValueError, match="'shared_bn' is called 2 times"):
         adapt.recalibrate(model, np.zeros((8, 4), "float32"))
 
+    class Subclassed(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.bn = keras.layers.BatchNormalization()
+
+        def call(self, x):
+            return self.bn(x)
+
+    with pytest.raises(ValueError, match="^recalibrate\\(\\) needs a functional or Sequential keras.Model: .* is a "
+                                         "subclassed model"):
+        adapt.recalibrate(Subclassed(), np.zeros((8, 4), "float32"))
+
 
 def test_moments_merge_batches_exactly():
     rng = np.random.default_rng(0)

@@ -239,6 +239,24 @@ def test_check_takes_a_path_with_select_and_options(tmp_path):
         bnlint.check(tmp_path / "missing.keras")
 
 
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: bnlint.check(FUNCTIONAL, select="FOO"), bnlint.ConfigError, "^select: unknown rule selector 'FOO'"),
+    (lambda: bnlint.check(FUNCTIONAL, ignore=["BN00X"]), bnlint.ConfigError, "^ignore: unknown rule selector"),
+    (lambda: bnlint.check(FUNCTIONAL, select=[4]), TypeError, "^select= takes rule selectors .* not \\[4\\]$"),
+    (lambda: bnlint.check(FUNCTIONAL, select=4), TypeError, "^select= takes rule selectors .* not 4$"),
+    (lambda: bnlint.check(FUNCTIONAL, ignore=4), TypeError, "^ignore= takes rule selectors"),
+    (lambda: bnlint.check(FUNCTIONAL, options=["x"]), TypeError, "^options= takes a dict of rule options"),
+    (lambda: bnlint.fix_source(None), TypeError, "^fix_source\\(\\) takes the source text as a str, not NoneType$"),
+    (lambda: bnlint.fix_source(b"import keras"), TypeError, "not bytes \\(decode it first\\)$"),
+    (lambda: bnlint.fix_source("import keras", select=[None]), TypeError, "^select= takes rule selectors"),
+    (lambda: bnlint.load(""), bnlint.InputError, "^'': is an empty path"),
+    (lambda: bnlint.insert_batchnorm(FUNCTIONAL, after=3), TypeError, "^after= takes a layer name.* not 3$"),
+])
+def test_wrong_arguments_get_errors_that_name_the_argument(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
 def test_check_applies_rule_options():
     source = (FIXTURES / "good_bn002_sequential_list_bn_after_activation.py")
     assert bnlint.check(source, select=["BN002"]) == []
