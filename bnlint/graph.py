@@ -125,7 +125,9 @@ class Layer:
     kind: str
     config: dict[str, Any] = field(default_factory=dict)
     origin: Origin | None = None
-    layer_id: int = 0
+    #: Which Keras layer object the call is of: the calls of a shared layer have one id.
+    #: Left ``None``, :meth:`ModelGraph.add_layer` gives the record an id of its own.
+    layer_id: int | None = None
     #: For a nested model node, the graph of the model it calls.
     submodel: ModelGraph | None = None
     #: The layer as Keras serialises it (``{"class_name", "config", "module", ...}``), for
@@ -206,6 +208,7 @@ class ModelGraph:
         self._succ: dict[int, dict[int, int]] = {}  # producer -> {consumer: input index}
         self._pred: dict[int, dict[int, int]] = {}  # consumer -> {producer: input index}
         self._next = 0
+        self._last_layer_id = -1  # (the largest layer id added so far)
         self._nx: Any = None
         #: Where :meth:`to_keras` finds the original weights: a callable returning the
         #: Keras model this graph was read from (set by :func:`bnlint.load`), or None.
@@ -251,7 +254,15 @@ class ModelGraph:
         return self._next
 
     def add_layer(self, layer: Layer) -> int:
-        """Add a layer call as a new node and return its id."""
+        """Add a layer call as a new node and return its id.
+
+        A record without a ``layer_id`` is a layer of its own: it gets an id no
+        other record in the graph has (a hand-built graph's layers are not all
+        calls of one shared layer).
+        """
+        if layer.layer_id is None:
+            layer.layer_id = self._last_layer_id + 1
+        self._last_layer_id = max(self._last_layer_id, layer.layer_id)
         node = self._next
         self._next += 1
         self._layers[node] = layer

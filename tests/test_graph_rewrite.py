@@ -151,6 +151,23 @@ def test_set_config_updates_rules_view_and_keras_config():
     assert graph.edits == {layer.layer_id: "config"}
 
 
+def test_a_hand_built_graphs_layers_are_each_their_own_layer():
+    from bnlint.graph import Layer, ModelGraph
+
+    graph = ModelGraph("hand")
+    x = graph.add_layer(Layer("x", "InputLayer", "input"))
+    dense = graph.add_layer(Layer("dense", "Dense", "dense", {"units": 4}))
+    bn = graph.add_layer(Layer("bn", "BatchNormalization", "batchnorm", {"momentum": 0.1}))
+    relu = graph.add_layer(Layer("relu", "ReLU", "activation", layer_id=7))
+    after = graph.add_layer(Layer("after", "Dropout", "dropout"))
+    graph.add_edge(x, dense), graph.add_edge(dense, bn), graph.add_edge(bn, relu), graph.add_edge(relu, after)
+    graph.inputs, graph.outputs = [x], [after]
+    assert [graph.layer(n).layer_id for n in (x, dense, bn, relu, after)] == [0, 1, 2, 7, 8]
+    graph.set_config("bn", momentum=0.9)
+    assert graph.layer(dense).config == {"units": 4} and graph.layer(bn).config["momentum"] == 0.9
+    assert graph.layer(graph.replace("relu", ("Activation", {"activation": "gelu"}))).name == "relu"
+
+
 def test_set_config_on_a_shared_layer_changes_every_call():
     graph = source_graph(SIAMESE)
     calls = [n for n, layer in graph.layers() if layer.name == "shared"]
