@@ -162,20 +162,12 @@ def recalibrate(model: Any, data: Any, steps: int | None = None, batch_size: int
             raise ValueError("recalibrate() got no batches of data")
         for (bn, hidden), moments in zip(wave, stats):
             if moments.count == 0:
-                raise ValueError(f"model '{model.name}': BN layer '{bn.name}' inside layer '{hidden}' "
-                                 "was not called on the data")
+                where = f" inside layer '{hidden}'" if hidden else ""
+                raise ValueError(f"model '{model.name}': BN layer '{bn.name}'{where} was not called on the data")
             bn.moving_mean.assign(moments.mean.astype(keras.backend.standardize_dtype(bn.moving_mean.dtype)))
             bn.moving_variance.assign(
                 moments.variance.astype(keras.backend.standardize_dtype(bn.moving_variance.dtype)))
     return model
-
-
-def _layer_at(model: Any, path: tuple[str, ...]) -> Any:
-    """The layer at *path*: names of nested models, then the layer's own name."""
-    layer = model
-    for name in path:
-        layer = layer.get_layer(name)
-    return layer
 
 
 @contextmanager
