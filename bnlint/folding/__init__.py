@@ -221,8 +221,10 @@ def fold(model: Any, out: str | os.PathLike | None = None, *, fold_preceding: bo
         target = Path(out) if out is not None else Path(directory) / "folded.keras"
         try:
             report = fold_file(source, target, fold_preceding=fold_preceding, force=force)
-        except InputError as error:  # (named by the temporary file, which the user never saw)
-            raise InputError(display, error.problem) from None
+        except InputError as error:
+            if error.path != str(source):
+                raise
+            raise InputError(display, error.problem) from None  # (not the temporary file, which the user never saw)
         try:
             # The file was written just now from the caller's own model: its Lambda layers load back,
             # and its custom classes are at hand, registered or not.
