@@ -66,7 +66,7 @@ def discover(arguments: list[str], force_exclude: bool = False) -> tuple[list[Ta
         if force_exclude and is_excluded(path, config):
             continue
         if path.is_dir() and not is_savedmodel(path):
-            targets.extend(_walk(path, argument, config))
+            targets.extend(_walk(path, argument, config, errors))
         else:
             targets.append(Target(path, argument, config))
     return targets, errors
@@ -110,10 +110,19 @@ def stdin_target(text: str, filename: str | None, force_exclude: bool = False) -
     return Target(path.absolute(), filename or "-", config, text=text)
 
 
-def _walk(root: Path, argument: str, config: Config) -> list[Target]:
+def _walk(root: Path, argument: str, config: Config, errors: list[UserError]) -> list[Target]:
+    """The files to check under *root*; a directory or file that cannot be read is added to *errors*."""
     found: list[Target] = []
     visited: set[str] = set()
-    for directory, dirnames, filenames in os.walk(root, followlinks=True):
+
+    def display(path: str | Path) -> str:
+        return os.path.normpath(os.path.join(argument, os.path.relpath(path, root)))
+
+    def unreadable(error: OSError) -> None:
+        errors.append(InputError(display(error.filename or root), f"cannot be read ({error.strerror or error}), "
+                                                                  "so the files in it are not checked"))
+
+    for directory, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
         real = os.path.realpath(directory)
         if real in visited:
             dirnames[:] = []
@@ -123,13 +132,18 @@ def _walk(root: Path, argument: str, config: Config) -> list[Target]:
         for name in [d for d in dirnames if is_savedmodel(Path(directory, d))]:
             # A SavedModel directory is one model to read, not a tree to walk.
             dirnames.remove(name)
-            found.append(Target(Path(directory, name), os.path.normpath(os.path.join(argument, os.path.relpath(
-                Path(directory, name), root))), config))
+            found.append(Target(Path(directory, name), display(Path(directory, name)), config))
         for filename in sorted(filenames):
             path = Path(directory, filename)
-            if is_readable(path) and not is_excluded(path, config, root) and path.is_file():
-                relative = os.path.relpath(path, root)
-                found.append(Target(path, os.path.normpath(os.path.join(argument, relative)), config, walked=True))
+            if not is_readable(path) or is_excluded(path, config, root):
+                continue
+            try:
+                regular = path.is_file()
+            except OSError as error:  # (a directory that can be listed but not entered)
+                errors.append(InputError(display(path), f"cannot be read ({error.strerror or error})"))
+                continue
+            if regular:
+                found.append(Target(path, display(path), config, walked=True))
     return found
 
 

@@ -374,3 +374,34 @@ def test_fixing_standard_input_that_cannot_be_checked_gives_the_source_back(tmp_
     result = run_bnlint("check", "--fix", *args, "-", cwd=tmp_path, stdin=BAD)
     assert (result.returncode, result.stdout) == (2, BAD)
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("bnlint: error: ")
+
+
+def test_a_directory_that_cannot_be_read_is_one_error_and_the_rest_is_checked(tmp_path, write, monkeypatch, capsys):
+    from bnlint.cli import main
+
+    write("bad.py", BAD)
+    for name in ("private", "listed"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "m.py").write_text("import keras\n")
+    real_scandir, real_is_file = os.scandir, Path.is_file
+
+    def scandir(path="."):  # (the tests run as root, whom permissions do not stop)
+        if os.path.basename(os.fspath(path)) == "private":
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    def is_file(path):  # a directory that can be listed but not entered
+        if path.parent.name in ("private", "listed"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_is_file(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(Path, "is_file", is_file)
+    monkeypatch.chdir(tmp_path)
+    for command in (["check", "--no-cache", "."], ["graph", "."]):
+        assert main(command) == 2
+        out, err = capsys.readouterr()
+        assert err.splitlines() == [
+            "bnlint: error: listed/m.py: cannot be read (Permission denied)",
+            "bnlint: error: private: cannot be read (Permission denied), so the files in it are not checked"]
+        assert command[0] == "graph" or "bad.py:" in out

@@ -36,8 +36,11 @@ def is_readable(path: Path) -> bool:
 
 
 def is_savedmodel(path: Path) -> bool:
-    """True for a SavedModel directory: one model, not a tree to walk."""
-    return (path / "saved_model.pb").is_file()
+    """True for a SavedModel directory: one model, not a tree to walk (False where it cannot be looked into)."""
+    try:
+        return (path / "saved_model.pb").is_file()
+    except OSError:  # (a directory the user may not enter: the walk reports it)
+        return False
 
 
 def source_text(path: Path, display: str) -> str:
