@@ -47,7 +47,7 @@ CACHEDIR_TAG = (
 # than a doubt). Any write to a file changes its ctime, which no user tool can set back.
 _TRUST_STAT_FROM = 1 << 20
 _CHUNK = 1 << 20
-_FORMAT = 6  # bump when the entry layout changes
+_FORMAT = 7  # bump when the entry layout changes
 
 try:  # the blake2 module alone: hashlib would also load OpenSSL, which costs more than hashing a project
     from _blake2 import blake2b as _blake2b
@@ -212,9 +212,9 @@ class ResultCache:
         """
         try:
             entry = self._bucket(slot.bucket).get(slot.name)
-            if entry is None or not slot.signature or not _same_content(slot, entry) or not _same_dependencies(
-                entry["dependencies"], self._resolved, self._hashed
-            ):
+            if entry is None or entry.get("sum") != _entry_sum(entry) or not slot.signature or not _same_content(
+                slot, entry
+            ) or not _same_dependencies(entry["dependencies"], self._resolved, self._hashed):
                 return None
             if "error" in entry:
                 from bnlint.errors import InputError, NotAModelError
@@ -298,7 +298,15 @@ def make_entry(slot: Slot, outcome: Any, lookups: list, reads: dict[str, bytes] 
             entry["notes"] = list(outcome.notes)
     except (OSError, _Unencodable):
         return None
+    entry["sum"] = _entry_sum(entry)
     return entry
+
+
+def _entry_sum(entry: dict) -> str:
+    """The checksum of everything in *entry* but the checksum: an entry edited or damaged since it
+    was written (still valid JSON, but findings on a line "ten") does not match and is recomputed."""
+    payload = {key: value for key, value in entry.items() if key != "sum"}
+    return data_hash(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode())
 
 
 def clean(root: Path) -> Path | None:

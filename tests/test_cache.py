@@ -177,6 +177,13 @@ def test_corrupt_bucket_is_recomputed_not_an_error(project, checked, garbage):
     lambda entry: entry.update(diagnostics=[{"$": "Diagnostic", "code": "BN001"}]),
     lambda entry: entry.update(dependencies=[["module"]]),
     lambda entry: entry["diagnostics"][0].update({"$": "Popen"}),  # only bnlint's finding classes are built
+    # Valid JSON of the right shape, but edited: the checksum no longer matches.
+    lambda entry: entry.update(diagnostics=["x"]),
+    lambda entry: entry["diagnostics"][0]["origin"].update(line="ten"),
+    lambda entry: entry["diagnostics"][0].update(code="BN999"),
+    lambda entry: entry["diagnostics"][0].update(message="INVENTED"),
+    lambda entry: entry.update(notes=[5]),
+    lambda entry: entry.pop("sum"),
 ])
 def test_corrupt_entry_is_recomputed(project, checked, damage):
     first = run()
@@ -380,6 +387,7 @@ def test_no_cache_neither_reads_nor_writes(tmp_path):
         data = json.loads(bucket.read_bytes())
         for entry in data.values():
             entry["diagnostics"] = []
+            entry["sum"] = cache._entry_sum(entry)  # (its checksum made to match, as a real hit's does)
         bucket.write_text(json.dumps(data))
     assert run_bnlint("check", "m.py", cwd=tmp_path).returncode == 0  # (the poisoned entry is what a hit looks like)
     assert run_bnlint("check", "m.py", "--no-cache", cwd=tmp_path).returncode == 1
