@@ -59,7 +59,10 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 
 def _codes(value: str) -> list[str]:
-    return [item.strip() for item in value.split(",") if item.strip()]
+    codes = [item.strip() for item in value.split(",") if item.strip()]
+    if not codes:  # (`--select "$RULES"` with RULES unset would otherwise run no rule and pass)
+        raise argparse.ArgumentTypeError(f"expects rule codes, prefixes, names or ALL, comma-separated, not {value!r}")
+    return codes
 
 
 def _jobs(value: str) -> int:

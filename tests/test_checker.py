@@ -72,3 +72,18 @@ def test_the_default_number_of_processes_is_the_cpus_this_process_may_use():
     code = "import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); " \
            "from bnlint.checker import usable_cpus; print(usable_cpus())"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "1\n"
+
+
+def test_an_empty_rule_selection_on_the_command_line_is_refused(capsys):
+    import pytest
+
+    from bnlint.cli import main
+
+    for option in ("--select", "--ignore", "--extend-select"):
+        for value in ("", ",", " , "):
+            with pytest.raises(SystemExit) as stopped:  # (`--select "$RULES"` with RULES unset would run no rule)
+                main(["check", option, value, str(FIXTURES)])
+            assert stopped.value.code == 2
+            assert capsys.readouterr().err.splitlines()[-1] == (
+                f"bnlint: error: argument {option}: expects rule codes, prefixes, names or ALL, comma-separated, "
+                f"not {value!r}")
