@@ -200,12 +200,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _warn(notes) -> None:
     """One ``bnlint: warning:`` line on standard error per note."""
+    from bnlint.reporters.text import one_line
+
     for note in notes:
-        sys.stderr.write(f"bnlint: warning: {note}\n")
+        sys.stderr.write(f"bnlint: warning: {one_line(str(note))}\n")
 
 
 def _error(message: str) -> None:
-    sys.stderr.write(f"bnlint: error: {message}\n")
+    from bnlint.reporters.text import one_line
+
+    sys.stderr.write(f"bnlint: error: {one_line(str(message))}\n")
 
 
 def _validate_check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -405,3 +405,19 @@ def test_a_directory_that_cannot_be_read_is_one_error_and_the_rest_is_checked(tm
             "bnlint: error: listed/m.py: cannot be read (Permission denied)",
             "bnlint: error: private: cannot be read (Permission denied), so the files in it are not checked"]
         assert command[0] == "graph" or "bad.py:" in out
+
+
+def test_names_from_the_checked_code_cannot_start_a_line_of_their_own(tmp_path, write, monkeypatch, capsys):
+    from bnlint.cli import main
+
+    # A layer name that would be a GitHub workflow command on a line of its own, and terminal escapes.
+    write("g.py", 'import keras\nmodel = keras.Sequential([keras.layers.Dense(8), keras.layers.Dropout(0.5),\n'
+                  '    keras.layers.BatchNormalization(name="bn\\n::error file=README.md::injected\\x1b[2J")])\n')
+    write("evil\nbnlint: error: fake.py", "import keras\ndef broken(:\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--no-cache", "."]) == 2
+    out, err = capsys.readouterr()
+    assert not any(line.startswith("::") or "\x1b" in line for line in (out + err).splitlines())
+    assert "'bn\\n::error file=README.md::injected\\x1b[2J'" in out
+    assert err.splitlines() == ["bnlint: error: evil\\nbnlint: error: fake.py: is not valid Python: invalid syntax "
+                                "(line 2, column 12)"]

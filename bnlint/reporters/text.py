@@ -11,9 +11,25 @@ TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached r
 if TYPE_CHECKING:
     from typing import TextIO
 
-__all__ = ["write", "format_diagnostic", "describe"]
+__all__ = ["write", "format_diagnostic", "describe", "one_line"]
 
 _SHOWN_INSTANCES = 3
+
+# Control characters (C0, DEL, C1) as escapes: "\n" for a newline, "\x1b" for ESC.
+_CONTROLS = {code: repr(chr(code))[1:-1] for code in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def one_line(text: str) -> str:
+    """*text* with its control characters escaped, so that it prints as one line and nothing else.
+
+    A layer or file name from the checked code could otherwise start a line
+    of its own (``\n::error ...``, which GitHub Actions runs as a workflow
+    command) or send terminal escape sequences.
+
+    >>> one_line("bn\n::error file=x::hi\x1b[2J")
+    'bn\\n::error file=x::hi\\x1b[2J'
+    """
+    return text.translate(_CONTROLS)
 
 
 def format_diagnostic(diagnostic: Diagnostic) -> str:
@@ -24,7 +40,7 @@ def format_diagnostic(diagnostic: Diagnostic) -> str:
     declined says why.
     """
     mark = " [*]" if diagnostic.fix is not None and diagnostic.fix.applicability is Applicability.SAFE else ""
-    return f"{diagnostic.position}: {diagnostic.code}{mark} [{diagnostic.name}] {describe(diagnostic)}"
+    return one_line(f"{diagnostic.position}: {diagnostic.code}{mark} [{diagnostic.name}] {describe(diagnostic)}")
 
 
 def describe(diagnostic: Diagnostic) -> str:
@@ -68,7 +84,7 @@ def write(report: CheckReport, out: TextIO, statistics: bool = False, show_fixes
             instances[d.path, d.code, d.name] += len(d.instances)
         for (path, code, name), count in sorted(counts.items()):
             layers = instances[path, code, name]
-            out.write(f"  {path}: {count} x {code} [{name}] ({_plural(layers, 'layer instance')})\n")
+            out.write(one_line(f"  {path}: {count} x {code} [{name}] ({_plural(layers, 'layer instance')})") + "\n")
     out.write(_summary(report) + "\n")
 
 
