@@ -368,6 +368,15 @@ def test_a_fifo_named_on_the_command_line_is_refused_not_read(tmp_path, write, c
     assert "bad.py" in result.stdout
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_fold_refuses_a_fifo_instead_of_waiting_for_a_writer(tmp_path):
+    os.mkfifo(tmp_path / "in.keras")
+    result = run_bnlint("fold", "in.keras", "out.keras", cwd=tmp_path)
+    assert result.returncode == 2 and not (tmp_path / "out.keras").exists()
+    assert result.stderr.splitlines() == ["bnlint: error: in.keras: is not a regular file or a directory "
+                                          "(a FIFO, socket or device), so bnlint cannot read it"]
+
+
 @pytest.mark.parametrize("args", [["--select", "BN999"], ["--stdin-filename", "a" * 300 + ".py"]])
 def test_fixing_standard_input_that_cannot_be_checked_gives_the_source_back(tmp_path, args):
     # An editor piping its buffer through `bnlint check --fix -` keeps it when the run stops early.

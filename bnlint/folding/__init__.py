@@ -112,6 +112,9 @@ def fold_file(source: str | os.PathLike, out: str | os.PathLike, *, fold_precedi
     source, out = Path(source), Path(out)
     if not source.exists():
         raise InputError(str(source), "does not exist")
+    if not source.is_file() and not source.is_dir():  # (reading a FIFO would wait for a writer forever)
+        raise InputError(str(source), "is not a regular file or a directory (a FIFO, socket or device), "
+                                      "so bnlint cannot read it")
     if out.suffix.lower() not in (".keras", ".h5", ".hdf5"):
         raise UserError(f"{out}: the output must end in .keras or .h5")
     if out.exists() or out.is_symlink():
