@@ -59,6 +59,8 @@ class FileOutcome:
     diff_encoding: str = "utf-8"
     #: With ``--fix``, the source read from standard input as fixed (or as it was).
     text: str | None = None
+    #: With ``--fix``, why the fixed file could not be written (its findings are those of the file as it is).
+    error: UserError | None = None
 
 
 @dataclass
@@ -230,6 +232,8 @@ def check_paths(
         if isinstance(outcome, UserError):
             report.errors.append(outcome)
             continue
+        if outcome.error is not None:
+            report.errors.append(outcome.error)
         report.files_checked += 1
         report.checked_paths.append(target.display)
         report.targets[target.display] = target
@@ -360,7 +364,14 @@ def _fix_text(target: Target, codes: frozenset[str], fix: FixMode, text: str, wr
     outcome = fix_source(text, target.display, set(codes), target.config.options, fix.unsafe, file)
     changed = outcome.text != text
     if changed and fix.write:
-        write(outcome.text)
+        try:
+            write(outcome.text)
+        except InputError as error:  # (read-only, changed meanwhile): nothing was fixed, so say what it holds
+            from bnlint.engine import lint
+            from bnlint.readers.python_source import read_source
+
+            found = lint(read_source(text, target.display, file), set(codes), target.config.options)
+            return FileOutcome(found, outcome.notes, error=error)
     diff = unified_diff(target.display, text, outcome.text) if changed and not fix.write else ""
     return FileOutcome(outcome.diagnostics, outcome.notes, outcome.fixed, diff, encoding)
 

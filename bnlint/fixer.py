@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,6 +152,8 @@ def write_atomically(path: Path, source: SourceText, new_text: str) -> None:
         raise InputError(path, f"cannot be read back ({error.strerror or error})") from None
     if not unchanged:
         raise InputError(path, "changed on disk while bnlint was fixing it; it was not overwritten")
+    if not os.access(path, os.W_OK):  # (replacing it by a rename would only need the directory writable)
+        raise InputError(path, "is read-only, so it was not fixed")
     write(path, lambda out: out.write(new_text.encode(source.encoding)))
 
 

@@ -430,3 +430,25 @@ def test_names_from_the_checked_code_cannot_start_a_line_of_their_own(tmp_path, 
     assert "'bn\\n::error file=README.md::injected\\x1b[2J'" in out
     assert err.splitlines() == ["bnlint: error: evil\\nbnlint: error: fake.py: is not valid Python: invalid syntax "
                                 "(line 2, column 12)"]
+
+
+def test_fix_of_a_read_only_file_leaves_it_and_reports_its_findings(tmp_path, write, monkeypatch, capsys):
+    import bnlint.fixer
+    from bnlint.cli import main
+
+    fixable = "import keras\nmodel = keras.Sequential([keras.layers.Conv2D(8, 3), keras.layers.BatchNormalization()])\n"
+    write("bad.py", fixable)
+    write("other.py", fixable)
+    (tmp_path / "bad.py").chmod(0o444)
+    real_access = os.access
+    # (the tests run as root, whom the mode does not stop: os.access is what a user would get)
+    monkeypatch.setattr(bnlint.fixer.os, "access", lambda path, mode: Path(path).name != "bad.py"
+                        and real_access(path, mode))
+    monkeypatch.chdir(tmp_path)
+    expected = main(["check", "--no-cache", "bad.py"])
+    capsys.readouterr()
+    assert main(["check", "--no-cache", "--fix", "bad.py", "other.py"]) == 2
+    out, err = capsys.readouterr()
+    assert (tmp_path / "bad.py").read_text() == fixable and "use_bias=False" in (tmp_path / "other.py").read_text()
+    assert err == "bnlint: error: bad.py: is read-only, so it was not fixed\n"
+    assert expected == 1 and "bad.py:2:" in out and "(1 fixed, 1 remaining; 2 files checked, 1 error)" in out
