@@ -125,6 +125,22 @@ def test_coding_cookie_is_honoured(tmp_path, write):
     assert run_bnlint("check", "latin.py", cwd=tmp_path).returncode == 1
 
 
+def test_a_coding_declaration_is_read_as_python_reads_it(tmp_path, write):
+    write("bogus.py", b"# -*- coding: bogus -*-\n" + BAD.encode())
+    write("bom_latin.py", b"\xef\xbb\xbf# -*- coding: latin-1 -*-\n" + BAD.encode())
+    write("latin_ascii.py", b"# -*- coding: latin-1 -*-\n" + BAD.encode() + b"name = '\xc3\xa9'\n")  # UTF-8 bytes
+    result = run_bnlint("check", "--no-cache", "bogus.py", "bom_latin.py", "latin_ascii.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "bnlint: error: bogus.py: is not valid Python: unknown encoding: bogus (its coding declaration)",
+        "bnlint: error: bom_latin.py: is not valid Python: encoding problem: utf-8 (its coding declaration)"]
+    assert "latin_ascii.py:" in result.stdout  # (latin-1 reads any bytes, as Python does)
+    for name in ("bogus.py", "bom_latin.py"):  # Python refuses them too
+        compiled = subprocess.run([sys.executable, "-c", f"compile(open({name!r}, 'rb').read(), {name!r}, 'exec')"],
+                                  cwd=tmp_path, capture_output=True, text=True, check=False)
+        assert compiled.returncode == 1 and "SyntaxError" in compiled.stderr
+
+
 def test_empty_file_is_clean(tmp_path, write):
     write("empty.py", "")
     result = run_bnlint("check", "empty.py", cwd=tmp_path)

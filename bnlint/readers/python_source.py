@@ -108,6 +108,17 @@ def decode_source(data: bytes, display: str) -> SourceText:
         *data* is not valid text in its encoding.
     """
     encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    if any(b"coding" in line for line in data.split(b"\n", 2)[:2]):  # a PEP 263 cookie, perhaps: as Python reads it
+        try:
+            declared, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as error:  # an unknown encoding, or a BOM with a cookie naming another
+            raise InputError(display, f"is not valid Python: {error.msg} (its coding declaration)") from None
+        if declared not in ("utf-8", "utf-8-sig"):
+            try:
+                return SourceText(data, data.decode(declared), declared)
+            except UnicodeDecodeError as error:
+                raise InputError(display, f"is not valid text in its declared encoding {declared} "
+                                          f"({error.reason} at byte {error.start})") from None
     try:
         return SourceText(data, data.decode(encoding), encoding)
     except UnicodeDecodeError as error:
