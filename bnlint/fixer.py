@@ -159,9 +159,11 @@ def write_atomically(path: Path, source: SourceText, new_text: str) -> None:
 
 def unified_diff(display: str, before: str, after: str) -> str:
     """The change as a unified diff, as ``--diff`` prints it."""
+    # (an absolute path as `a/tmp/m.py`, not `a//tmp/m.py`: `patch -p1` run from / finds it; a name with
+    # a space ends with a tab, as git writes it, or `patch` takes the name to end at the space)
+    end = "\t" if " " in display else ""
     lines = difflib.unified_diff(
         before.splitlines(keepends=True), after.splitlines(keepends=True),
-        # (an absolute path as `a/tmp/m.py`, not `a//tmp/m.py`: `patch -p1` run from / finds it)
-        fromfile=f"a/{display.lstrip('/')}", tofile=f"b/{display.lstrip('/')}"
+        fromfile=f"a/{display.lstrip('/')}{end}", tofile=f"b/{display.lstrip('/')}{end}"
     )
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)

@@ -1867,3 +1867,19 @@ model = keras.Model(inputs, layers.Dense(3)(layers.GlobalAveragePooling2D()(x)))
     assert text == source
     [finding] = remaining
     assert finding.fix is None and "the call it would go after makes 2 layers" in finding.unfixable, finding
+
+
+def test_diff_of_a_file_whose_name_has_a_space_applies_with_patch(tmp_path):
+    import shutil
+
+    source = "from keras import layers, Sequential\nmodel = Sequential([layers.Dense(8), layers.BatchNormalization()])\n"
+    for name in ("sp ace.py", "fixed.py"):
+        (tmp_path / name).write_text(source)
+    diff = subprocess.run([sys.executable, "-m", "bnlint", "check", "--no-cache", "--diff", "sp ace.py"],
+                          cwd=tmp_path, capture_output=True, timeout=120, check=False)
+    assert diff.returncode == 1 and b"--- a/sp ace.py\t\n+++ b/sp ace.py\t\n" in diff.stdout  # (as git ends it)
+    assert run_bnlint("check", "--no-cache", "--fix", "fixed.py", cwd=tmp_path).returncode == 0
+    if shutil.which("patch") is None:
+        pytest.skip("no patch(1) on this machine to apply the diff with")
+    subprocess.run(["patch", "-p1"], input=diff.stdout, cwd=tmp_path, check=True, capture_output=True, timeout=60)
+    assert (tmp_path / "sp ace.py").read_text() == (tmp_path / "fixed.py").read_text() != source
