@@ -133,7 +133,8 @@ def load_config(table: dict[str, Any], path: Path) -> Config:
             value = table[key]
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
                 raise ConfigError(f"{path}: '{key}' in {where} must be a list of strings")
-            setattr(config, key.replace("-", "_"), list(value))
+            is_pattern = key in ("exclude", "extend-exclude")
+            setattr(config, key.replace("-", "_"), [_pattern(item) if is_pattern else item for item in value])
     if "per-file-ignores" in table:
         value = table["per-file-ignores"]
         valid = isinstance(value, dict) and all(
@@ -141,5 +142,12 @@ def load_config(table: dict[str, Any], path: Path) -> Config:
         )
         if not valid:
             raise ConfigError(f"{path}: 'per-file-ignores' in {where} must map glob patterns to lists of rule codes")
-        config.per_file_ignores = {pattern: list(codes) for pattern, codes in value.items()}
+        config.per_file_ignores = {_pattern(pattern): list(codes) for pattern, codes in value.items()}
     return config
+
+
+def _pattern(pattern: str) -> str:
+    """A path pattern as it is matched: relative to the configuration's directory, so without a leading ``./``."""
+    while pattern.startswith("./"):
+        pattern = pattern[2:].lstrip("/")
+    return pattern

@@ -66,6 +66,16 @@ def test_exclude_skips_directories_and_files(tmp_path, write):
     assert "1 file checked" in result.stdout and "ok.py" in result.stdout
 
 
+def test_patterns_starting_with_dot_slash_are_relative_to_the_configuration(tmp_path, write):
+    write("pyproject.toml", '[tool.bnlint]\nselect = ["BN003", "BN006"]\nextend-exclude = ["./generated", '
+          '".//experiments/*.py"]\n[tool.bnlint.per-file-ignores]\n"./legacy/old.py" = ["BN006"]\n')
+    write("generated/a.py", BAD)
+    write("experiments/b.py", BAD)
+    write("legacy/old.py", BAD)
+    result = run_bnlint("check", ".", cwd=tmp_path)
+    assert "1 file checked" in result.stdout and codes(result) == ["BN003"]
+
+
 def test_command_line_select_overrides_configuration(tmp_path, write):
     write("pyproject.toml", '[tool.bnlint]\nselect = ["BN003"]\n')
     write("m.py", BAD)
