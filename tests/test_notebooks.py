@@ -369,3 +369,17 @@ def test_a_notebook_in_another_language_is_passed_over_with_a_warning(tmp_path, 
     assert result.returncode == 0 and "not valid Python" not in result.stderr
     language = metadata.get("kernelspec", {}).get("language") or metadata["language_info"]["name"]
     assert result.stderr == f"bnlint: warning: r.ipynb: a notebook in {language}, not Python; bnlint read nothing in it\n"
+
+
+def test_a_cell_whose_source_is_not_text_is_left_out_with_a_warning(tmp_path):
+    content = notebook(
+        code("import keras\nfrom keras import layers\n"),
+        code("x = 1\n"),
+        code("model = keras.Sequential([keras.Input((8,)), layers.Dense(4), layers.BatchNormalization()])\n"),
+    )
+    content["cells"][1]["source"] = ["x = 1\n", 5]  # (a damaged file: nbformat wants strings)
+    path = save(tmp_path / "damaged.ipynb", content)
+    checked = run_bnlint("check", "--no-cache", path.name, cwd=tmp_path)
+    assert checked.returncode == 1 and checked.stdout.startswith("damaged.ipynb:cell 3:")
+    assert checked.stderr == ("bnlint: warning: damaged.ipynb: cell 2 has a source that is not text (nbformat 4 "
+                              "wants a string or a list of strings); bnlint read the notebook without it\n")

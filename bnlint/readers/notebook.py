@@ -100,9 +100,14 @@ def notebook_from_bytes(data: bytes, display: str) -> Notebook:
         return Notebook(data, content, "", (), (f"{display}: a notebook in {language}, not Python; bnlint read "
                                                    "nothing in it",))
     code: list[tuple[int, str, list[str]]] = []  # (number, Python text, IPython lines) of each code cell
+    malformed: list[str] = []
     for number, cell in enumerate(cells, start=1):
         source = _cell_source(cell)
-        if cell.get("cell_type") != "code" or source is None:
+        if cell.get("cell_type") != "code":
+            continue
+        if source is None:  # (a source that is neither a string nor a list of strings)
+            malformed.append(f"{display}: cell {number} has a source that is not text (nbformat 4 wants a string "
+                             "or a list of strings); bnlint read the notebook without it")
             continue
         lines = source.splitlines(keepends=True)
         first = lines[0].strip() if lines else ""
@@ -124,7 +129,7 @@ def notebook_from_bytes(data: bytes, display: str) -> Notebook:
             pieces.append("\n")
         code.append((number, "".join(pieces), magics))
     text = "".join(f"{MARKER}{number}\n{python}" for number, python, _ in code)
-    left_out: list[str] = []
+    left_out: list[str] = malformed
     if _syntax_problem(text) is not None:  # (checked cell by cell only then: most notebooks parse whole)
         kept = []
         for number, python, magics in code:
