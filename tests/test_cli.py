@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BAD, GOOD, run_bnlint
+from conftest import BAD, GOOD, ROOT, run_bnlint
 
 
 
@@ -382,6 +382,24 @@ def test_a_fifo_named_on_the_command_line_is_refused_not_read(tmp_path, write, c
     assert result.stderr.splitlines() == ["bnlint: error: fifo.py: is not a regular file or a directory "
                                           "(a FIFO, socket or device), so bnlint cannot read it"]
     assert "bad.py" in result.stdout
+
+
+def test_fold_names_an_empty_path_and_what_a_keras_archive_lacks(tmp_path):
+    import zipfile
+
+    source = ROOT / "fixtures" / "saved" / "functional_bias_dropout_momentum.keras"
+    for args in ([str(source), ""], ["", "out.keras"]):
+        result = run_bnlint("fold", *args, cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (2, "bnlint: error: '': is an empty path; name a .keras or "
+                                                         ".h5 file\n")
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(tmp_path / "no_weights.keras", "w") as copy:
+        for name in original.namelist():
+            if name != "model.weights.h5":
+                copy.writestr(name, original.read(name))
+    result = run_bnlint("fold", "no_weights.keras", "out.keras", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (2, "bnlint: error: no_weights.keras: is a zip archive without "
+                                                     "model.weights.h5, so not a Keras 3 .keras model bnlint can fold\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["no_weights.keras"]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")

@@ -109,6 +109,9 @@ def fold_file(source: str | os.PathLike, out: str | os.PathLike, *, fold_precedi
     from bnlint.folding.maths import FoldRefused
     from bnlint.folding.plan import plan_and_fold
 
+    for given in (source, out):
+        if not str(given):  # (Path("") is the current directory)
+            raise InputError("''", "is an empty path; name a .keras or .h5 file")
     source, out = Path(source), Path(out)
     if not source.exists():
         raise InputError(str(source), "does not exist")

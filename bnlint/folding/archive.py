@@ -301,9 +301,10 @@ def _open_keras(path: Path, display: str) -> SavedModel:
     h5py = _h5py()
     with keras_archive(path, display) as archive:
         names = archive.namelist()
-        if "config.json" not in names or _WEIGHTS not in names:
-            raise InputError(display, "is a zip archive without config.json and model.weights.h5, "
-                                      "so not a Keras 3 .keras model")
+        missing = [name for name in ("config.json", _WEIGHTS) if name not in names]
+        if missing:
+            raise InputError(display, f"is a zip archive without {' or '.join(missing)}, "
+                                      "so not a Keras 3 .keras model bnlint can fold")
         if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
             raise InputError(display, "has an oversized config.json")
         members = {name: archive.read(name) for name in names}
