@@ -20,7 +20,7 @@ _CONTROLS = {code: repr(chr(code))[1:-1] for code in (*range(0x20), *range(0x7F,
 
 
 def one_line(text: str) -> str:
-    """*text* with its control characters escaped, so that it prints as one line and nothing else.
+    r"""*text* with its control characters escaped, so that it prints as one line and nothing else.
 
     A layer or file name from the checked code could otherwise start a line
     of its own (``\n::error ...``, which GitHub Actions runs as a workflow
