@@ -258,21 +258,20 @@ def _depths(graph: Any, live: Any, entry: int, levels: dict[int, list], groups: 
             instance = live.get_layer(layer.name)
         except ValueError:  # (a keras.ops call in a functional model is not a layer)
             continue
-        if layer.kind == "batchnorm" and isinstance(instance, keras.layers.BatchNormalization):
-            inside = [instance]
-        else:
-            inside = [inner for inner in instance._flatten_layers(include_self=False, recursive=True)
-                      if isinstance(inner, keras.layers.BatchNormalization)]
+        is_batchnorm = layer.kind == "batchnorm" and isinstance(instance, keras.layers.BatchNormalization)
+        inside = [instance] if is_batchnorm else [
+            inner for inner in instance._flatten_layers(include_self=False, recursive=True)
+            if isinstance(inner, keras.layers.BatchNormalization)]
         if not inside:
             continue
         if calls[layer.layer_id] > 1:
-            if inside == [instance]:
+            if is_batchnorm:
                 raise ValueError(f"model '{graph.name}': BN layer '{layer.name}' is called "
                                  f"{calls[layer.layer_id]} times; its statistics have no single input")
             what = "nested model" if layer.kind == "model" else "layer"
             raise ValueError(f"model '{graph.name}': {what} '{layer.name}' holds BN layers and is called "
                              f"{calls[layer.layer_id]} times; their statistics have no single input")
-        if inside == [instance]:
+        if is_batchnorm:
             depth[node] = above + 1
             levels.setdefault(above + 1, []).append((instance, None))
         elif layer.kind == "model" and layer.submodel is not None:

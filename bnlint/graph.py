@@ -261,7 +261,7 @@ class ModelGraph:
         calls of one shared layer).
         """
         if layer.layer_id is None:
-            layer.layer_id = self._last_layer_id + 1
+            layer.layer_id = self.new_layer_id()
         self._last_layer_id = max(self._last_layer_id, layer.layer_id)
         node = self._next
         self._next += 1
@@ -270,6 +270,11 @@ class ModelGraph:
         self._pred[node] = {}
         self._nx = None
         return node
+
+    def new_layer_id(self) -> int:
+        """A layer id that no layer of the graph has had (for a record that is a layer of its own)."""
+        self._last_layer_id += 1
+        return self._last_layer_id
 
     def add_edge(self, producer: int, consumer: int, index: int = 0) -> None:
         """Connect *producer*'s output to input *index* of *consumer*."""

@@ -272,8 +272,7 @@ def _new_layer(graph: ModelGraph, layer_spec: Any, default_name: str | None, tak
     elif config["name"] != taken_by and any(layer.name == config["name"] for _, layer in graph.layers()):
         raise RewriteError(f"model '{graph.name}' already has a layer named '{config['name']}'")
     spec["name"] = config["name"]
-    layer_id = max((layer.layer_id for _, layer in graph.layers()), default=-1) + 1
-    return _record(spec, graph, layer_id), live
+    return _record(spec, graph, graph.new_layer_id()), live
 
 
 def _record(spec: dict, graph: ModelGraph, layer_id: int) -> Layer:

@@ -165,7 +165,10 @@ def test_a_hand_built_graphs_layers_are_each_their_own_layer():
     assert [graph.layer(n).layer_id for n in (x, dense, bn, relu, after)] == [0, 1, 2, 7, 8]
     graph.set_config("bn", momentum=0.9)
     assert graph.layer(dense).config == {"units": 4} and graph.layer(bn).config["momentum"] == 0.9
-    assert graph.layer(graph.replace("relu", ("Activation", {"activation": "gelu"}))).name == "relu"
+    replaced = graph.layer(graph.replace("relu", ("Activation", {"activation": "gelu"})))
+    assert replaced.name == "relu"
+    later = graph.layer(graph.add_layer(Layer("later", "Dropout", "dropout")))  # no id of the replacement's
+    assert len({graph.layer(n).layer_id for n in graph.nodes()}) == len(graph) == 6 and later.layer_id == 10
 
 
 def test_set_config_on_a_shared_layer_changes_every_call():
