@@ -52,9 +52,9 @@ class _ArgumentParser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
 
-    def error(self, message: str) -> None:  # argparse exits 2 too; keep our one-line format
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"bnlint: error: {message}\n")
+    def error(self, message: str) -> None:
+        # argparse exits 2 too, after its usage block; ours is the one line every other error gets.
+        sys.stderr.write(f"bnlint: error: {message} (see `{self.prog} --help`)\n")
         raise SystemExit(EXIT_ERROR)
 
 

@@ -18,6 +18,7 @@ from bnlint.records import dataclass, field
 
 TYPE_CHECKING = False  # typing is not imported at run time: it costs a cached run 2 ms
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
 __all__ = ["Config", "find_config", "load_config", "DEFAULT_EXCLUDE", "CONFIG_FILES"]
@@ -134,6 +135,8 @@ def load_config(table: dict[str, Any], path: Path) -> Config:
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
                 raise ConfigError(f"{path}: '{key}' in {where} must be a list of strings")
             is_pattern = key in ("exclude", "extend-exclude")
+            if is_pattern:
+                _check_patterns(value, f"{path}: '{key}' in {where}")
             setattr(config, key.replace("-", "_"), [_pattern(item) if is_pattern else item for item in value])
     if "per-file-ignores" in table:
         value = table["per-file-ignores"]
@@ -142,8 +145,34 @@ def load_config(table: dict[str, Any], path: Path) -> Config:
         )
         if not valid:
             raise ConfigError(f"{path}: 'per-file-ignores' in {where} must map glob patterns to lists of rule codes")
+        _check_patterns(value, f"{path}: 'per-file-ignores' in {where}")
         config.per_file_ignores = {_pattern(pattern): list(codes) for pattern, codes in value.items()}
     return config
+
+
+def _check_patterns(patterns: Iterable[str], where: str) -> None:
+    """Refuse a pattern with a ``[`` that no ``]`` closes (``data[12``): fnmatch would take it literally,
+    and the pattern would quietly match nothing. ``[[]`` is a literal ``[``.
+
+    >>> _check_patterns(["build/", "*_[0-9].py", "a[[]b"], "here")
+    >>> _check_patterns(["data[12"], "here")
+    Traceback (most recent call last):
+    ...
+    bnlint.errors.ConfigError: here: pattern 'data[12' has a '[' that no ']' closes (write '[[]' for a literal '[')
+    """
+    for pattern in patterns:
+        at = 0
+        while (at := pattern.find("[", at)) != -1:
+            end = at + 1
+            if pattern[end:end + 1] == "!":
+                end += 1
+            if pattern[end:end + 1] == "]":  # (a `]` first in a set is one of its characters)
+                end += 1
+            end = pattern.find("]", end)
+            if end == -1:
+                raise ConfigError(f"{where}: pattern {pattern!r} has a '[' that no ']' closes "
+                                  "(write '[[]' for a literal '[')")
+            at = end + 1
 
 
 def _pattern(pattern: str) -> str:

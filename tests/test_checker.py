@@ -60,8 +60,9 @@ def test_jobs_must_be_a_positive_whole_number(capsys):
         with pytest.raises(SystemExit) as stopped:
             main(["check", "--jobs", value, str(FIXTURES)])
         assert stopped.value.code == 2
-        assert capsys.readouterr().err.splitlines()[-1] == (
-            f"bnlint: error: argument -j/--jobs: expects a positive whole number of processes, not {value!r}")
+        assert capsys.readouterr().err.splitlines() == [  # one line: no argparse usage block before it
+            f"bnlint: error: argument -j/--jobs: expects a positive whole number of processes, not {value!r} "
+            "(see `bnlint check --help`)"]
 
 
 def test_the_default_number_of_processes_is_the_cpus_this_process_may_use():
@@ -84,6 +85,6 @@ def test_an_empty_rule_selection_on_the_command_line_is_refused(capsys):
             with pytest.raises(SystemExit) as stopped:  # (`--select "$RULES"` with RULES unset would run no rule)
                 main(["check", option, value, str(FIXTURES)])
             assert stopped.value.code == 2
-            assert capsys.readouterr().err.splitlines()[-1] == (
+            assert capsys.readouterr().err.splitlines() == [
                 f"bnlint: error: argument {option}: expects rule codes, prefixes, names or ALL, comma-separated, "
-                f"not {value!r}")
+                f"not {value!r} (see `bnlint check --help`)"]

@@ -76,6 +76,27 @@ def test_patterns_starting_with_dot_slash_are_relative_to_the_configuration(tmp_
     assert "1 file checked" in result.stdout and codes(result) == ["BN003"]
 
 
+@pytest.mark.parametrize("key, value", [
+    ("exclude", '["data[12"]'), ("extend-exclude", '["ok", "runs/[!0-9"]'), ("per-file-ignores", '{"legacy/[ab.py" = ["BN006"]}'),
+])
+def test_a_pattern_with_an_unclosed_bracket_is_refused(tmp_path, write, key, value):
+    # fnmatch takes `data[12` literally, so the pattern would quietly match nothing (ruff refuses it too).
+    write("pyproject.toml", f'[tool.bnlint]\n{key} = {value}\n')
+    write("m.py", BAD)
+    result = run_bnlint("check", ".", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout.endswith("(0 files checked, 1 error).\n")
+    assert result.stderr.count("\n") == 1 and f"'{key}' in [tool.bnlint]: pattern" in result.stderr
+    assert "has a '[' that no ']' closes (write '[[]' for a literal '[')" in result.stderr
+
+
+def test_patterns_with_bracket_sets_match_as_globs(tmp_path, write):
+    write("pyproject.toml", '[tool.bnlint]\nextend-exclude = ["run[0-9].py", "lit[[]x].py", "set[]a].py"]\n')
+    for name in ("run1.py", "lit[x].py", "set].py", "keep.py"):
+        write(name, BAD)
+    result = run_bnlint("check", ".", cwd=tmp_path)
+    assert "1 file checked" in result.stdout and "keep.py" in result.stdout
+
+
 def test_command_line_select_overrides_configuration(tmp_path, write):
     write("pyproject.toml", '[tool.bnlint]\nselect = ["BN003"]\n')
     write("m.py", BAD)
