@@ -320,7 +320,13 @@ def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None
             notes = list(result.notes)
             if fix is not None:
                 notes.append(f"{target.display}: fixes apply to Python source; this saved model was only checked")
-            return FileOutcome(lint(result, set(codes), target.config.options), notes)
+            found = lint(result, set(codes), target.config.options)
+            if result.notebook and any(diagnostic.fix is not None for diagnostic in found):
+                from bnlint.readers.notebook import json_layout, load_notebook
+
+                if json_layout(load_notebook(target.path, target.display)) is None:
+                    found = _without_fixes(found)
+            return FileOutcome(found, notes)
         if target.path.suffix == ".ipynb":
             return _fix_notebook(target, codes, fix)
         from bnlint.fixer import write_atomically  # libcst: only when fixing
@@ -376,6 +382,18 @@ def _fix_text(target: Target, codes: frozenset[str], fix: FixMode, text: str, wr
     return FileOutcome(outcome.diagnostics, outcome.notes, outcome.fixed, diff, encoding)
 
 
+_UNWRITABLE = "bnlint cannot write this notebook's JSON back in its own layout"
+
+
+def _without_fixes(found: list[Diagnostic]) -> list[Diagnostic]:
+    """*found*, a notebook's findings, with their fixes taken off: ``--fix`` cannot write the notebook
+    (the summary must not offer fixes that ``--fix`` would decline)."""
+    for diagnostic in found:
+        if diagnostic.fix is not None:
+            diagnostic.fix, diagnostic.unfixable = None, _UNWRITABLE
+    return found
+
+
 def _fix_notebook(target: Target, codes: frozenset[str], fix: FixMode) -> FileOutcome:
     """``check_file`` with fixes for a Jupyter notebook: its code cells are fixed as one source."""
     from bnlint.engine import lint
@@ -386,9 +404,9 @@ def _fix_notebook(target: Target, codes: frozenset[str], fix: FixMode) -> FileOu
     notebook = load_notebook(target.path, target.display)
     if json_layout(notebook) is None:
         result = read_notebook(notebook, target.display, target.path)
-        note = (f"{target.display}: fixes were not applied: bnlint cannot write this notebook's JSON back "
-                "in its own layout; it was only checked")
-        return FileOutcome(lint(result, set(codes), target.config.options), [*result.notes, note])
+        found = _without_fixes(lint(result, set(codes), target.config.options))
+        return FileOutcome(found, [*result.notes, f"{target.display}: fixes were not applied: {_UNWRITABLE}; "
+                                                  "it was only checked"])
     on_disk = SourceText(notebook.data, notebook.data.decode("utf-8-sig"), "utf-8")
 
     def write(text: str) -> None:

@@ -306,6 +306,19 @@ def test_a_notebook_whose_json_layout_bnlint_cannot_keep_is_checked_not_rewritte
     assert result.stdout.count("wide.ipynb:cell ") == 3
     assert ("wide.ipynb: fixes were not applied: bnlint cannot write this notebook's JSON back in its own "
             "layout; it was only checked") in result.stderr
+    # Neither that run's summary nor a plain check offers the fixes `--fix` declines (the findings say why).
+    for run in (result, run_bnlint("check", path.name, cwd=tmp_path)):
+        assert "fixable" not in run.stdout and "[*]" not in run.stdout, run.stdout
+        assert run.stdout.count("(not fixed: bnlint cannot write this notebook's JSON back in its own layout)") == 2  # (the third has no fix)
+
+
+def test_a_windows_notebook_with_crlf_json_is_checked_and_offers_no_fix(tmp_path):
+    path = tmp_path / "windows.ipynb"
+    path.write_bytes(json.dumps(notebook(*CELLS), indent=1).replace("\n", "\r\n").encode() + b"\r\n")
+    data = path.read_bytes()
+    result = run_bnlint("check", "--fix", "--unsafe-fixes", path.name, cwd=tmp_path)
+    assert path.read_bytes() == data and result.returncode == 1
+    assert result.stdout.count("windows.ipynb:cell ") == 3 and "fixable" not in result.stdout
 
 
 def test_notebooks_are_found_in_directories_cached_and_baselined(tmp_path):
