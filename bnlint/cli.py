@@ -78,7 +78,8 @@ def _jobs(value: str) -> int:
 def _build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog="bnlint", description="Lint the BatchNormalization structure of Keras models.")
     parser.add_argument("--version", action="version", version=f"bnlint {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_ArgumentParser)
+    commands = parser.commands = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                                       parser_class=_ArgumentParser)
 
     check = commands.add_parser("check", help="lint model sources (the default command)")
     check.add_argument("paths", nargs="*", metavar="PATH",
@@ -175,7 +176,10 @@ def run() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = _build_parser()
-    args = parser.parse_args(_normalise(list(sys.argv[1:] if argv is None else argv)))
+    args, extra = parser.parse_known_args(_normalise(list(sys.argv[1:] if argv is None else argv)))
+    if extra:  # (argparse's own message would point at `bnlint --help`, not at the command's options)
+        command = parser.commands.choices.get(args.command, parser) if args.command else parser
+        command.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "check":
         _validate_check_options(parser, args)
     try:

@@ -611,6 +611,23 @@ def test_cli_json_report_and_verify(small, tmp_path):
     assert verify["argmax_agree"] == verify["argmax_total"] == 8
 
 
+@pytest.mark.parametrize("level", [None, "0"])
+def test_verify_keeps_tensorflows_start_up_lines_off_standard_error(small, tmp_path, level):
+    # TensorFlow 2.21 writes "All log messages before absl::InitializeLog() ..." and a oneDNN notice from
+    # native code, whatever TF_CPP_MIN_LOG_LEVEL says; a user who asks for level 0 gets them.
+    _, source = small
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    if level is not None:
+        env["TF_CPP_MIN_LOG_LEVEL"] = level
+    result = subprocess.run([sys.executable, "-m", "bnlint", "fold", str(source), str(tmp_path / "out.keras"),
+                             "--verify"], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0 and "verify (ok)" in result.stdout, result.stderr
+    if level is None:
+        assert result.stderr == ""
+    else:
+        assert "oneDNN" in result.stderr or "absl" in result.stderr
+
+
 def test_verify_failure_exits_1(small, tmp_path, monkeypatch, capsys):
     _, source = small
     import bnlint.folding.plan as plan

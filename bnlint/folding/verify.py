@@ -25,6 +25,7 @@ Keras 3's constructors reject. Both models are loaded with those keys dropped
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -172,9 +173,7 @@ def verify_files(original: Path, folded: Path, batch: int = 8, seed: int = 0,
 
     *step* is called after each of the :data:`VERIFY_STEPS` slow steps (for a progress bar).
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the report
-    import keras
-
+    keras = _import_keras()
     step()
     before = _load(keras, original, f"{folded}: was written, but could not be verified because Keras "
                                     f"{keras.__version__} cannot load {original}")
@@ -188,6 +187,34 @@ def verify_files(original: Path, folded: Path, batch: int = 8, seed: int = 0,
 
         raise UserError(f"{folded}: was written, but could not be verified because Keras {keras.__version__} "
                         f"cannot run {original} ({_reason(error)})") from None
+
+
+def _import_keras():
+    """``import keras``, with TensorFlow's start-up chatter kept off standard error.
+
+    ``TF_CPP_MIN_LOG_LEVEL=2`` quiets TensorFlow's logging, but not the lines
+    its native code writes before logging is set up (TensorFlow 2.21's
+    "All log messages before absl::InitializeLog() ..." and oneDNN notice),
+    so the import runs with file descriptor 2 on ``/dev/null``. A user who
+    sets ``TF_CPP_MIN_LOG_LEVEL`` below 2 sees everything.
+    """
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if os.environ["TF_CPP_MIN_LOG_LEVEL"] not in ("2", "3"):
+        import keras
+
+        return keras
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        import keras
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return keras
 
 
 def _load(keras, path: Path, failure: str):
