@@ -312,6 +312,11 @@ def _entry_sum(entry: dict) -> str:
 def clean(root: Path) -> Path | None:
     """Remove the cache directory under *root*; return it, or None when there was none.
 
+    A ``.bnlint_cache`` that is a symlink (to put the cache on another
+    disk) is kept, and the directory it points to is emptied, but only when
+    that directory's ``CACHEDIR.TAG`` says bnlint made it: ``clean`` never
+    empties a directory some other tool or the user put there.
+
     Raises
     ------
     OSError
@@ -320,9 +325,22 @@ def clean(root: Path) -> Path | None:
     import shutil
 
     directory = root / CACHE_DIR
-    if not directory.is_dir() or directory.is_symlink():
+    if not directory.is_dir():
         return None
-    shutil.rmtree(directory)
+    if not directory.is_symlink():
+        shutil.rmtree(directory)
+        return directory
+    try:
+        tag = (directory / "CACHEDIR.TAG").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if tag != CACHEDIR_TAG:
+        return None
+    for entry in os.scandir(directory):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
     return directory
 
 

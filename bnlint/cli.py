@@ -420,7 +420,12 @@ def _clean(paths: list[str], out: TextIO) -> int:
             removed = clean(root)
         except OSError as error:
             raise UserError(f"{root}: cannot remove the cache ({error.strerror or error})") from None
-        out.write(f"Removed {removed}\n" if removed else f"No cache to remove in {root}\n")
+        if removed is None:
+            out.write(f"No cache to remove in {root}\n")
+        elif removed.is_symlink():  # (the link stays: it says where the user wants the cache)
+            out.write(f"Emptied {removed.resolve()} (the cache {removed} links to)\n")
+        else:
+            out.write(f"Removed {removed}\n")
     return EXIT_CLEAN
 
 

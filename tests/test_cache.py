@@ -411,6 +411,29 @@ def test_clean_removes_the_cache_and_says_so(tmp_path):
     assert again.returncode == 0 and again.stdout == f"No cache to remove in {tmp_path.resolve()}\n"
 
 
+def test_clean_empties_a_symlinked_cache_and_keeps_the_link(tmp_path):
+    # A `.bnlint_cache` symlink puts the cache on another disk: `check` writes through it, so `clean`
+    # must empty it too, keeping the link, and never touch a linked directory bnlint did not make.
+    project, elsewhere, foreign = tmp_path / "proj", tmp_path / "scratch" / "cache", tmp_path / "foreign"
+    project.mkdir()
+    elsewhere.mkdir(parents=True)
+    (project / "m.py").write_text(BAD)
+    (project / cache.CACHE_DIR).symlink_to(elsewhere)
+    run_bnlint("check", "m.py", cwd=project)
+    assert (elsewhere / "CACHEDIR.TAG").is_file() and any((elsewhere / "entries").rglob("*.json"))
+    result = run_bnlint("clean", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"Emptied {elsewhere.resolve()} (the cache {project.resolve() / cache.CACHE_DIR} links to)\n"
+    assert (project / cache.CACHE_DIR).is_symlink() and list(elsewhere.iterdir()) == []
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    (project / cache.CACHE_DIR).unlink()
+    (project / cache.CACHE_DIR).symlink_to(foreign)
+    result = run_bnlint("clean", cwd=project)
+    assert result.stdout == f"No cache to remove in {project.resolve()}\n"
+    assert (foreign / "notes.txt").read_text() == "keep me"
+
+
 def test_clean_of_a_missing_path_is_an_error(tmp_path):
     result = run_bnlint("clean", "nope", cwd=tmp_path)
     assert result.returncode == 2 and result.stderr == "bnlint: error: nope: no such file or directory\n"
