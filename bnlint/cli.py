@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = parser.commands.choices.get(args.command, parser) if args.command else parser
         command.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "check":
-        _validate_check_options(parser, args)
+        _validate_check_options(args)
     try:
         if args.command == "rule":
             return _rule(args.rule, sys.stdout)
@@ -216,19 +216,25 @@ def _error(message: str) -> None:
     sys.stderr.write(f"bnlint: error: {one_line(str(message))}\n")
 
 
-def _validate_check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+def _refuse(message: str) -> None:
+    """Stop on options that do not go together: one line, exit 2 (as argparse's errors, without its usage)."""
+    sys.stderr.write(f"bnlint: error: {message}\n")
+    raise SystemExit(EXIT_ERROR)
+
+
+def _validate_check_options(args: argparse.Namespace) -> None:
     if args.statistics and args.output_format not in ("text", "json"):
-        parser.error(f"--statistics works with --output-format text or json, not {args.output_format}")
+        _refuse(f"--statistics works with --output-format text or json, not {args.output_format}")
     if args.show_stale_baseline and not args.baseline:
-        parser.error("--show-stale-baseline needs --baseline FILE")
+        _refuse("--show-stale-baseline needs --baseline FILE")
     for option, value in (("--output-file", args.output_file), ("--write-baseline", args.write_baseline),
                           ("--baseline", args.baseline)):
         if value == "":
-            parser.error(f"{option} needs a file name, not an empty string")
+            _refuse(f"{option} needs a file name, not an empty string")
     if args.write_baseline and (args.baseline or args.diff or args.output_file):
-        parser.error("--write-baseline cannot be combined with --baseline, --diff or --output-file")
+        _refuse("--write-baseline cannot be combined with --baseline, --diff or --output-file")
     if "-" in args.paths and args.paths != ["-"] or args.stdin_filename is not None and args.paths not in ([], ["-"]):
-        parser.error("standard input (- or --stdin-filename) is checked alone, without other paths")
+        _refuse("standard input (- or --stdin-filename) is checked alone, without other paths")
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
