@@ -294,3 +294,17 @@ def test_a_float32_constant_reads_as_the_decimal_written(written):
     """An export stores epsilon=0.1 as float32 0.100000001490116: read as more than 0.1, BN007 reported it."""
     stored = struct.unpack("<f", struct.pack("<f", written))[0]
     assert _written_decimal(stored) == written
+
+
+def test_a_number_where_a_string_or_message_was_expected_is_a_damaged_file_not_a_bug():
+    # A few flipped bytes can turn a length-delimited field into a varint: the reader got an int and
+    # failed with AttributeError, reported as "a bug in bnlint" instead of an invalid SavedModel.
+    import pytest
+
+    from bnlint.readers import exported, protobuf
+
+    with pytest.raises(ValueError, match="a number where a string was expected"):
+        exported._text(5)
+    with pytest.raises(ValueError, match="a number where a message was expected"):
+        list(protobuf.fields(5))
+    assert list(protobuf.fields(b"\x08\x05")) == [(1, 0, 5)] and exported._text(b"ok") == "ok"

@@ -102,6 +102,8 @@ def is_exported_savedmodel(path: Path) -> bool:
 
 
 def _text(value: bytes) -> str:
+    if not isinstance(value, bytes):  # (a damaged file: a varint where a string was expected)
+        raise ValueError("a number where a string was expected")
     return value.decode("utf-8", "replace")
 
 

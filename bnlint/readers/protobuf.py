@@ -34,6 +34,8 @@ def varint(data: bytes, pos: int) -> tuple[int, int]:
 
 def fields(data: bytes) -> Iterator[tuple[int, int, Any]]:
     """``(field number, wire type, value)`` per field: an int for varints, bytes otherwise."""
+    if not isinstance(data, bytes):  # (a damaged file: a number where a message was expected)
+        raise ValueError("a number where a message was expected")
     pos, end = 0, len(data)
     while pos < end:
         key, pos = varint(data, pos)
