@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bnlint.files import SourceTexts
     from bnlint.config import Config
     from bnlint.diagnostics import Diagnostic
+    from bnlint.readers.notebook import Notebook
 
 # The engine, readers and rules are imported only when a file is actually checked: a run answered
 # entirely from the cache imports none of them.
@@ -315,20 +316,14 @@ def check_file(target: Target, codes: frozenset[str], fix: FixMode | None = None
     try:
         if target.text is not None:
             return _check_text(target, codes, fix)
-        if fix is None or target.path.suffix not in (".py", ".ipynb"):
+        if target.path.suffix == ".ipynb":
+            return _check_notebook(target, codes) if fix is None else _fix_notebook(target, codes, fix)
+        if fix is None or target.path.suffix != ".py":
             result = read_path(target.path, target.display)
             notes = list(result.notes)
             if fix is not None:
                 notes.append(f"{target.display}: fixes apply to Python source; this saved model was only checked")
-            found = lint(result, set(codes), target.config.options)
-            if result.notebook and any(diagnostic.fix is not None for diagnostic in found):
-                from bnlint.readers.notebook import json_layout, load_notebook
-
-                if json_layout(load_notebook(target.path, target.display)) is None:
-                    found = _without_fixes(found)
-            return FileOutcome(found, notes)
-        if target.path.suffix == ".ipynb":
-            return _fix_notebook(target, codes, fix)
+            return FileOutcome(lint(result, set(codes), target.config.options), notes)
         from bnlint.fixer import write_atomically  # libcst: only when fixing
         from bnlint.readers.python_source import load_source
 
@@ -385,28 +380,40 @@ def _fix_text(target: Target, codes: frozenset[str], fix: FixMode, text: str, wr
 _UNWRITABLE = "bnlint cannot write this notebook's JSON back in its own layout"
 
 
-def _without_fixes(found: list[Diagnostic]) -> list[Diagnostic]:
-    """*found*, a notebook's findings, with their fixes taken off: ``--fix`` cannot write the notebook
-    (the summary must not offer fixes that ``--fix`` would decline)."""
-    for diagnostic in found:
-        if diagnostic.fix is not None:
-            diagnostic.fix, diagnostic.unfixable = None, _UNWRITABLE
-    return found
+def _check_notebook(target: Target, codes: frozenset[str], notebook: Notebook | None = None,
+                    writable: bool | None = None) -> FileOutcome:
+    """``check_file`` without fixes for a Jupyter notebook (*notebook*, when already loaded).
+
+    When bnlint cannot write the notebook back in its JSON layout (*writable*
+    False, or found so), its findings lose their fixes and say why: the
+    summary must not offer fixes that ``--fix`` would decline.
+    """
+    from bnlint.engine import lint
+    from bnlint.readers.notebook import json_layout, load_notebook, read_notebook
+
+    notebook = notebook or load_notebook(target.path, target.display)
+    result = read_notebook(notebook, target.display, target.path)
+    found = lint(result, set(codes), target.config.options)
+    if writable is None and any(diagnostic.fix is not None for diagnostic in found):
+        writable = json_layout(notebook) is not None  # (worked out only when there is a fix to offer)
+    if writable is False:
+        for diagnostic in found:
+            if diagnostic.fix is not None:
+                diagnostic.fix, diagnostic.unfixable = None, _UNWRITABLE
+    return FileOutcome(found, list(result.notes))
 
 
 def _fix_notebook(target: Target, codes: frozenset[str], fix: FixMode) -> FileOutcome:
     """``check_file`` with fixes for a Jupyter notebook: its code cells are fixed as one source."""
-    from bnlint.engine import lint
     from bnlint.fixer import write_atomically
-    from bnlint.readers.notebook import in_cells, json_layout, load_notebook, read_notebook, rewrite
+    from bnlint.readers.notebook import in_cells, json_layout, load_notebook, rewrite
     from bnlint.readers.python_source import SourceText
 
     notebook = load_notebook(target.path, target.display)
     if json_layout(notebook) is None:
-        result = read_notebook(notebook, target.display, target.path)
-        found = _without_fixes(lint(result, set(codes), target.config.options))
-        return FileOutcome(found, [*result.notes, f"{target.display}: fixes were not applied: {_UNWRITABLE}; "
-                                                  "it was only checked"])
+        outcome = _check_notebook(target, codes, notebook, writable=False)
+        outcome.notes.append(f"{target.display}: fixes were not applied: {_UNWRITABLE}; it was only checked")
+        return outcome
     on_disk = SourceText(notebook.data, notebook.data.decode("utf-8-sig"), "utf-8")
 
     def write(text: str) -> None:

@@ -54,8 +54,7 @@ class _ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:
         # argparse exits 2 too, after its usage block; ours is the one line every other error gets.
-        sys.stderr.write(f"bnlint: error: {message} (see `{self.prog} --help`)\n")
-        raise SystemExit(EXIT_ERROR)
+        _refuse(f"{message} (see `{self.prog} --help`)")
 
 
 def _codes(value: str) -> list[str]:
@@ -217,8 +216,8 @@ def _error(message: str) -> None:
 
 
 def _refuse(message: str) -> None:
-    """Stop on options that do not go together: one line, exit 2 (as argparse's errors, without its usage)."""
-    sys.stderr.write(f"bnlint: error: {message}\n")
+    """Stop on a command line bnlint cannot run: one error line, exit 2."""
+    _error(message)
     raise SystemExit(EXIT_ERROR)
 
 

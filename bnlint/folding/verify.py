@@ -198,10 +198,8 @@ def _import_keras():
     so the import runs with file descriptor 2 on ``/dev/null``. A user who
     sets ``TF_CPP_MIN_LOG_LEVEL`` below 2 sees everything.
     """
-    if "keras" in sys.modules:
-        return sys.modules["keras"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if os.environ["TF_CPP_MIN_LOG_LEVEL"] not in ("2", "3"):
+    if "keras" in sys.modules or os.environ["TF_CPP_MIN_LOG_LEVEL"] not in ("2", "3"):
         import keras
 
         return keras
