@@ -109,6 +109,11 @@ class Fix:
     description: str
     applicability: Applicability
     intents: tuple[FixIntent, ...]
+    #: The layers the fix rests on without editing them (the BN that makes a bias redundant): the
+    #: fix is withdrawn when an ``if``, loop or ``try`` holds some of its layers and not the others.
+    #: Not compared: the instances of one call may rest on different layers (a shared conv, a BN after
+    #: each use) and still take the same fix; the engine joins their contexts.
+    context: tuple[Site, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

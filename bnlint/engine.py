@@ -18,6 +18,7 @@ from bnlint.diagnostics import Diagnostic, Fix, SetArgument, Violation
 from bnlint.errors import ConfigError
 from bnlint.graph import Layer, ModelGraph, Site
 from bnlint.readers.result import ReadResult
+from bnlint.records import replace
 from bnlint.rule import Rule
 
 TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
@@ -215,13 +216,18 @@ def _withdraw_fixes_the_writer_declines(diagnostics, result: ReadResult) -> None
     fix instead (BN001 still inserts its BN; BN004 then reports the bias).
     """
     from bnlint.readers.python_source import source_lines
-    from bnlint.writers.arguments import argument_problem, placement_problem
+    from bnlint.writers.arguments import argument_problem, block_problem, placement_problem
 
     text = result.text or ""
     lines = source_lines(text, keepends=True)
     for diagnostic in diagnostics:
         if diagnostic.fix is None:
             continue
+        if result.tree is not None and all(site.path == result.path for site in _sites(diagnostic.fix)):
+            problem = block_problem(result.tree, text, diagnostic.fix)
+            if problem is not None:
+                diagnostic.fix, diagnostic.unfixable = None, problem
+                continue
         kept = []
         for intent in diagnostic.fix.intents:
             problem = None
@@ -238,7 +244,13 @@ def _withdraw_fixes_the_writer_declines(diagnostics, result: ReadResult) -> None
                 break
         else:
             if len(kept) < len(diagnostic.fix.intents):
-                diagnostic.fix = Fix(diagnostic.fix.description, diagnostic.fix.applicability, tuple(kept))
+                diagnostic.fix = replace(diagnostic.fix, intents=tuple(kept))
+
+
+def _sites(fix: Fix) -> list[Site]:
+    """Every site *fix* edits or rests on."""
+    sites = [site for intent in fix.intents for site in (intent.site, getattr(intent, "after", intent.site))]
+    return sites + list(fix.context)
 
 
 def _changed_by(fix, layer: Layer) -> bool:
@@ -289,6 +301,8 @@ def _add(
         # One constructor call makes every instance: it can only be edited one way.
         diagnostic.fix = None
         diagnostic.unfixable = "its layer instances would need different fixes"
+    elif diagnostic.fix is not None and not set(fix.context) <= set(diagnostic.fix.context):
+        diagnostic.fix = replace(diagnostic.fix, context=tuple(dict.fromkeys(diagnostic.fix.context + fix.context)))
     # An instance is a layer, not a call: a shared layer, or a layer in two
     # models (an encoder inside an autoencoder), counts once.
     if layer.layer_id not in seen_layers[key]:

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 _RANK2_AXES = frozenset({-1, 1})
 
 
-def _only_batchnorm_after(graph: ModelGraph, node: int, axes: frozenset[int]) -> str | None:
-    """The class of the centring BN that every use of *node*'s output ends in, else None."""
-    found = None
+def _only_batchnorm_after(graph: ModelGraph, node: int, axes: frozenset[int]) -> list[int] | None:
+    """The centring BNs that the uses of *node*'s output end in, when every use ends in one; else None."""
+    found: list[int] = []
     stack = [(node, axes)]
     while stack:
         current, current_axes = stack.pop()
@@ -31,7 +31,7 @@ def _only_batchnorm_after(graph: ModelGraph, node: int, axes: frozenset[int]) ->
             if layer.kind == "batchnorm":
                 if not _on_axes(layer.get("axis"), current_axes):  # (`center=False` cancels it too: see the doc)
                     return None
-                found = layer.class_name
+                found.append(consumer)
             elif layer.class_name == "Flatten" or layer.class_name.startswith("Global"):
                 if layer.get("keepdims", False) is not False:
                     return None
@@ -40,7 +40,7 @@ def _only_batchnorm_after(graph: ModelGraph, node: int, axes: frozenset[int]) ->
                 stack.append((consumer, current_axes))
             else:
                 return None
-    return found
+    return found or None
 
 
 def _on_axes(axis: object, axes: frozenset[int]) -> bool:
@@ -122,16 +122,18 @@ class RedundantBias(Rule):
         for calls in found.values():
             if any(bn is None for _, bn in calls):
                 continue  # a shared layer applied where no BN follows too: its bias acts there
-            for node, bn in calls:
+            for node, bns in calls:
                 layer = graph.layer(node)
                 fix = Fix(
                     "set `use_bias=False`",
                     Applicability.SAFE,
                     (SetArgument(layer.origin, layer.constructor, "use_bias", False, follow=True),),
+                    context=tuple(graph.layer(bn).origin for bn in bns if isinstance(graph.layer(bn).origin, Site)),
                 ) if isinstance(layer.origin, Site) else None
                 yield Violation(
                     node,
-                    f"the bias of `{layer.class_name}` is cancelled by the `{bn}` after it; set `use_bias=False`",
+                    f"the bias of `{layer.class_name}` is cancelled by the `{graph.layer(bns[-1]).class_name}` "
+                    "after it; set `use_bias=False`",
                     fix=fix,
                 )
 

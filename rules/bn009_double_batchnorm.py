@@ -94,7 +94,8 @@ class DoubleBatchnorm(Rule):
                 before = graph.layer(first)
                 fix = None
                 if isinstance(layer.origin, Site):
-                    fix = Fix("remove the second normalisation", Applicability.UNSAFE, (RemoveLayer(layer.origin),))
+                    fix = Fix("remove the second normalisation", Applicability.UNSAFE, (RemoveLayer(layer.origin),),
+                              context=(before.origin,) if isinstance(before.origin, Site) else ())
                 yield Violation(node, f"`{layer.class_name}` re-normalises the output of `{before.class_name}` "
                                 f"'{before.name}' with no activation between; keep one of them", fix=fix)
 

@@ -1883,3 +1883,87 @@ def test_diff_of_a_file_whose_name_has_a_space_applies_with_patch(tmp_path):
         pytest.skip("no patch(1) on this machine to apply the diff with")
     subprocess.run(["patch", "-p1"], input=diff.stdout, cwd=tmp_path, check=True, capture_output=True, timeout=60)
     assert (tmp_path / "sp ace.py").read_text() == (tmp_path / "fixed.py").read_text() != source
+
+
+_BUILD = """\
+import keras
+from keras import layers
+
+
+def build(use_bn=True, use_dropout=True):
+    inputs = keras.Input((16, 16, 3))
+    x = inputs
+{body}    return keras.Model(inputs, x)
+"""
+
+
+@pytest.mark.parametrize(("code", "body", "construct"), [
+    ("BN003", "x = layers.Dropout(0.5)(x)\nif use_bn:\n    x = layers.BatchNormalization()(x)\n", "an `if` (line 9)"),
+    ("BN003", "if use_dropout:\n    x = layers.Dropout(0.5)(x)\nx = layers.BatchNormalization()(x)\n",
+     "an `if` (line 8)"),
+    ("BN009", "x = layers.Conv2D(8, 3, use_bias=False)(x)\nif use_bn:\n    x = layers.BatchNormalization()(x)\n"
+     "x = layers.MaxPooling2D()(x)\nx = layers.BatchNormalization()(x)\n", "an `if` (line 9)"),
+    ("BN004", "x = layers.Conv2D(8, 3)(x)\nx = layers.BatchNormalization()(x) if use_bn else x\n",
+     "a conditional expression (line 9)"),
+    ("BN004", "x = layers.Conv2D(8, 3)(x)\nfor _ in range(2 if use_bn else 0):\n"
+     "    x = layers.BatchNormalization()(x)\n", "a `for` loop (line 9)"),
+    ("BN002", "x = layers.Conv2D(8, 3, activation='relu', use_bias=False)(x)\ntry:\n"
+     "    x = layers.BatchNormalization()(x)\nexcept ValueError:\n    pass\n", "a `try` (line 9)"),
+])
+def test_a_fix_whose_layers_an_if_or_loop_holds_only_in_part_is_withdrawn(tmp_path, code, body, construct):
+    """`if use_bn:` around the BN and not the layer the fix edits or moves: the analysis follows one way,
+    and the fix would change the model built the other way (a conv losing its bias with no BN after it,
+    a dropout moved into the `if`, the unconditional BN removed)."""
+    (tmp_path / "pyproject.toml").write_text('[tool.bnlint]\nbn-position = "before-activation"\n')
+    path = tmp_path / "m.py"
+    original = _BUILD.format(body=textwrap.indent(body, "    "))
+    path.write_text(original)
+    checked = run_bnlint("check", "--no-cache", "--unsafe-fixes", "--select", code, "m.py", cwd=tmp_path)
+    assert f"(not fixed: {construct} holds some of the layers this fix edits or rests on and not the others" in (
+        checked.stdout), checked.stdout
+    assert "fixable" not in checked.stdout
+    fixed = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", "--select", code, "m.py", cwd=tmp_path)
+    assert fixed.returncode == 1 and path.read_text() == original, fixed.stdout
+
+
+def test_a_fix_whose_layers_share_their_if_is_made_and_keras_agrees(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text(_BUILD.format(body=textwrap.indent(
+        "if use_bn:\n    x = layers.Conv2D(8, 3)(x)\n    x = layers.Dropout(0.5)(x)\n"
+        "    x = layers.BatchNormalization()(x)\n", "    ")) + "\nmodel = build()\n")
+    result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", "--select", "BN003", "m.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "        x = layers.BatchNormalization()(x)\n        x = layers.Dropout(0.5)(x)\n" in path.read_text()
+    (model,) = keras_models([path])[str(path)]
+    assert [layer["class_name"] for layer in model["layers"]][-2:] == ["BatchNormalization", "Dropout"]
+
+
+@pytest.mark.parametrize("where", ["init", "call"])
+def test_a_sublayer_fix_counts_the_if_where_the_sublayer_is_made_or_applied(tmp_path, where):
+    guard_init, guard_call = ("if use_bn:\n            ", "") if where == "init" else ("", "if use_bn:\n            ")
+    path = tmp_path / "m.py"
+    original = f"""\
+import keras
+from keras import layers
+
+
+class Block(layers.Layer):
+    def __init__(self, use_bn=True):
+        super().__init__()
+        self.use_bn = use_bn
+        self.conv = layers.Conv2D(8, 3)
+        {guard_init}self.bn = layers.BatchNormalization()
+
+    def call(self, x, use_bn=True):
+        x = self.conv(x)
+        {guard_call}x = self.bn(x)
+        return x
+
+
+model = keras.Sequential([keras.Input((16, 16, 3)), Block()])
+"""
+    path.write_text(original)
+    result = run_bnlint("check", "--no-cache", "--fix", "--select", "BN004", "m.py", cwd=tmp_path)
+    line = 10 if where == "init" else 14
+    assert f"(not fixed: an `if` (line {line}) holds some of the layers" in result.stdout, result.stdout
+    assert path.read_text() == original

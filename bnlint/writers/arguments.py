@@ -29,7 +29,7 @@ from bnlint import kinds
 from bnlint.diagnostics import MoveLayer, SetArgument
 from bnlint.readers.python_source import parse_python
 
-__all__ = ["argument_problem", "placement_problem", "STORED_LAYER", "activation_problem", "extra_arguments",
+__all__ = ["argument_problem", "placement_problem", "block_problem", "STORED_LAYER", "activation_problem", "extra_arguments",
            "sublayer_uses"]
 
 #: Why a layer kept in a variable gets no layer inserted, moved or removed next to it.
@@ -257,6 +257,101 @@ def placement_problem(tree: ast.Module, text: str, intent) -> str | None:
     extra = [*applied.args[1:], *applied.keywords] if applied.args else applied.keywords[1:]
     code = ", ".join(_segment(lines, node) for node in extra)
     return extra_arguments(code)
+
+
+# Statements and expressions that run a part of themselves conditionally or repeatedly, by name.
+_BRANCHING = {ast.If: "an `if`", ast.IfExp: "a conditional expression", ast.For: "a `for` loop",
+              ast.AsyncFor: "a `for` loop", ast.While: "a `while` loop", ast.Try: "a `try`",
+              ast.Match: "a `match`", ast.ListComp: "a comprehension", ast.SetComp: "a comprehension",
+              ast.DictComp: "a comprehension", ast.GeneratorExp: "a comprehension"}
+if hasattr(ast, "TryStar"):  # (Python 3.11)
+    _BRANCHING[ast.TryStar] = "a `try`"
+
+
+def block_problem(tree: ast.Module, text: str, fix) -> str | None:
+    """Why *fix* is declined because its layers are not all in the same block, told from *tree* (the
+    file *text*); None when they are, or when a site is not found (the writer decides then).
+
+    A fix relates layers: it moves a dropout after a BN, removes a BN that another makes redundant,
+    or drops the bias a BN cancels (:attr:`~bnlint.diagnostics.Fix.context`). The analysis follows
+    one way through the code, so when an ``if`` (a conditional expression, a loop, a ``try``, a
+    ``match``) holds some of those layers and not the others, the model built the other way would
+    change too: ``if use_bn:`` around the BN, and the conv before it would lose its bias without one.
+    A sublayer counts where it is made and where it is applied (``self.bn(x)`` in ``call``). An
+    argument the fix edits where its value is written (``use_bias=use_bias``, set in each caller's
+    own literal) does not count: each caller's literal is followed through that caller's own way.
+
+    >>> text = "x = Conv2D(8, 3)(x)\\nif use_bn:\\n    x = BatchNormalization()(x)\\n"
+    >>> from bnlint.diagnostics import Applicability, Fix, SetArgument
+    >>> from bnlint.graph import Site
+    >>> conv, bn = Site("m.py", 1, 5, 1, 17), Site("m.py", 3, 9, 3, 29)
+    >>> fix = Fix("", Applicability.SAFE, (SetArgument(conv, "Conv2D", "use_bias", False),), context=(bn,))
+    >>> block_problem(ast.parse(text), text, fix)
+    'an `if` (line 2) holds some of the layers this fix edits or rests on and not the others, so the model it builds the other way would change too'
+    """
+    lines = text.splitlines()
+    paths = {}
+    for site in [site for intent in fix.intents for site in (intent.site, getattr(intent, "after", intent.site))]:
+        paths[site] = _path_to_call(tree, lines, site)
+    for intent in fix.intents:
+        path = paths[intent.site]
+        if isinstance(intent, SetArgument) and intent.follow and path is not None and isinstance(
+                _existing_argument(path[-1], [a for a in path[-1].args if not isinstance(a, ast.Starred)], intent),
+                ast.Name):
+            del paths[intent.site]
+    if not paths:
+        return None
+    for site in fix.context:
+        paths[site] = _path_to_call(tree, lines, site)
+    if len(paths) < 2:
+        return None
+    blocks = []
+    for path in paths.values():
+        if path is None:
+            return None
+        keys = _branches(path)
+        attribute = _self_attribute_assigned(path[-2])
+        if attribute is not None:  # where the sublayer is applied, too
+            owner = next((node for node in reversed(path) if isinstance(node, ast.ClassDef)), None)
+            for use in _self_uses(path, attribute, ast.Call):
+                keys |= _branches(_path_between(owner, use) or [])
+        blocks.append(keys)
+    differing = set.union(*blocks) - set.intersection(*blocks)
+    if not differing:
+        return None
+    node = min((branch for branch, *_ in differing), key=lambda branch: (branch.lineno, branch.col_offset))
+    return (f"{_BRANCHING[type(node)]} (line {node.lineno}) holds some of the layers this fix edits or rests on "
+            "and not the others, so the model it builds the other way would change too")
+
+
+def _branches(path: list[ast.AST]) -> set[tuple]:
+    """The branches *path* goes through: (the node, its field, the index in that field) of each
+    conditional or repeating node on it, with the part of it the path takes."""
+    keys = set()
+    for parent, child in zip(path, path[1:]):
+        if type(parent) not in _BRANCHING:
+            continue
+        for name, value in ast.iter_fields(parent):
+            if value is child:
+                keys.add((parent, name, 0))
+            elif isinstance(value, list) and any(item is child for item in value):
+                # (the statements of one body are one branch; each `except` and `case` is its own)
+                index = next(i for i, item in enumerate(value) if item is child)
+                keys.add((parent, name, index if name in ("handlers", "cases", "generators") else 0))
+    return keys
+
+
+def _path_between(root: ast.AST | None, target: ast.AST) -> list[ast.AST] | None:
+    """The nodes from *root* down to *target*, or None."""
+    if root is None:
+        return None
+    pending = [[root]]
+    while pending:
+        path = pending.pop()
+        if path[-1] is target:
+            return path
+        pending.extend([*path, child] for child in ast.iter_child_nodes(path[-1]))
+    return None
 
 
 def _self_uses(path: list[ast.AST], attribute: str, kind: type) -> list[ast.AST]:
