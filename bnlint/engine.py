@@ -144,7 +144,9 @@ def lint(result: ReadResult, codes: set[str], options: dict | None = None) -> li
             for violation in rule.check(graph):
                 _add(grouped, seen_layers, rule, graph, violation, lines, result.path)
     if any(diagnostic.fix is not None for diagnostic in grouped.values()):
-        _withdraw_fixes_reaching_other_layers(grouped, seen_layers, result.graphs)
+        if result.variants:
+            _check_fixes_on_variants(grouped, seen_layers, rules, result, lines)
+        _withdraw_fixes_reaching_other_layers(grouped, seen_layers, result.graphs, result.variants)
         _withdraw_fixes_the_writer_declines(grouped.values(), result)
     if result.notebook and grouped:
         _place_in_cells(grouped.values(), result.text or "")
@@ -163,7 +165,34 @@ def _note_callers(graphs) -> None:
         graph.callers = callers.get(id(graph), [])
 
 
-def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, graphs) -> None:
+def _check_fixes_on_variants(grouped: dict, seen_layers: dict, rules: list, result: ReadResult, lines) -> None:
+    """Let a fix stand only where the models the file makes with other arguments want it too.
+
+    A subclassed layer is read with the arguments the file first makes it
+    with; a fix edits its class, so it changes every instance. The rules run
+    on :attr:`~bnlint.readers.result.ReadResult.variants` as well: a finding
+    they make with the same fix covers its layers there (which
+    :func:`_withdraw_fixes_reaching_other_layers` then counts), one with
+    another fix withdraws it, and their own findings are not reported.
+    """
+    found: dict[tuple, Diagnostic] = {}
+    covered: dict[tuple, set[int]] = {}
+    _note_callers(result.variants)
+    for graph in result.variants:
+        for rule in rules:
+            for violation in rule.check(graph):
+                _add(found, covered, rule, graph, violation, lines, result.path)
+    for key, diagnostic in grouped.items():
+        other = found.get(key)
+        if diagnostic.fix is None or other is None:
+            continue
+        if other.fix != diagnostic.fix:
+            diagnostic.fix, diagnostic.unfixable = None, "its layer instances would need different fixes"
+        else:
+            seen_layers[key] |= covered[key]
+
+
+def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, graphs, variants=()) -> None:
     """Withdraw the fix of a finding whose constructor call also makes layers the finding does not cover.
 
     A fix edits the call, so it changes every layer the call makes: a
@@ -174,19 +203,29 @@ def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, grap
     input layer a Sequential's first layer makes from `input_shape`.
     """
     made: dict[Site, dict[int, Layer]] = {}
-    for graph in graphs:
+    variant_of: dict[int, str] = {}  # layer id -> the class a variant reads (see _check_fixes_on_variants)
+    variant_ids = {id(graph) for graph in variants}
+    for graph in [*graphs, *variants]:
         for _, layer in graph.layers():
             if isinstance(layer.origin, Site) and layer.kind != "input":
                 made.setdefault(layer.origin, {})[layer.layer_id] = layer
+                if id(graph) in variant_ids:
+                    variant_of[layer.layer_id] = graph.entry
     for key, diagnostic in grouped.items():
         if diagnostic.fix is None:
             continue
-        others = [layer.name for layer_id, layer in made.get(diagnostic.origin, {}).items()
+        others = [layer for layer_id, layer in made.get(diagnostic.origin, {}).items()
                   if layer_id not in seen_layers[key] and _changed_by(diagnostic.fix, layer)]
+        if others and all(layer.layer_id in variant_of for layer in others):
+            diagnostic.fix = None
+            diagnostic.unfixable = (f"`{variant_of[others[0].layer_id]}` is also made with other arguments, and "
+                                    f"there this finding does not hold for {_names([o.name for o in others])}, "
+                                    "which an edit of the class would change too")
+            continue
         if others:
             diagnostic.fix = None
-            diagnostic.unfixable = (f"the call also makes {_names(others)}, which this finding does not cover "
-                                    f"and an edit of the call would change too")
+            diagnostic.unfixable = (f"the call also makes {_names([o.name for o in others])}, which this finding "
+                                    "does not cover and an edit of the call would change too")
             continue
         for intent in diagnostic.fix.intents:
             # A layer moved or inserted after a call in a helper follows every layer that call makes:

@@ -1967,3 +1967,50 @@ model = keras.Sequential([keras.Input((16, 16, 3)), Block()])
     line = 10 if where == "init" else 14
     assert f"(not fixed: an `if` (line {line}) holds some of the layers" in result.stdout, result.stdout
     assert path.read_text() == original
+
+
+_CONV_BLOCK = """\
+import keras
+from keras import layers
+
+
+class ConvBlock(layers.Layer):
+    def __init__(self, filters, norm=layers.BatchNormalization):
+        super().__init__()
+        self.conv = layers.Conv2D(filters, 3, padding="same")
+        self.norm = norm()
+
+    def call(self, x):
+        return self.norm(self.conv(x))
+
+
+model = keras.Sequential([keras.Input((16, 16, 3)), {blocks}])
+"""
+
+
+def test_a_class_made_again_with_arguments_the_fix_does_not_hold_for_keeps_its_bias(tmp_path):
+    """bnlint reads a subclassed layer with the arguments the file first makes it with; the second
+    `ConvBlock` has a LayerNormalization after its conv (which does not cancel a per-channel bias), and
+    `use_bias=False` in the class would have removed that bias too."""
+    path = tmp_path / "m.py"
+    original = _CONV_BLOCK.format(blocks="ConvBlock(8), ConvBlock(8, norm=layers.LayerNormalization)")
+    path.write_text(original)
+    result = run_bnlint("check", "--no-cache", "--fix", "--select", "BN004", "m.py", cwd=tmp_path)
+    assert ("(not fixed: `ConvBlock` is also made with other arguments, and there this finding does not hold "
+            "for `conv2d`, which an edit of the class would change too)") in result.stdout, result.stdout
+    assert result.returncode == 1 and path.read_text() == original
+    graphs = json.loads(run_bnlint("graph", "m.py", "--format", "json", cwd=tmp_path).stdout)
+    assert [graph["name"] for graph in graphs] == ["sequential", "conv_block"]  # (the second reading is not a model)
+
+
+def test_a_class_made_again_with_arguments_that_keep_its_structure_is_fixed_and_keras_agrees(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text(_CONV_BLOCK.format(blocks="ConvBlock(8), ConvBlock(16), ConvBlock(32)"))
+    result = run_bnlint("check", "--no-cache", "--fix", "--select", "BN004", "m.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert 'layers.Conv2D(filters, 3, padding="same", use_bias=False)' in path.read_text()
+    probe = ("import runpy, sys, numpy; model = runpy.run_path(sys.argv[1])['model']; "
+             "print([layer.conv.use_bias for layer in model.layers], model(numpy.zeros((1, 16, 16, 3))).shape)")
+    built = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=600,
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert built.stdout.splitlines()[-1] == "[False, False, False] (1, 16, 16, 32)", built.stderr[-2000:]

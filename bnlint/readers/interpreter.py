@@ -67,6 +67,8 @@ MAX_LOOP_ITERATIONS = 10_000
 IDLE_ITERATIONS = 100
 MAX_CALL_DEPTH = 40
 MAX_LAYERS = 50_000
+# Other arguments a subclassed layer or model is read with, besides the first (to check fixes).
+_MAX_VARIANTS = 3
 class AnalysisLimit(Exception):
     """A cap was hit; the message says which."""
 
@@ -139,6 +141,8 @@ class ClassValue:
     #: For a Keras subclass: the arguments the file first instantiates it with (``Stage(8, 2)``),
     #: those that are not plain data UNKNOWN; its own reading uses them.
     example: tuple[list, dict] | None = None
+    #: The other arguments the file instantiates it with, read only to check fixes (a few, in order).
+    variants: list = field(default_factory=list)
 
 
 @dataclass(eq=False)
@@ -234,6 +238,8 @@ class Interpreter:
         self.path = path
         self.builder = ModelBuilder(path)
         self.notes: list[str] = []
+        #: Models of subclassed layers made with other arguments, read only to check fixes.
+        self.variants: list[ModelGraph] = []
         self._tensor_params: dict[ast.AST, frozenset[str]] = {}
         self._depth = 0
         self._module = _Module(path, lines, tree, file)
@@ -296,6 +302,8 @@ class Interpreter:
                 continue
             if "call" in cls.methods:
                 self._analyse_class(cls)
+                for example in cls.variants:
+                    self._analyse_variant(cls, example)
             elif (cls.keras_base == "keras.Model" or cls.keras_base.endswith(".Sequential")) and _defines(
                     node, "__init__") and (
                     cls.methods["__init__"].node not in self._invoked):  # (not if the file instantiates it)
@@ -577,22 +585,43 @@ class Interpreter:
         name = cls.node.name
         self.builder.begin_entry(name)
         try:
-            instance = InstanceValue(cls, {})
-            args, kwargs = cls.example or ([], {})
-            if "__init__" in cls.methods:
-                self._call_function(cls.methods["__init__"], [instance, *args], {**kwargs, "**entry": True}, cls.node)
-            if "build" in cls.methods:
-                self._call_function(cls.methods["build"], [instance, UNKNOWN], {"**entry": True}, cls.node)
-            inputs = self.builder.make_input([], {}, self.site(cls.node))
-            outputs = self._call_function(cls.methods["call"], [instance, inputs], {"**entry": True}, cls.node)
-            model = self.builder.make_model([inputs, outputs], {"name": instance.name or kinds.to_snake_case(name)},
-                                            self.site(cls.node))
-            if isinstance(model, ModelValue):
-                model.graph.fits = cls.fits
+            self._read_class(cls, *(cls.example or ([], {})))
         except AnalysisLimit as limit:
             self.notes.append(str(limit))
         finally:
             self.builder.begin_entry(None)
+
+    def _analyse_variant(self, cls: ClassValue, example: tuple[list, dict]) -> None:
+        """Read a subclassed layer or model again with other arguments the file makes it with
+        (``ConvBlock(8, use_bn=False)`` after ``ConvBlock(8)``), aside: the model it gives is not one of
+        the file's (:attr:`~bnlint.readers.result.ReadResult.variants`), but a fix to the class must
+        hold for it too (:func:`bnlint.engine.lint`)."""
+        self.builder.begin_entry(cls.node.name)
+        try:
+            with self.builder.scratch():
+                model = self._read_class(cls, *example)
+            if isinstance(model, ModelValue):
+                self.variants.append(model.graph)
+        except AnalysisLimit:
+            pass  # (the class's own reading has noted it)
+        finally:
+            self.builder.begin_entry(None)
+
+    def _read_class(self, cls: ClassValue, args: list, kwargs: dict) -> Any:
+        """The model a subclassed layer or model gives when made with *args* and *kwargs* and called on one input."""
+        name = cls.node.name
+        instance = InstanceValue(cls, {})
+        if "__init__" in cls.methods:
+            self._call_function(cls.methods["__init__"], [instance, *args], {**kwargs, "**entry": True}, cls.node)
+        if "build" in cls.methods:
+            self._call_function(cls.methods["build"], [instance, UNKNOWN], {"**entry": True}, cls.node)
+        inputs = self.builder.make_input([], {}, self.site(cls.node))
+        outputs = self._call_function(cls.methods["call"], [instance, inputs], {"**entry": True}, cls.node)
+        model = self.builder.make_model([inputs, outputs], {"name": instance.name or kinds.to_snake_case(name)},
+                                        self.site(cls.node))
+        if isinstance(model, ModelValue):
+            model.graph.fits = cls.fits
+        return model
 
     def _analyse_plain_class(self, cls: ClassValue) -> None:
         """Read a class of the code's own that nothing in the file instantiates and that is not a Keras class.
@@ -1411,9 +1440,12 @@ class Interpreter:
                 model = self.builder.make_model(args, kwargs, self.site(node), kinds.to_snake_case(func.node.name))
                 if isinstance(model, ModelValue):
                     return model
+            example = ([_plain_or_unknown(value) for value in args],
+                       {key: _plain_or_unknown(value) for key, value in kwargs.items()})
             if func.example is None:
-                func.example = ([_plain_or_unknown(value) for value in args],
-                                {key: _plain_or_unknown(value) for key, value in kwargs.items()})
+                func.example = example
+            elif example != func.example and example not in func.variants and len(func.variants) < _MAX_VARIANTS:
+                func.variants.append(example)
             base = func.keras_base.rpartition(".")[2]
             init = func.methods.get("__init__")
             given = kwargs

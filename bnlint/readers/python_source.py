@@ -211,4 +211,4 @@ def read_source(text: str, display: str = "<string>", file: Path | None = None) 
         except RecursionError:  # (past what CPython itself compiles: `x.a.a.a…` 20,000 deep parses)
             raise InputError(display, "nests its code too deeply for bnlint to read") from None
     return ReadResult(display, graphs, text, list(dict.fromkeys(interpreter.notes)), notebook,  # (a helper's cap, once)
-                      tree=tree)
+                      tree=tree, variants=interpreter.variants)

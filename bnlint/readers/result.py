@@ -30,3 +30,6 @@ class ReadResult:
     notebook: bool = False
     #: The parsed tree of ``text``, when the reader parsed it (the engine reads it for fixes' syntax).
     tree: Any = field(default=None, repr=False)
+    #: Models the file also makes, read only to check fixes: a subclassed layer or model made again
+    #: with other arguments (``ConvBlock(8, use_bn=False)``), whose class a fix would change too.
+    variants: list[ModelGraph] = field(default_factory=list, repr=False)
