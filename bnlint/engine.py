@@ -138,15 +138,16 @@ def lint(result: ReadResult, codes: set[str], options: dict | None = None) -> li
     lines = source_lines(result.text) if result.text is not None else []
     grouped: dict[tuple, Diagnostic] = {}
     seen_layers: dict[tuple, set[int]] = {}  # layer ids per finding
+    seen_calls: dict[tuple, set[tuple[int, int]]] = {}  # (id() of the graph, node) per finding
     _note_callers(result.graphs)
     for graph in result.graphs:
         for rule in rules:
             for violation in rule.check(graph):
-                _add(grouped, seen_layers, rule, graph, violation, lines, result.path)
+                _add(grouped, seen_layers, rule, graph, violation, lines, result.path, seen_calls)
     if any(diagnostic.fix is not None for diagnostic in grouped.values()):
         if result.variants:
-            _check_fixes_on_variants(grouped, seen_layers, rules, result, lines)
-        _withdraw_fixes_reaching_other_layers(grouped, seen_layers, result.graphs, result.variants)
+            _check_fixes_on_variants(grouped, seen_layers, seen_calls, rules, result, lines)
+        _withdraw_fixes_reaching_other_layers(grouped, seen_layers, result.graphs, result.variants, seen_calls)
         _withdraw_fixes_the_writer_declines(grouped.values(), result)
     if result.notebook and grouped:
         _place_in_cells(grouped.values(), result.text or "")
@@ -165,7 +166,8 @@ def _note_callers(graphs) -> None:
         graph.callers = callers.get(id(graph), [])
 
 
-def _check_fixes_on_variants(grouped: dict, seen_layers: dict, rules: list, result: ReadResult, lines) -> None:
+def _check_fixes_on_variants(grouped: dict, seen_layers: dict, seen_calls: dict, rules: list, result: ReadResult,
+                             lines) -> None:
     """Let a fix stand only where the models the file makes with other arguments want it too.
 
     A subclassed layer is read with the arguments the file first makes it
@@ -177,11 +179,12 @@ def _check_fixes_on_variants(grouped: dict, seen_layers: dict, rules: list, resu
     """
     found: dict[tuple, Diagnostic] = {}
     covered: dict[tuple, set[int]] = {}
+    calls: dict[tuple, set[tuple[int, int]]] = {}
     _note_callers(result.variants)
     for graph in result.variants:
         for rule in rules:
             for violation in rule.check(graph):
-                _add(found, covered, rule, graph, violation, lines, result.path)
+                _add(found, covered, rule, graph, violation, lines, result.path, calls)
     for key, diagnostic in grouped.items():
         other = found.get(key)
         if diagnostic.fix is None or other is None:
@@ -190,9 +193,11 @@ def _check_fixes_on_variants(grouped: dict, seen_layers: dict, rules: list, resu
             diagnostic.fix, diagnostic.unfixable = None, "its layer instances would need different fixes"
         else:
             seen_layers[key] |= covered[key]
+            seen_calls[key] |= calls[key]
 
 
-def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, graphs, variants=()) -> None:
+def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, graphs, variants=(),
+                                          seen_calls: dict | None = None) -> None:
     """Withdraw the fix of a finding whose constructor call also makes layers the finding does not cover.
 
     A fix edits the call, so it changes every layer the call makes: a
@@ -200,15 +205,20 @@ def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, grap
     would lose the other's bias too, or get a second BN. A layer the edit
     leaves as it is does not count (an argument it already has, such as
     `use_bias=False` where one caller passes `use_bias=True`), nor the
-    input layer a Sequential's first layer makes from `input_shape`.
+    input layer a Sequential's first layer makes from `input_shape`. Nor
+    does a layer the finding covers, unless it is applied somewhere the
+    finding does not hold (with *seen_calls*): one ``shared = Dense(32)``
+    followed by a BN in one model and by a ReLU in another.
     """
     made: dict[Site, dict[int, Layer]] = {}
+    applied: dict[Site, list[tuple[ModelGraph, int]]] = {}  # every call of the layers each site makes
     variant_of: dict[int, str] = {}  # layer id -> the class a variant reads (see _check_fixes_on_variants)
     variant_ids = {id(graph) for graph in variants}
     for graph in [*graphs, *variants]:
-        for _, layer in graph.layers():
+        for node, layer in graph.layers():
             if isinstance(layer.origin, Site) and layer.kind != "input":
                 made.setdefault(layer.origin, {})[layer.layer_id] = layer
+                applied.setdefault(layer.origin, []).append((graph, node))
                 if id(graph) in variant_ids:
                     variant_of[layer.layer_id] = graph.entry
     for key, diagnostic in grouped.items():
@@ -226,6 +236,16 @@ def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, grap
             diagnostic.fix = None
             diagnostic.unfixable = (f"the call also makes {_names([o.name for o in others])}, which this finding "
                                     "does not cover and an edit of the call would change too")
+            continue
+        # (within one model the rule saw every call, and decided: BN004 reports a shared layer only when
+        # a BN follows each; here, the models where no call of the layer has the finding)
+        found_in = {graph for graph, _ in seen_calls.get(key, ())} if seen_calls is not None else set()
+        elsewhere = [graph for graph, node in applied.get(diagnostic.origin, []) if found_in
+                     and id(graph) not in found_in and _changed_by(diagnostic.fix, graph.layer(node))]
+        if elsewhere:
+            diagnostic.fix = None
+            diagnostic.unfixable = (f"the layer is also applied in `{elsewhere[0].name}`, where this finding does "
+                                    "not hold, and an edit of its call would change it there too")
             continue
         for intent in diagnostic.fix.intents:
             # A layer moved or inserted after a call in a helper follows every layer that call makes:
@@ -310,7 +330,8 @@ def _place_in_cells(diagnostics, text: str) -> None:
 
 
 def _add(
-    grouped: dict, seen_layers: dict, rule: Rule, graph: ModelGraph, violation: Violation, lines: list[str], path: str
+    grouped: dict, seen_layers: dict, rule: Rule, graph: ModelGraph, violation: Violation, lines: list[str], path: str,
+    seen_calls: dict | None = None,
 ) -> None:
     layer = graph.layer(violation.node)
     origin = violation.origin or layer.origin
@@ -344,6 +365,8 @@ def _add(
         diagnostic.fix = replace(diagnostic.fix, context=tuple(dict.fromkeys(diagnostic.fix.context + fix.context)))
     # An instance is a layer, not a call: a shared layer, or a layer in two
     # models (an encoder inside an autoencoder), counts once.
+    if seen_calls is not None and origin == layer.origin:
+        seen_calls.setdefault(key, set()).add((id(graph), violation.node))
     if layer.layer_id not in seen_layers[key]:
         seen_layers[key].add(layer.layer_id)
         diagnostic.instances.append(layer.name)

@@ -2014,3 +2014,30 @@ def test_a_class_made_again_with_arguments_that_keep_its_structure_is_fixed_and_
     built = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=600,
                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert built.stdout.splitlines()[-1] == "[False, False, False] (1, 16, 16, 32)", built.stderr[-2000:]
+
+
+def test_a_layer_shared_by_a_model_where_the_finding_does_not_hold_keeps_its_bias(tmp_path):
+    """One `shared = Dense(32)` object: a BN follows it in `model_a`, a ReLU in `model_b`. BN004 holds in
+    `model_a` only, and `use_bias=False` on the one constructor call would have changed `model_b` too."""
+    path = tmp_path / "m.py"
+    original = """\
+import keras
+from keras import layers
+
+shared = layers.Dense(32)
+
+a = keras.Input((16,))
+model_a = keras.Model(a, layers.Dense(1)(layers.BatchNormalization()(shared(a))), name="model_a")
+
+b = keras.Input((16,))
+model_b = keras.Model(b, layers.Dense(1)(layers.ReLU()(shared(b))), name="model_b")
+"""
+    path.write_text(original)
+    result = run_bnlint("check", "--no-cache", "--fix", "--select", "BN004", "m.py", cwd=tmp_path)
+    assert ("(not fixed: the layer is also applied in `model_b`, where this finding does not hold, and an edit of "
+            "its call would change it there too)") in result.stdout, result.stdout
+    assert result.returncode == 1 and path.read_text() == original
+    # Without the second model, the same finding is fixed.
+    path.write_text(original.split("\nb = ")[0])
+    assert run_bnlint("check", "--no-cache", "--fix", "--select", "BN004", "m.py", cwd=tmp_path).returncode == 0
+    assert "shared = layers.Dense(32, use_bias=False)" in path.read_text()
