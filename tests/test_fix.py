@@ -2041,3 +2041,49 @@ model_b = keras.Model(b, layers.Dense(1)(layers.ReLU()(shared(b))), name="model_
     path.write_text(original.split("\nb = ")[0])
     assert run_bnlint("check", "--no-cache", "--fix", "--select", "BN004", "m.py", cwd=tmp_path).returncode == 0
     assert "shared = layers.Dense(32, use_bias=False)" in path.read_text()
+
+
+_OWN_BATCHNORM = """\
+import keras
+from keras.layers import Conv2D, ReLU, Input, GlobalAveragePooling2D, Dense
+
+
+class BatchNormalization(keras.layers.BatchNormalization):
+    \"\"\"Frozen: always in inference mode.\"\"\"
+
+    def call(self, x, training=None):
+        return super().call(x, training=False)
+
+
+inputs = Input((16, 16, 3))
+x = Conv2D(8, 3, use_bias=False)(inputs)
+x = BatchNormalization()(x)
+x = ReLU()(x)
+x = Conv2D(8, 3)(x)
+x = ReLU()(x)
+x = Conv2D(8, 3)(x)
+x = ReLU()(x)
+x = Conv2D(8, 3, use_bias=False)(x)
+x = BatchNormalization()(x)
+x = ReLU()(x)
+x = GlobalAveragePooling2D()(x)
+model = keras.Model(inputs, Dense(10, activation="softmax")(x))
+"""
+
+
+def test_an_inserted_batchnorm_is_keras_own_where_the_file_defines_a_class_of_that_name(tmp_path):
+    """The file's frozen `class BatchNormalization` shadows an imported name: BN001 added
+    `BatchNormalization` to the `from keras.layers import` line, and the inserted BN was the frozen one."""
+    path = tmp_path / "m.py"
+    path.write_text(_OWN_BATCHNORM)
+    result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", "--select", "BN001", "m.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    text = path.read_text()
+    assert "from keras.layers import Conv2D, ReLU, Input, GlobalAveragePooling2D, Dense\n" in text
+    assert "x = Conv2D(8, 3, use_bias=False)(x)\nx = keras.layers.BatchNormalization()(x)\n" in text
+    probe = ("import runpy, sys; model = runpy.run_path(sys.argv[1])['model']; "
+             "print([type(layer).__module__.split('.')[0] for layer in model.layers if 'Normalization' in "
+             "type(layer).__name__])")
+    built = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=600,
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert built.stdout.splitlines()[-1] == "['<run_path>', 'keras', '<run_path>']", built.stderr[-2000:]

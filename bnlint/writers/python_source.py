@@ -225,6 +225,14 @@ class _Plan:
         """``class_name(**arguments)``, spelled the way this file spells *beside*'s class."""
         if isinstance(beside.func, cst.Attribute):  # layers.Conv2D -> layers.BatchNormalization
             func: cst.BaseExpression = beside.func.with_changes(attr=cst.Name(class_name))
+        elif isinstance(beside.func, cst.Name) and _defined_here(self.module, _imported_name(self.module, class_name)
+                                                                 or class_name):
+            # The file's own `class BatchNormalization(...)` (a frozen BN) takes the name over: the Keras
+            # class is spelled through the layers module the file imports, or not at all.
+            module = _layers_module(self.module)
+            if module is None:
+                return None
+            func = cst.parse_expression(f"{module}.{class_name}")
         elif isinstance(beside.func, cst.Name):
             local = _imported_name(self.module, class_name)
             if local is not None:
@@ -323,6 +331,28 @@ def _imported_name(module: cst.Module, class_name: str) -> str | None:
             if isinstance(alias.name, cst.Name) and alias.name.value == class_name:
                 return alias.asname.name.value if alias.asname else class_name
     return None
+
+
+def _defined_here(module: cst.Module, name: str) -> bool:
+    """Whether the file's module-level code binds *name* other than by importing it: a class, a
+    function or an assignment (at the top, or in a module-level ``if``/``try``)."""
+    def binds(statement) -> bool:
+        if isinstance(statement, (cst.ClassDef, cst.FunctionDef)):
+            return statement.name.value == name
+        if isinstance(statement, cst.SimpleStatementLine):
+            return any(
+                isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
+                                                      for t in small.targets)
+                or isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == name
+                for small in statement.body)
+        if isinstance(statement, (cst.If, cst.Try, cst.TryStar)):
+            parts = [statement, *getattr(statement, "handlers", ()), getattr(statement, "orelse", None),
+                     getattr(statement, "finalbody", None)]
+            return any(binds(part) if isinstance(part, cst.If) and part is not statement else any(
+                binds(inner) for inner in getattr(part.body, "body", ())) for part in parts if part is not None)
+        return False
+
+    return any(binds(statement) for statement in module.body)
 
 
 def _imports_of(module: cst.Module, local: str) -> list[cst.ImportFrom]:
