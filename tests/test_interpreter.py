@@ -793,3 +793,31 @@ def test_the_function_activations_get_returns_is_applied_as_an_activation():
     assert kinds_and_activations[1][0] == "activation" and not is_known(kinds_and_activations[1][1])
     assert names(g)[-1] == "dense_3" and len(g.outputs) == 1  # one chain, to the head
     assert [layer.class_name for _, layer in g.layers()].count("Dense") == 4
+
+
+@pytest.mark.parametrize("backbone", [
+    "keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=(96, 96, 3))",
+    "keras.models.load_model('backbone.keras')",
+    "keras.saving.load_model('backbone.keras', compile=False)",
+    "keras.models.clone_model(keras.models.load_model('backbone.keras'))",
+])
+def test_a_model_bnlint_does_not_read_called_on_a_tensor_is_one_op_node(backbone):
+    """The backbone's call gave no tensor, so the head began a graph of its own, cut from the model's
+    input (and a head without BN after a BN stem was checked as a model without BN, or the reverse)."""
+    (graph,) = graphs_of(f"""
+        import keras
+        from keras import layers
+
+        base = {backbone}
+        inputs = keras.Input((96, 96, 3))
+        x = layers.Conv2D(3, 1, use_bias=False)(inputs)
+        x = layers.BatchNormalization()(x)
+        x = base(x, training=False)
+        x = layers.GlobalAveragePooling2D()(x)
+        outputs = layers.Dense(10, activation="softmax")(layers.Dense(128, activation="relu")(x))
+        model = keras.Model(inputs, outputs)
+    """)
+    assert names(graph)[:4] == ["input_layer", "conv2d", "batch_normalization", backbone.split("(")[0].split(".")[-1]]
+    backbone_node = 3
+    assert graph.layer(backbone_node).kind == "op"
+    assert graph.predecessors(backbone_node) == [2] and graph.successors(backbone_node) == [4]

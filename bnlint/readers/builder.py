@@ -491,11 +491,16 @@ class ModelBuilder:
             return self.call_layer(value, args, kwargs, site)
         if isinstance(value, (ModelValue, SequentialValue)):
             return self.call_model(value, args, site)
-        if isinstance(value, KerasObject) and value.path == _GET_ACTIVATION:
+        if isinstance(value, KerasObject):
             tensors = _tensors_in(args)
-            if tensors:  # an activation, which one unknown: the chain goes on through it
+            if tensors and value.path == _GET_ACTIVATION:  # an activation, which one unknown: the chain goes on
                 return self.apply_op(_GET_ACTIVATION, "activation", {"activation": UNKNOWN}, tensors, "activation",
                                      site)
+            if tensors:
+                # A model bnlint does not read, called on tensors: `keras.applications.MobileNetV2(...)`,
+                # `keras.models.load_model(path)`, `clone_model(m)`. One op node keeps the graph whole (its
+                # input to the head after it), as for an unknown library call.
+                return self.apply_op(value.path, "op", {}, tensors, value.path.rsplit(".", 1)[-1], site)
         return UNKNOWN
 
     def call_method(self, value: Any, method: str, args: list, kwargs: dict, site: Site) -> Any:
