@@ -295,18 +295,11 @@ def _in_plain_classifier(graph: ModelGraph, node: int) -> bool:
     VGG-style heads (Flatten -> Dense -> Dropout -> Dense -> Dropout -> Dense)
     and MobileNetV3's 1x1 "last point" convolution after its global pooling
     are built this way on purpose, in models whose feature extractor uses BN.
+    Above *node*, the chain may join feature vectors: global average and max
+    pooling concatenated, or the max-pooled branches of a text CNN.
     """
-    current = node
-    while True:  # up to the collapse
-        preds = graph.predecessors(current)
-        if len(preds) != 1:
-            return False
-        layer = graph.layer(preds[0])
-        if _is_collapse(layer):
-            break
-        if layer.kind not in _BRANCH or _role(layer) == "norm":
-            return False
-        current = preds[0]
+    if not _collapsed_above(graph, node):
+        return False
     ends = _ends(graph)
     current = node
     while current not in ends:  # down to the output
@@ -321,6 +314,29 @@ def _in_plain_classifier(graph: ModelGraph, node: int) -> bool:
         if layer.kind not in _BRANCH or _role(layer) == "norm" or not _single_input(graph, succs[0]):
             return False
         current = succs[0]
+    return True
+
+
+def _collapsed_above(graph: ModelGraph, node: int) -> bool:
+    """Whether every way up from *node* reaches a Flatten or global pooling, through layers with one
+    input that are not normalisations, and merges of such ways (``Concatenate()([avg, max])``)."""
+    if len(graph.predecessors(node)) != 1:
+        return False
+    pending, seen = [node], {node}
+    while pending:
+        current = pending.pop()
+        preds = graph.predecessors(current)
+        if not preds or (len(preds) > 1 and graph.layer(current).kind != "merge"):
+            return False
+        for pred in preds:
+            layer = graph.layer(pred)
+            if _is_collapse(layer):
+                continue
+            if (layer.kind not in _BRANCH and layer.kind != "merge") or _role(layer) == "norm":
+                return False
+            if pred not in seen:
+                seen.add(pred)
+                pending.append(pred)
     return True
 
 
@@ -660,7 +676,8 @@ class MissingBatchnorm(Rule):
       a residual branch whose `Add` — a layer or `shortcut + y` — is the
       output, as in a pre-activation block written as a layer), and every layer of a
       classifier without BN that follows the `Flatten` or global pooling
-      of the features (VGG-style `Dense -> Dropout -> Dense` heads,
+      of the features, or several of them concatenated (global average
+      and max pooling; a text CNN's max-pooled branches) (VGG-style `Dense -> Dropout -> Dense` heads,
       MobileNetV3's 1x1 convolution after its global pooling; an
       activation written as `x * f(x)`, as tf.keras' MobileNetV3 writes
       hard-swish, is one step of that classifier);
@@ -1097,6 +1114,29 @@ for _ in range(15):
     x = layers.Activation("relu")(layers.BatchNormalization()(x))
 noise = layers.Conv2D(1, 3, padding="same")(x)
 model = keras.Model(noisy, layers.Subtract()([noisy, noise]))
+""",
+        # A classifier without BN after global average and max pooling concatenated, and after the
+        # max-pooled branches of a text CNN (Kim, 2014): its hidden Dense is the classifier's.
+        """
+import keras
+from keras import layers
+inputs = keras.Input((32, 32, 3))
+x = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(16, 3, use_bias=False)(inputs)))
+x = layers.Concatenate()([layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x)])
+x = layers.Dropout(0.5)(layers.Dense(128, activation="relu")(x))
+model = keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+""",
+        """
+import keras
+from keras import layers
+inputs = keras.Input((100,), dtype="int32")
+emb = layers.Embedding(5000, 64)(inputs)
+pooled = []
+for k in (3, 4, 5):
+    c = layers.ReLU()(layers.BatchNormalization()(layers.Conv1D(32, k, use_bias=False)(emb)))
+    pooled.append(layers.GlobalMaxPooling1D()(c))
+x = layers.Dropout(0.5)(layers.Dense(64, activation="relu")(layers.concatenate(pooled)))
+model = keras.Model(inputs, layers.Dense(1, activation="sigmoid")(x))
 """,
     ]
 
