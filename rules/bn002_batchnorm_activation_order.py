@@ -220,8 +220,9 @@ def _on_identity_shortcut(graph: ModelGraph, bn: int, activation: int | None) ->
     """True when *bn* normalises a residual block's identity shortcut: its input is the activated sum
     of the block before, its only consumer the sum with this block's branch (the time-series ResNet
     of Wang et al., `y = BatchNormalization()(x)` then `add([y, branch])`). It stands next to no
-    layer's activation, so it says nothing about the model's BN order."""
-    if activation is None:
+    layer's activation, so it says nothing about the model's BN order. (A conv or dense layer with a
+    fused activation between the sum and the BN is a block's branch, not a shortcut.)"""
+    if activation is None or graph.layer(activation).kind in ("conv", "dense"):
         return False
     consumers = graph.successors(bn)
     if len(consumers) != 1 or not _is_sum(graph.layer(consumers[0])) or len(graph.predecessors(consumers[0])) < 2:
@@ -560,6 +561,19 @@ model = Sequential([
         ),
     ]
     INVALID = [
+        # A residual block's branch with a fused activation: not an identity shortcut's BN.
+        """
+import keras
+from keras import layers
+inputs = keras.Input((32, 32, 16))
+x = inputs
+for _ in range(3):
+    y = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(16, 3, padding="same", use_bias=False)(x)))
+    x = layers.Add()([x, y])
+y = layers.Conv2D(16, 3, padding="same", activation="relu")(x)  # expect: BN002
+x = layers.Add()([x, layers.BatchNormalization()(y)])
+model = keras.Model(inputs, x)
+""",
         """
 import keras
 from keras import layers
