@@ -36,8 +36,9 @@ def _only_batchnorm_after(graph: ModelGraph, node: int, axes: frozenset[int]) ->
                 if layer.get("keepdims", False) is not False:
                     return None
                 stack.append((consumer, _RANK2_AXES))
-            elif layer.kind == "pool":
-                stack.append((consumer, current_axes))
+            elif layer.kind == "pool" or layer.class_name == "Identity" or (
+                    layer.kind == "activation" and layer.get("activation", None) == "linear"):
+                stack.append((consumer, current_axes))  # (`Activation("linear")`, `Identity`: nothing between)
             else:
                 return None
     return found or None
@@ -56,7 +57,7 @@ class RedundantBias(Rule):
     Keras default) whose output goes only into a `BatchNormalization` on
     the layer's channel axis, with nothing nonlinear in
     between (pooling and `Flatten` may sit between: they commute with a
-    per-channel constant).
+    per-channel constant; so may `Identity` and `Activation("linear")`).
 
     ## Why is this bad?
     BN subtracts the per-channel batch mean, which removes any per-channel
@@ -196,6 +197,16 @@ inputs = tf.keras.Input((16,))
 x = tf.keras.layers.Dense(32, use_bias=True)(inputs)  # expect: BN004
 x = tf.keras.layers.BatchNormalization()(x)
 model = tf.keras.Model(inputs=inputs, outputs=x)
+""",
+        """
+from keras import layers, Sequential
+model = Sequential([
+    layers.Input((32, 32, 3)),
+    layers.Conv2D(8, 3),  # expect: BN004
+    layers.Activation("linear"),
+    layers.Identity(),
+    layers.BatchNormalization(),
+])
 """,
         """
 from tensorflow.keras.layers import Conv2D as C, BatchNormalization as BN, MaxPooling2D, Input
