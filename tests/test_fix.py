@@ -2087,3 +2087,31 @@ def test_an_inserted_batchnorm_is_keras_own_where_the_file_defines_a_class_of_th
     built = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, timeout=600,
                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert built.stdout.splitlines()[-1] == "['<run_path>', 'keras', '<run_path>']", built.stderr[-2000:]
+
+
+def test_a_value_two_fixes_follow_is_declined_for_both_with_the_use_that_stops_it(tmp_path):
+    """The second BN's reason named the first BN's `momentum=MOMENTUM`, which only the first trail's
+    own decline (the optimizer's use) had taken off the pass."""
+    path = tmp_path / "m.py"
+    original = """\
+import keras
+from keras import layers
+
+MOMENTUM = 0.1
+model = keras.Sequential([
+    layers.Input((16,)),
+    layers.Dense(8, use_bias=False),
+    layers.BatchNormalization(momentum=MOMENTUM),
+    layers.ReLU(),
+    layers.Dense(8, use_bias=False),
+    layers.BatchNormalization(momentum=MOMENTUM),
+    layers.ReLU(),
+    layers.Dense(1),
+])
+model.compile(optimizer=keras.optimizers.SGD(momentum=MOMENTUM), loss="mse")
+"""
+    path.write_text(original)
+    result = run_bnlint("check", "--no-cache", "--fix", "--unsafe-fixes", "--select", "BN006", "m.py", cwd=tmp_path)
+    assert result.returncode == 1 and path.read_text() == original
+    reason = "`MOMENTUM` is also used in `model.compile(optimizer=keras.optimizers.SGD(momentum=MOM...`)"
+    assert result.stdout.count(reason) == 2, result.stdout

@@ -459,6 +459,7 @@ class _Literals:
         """
         declined: list[tuple[SetArgument, str]] = []
         trails = list(self.trails)
+        causes: dict[int, str] = {}  # id() of a use on a declined trail -> why that trail was declined
         stranded = True
         while stranded:
             stranded = False
@@ -466,10 +467,15 @@ class _Literals:
             for entry in trails:
                 strays = entry[2].strays(followed)
                 if strays:
-                    intent, name, _ = entry
-                    text = statement_text(self.wrapper.module, strays[0], self.parents)
-                    used = strays[0].value if isinstance(strays[0], cst.Name) else "a name on the way"
-                    declined.append((intent, self._reason(intent, name, f"`{used}` is also used in `{text}`")))
+                    intent, name, trail = entry
+                    # (a use that another fix's trail took is not the reason, but why that trail went)
+                    cause = next((causes[id(stray)] for stray in strays if id(stray) in causes), None)
+                    if cause is None:
+                        text = statement_text(self.wrapper.module, strays[0], self.parents)
+                        used = strays[0].value if isinstance(strays[0], cst.Name) else "a name on the way"
+                        cause = f"`{used}` is also used in `{text}`"
+                    declined.append((intent, self._reason(intent, name, cause)))
+                    causes.update(dict.fromkeys(trail.followed, cause))
                     trails.remove(entry)
                     stranded = True
                     break
