@@ -14,6 +14,32 @@ if TYPE_CHECKING:
 _TRANSPARENT = {"activation", "pool", "reshape", "dropout"}
 
 
+# Why a dropout and a BN in two models (a nested block and the model that calls it) get no fix.
+_NESTED = "the BN is in another model (a nested model, or the model that calls this one): move the dropout by hand"
+
+
+def _batchnorm_across_models(graph: ModelGraph, dropout: int) -> tuple[ModelGraph, int] | None:
+    """A BN that *dropout*'s output reaches across a model boundary, through transparent layers: in the
+    model that calls *graph* as a layer (the dropout ends a block), or at the start of a model *graph*
+    calls (a block that begins with its BN). None if there is none."""
+    for node in [dropout, *graph.reachable(dropout, through=_TRANSPARENT)]:
+        layer = graph.layer(node)
+        if node == dropout or layer.kind in _TRANSPARENT:
+            if graph.is_output(node) and len(graph.outputs) == 1:
+                for caller, call in graph.callers:
+                    bn = next((n for n in caller.reachable(call, through=_TRANSPARENT)
+                               if caller.layer(n).kind == "batchnorm"), None)
+                    if bn is not None:
+                        return caller, bn
+        elif layer.kind == "model" and layer.submodel is not None and len(layer.submodel.inputs) == 1:
+            inner = layer.submodel
+            bn = next((n for n in inner.reachable(inner.inputs[0], through=_TRANSPARENT)
+                       if inner.layer(n).kind == "batchnorm"), None)
+            if bn is not None:
+                return inner, bn
+    return None
+
+
 def _move_after(graph: ModelGraph, dropout: int, bn: int) -> Fix | None:
     """Moving the dropout after the BN (the path between is a plain chain)."""
     sites = (graph.layer(dropout).origin, graph.layer(bn).origin)
@@ -28,7 +54,8 @@ class DropoutBeforeBatchnorm(Rule):
     Finds dropout layers (`Dropout`, `SpatialDropout1D/2D/3D`,
     `GaussianDropout`, `AlphaDropout`) whose output reaches a
     `BatchNormalization` with only activation, pooling or reshape layers in
-    between.
+    between, also across a nested model's boundary (a block ending in its
+    dropout, a BN after the block; a BN starting the block after a dropout).
 
     ## Why is this bad?
     Dropout scales the activations it keeps by `1 / (1 - rate)` during
@@ -57,7 +84,8 @@ class DropoutBeforeBatchnorm(Rule):
     Unsafe (`--fix --unsafe-fixes`): the dropout is moved, unchanged, to
     right after the BN, which changes how the model trains. Offered only
     when the layers between form a plain chain (no branch leaves or joins
-    it), where the move keeps every other connection.
+    it), where the move keeps every other connection, and both are in one
+    model.
 
     ## Options
     None.
@@ -89,6 +117,17 @@ class DropoutBeforeBatchnorm(Rule):
                         unfixable=None if chain else NOT_A_CHAIN,
                     )
                     break
+            else:
+                across = _batchnorm_across_models(graph, node)
+                if across is not None:
+                    other, bn_node = across
+                    bn = other.layer(bn_node)
+                    yield Violation(
+                        node,
+                        f"`{layer.class_name}` feeds `{bn.class_name}` '{bn.name}' of model '{other.name}' (variance "
+                        "shift between training and inference); move the dropout after the BN",
+                        unfixable=_NESTED,
+                    )
 
 
     VALID = [
@@ -117,6 +156,20 @@ model = Sequential([layers.Dense(8), layers.Dropout(0.0), layers.BatchNormalizat
 """,
     ]
     INVALID = [
+        """
+import keras
+from keras import layers
+block = keras.Sequential([layers.Dense(64), layers.Dropout(0.5)])  # expect: BN003
+model = keras.Sequential([layers.Input((16,)), block, layers.BatchNormalization(), layers.Dense(1)])
+""",
+        """
+import keras
+from keras import layers
+head = keras.Sequential([layers.BatchNormalization(), layers.Dense(1)])
+inputs = keras.Input((16,))
+x = layers.Dropout(0.5)(layers.Dense(64)(inputs))  # expect: BN003
+model = keras.Model(inputs, head(x))
+""",
         """
 import keras
 from keras import layers

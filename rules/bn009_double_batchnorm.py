@@ -12,19 +12,30 @@ if TYPE_CHECKING:
 
 # Layers that commute (nearly: dropout, padding) with a per-channel affine map.
 _TRANSPARENT = {"pool", "reshape", "dropout"}
+# How deep nested models are looked into.
+_MAX_DEPTH = 8
 
 
-def _normalisation_before(graph: ModelGraph, node: int) -> int | None:
-    """The BN whose output reaches only *node*, through transparent layers; else None."""
+def _normalisation_before(graph: ModelGraph, node: int, depth: int = 0) -> tuple[ModelGraph, int] | None:
+    """The BN whose output reaches only *node*, through transparent layers, and its model: *graph*, or
+    a model nested in it whose output that is (a block ending in its BN); else None."""
     producers = graph.predecessors(node)
     while len(producers) == 1:
         producer = producers[0]
         if len(graph.successors(producer)) > 1 or graph.is_output(producer):
             return None  # the first normalisation's output is used elsewhere too
-        kind = graph.layer(producer).kind
-        if kind == "batchnorm":
-            return producer  # (not a LayerNormalization or GroupNormalization: see the doc)
-        if kind not in _TRANSPARENT:
+        layer = graph.layer(producer)
+        if layer.kind == "batchnorm":
+            return graph, producer  # (not a LayerNormalization or GroupNormalization: see the doc)
+        if layer.kind == "model" and layer.submodel is not None and depth < _MAX_DEPTH:
+            inner = layer.submodel
+            if len(inner.outputs) != 1 or len(inner.successors(inner.outputs[0])) > 0:
+                return None
+            end = inner.outputs[0]
+            if inner.layer(end).kind == "batchnorm":
+                return inner, end
+            return _normalisation_before(inner, end, depth + 1) if inner.layer(end).kind in _TRANSPARENT else None
+        if layer.kind not in _TRANSPARENT:
             return None
         producers = graph.predecessors(producer)
     return None
@@ -34,7 +45,9 @@ class DoubleBatchnorm(Rule):
     """
     ## What it does
     Finds a `BatchNormalization` fed by another BN with nothing between
-    them but pooling, reshaping (`Flatten`, padding, ...) or dropout. Not
+    them but pooling, reshaping (`Flatten`, padding, ...) or dropout; the
+    first may end a nested model (a `Sequential` block whose last layer
+    is its BN). Not
     reported: a BN after `LayerNormalization`, `GroupNormalization`,
     `UnitNormalization` or `RMSNormalization`, which normalise each sample
     on its own, so their output's per-channel batch statistics are not 0
@@ -89,15 +102,17 @@ class DoubleBatchnorm(Rule):
 
     def check(self, graph: ModelGraph) -> Iterator[Violation]:
         for node, layer in graph.layers():
-            first = _normalisation_before(graph, node) if layer.kind == "batchnorm" else None
-            if first is not None:
-                before = graph.layer(first)
+            found = _normalisation_before(graph, node) if layer.kind == "batchnorm" else None
+            if found is not None:
+                model, first = found
+                before = model.layer(first)
+                where = "" if model is graph else f" of model '{model.name}'"
                 fix = None
                 if isinstance(layer.origin, Site):
                     fix = Fix("remove the second normalisation", Applicability.UNSAFE, (RemoveLayer(layer.origin),),
                               context=(before.origin,) if isinstance(before.origin, Site) else ())
                 yield Violation(node, f"`{layer.class_name}` re-normalises the output of `{before.class_name}` "
-                                f"'{before.name}' with no activation between; keep one of them", fix=fix)
+                                f"'{before.name}'{where} with no activation between; keep one of them", fix=fix)
 
     VALID = [
         """
@@ -139,6 +154,18 @@ model = keras.Model(inputs, [layers.Dense(2)(x), layers.Dense(3)(branch)])
 """,
     ]
     INVALID = [
+        """
+import keras
+from keras import layers
+block = keras.Sequential([layers.Conv2D(8, 3, use_bias=False), layers.BatchNormalization()])
+model = keras.Sequential([
+    layers.Input((32, 32, 3)),
+    block,
+    layers.MaxPooling2D(),
+    layers.BatchNormalization(),  # expect: BN009
+    layers.ReLU(),
+])
+""",
         """
 from keras import layers, Sequential
 model = Sequential([
