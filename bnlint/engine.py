@@ -193,7 +193,7 @@ def _check_fixes_on_variants(grouped: dict, seen_layers: dict, seen_calls: dict,
             diagnostic.fix, diagnostic.unfixable = None, "its layer instances would need different fixes"
         else:
             seen_layers[key] |= covered[key]
-            seen_calls[key] |= calls[key]
+            seen_calls.setdefault(key, set()).update(calls.get(key, ()))
 
 
 def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, graphs, variants=(),
@@ -239,7 +239,7 @@ def _withdraw_fixes_reaching_other_layers(grouped: dict, seen_layers: dict, grap
             continue
         # (within one model the rule saw every call, and decided: BN004 reports a shared layer only when
         # a BN follows each; here, the models where no call of the layer has the finding)
-        found_in = {graph for graph, _ in seen_calls.get(key, ())} if seen_calls is not None else set()
+        found_in = {graph_id for graph_id, _ in seen_calls.get(key, ())} if seen_calls is not None else set()
         elsewhere = [graph for graph, node in applied.get(diagnostic.origin, []) if found_in
                      and id(graph) not in found_in and _changed_by(diagnostic.fix, graph.layer(node))]
         if elsewhere:
