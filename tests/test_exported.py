@@ -308,3 +308,105 @@ def test_a_number_where_a_string_or_message_was_expected_is_a_damaged_file_not_a
     with pytest.raises(ValueError, match="a number where a message was expected"):
         list(protobuf.fields(5))
     assert list(protobuf.fields(b"\x08\x05")) == [(1, 0, 5)] and exported._text(b"ok") == "ok"
+
+
+# -- convolutions whose layout or kind the op graph hides ----------------------
+#
+# Each model below is saved as .keras and exported; the .keras file, read from its Keras config, gives the
+# findings the export must give (for every rule an export can check).
+
+CONV_LAYOUTS = r'''
+import os, sys
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import keras
+from keras import layers
+
+out = sys.argv[1]
+
+def chain(shape, *stack):
+    x = inp = keras.Input(shape, name="inp")
+    for layer in stack:
+        x = layer(x)
+    return inp, x
+
+CF = {"data_format": "channels_first"}
+MODELS = {
+    # (a) channels_first depthwise and separable convs: TF computes them channels-last between two Transposes
+    "dw_cf": lambda: chain((4, 16, 16), layers.DepthwiseConv2D(3, use_bias=False, name="dw", **CF),
+                           layers.BatchNormalization(axis=1, name="bn")),
+    "dw_cf_bias": lambda: chain((4, 16, 16), layers.DepthwiseConv2D(3, name="dw", **CF),
+                                layers.BatchNormalization(axis=1, name="bn")),
+    "dw_cf_wrong_axis": lambda: chain((4, 16, 16), layers.DepthwiseConv2D(3, use_bias=False, name="dw", **CF),
+                                      layers.BatchNormalization(name="bn")),
+    "dw_cf_strided_dilated": lambda: chain((4, 16, 16), layers.DepthwiseConv2D(3, strides=2, dilation_rate=2,
+                                                                               padding="same", name="dw", **CF),
+                                           layers.BatchNormalization(axis=1, name="bn")),
+    "sep_cf": lambda: chain((4, 16, 16), layers.SeparableConv2D(8, 3, use_bias=False, name="sep", **CF),
+                            layers.BatchNormalization(axis=1, name="bn")),
+    "sep1d_cf": lambda: chain((4, 16), layers.SeparableConv1D(8, 3, name="sep", **CF),
+                              layers.BatchNormalization(axis=1, name="bn")),
+    "sep1d_cl": lambda: chain((16, 4), layers.SeparableConv1D(8, 3, name="sep"), layers.BatchNormalization(name="bn")),
+    "dw1d_cf": lambda: chain((4, 16), layers.DepthwiseConv1D(3, use_bias=False, name="dw", **CF),
+                             layers.BatchNormalization(axis=1, name="bn")),
+}
+
+classes = {}
+for name, build in MODELS.items():
+    keras.backend.clear_session()
+    inp, x = build()
+    model = keras.Model(inp, x, name=name)
+    model.save(os.path.join(out, name + ".keras"))
+    model.export(os.path.join(out, name), verbose=False)
+    classes[name] = {layer.name: type(layer).__name__ for layer in model.layers}
+import json
+with open(os.path.join(out, "classes.json"), "w") as handle:
+    json.dump(classes, handle)
+'''
+
+
+@pytest.fixture(scope="module")
+def conv_layouts(tmp_path_factory) -> tuple[Path, dict]:
+    directory = tmp_path_factory.mktemp("conv_layouts")
+    try:
+        result = subprocess.run([sys.executable, "-c", CONV_LAYOUTS, str(directory)], capture_output=True, text=True,
+                                check=False, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    except subprocess.TimeoutExpired:
+        pytest.skip("building and exporting the test models took too long")
+    if result.returncode != 0:
+        if "No module named" in result.stderr:
+            pytest.skip("TensorFlow/Keras are needed to build the exports")
+        pytest.fail(result.stderr[-3000:])
+    return directory, json.loads((directory / "classes.json").read_text())
+
+
+def _findings(result) -> set[tuple[str, str]]:
+    checkable = set(all_rules()) - set(RULES_NOT_CHECKABLE)
+    return {(d.code, d.origin.layer_name) for d in lint(result, checkable)}
+
+
+def _export_and_keras(conv_layouts, name):
+    from bnlint.readers.saved_file import read_keras_archive
+
+    directory, classes = conv_layouts
+    keras_file = read_keras_archive(directory / f"{name}.keras", f"{name}.keras")
+    return read_exported_savedmodel(directory / name, name), keras_file, classes[name]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("dw_cf", set()),  # was a false BN008: the depthwise conv read as channels_last
+    ("dw_cf_bias", {("BN004", "dw")}),  # was BN008 instead of BN004
+    ("dw_cf_wrong_axis", {("BN008", "bn")}),  # was missed: axis=-1 matched the misread layout
+    ("dw_cf_strided_dilated", {("BN004", "dw")}),
+    ("sep_cf", set()),
+    ("sep1d_cf", {("BN004", "sep")}),
+    ("sep1d_cl", {("BN004", "sep")}),
+    ("dw1d_cf", set()),
+])
+def test_channels_first_depthwise_and_separable_convs_read_as_their_keras_file(conv_layouts, name, expected):
+    exported_result, keras_result, classes = _export_and_keras(conv_layouts, name)
+    assert _findings(keras_result) == expected  # the reference: the .keras file's config
+    assert _findings(exported_result) == expected
+    layers = {layer.name: layer for _, layer in exported_result.graphs[0].layers()}
+    conv = layers["dw" if "dw" in layers else "sep"]
+    assert conv.class_name == classes[conv.name]  # SeparableConv1D was read as SeparableConv2D
+    assert conv.config["data_format"] == ("channels_last" if name.endswith("_cl") else "channels_first")

@@ -32,7 +32,13 @@ is an op in the same scope (``conv_1/Relu``, ``dense_1/Softmax``); BN:
 sub(beta, .), add_1}`` (``Neg(mean)`` instead of ``sub`` with
 ``center=False``; no gamma ``mul`` with ``scale=False``; ``Reshape`` of the
 four parameters to a broadcast shape when ``axis`` is not the last axis).
-Dropout emits no op at all.
+Dropout emits no op at all. A 1D conv is its 2D op between ``ExpandDims``
+and ``Squeeze``. A channels_first ``DepthwiseConv1D/2D`` or
+``SeparableConv1D/2D`` is computed channels-last on CPU (TF has no NCHW
+kernel for them): ``Transpose(x, (0, 2, .., 1))``, the NHWC op, and
+``Transpose(., (0, r-1, 1, ..))`` back, all in the layer's scope; the conv
+op's ``data_format`` attr then says NHWC, so the layout is read from the
+two transposes.
 
 What an export can and cannot show, per rule
 --------------------------------------------
@@ -375,11 +381,13 @@ def _classify(name: str, ops: list[_Op], by_name: dict[str, _Op], external: int)
             class_name = _CONV_OPS[conv.op]
             if types["DepthwiseConv2dNative"] and types["Conv2D"]:
                 class_name = "SeparableConv2D"
-            if types["ExpandDims"] and types["Squeeze"] and class_name in ("Conv2D", "DepthwiseConv2D"):
+            if types["ExpandDims"] and types["Squeeze"] and class_name in ("Conv2D", "DepthwiseConv2D",
+                                                                         "SeparableConv2D"):
                 class_name = class_name.replace("2D", "1D")
             data_format = conv.attr_str("data_format") or "NHWC"
             config: dict[str, Any] = dict(kinds.DEFAULT_CONFIG.get(class_name, {}))
-            config["data_format"] = "channels_first" if data_format.startswith("NC") else "channels_last"
+            channels_first = data_format.startswith("NC") or _transposed_around(conv, ops, by_name)
+            config["data_format"] = "channels_first" if channels_first else "channels_last"
         else:
             class_name = "EinsumDense" if types["Einsum"] else "Dense"
             config = dict(kinds.DEFAULT_CONFIG.get(class_name, {}))
@@ -435,6 +443,33 @@ def _classify(name: str, ops: list[_Op], by_name: dict[str, _Op], external: int)
         return "Reshape", "reshape", {}
     first = real[0].op if real else "Identity"
     return first, "op", {}
+
+
+def _transposed_around(op: _Op, ops: list[_Op], by_name: dict[str, _Op]) -> bool:
+    """True when the layer moves channels-first input to the last axis before *op* and back after it.
+
+    TensorFlow has no channels-first depthwise or separable convolution (nor pooling) on CPU, so Keras'
+    TF backend computes such a layer as ``Transpose(x, (0, 2, ..., 1)) -> op (NHWC) -> Transpose(.,
+    (0, r-1, 1, ...))``; *op*'s own ``data_format`` attr then says NHWC although the layer's input and
+    output are channels-first. The input ``Transpose`` is found by walking *op*'s data input back inside
+    the layer (through ``ExpandDims`` of a 1D layer, ``Pad``, ...).
+    """
+    members = {member.name for member in ops}
+    current = op
+    for _ in range(16):
+        inputs = current.data_inputs()
+        if not inputs or inputs[0] not in members:
+            return False
+        current = by_name[inputs[0]]
+        if current.op == "Transpose":
+            break
+    else:
+        return False
+    perm = _const_input(current, 1, by_name)
+    if not perm or len(perm) < 3 or perm != [0, *range(2, len(perm)), 1]:
+        return False
+    back = [0, len(perm) - 1, *range(1, len(perm) - 1)]
+    return any(member.op == "Transpose" and _const_input(member, 1, by_name) == back for member in ops)
 
 
 def _reads_variable(op: _Op, by_name: dict[str, _Op]) -> bool:
