@@ -348,7 +348,33 @@ MODELS = {
     "sep1d_cl": lambda: chain((16, 4), layers.SeparableConv1D(8, 3, name="sep"), layers.BatchNormalization(name="bn")),
     "dw1d_cf": lambda: chain((4, 16), layers.DepthwiseConv1D(3, use_bias=False, name="dw", **CF),
                              layers.BatchNormalization(axis=1, name="bn")),
+    # (b) grouped convs: Keras compiles them with XLA, a StatefulPartitionedCall whose function holds the conv op
+    "grouped": lambda: chain((16, 16, 4), layers.Conv2D(8, 3, groups=2, name="conv"),
+                             layers.BatchNormalization(name="bn")),
+    "grouped_cf": lambda: chain((4, 16, 16), layers.Conv2D(8, 3, groups=2, name="conv", **CF),
+                                layers.BatchNormalization(axis=1, name="bn")),
+    "grouped_relu": lambda: chain((16, 16, 4), layers.Conv2D(8, 3, groups=2, activation="relu", name="conv"),
+                                  layers.BatchNormalization(name="bn")),
+    "grouped1d": lambda: chain((16, 4), layers.Conv1D(8, 3, groups=2, name="conv"),
+                               layers.BatchNormalization(name="bn")),
+    "grouped1d_cf_wrong_axis": lambda: chain((4, 16), layers.Conv1D(8, 3, groups=2, use_bias=False, name="conv", **CF),
+                                             layers.BatchNormalization(name="bn")),
+    "grouped3d": lambda: chain((8, 8, 8, 4), layers.Conv3D(8, 3, groups=2, name="conv"),
+                               layers.BatchNormalization(name="bn")),
 }
+
+
+def nested_grouped():
+    i = keras.Input((16, 16, 4))
+    x = layers.Conv2D(8, 3, groups=2, name="g1")(i)
+    x = layers.ReLU(name="relu")(x)
+    x = layers.Conv2D(8, 3, groups=2, use_bias=False, name="g2")(x)
+    inner = keras.Model(i, x, name="inner")
+    outer_in = keras.Input((16, 16, 4), name="inp")
+    return outer_in, layers.BatchNormalization(name="bn")(inner(outer_in))
+
+
+MODELS["nested_grouped"] = nested_grouped
 
 classes = {}
 for name, build in MODELS.items():
@@ -410,3 +436,45 @@ def test_channels_first_depthwise_and_separable_convs_read_as_their_keras_file(c
     conv = layers["dw" if "dw" in layers else "sep"]
     assert conv.class_name == classes[conv.name]  # SeparableConv1D was read as SeparableConv2D
     assert conv.config["data_format"] == ("channels_last" if name.endswith("_cl") else "channels_first")
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("grouped", {("BN004", "conv")}),  # was missed: the conv was an `op` node named StatefulPartitionedCall
+    ("grouped_cf", {("BN004", "conv")}),
+    ("grouped_relu", set()),  # the fused activation is in the layer's scope, outside the called function
+    ("grouped1d", {("BN004", "conv")}),
+    ("grouped1d_cf_wrong_axis", {("BN008", "bn")}),
+    ("grouped3d", {("BN004", "conv")}),
+])
+def test_grouped_convs_read_as_their_keras_file(conv_layouts, name, expected):
+    exported_result, keras_result, classes = _export_and_keras(conv_layouts, name)
+    assert _findings(keras_result) == expected
+    assert _findings(exported_result) == expected
+    layers = {layer.name: layer for _, layer in exported_result.graphs[0].layers()}
+    conv = layers["conv"]
+    assert (conv.class_name, conv.kind) == (classes["conv"], "conv")
+    assert conv.config["data_format"] == ("channels_first" if "_cf" in name else "channels_last")
+    assert conv.config["activation"] == ("relu" if name == "grouped_relu" else "linear")
+
+
+def test_a_nested_model_of_grouped_convs_is_still_split_into_its_layers(conv_layouts):
+    # A nested model is told from a layer by op types in several sub-scopes; a grouped conv's is a call.
+    directory, _ = conv_layouts
+    graph = read_exported_savedmodel(directory / "nested_grouped", "nested_grouped").graphs[0]
+    assert [(layer.name, layer.class_name, layer.config.get("use_bias")) for _, layer in graph.layers()] == [
+        ("inp", "InputLayer", None), ("inner/g1", "Conv2D", True), ("inner/relu", "Activation", None),
+        ("inner/g2", "Conv2D", False), ("bn", "BatchNormalization", None)]
+
+
+def test_a_damaged_called_function_is_an_invalid_savedmodel(conv_layouts, monkeypatch):
+    directory, _ = conv_layouts
+    decode = exported._Function.decode
+
+    def damaged(self):
+        if "conv_xla" in self.name:  # the XLA function of the grouped conv
+            raise ValueError("truncated message")
+        return decode(self)
+
+    monkeypatch.setattr(exported._Function, "decode", damaged)
+    with pytest.raises(InputError, match="not a valid SavedModel protobuf"):
+        read_exported_savedmodel(directory / "grouped", "grouped")

@@ -38,7 +38,11 @@ and ``Squeeze``. A channels_first ``DepthwiseConv1D/2D`` or
 kernel for them): ``Transpose(x, (0, 2, .., 1))``, the NHWC op, and
 ``Transpose(., (0, r-1, 1, ..))`` back, all in the layer's scope; the conv
 op's ``data_format`` attr then says NHWC, so the layout is read from the
-two transposes.
+two transposes. A conv that Keras compiles with XLA (a grouped conv,
+``groups > 1``) is a ``StatefulPartitionedCall`` in the layer's scope
+(``conv_1/StatefulPartitionedCall`` -> ``__inference__conv_xla_N``, whose
+ops hold the ``Conv2D``/``Conv3D`` and its ``data_format``), followed by
+the layer's ``BiasAdd`` and activation in the layer's own scope.
 
 What an export can and cannot show, per rule
 --------------------------------------------
@@ -259,8 +263,8 @@ _CALL_OPS = {"StatefulPartitionedCall", "PartitionedCall"}
 _PLUMBING = {"Identity", "NoOp", "IdentityN"}
 
 
-def _serving_function(saved: bytes) -> tuple[_Function, set[str]]:
-    """The function the serving signature runs, and the layer names owning variables."""
+def _serving_function(saved: bytes) -> tuple[_Function, set[str], dict[str, _Function]]:
+    """The function the serving signature runs, the layer names owning variables, and the function library."""
     meta = next((value for number, _, value in fields(saved) if number == 2), None)
     if meta is None:
         raise ValueError("no MetaGraphDef")
@@ -298,7 +302,7 @@ def _serving_function(saved: bytes) -> tuple[_Function, set[str]]:
         candidates = [f for n, f in functions.items() if "__call__" in n and "signature_wrapper" not in n]
         if not candidates:
             raise LookupError("no serving function")
-        return max(candidates, key=lambda f: len(f.raw)), owners
+        return max(candidates, key=lambda f: len(f.raw)), owners, functions
     function = functions[start]
     for _ in range(16):  # follow wrappers: a function that only calls another
         _, ops, _ = function.decode()
@@ -307,7 +311,7 @@ def _serving_function(saved: bytes) -> tuple[_Function, set[str]]:
             function = functions[_called(real[0])]
         else:
             break
-    return function, owners
+    return function, owners, functions
 
 
 def _called(op: _Op) -> str | None:
@@ -340,8 +344,8 @@ def _group(ops: list[_Op], depth: int, prefix: tuple[str, ...]) -> list[tuple[tu
         groups.setdefault(key, []).append(op)
     out = []
     for key, members in groups.items():
-        subscopes = {op.name.split("/")[depth + 1] for op in members
-                     if op.op in _ANCHORS and len(op.name.split("/")) > depth + 2}
+        subscopes = {op.name.split("/")[depth + 1] for op in members  # (a call: a conv compiled with XLA)
+                     if (op.op in _ANCHORS or op.op in _CALL_OPS) and len(op.name.split("/")) > depth + 2}
         if len(subscopes) >= 2 and depth < 8:  # anchors in several sub-layers: a nested model
             out.extend(_group(members, depth + 1, prefix + (key,)))
         else:
@@ -372,10 +376,21 @@ def _activation(types: Counter) -> str | None:
     return None
 
 
-def _classify(name: str, ops: list[_Op], by_name: dict[str, _Op], external: int) -> tuple[str, str, dict]:
-    """``(class_name, kind, config)`` of one op group; *external* is its number of distinct inputs."""
+def _classify(name: str, ops: list[_Op], by_name: dict[str, _Op], external: int,
+              called: list[_Op] = ()) -> tuple[str, str, dict]:
+    """``(class_name, kind, config)`` of one op group; *external* is its number of distinct inputs.
+
+    *called* are the ops of the functions the group calls: a conv that Keras compiles with XLA (a grouped
+    conv, a channels_first Conv3D) is a ``StatefulPartitionedCall`` in the layer's scope, with the
+    ``Conv2D``/``Conv3D`` op (and a 1D conv's ``ExpandDims``/``Squeeze``) inside the called function.
+    """
     types = Counter(op.op for op in ops)
     conv = next((op for op in ops if op.op in _CONV_OPS), None)
+    outside = conv is not None  # (the transposes around a channels_first conv are looked for only in the layer)
+    if conv is None and not (types["MatMul"] or types["BatchMatMulV2"] or types["Einsum"]):
+        conv = next((op for op in called if op.op in _CONV_OPS), None)
+        if conv is not None:
+            types.update(op.op for op in called)
     if conv is not None or types["MatMul"] or types["BatchMatMulV2"] or types["Einsum"]:
         if conv is not None:
             class_name = _CONV_OPS[conv.op]
@@ -386,7 +401,7 @@ def _classify(name: str, ops: list[_Op], by_name: dict[str, _Op], external: int)
                 class_name = class_name.replace("2D", "1D")
             data_format = conv.attr_str("data_format") or "NHWC"
             config: dict[str, Any] = dict(kinds.DEFAULT_CONFIG.get(class_name, {}))
-            channels_first = data_format.startswith("NC") or _transposed_around(conv, ops, by_name)
+            channels_first = data_format.startswith("NC") or (outside and _transposed_around(conv, ops, by_name))
             config["data_format"] = "channels_first" if channels_first else "channels_last"
         else:
             class_name = "EinsumDense" if types["Einsum"] else "Dense"
@@ -472,6 +487,25 @@ def _transposed_around(op: _Op, ops: list[_Op], by_name: dict[str, _Op]) -> bool
     return any(member.op == "Transpose" and _const_input(member, 1, by_name) == back for member in ops)
 
 
+def _called_ops(ops: list[_Op], functions: dict[str, _Function]) -> list[_Op]:
+    """The ops of the library functions that *ops* call, and of the functions those call (a few levels)."""
+    found: list[_Op] = []
+    seen: set[str] = set()
+    pending = [op for op in ops if op.op in _CALL_OPS]
+    for _ in range(4):
+        callees = []
+        for op in pending:
+            name = _called(op)
+            if name in functions and name not in seen:
+                seen.add(name)
+                callees.extend(functions[name].decode()[1])
+        found.extend(callees)
+        pending = [op for op in callees if op.op in _CALL_OPS]
+        if not pending:
+            break
+    return found
+
+
 def _reads_variable(op: _Op, by_name: dict[str, _Op]) -> bool:
     return any(by_name.get(i) is not None and by_name[i].op == "ReadVariableOp" for i in op.data_inputs())
 
@@ -555,7 +589,7 @@ def read_exported_savedmodel(directory: Path, display: str) -> ReadResult:
     except OSError as error:
         raise InputError(display, f"has a saved_model.pb that cannot be read ({error.strerror or error})") from None
     try:
-        function, owners = _serving_function(data)
+        function, owners, functions = _serving_function(data)
         args, ops, ret = function.decode()
     except LookupError:
         raise InputError(display, "is a SavedModel without a serving function to read") from None
@@ -563,13 +597,17 @@ def read_exported_savedmodel(directory: Path, display: str) -> ReadResult:
         raise InputError(display, f"has a saved_model.pb that is not a valid SavedModel protobuf ({error})") from None
     if not ops:
         raise InputError(display, "is a SavedModel whose serving function has no ops")
-    return ReadResult(display, [_build(function.name, args, ops, ret, owners, display)],
+    try:  # (the functions a layer calls are decoded here)
+        graph = _build(function.name, args, ops, ret, owners, display, functions)
+    except (ValueError, struct.error, IndexError) as error:
+        raise InputError(display, f"has a saved_model.pb that is not a valid SavedModel protobuf ({error})") from None
+    return ReadResult(display, [graph],
                       notes=[("read at op level from a model.export() SavedModel; not checkable: "
                               f"{', '.join(sorted(RULES_NOT_CHECKABLE))}")])
 
 
 def _build(function: str, args: list[tuple[str, int]], ops: list[_Op], ret: dict[str, str],
-           owners: set[str], display: str) -> ModelGraph:
+           owners: set[str], display: str, functions: dict[str, _Function] | None = None) -> ModelGraph:
     by_name = {op.name: op for op in ops}
     scoped = [op for op in ops if "/" in op.name]
     tops = Counter(op.name.split("/", 1)[0] for op in scoped)
@@ -620,7 +658,8 @@ def _build(function: str, args: list[tuple[str, int]], ops: list[_Op], ret: dict
 
     nodes: dict[int, int] = {}
     for position, (name, members) in enumerate(pending):
-        class_name, kind, config = _classify(name, members, by_name, len(inputs_of[position]))
+        called = _called_ops(members, functions or {})
+        class_name, kind, config = _classify(name, members, by_name, len(inputs_of[position]), called)
         layer_id = layer_ids.setdefault(name, len(layer_ids))
         nodes[position] = graph.add_layer(Layer(name, class_name, kind, config, SavedLayer(display, name), layer_id))
     for position, found in enumerate(inputs_of):
