@@ -361,6 +361,13 @@ MODELS = {
                                              layers.BatchNormalization(name="bn")),
     "grouped3d": lambda: chain((8, 8, 8, 4), layers.Conv3D(8, 3, groups=2, name="conv"),
                                layers.BatchNormalization(name="bn")),
+    # (c) channels_first Conv3D: compiled with XLA too (TF has no NCDHW Conv3D on CPU)
+    "conv3d_cf": lambda: chain((4, 8, 8, 8), layers.Conv3D(8, 3, name="conv", **CF),
+                               layers.BatchNormalization(axis=1, name="bn")),
+    "conv3d_cf_no_bias": lambda: chain((4, 8, 8, 8), layers.Conv3D(8, 3, use_bias=False, name="conv", **CF),
+                                       layers.BatchNormalization(axis=1, name="bn")),
+    "conv3d_cf_wrong_axis": lambda: chain((4, 8, 8, 8), layers.Conv3D(8, 3, use_bias=False, name="conv", **CF),
+                                          layers.BatchNormalization(name="bn")),
 }
 
 
@@ -455,6 +462,20 @@ def test_grouped_convs_read_as_their_keras_file(conv_layouts, name, expected):
     assert (conv.class_name, conv.kind) == (classes["conv"], "conv")
     assert conv.config["data_format"] == ("channels_first" if "_cf" in name else "channels_last")
     assert conv.config["activation"] == ("relu" if name == "grouped_relu" else "linear")
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("conv3d_cf", {("BN004", "conv")}),  # was missed: the conv was an `op` node named StatefulPartitionedCall
+    ("conv3d_cf_no_bias", set()),
+    ("conv3d_cf_wrong_axis", {("BN008", "bn")}),  # was missed
+])
+def test_channels_first_conv3d_reads_as_its_keras_file(conv_layouts, name, expected):
+    exported_result, keras_result, _ = _export_and_keras(conv_layouts, name)
+    assert _findings(keras_result) == expected
+    assert _findings(exported_result) == expected
+    conv = next(layer for _, layer in exported_result.graphs[0].layers() if layer.name == "conv")
+    assert (conv.class_name, conv.kind, conv.config["data_format"]) == ("Conv3D", "conv", "channels_first")
+    assert conv.config["use_bias"] is (name == "conv3d_cf")
 
 
 def test_a_nested_model_of_grouped_convs_is_still_split_into_its_layers(conv_layouts):

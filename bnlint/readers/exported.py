@@ -39,7 +39,8 @@ kernel for them): ``Transpose(x, (0, 2, .., 1))``, the NHWC op, and
 ``Transpose(., (0, r-1, 1, ..))`` back, all in the layer's scope; the conv
 op's ``data_format`` attr then says NHWC, so the layout is read from the
 two transposes. A conv that Keras compiles with XLA (a grouped conv,
-``groups > 1``) is a ``StatefulPartitionedCall`` in the layer's scope
+``groups > 1``, and a channels_first ``Conv3D``, which TF cannot run on
+CPU) is a ``StatefulPartitionedCall`` in the layer's scope
 (``conv_1/StatefulPartitionedCall`` -> ``__inference__conv_xla_N``, whose
 ops hold the ``Conv2D``/``Conv3D`` and its ``data_format``), followed by
 the layer's ``BiasAdd`` and activation in the layer's own scope.
