@@ -368,6 +368,21 @@ MODELS = {
                                        layers.BatchNormalization(axis=1, name="bn")),
     "conv3d_cf_wrong_axis": lambda: chain((4, 8, 8, 8), layers.Conv3D(8, 3, use_bias=False, name="conv", **CF),
                                           layers.BatchNormalization(name="bn")),
+    # channels_first pooling: computed channels-last between two Transposes, as depthwise convs are
+    "pool2d_cf_wrong_axis": lambda: chain((4, 16, 16), layers.Conv2D(8, 3, use_bias=False, name="conv", **CF),
+                                          layers.MaxPooling2D(2, name="pool", **CF),
+                                          layers.BatchNormalization(name="bn")),
+    "pool2d_cf": lambda: chain((4, 16, 16), layers.Conv2D(8, 3, use_bias=False, name="conv", **CF),
+                               layers.AveragePooling2D(2, name="pool", **CF),
+                               layers.BatchNormalization(axis=1, name="bn")),
+    "pool1d_cf_wrong_axis": lambda: chain((4, 16), layers.Conv1D(8, 3, use_bias=False, name="conv", **CF),
+                                          layers.AveragePooling1D(2, name="pool", **CF),
+                                          layers.BatchNormalization(name="bn")),
+    "pool1d_cl": lambda: chain((16, 4), layers.Conv1D(8, 3, use_bias=False, name="conv"),
+                               layers.MaxPooling1D(2, name="pool"), layers.BatchNormalization(name="bn")),
+    "pool3d_cf_wrong_axis": lambda: chain((4, 8, 8, 8), layers.Conv3D(8, 3, use_bias=False, name="conv", **CF),
+                                          layers.MaxPooling3D(2, name="pool", **CF),
+                                          layers.BatchNormalization(name="bn")),
 }
 
 
@@ -476,6 +491,22 @@ def test_channels_first_conv3d_reads_as_its_keras_file(conv_layouts, name, expec
     conv = next(layer for _, layer in exported_result.graphs[0].layers() if layer.name == "conv")
     assert (conv.class_name, conv.kind, conv.config["data_format"]) == ("Conv3D", "conv", "channels_first")
     assert conv.config["use_bias"] is (name == "conv3d_cf")
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("pool2d_cf_wrong_axis", {("BN008", "bn")}),  # was missed: the pooling read as channels_last hid the layout
+    ("pool2d_cf", set()),
+    ("pool1d_cf_wrong_axis", {("BN008", "bn")}),
+    ("pool1d_cl", set()),
+    ("pool3d_cf_wrong_axis", {("BN008", "bn")}),
+])
+def test_pooling_layout_and_rank_read_as_their_keras_file(conv_layouts, name, expected):
+    exported_result, keras_result, classes = _export_and_keras(conv_layouts, name)
+    assert _findings(keras_result) == expected
+    assert _findings(exported_result) == expected
+    pool = next(layer for _, layer in exported_result.graphs[0].layers() if layer.name == "pool")
+    assert pool.class_name == classes["pool"]  # MaxPooling1D was read as MaxPooling2D
+    assert pool.config["data_format"] == ("channels_last" if name.endswith("_cl") else "channels_first")
 
 
 def test_a_nested_model_of_grouped_convs_is_still_split_into_its_layers(conv_layouts):

@@ -32,13 +32,13 @@ is an op in the same scope (``conv_1/Relu``, ``dense_1/Softmax``); BN:
 sub(beta, .), add_1}`` (``Neg(mean)`` instead of ``sub`` with
 ``center=False``; no gamma ``mul`` with ``scale=False``; ``Reshape`` of the
 four parameters to a broadcast shape when ``axis`` is not the last axis).
-Dropout emits no op at all. A 1D conv is its 2D op between ``ExpandDims``
-and ``Squeeze``. A channels_first ``DepthwiseConv1D/2D`` or
-``SeparableConv1D/2D`` is computed channels-last on CPU (TF has no NCHW
-kernel for them): ``Transpose(x, (0, 2, .., 1))``, the NHWC op, and
-``Transpose(., (0, r-1, 1, ..))`` back, all in the layer's scope; the conv
-op's ``data_format`` attr then says NHWC, so the layout is read from the
-two transposes. A conv that Keras compiles with XLA (a grouped conv,
+Dropout emits no op at all. A 1D conv or pooling is its 2D op between
+``ExpandDims`` and ``Squeeze``. A channels_first ``DepthwiseConv1D/2D``,
+``SeparableConv1D/2D`` or pooling layer is computed channels-last on CPU
+(TF has no NCHW kernel for them): ``Transpose(x, (0, 2, .., 1))``, the
+NHWC op, and ``Transpose(., (0, r-1, 1, ..))`` back, all in the layer's
+scope; the op's ``data_format`` attr then says NHWC, so the layout is read
+from the two transposes. A conv that Keras compiles with XLA (a grouped conv,
 ``groups > 1``, and a channels_first ``Conv3D``, which TF cannot run on
 CPU) is a ``StatefulPartitionedCall`` in the layer's scope
 (``conv_1/StatefulPartitionedCall`` -> ``__inference__conv_xla_N``, whose
@@ -429,9 +429,12 @@ def _classify(name: str, ops: list[_Op], by_name: dict[str, _Op], external: int,
     for op_type, class_name in _POOL_OPS.items():
         if types[op_type]:
             pool = next(op for op in ops if op.op == op_type)
+            if types["ExpandDims"] and types["Squeeze"] and class_name.endswith("2D"):
+                class_name = class_name.replace("2D", "1D")
             data_format = pool.attr_str("data_format") or "NHWC"
             config = dict(kinds.DEFAULT_CONFIG.get(class_name, {}))
-            config["data_format"] = "channels_first" if data_format.startswith("NC") else "channels_last"
+            channels_first = data_format.startswith("NC") or _transposed_around(pool, ops, by_name)
+            config["data_format"] = "channels_first" if channels_first else "channels_last"
             return class_name, "pool", config
     activation = _activation(types)
     if activation is not None:
