@@ -368,6 +368,11 @@ MODELS = {
                                        layers.BatchNormalization(axis=1, name="bn")),
     "conv3d_cf_wrong_axis": lambda: chain((4, 8, 8, 8), layers.Conv3D(8, 3, use_bias=False, name="conv", **CF),
                                           layers.BatchNormalization(name="bn")),
+    # Conv1DTranspose: Conv2DBackpropInput between ExpandDims and Squeeze
+    "conv1d_t": lambda: chain((16, 4), layers.Conv1DTranspose(8, 3, name="conv"), layers.BatchNormalization(name="bn")),
+    "conv1d_t_cf": lambda: chain((4, 16), layers.Conv1DTranspose(8, 3, use_bias=False, name="conv", **CF),
+                                 layers.BatchNormalization(name="bn")),
+    "conv2d_t": lambda: chain((8, 8, 4), layers.Conv2DTranspose(8, 3, name="conv"), layers.BatchNormalization(name="bn")),
     # channels_first pooling: computed channels-last between two Transposes, as depthwise convs are
     "pool2d_cf_wrong_axis": lambda: chain((4, 16, 16), layers.Conv2D(8, 3, use_bias=False, name="conv", **CF),
                                           layers.MaxPooling2D(2, name="pool", **CF),
@@ -507,6 +512,21 @@ def test_pooling_layout_and_rank_read_as_their_keras_file(conv_layouts, name, ex
     pool = next(layer for _, layer in exported_result.graphs[0].layers() if layer.name == "pool")
     assert pool.class_name == classes["pool"]  # MaxPooling1D was read as MaxPooling2D
     assert pool.config["data_format"] == ("channels_last" if name.endswith("_cl") else "channels_first")
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("conv1d_t", {("BN004", "conv")}),
+    ("conv1d_t_cf", {("BN008", "bn")}),
+    ("conv2d_t", {("BN004", "conv")}),
+])
+def test_transposed_convs_are_named_with_their_rank(conv_layouts, name, expected):
+    exported_result, keras_result, classes = _export_and_keras(conv_layouts, name)
+    assert _findings(keras_result) == expected
+    assert _findings(exported_result) == expected
+    conv = next(layer for _, layer in exported_result.graphs[0].layers() if layer.name == "conv")
+    assert conv.class_name == classes["conv"]  # Conv1DTranspose was read as Conv2DTranspose
+    diagnostics = lint(exported_result, set(all_rules()) - set(RULES_NOT_CHECKABLE))
+    assert all("Conv2DTranspose" not in d.message for d in diagnostics if name.startswith("conv1d"))
 
 
 def test_a_nested_model_of_grouped_convs_is_still_split_into_its_layers(conv_layouts):

@@ -32,8 +32,8 @@ is an op in the same scope (``conv_1/Relu``, ``dense_1/Softmax``); BN:
 sub(beta, .), add_1}`` (``Neg(mean)`` instead of ``sub`` with
 ``center=False``; no gamma ``mul`` with ``scale=False``; ``Reshape`` of the
 four parameters to a broadcast shape when ``axis`` is not the last axis).
-Dropout emits no op at all. A 1D conv or pooling is its 2D op between
-``ExpandDims`` and ``Squeeze``. A channels_first ``DepthwiseConv1D/2D``,
+Dropout emits no op at all. A 1D conv (transposed too) or pooling is its
+2D op between ``ExpandDims`` and ``Squeeze``. A channels_first ``DepthwiseConv1D/2D``,
 ``SeparableConv1D/2D`` or pooling layer is computed channels-last on CPU
 (TF has no NCHW kernel for them): ``Transpose(x, (0, 2, .., 1))``, the
 NHWC op, and ``Transpose(., (0, r-1, 1, ..))`` back, all in the layer's
@@ -398,7 +398,7 @@ def _classify(name: str, ops: list[_Op], by_name: dict[str, _Op], external: int,
             if types["DepthwiseConv2dNative"] and types["Conv2D"]:
                 class_name = "SeparableConv2D"
             if types["ExpandDims"] and types["Squeeze"] and class_name in ("Conv2D", "DepthwiseConv2D",
-                                                                         "SeparableConv2D"):
+                                                                         "SeparableConv2D", "Conv2DTranspose"):
                 class_name = class_name.replace("2D", "1D")
             data_format = conv.attr_str("data_format") or "NHWC"
             config: dict[str, Any] = dict(kinds.DEFAULT_CONFIG.get(class_name, {}))
