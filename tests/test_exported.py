@@ -373,6 +373,18 @@ MODELS = {
     "conv1d_t_cf": lambda: chain((4, 16), layers.Conv1DTranspose(8, 3, use_bias=False, name="conv", **CF),
                                  layers.BatchNormalization(name="bn")),
     "conv2d_t": lambda: chain((8, 8, 4), layers.Conv2DTranspose(8, 3, name="conv"), layers.BatchNormalization(name="bn")),
+    # ZeroPadding: one Pad op whose paddings constant shows the rank and which axes are padded
+    "pad2d_cf_wrong_axis": lambda: chain((4, 16, 16), layers.Conv2D(8, 3, use_bias=False, name="conv", **CF),
+                                         layers.ZeroPadding2D(1, name="pad", **CF),
+                                         layers.BatchNormalization(name="bn")),
+    "pad2d_cf": lambda: chain((4, 16, 16), layers.Conv2D(8, 3, use_bias=False, name="conv", **CF),
+                              layers.ZeroPadding2D(((0, 1), (0, 1)), name="pad", **CF),
+                              layers.BatchNormalization(axis=1, name="bn")),
+    "pad1d_cf_wrong_axis": lambda: chain((4, 16), layers.Conv1D(8, 3, use_bias=False, name="conv", **CF),
+                                         layers.ZeroPadding1D(2, name="pad", **CF),
+                                         layers.BatchNormalization(name="bn")),
+    "pad3d_cl": lambda: chain((8, 8, 8, 4), layers.Conv3D(8, 3, use_bias=False, name="conv"),
+                              layers.ZeroPadding3D(1, name="pad"), layers.BatchNormalization(axis=1, name="bn")),
     # channels_first pooling: computed channels-last between two Transposes, as depthwise convs are
     "pool2d_cf_wrong_axis": lambda: chain((4, 16, 16), layers.Conv2D(8, 3, use_bias=False, name="conv", **CF),
                                           layers.MaxPooling2D(2, name="pool", **CF),
@@ -527,6 +539,30 @@ def test_transposed_convs_are_named_with_their_rank(conv_layouts, name, expected
     assert conv.class_name == classes["conv"]  # Conv1DTranspose was read as Conv2DTranspose
     diagnostics = lint(exported_result, set(all_rules()) - set(RULES_NOT_CHECKABLE))
     assert all("Conv2DTranspose" not in d.message for d in diagnostics if name.startswith("conv1d"))
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("pad2d_cf_wrong_axis", {("BN008", "bn")}),  # was missed: the padding read as channels_last hid the layout
+    ("pad2d_cf", set()),
+    ("pad1d_cf_wrong_axis", {("BN008", "bn")}),
+    ("pad3d_cl", {("BN008", "bn")}),
+])
+def test_zero_padding_layout_and_rank_read_as_their_keras_file(conv_layouts, name, expected):
+    exported_result, keras_result, classes = _export_and_keras(conv_layouts, name)
+    assert _findings(keras_result) == expected
+    assert _findings(exported_result) == expected
+    pad = next(layer for _, layer in exported_result.graphs[0].layers() if layer.name == "pad")
+    assert pad.class_name == classes["pad"]  # every ZeroPadding was read as ZeroPadding2D
+    assert pad.config["data_format"] == ("channels_last" if name.endswith("_cl") else "channels_first")
+
+
+def test_zero_padding_of_no_axis_that_tells_the_layout_has_an_unknown_layout():
+    # paddings ((0, 0), (0, 0), (1, 1), (0, 0)): neither axis 1 nor the last axis is padded
+    ops = [exported._Op("m/pad/Const", "Const", []), exported._Op("m/pad/Pad", "Pad", ["x", "m/pad/Const"])]
+    by_name = {op.name: op for op in ops}
+    ops[0].tensor = lambda: [0, 0, 0, 0, 1, 1, 0, 0]
+    class_name, kind, config = exported._padding(ops[1], by_name)
+    assert (class_name, kind, config["data_format"]) == ("ZeroPadding2D", "reshape", UNKNOWN)
 
 
 def test_a_nested_model_of_grouped_convs_is_still_split_into_its_layers(conv_layouts):

@@ -38,7 +38,9 @@ Dropout emits no op at all. A 1D conv (transposed too) or pooling is its
 (TF has no NCHW kernel for them): ``Transpose(x, (0, 2, .., 1))``, the
 NHWC op, and ``Transpose(., (0, r-1, 1, ..))`` back, all in the layer's
 scope; the op's ``data_format`` attr then says NHWC, so the layout is read
-from the two transposes. A conv that Keras compiles with XLA (a grouped conv,
+from the two transposes. ``ZeroPadding1D/2D/3D`` is one ``Pad`` op: its
+``paddings`` constant gives the rank and, by which of axis 1 and the last
+axis is padded, the layout. A conv that Keras compiles with XLA (a grouped conv,
 ``groups > 1``, and a channels_first ``Conv3D``, which TF cannot run on
 CPU) is a ``StatefulPartitionedCall`` in the layer's scope
 (``conv_1/StatefulPartitionedCall`` -> ``__inference__conv_xla_N``, whose
@@ -449,7 +451,7 @@ def _classify(name: str, ops: list[_Op], by_name: dict[str, _Op], external: int,
             and all(by_name.get(i) is None or by_name[i].op not in _STATIC for i in real[0].data_inputs())):
         return _MERGE_OPS[real[0].op], "merge", {}
     if types["Pad"] or types["PadV2"]:
-        return "ZeroPadding2D", "reshape", dict(kinds.DEFAULT_CONFIG["ZeroPadding2D"])
+        return _padding(next(op for op in ops if op.op in ("Pad", "PadV2")), by_name)
     if types["Reshape"] and {op.op for op in real} <= {"Reshape", "Shape", "StridedSlice", "Pack"}:
         reshape = next(op for op in ops if op.op == "Reshape")
         shape = by_name.get(reshape.data_inputs()[1]) if len(reshape.data_inputs()) > 1 else None
@@ -508,6 +510,27 @@ def _called_ops(ops: list[_Op], functions: dict[str, _Function]) -> list[_Op]:
         if not pending:
             break
     return found
+
+
+def _padding(pad: _Op, by_name: dict[str, _Op]) -> tuple[str, str, dict]:
+    """A ZeroPadding layer from its ``Pad`` op: rank and layout from the ``paddings`` constant.
+
+    ``paddings`` holds ``(before, after)`` per axis; a ZeroPadding layer never pads the batch or the
+    channel axis, so padding on axis 1 means channels_last and padding on the last axis channels_first.
+    When neither is padded (or the constant is not there) the layout is unknown.
+    """
+    paddings = _const_input(pad, 1, by_name)
+    rank = len(paddings) // 2 if paddings and len(paddings) % 2 == 0 else 0
+    if not 3 <= rank <= 5:
+        return "ZeroPadding2D", "reshape", dict(kinds.DEFAULT_CONFIG["ZeroPadding2D"])
+    class_name = f"ZeroPadding{rank - 2}D"
+    config = dict(kinds.DEFAULT_CONFIG[class_name])
+    second, last = any(paddings[2:4]), any(paddings[-2:])
+    if second != last:
+        config["data_format"] = "channels_last" if second else "channels_first"
+    else:
+        config["data_format"] = UNKNOWN
+    return class_name, "reshape", config
 
 
 def _reads_variable(op: _Op, by_name: dict[str, _Op]) -> bool:
