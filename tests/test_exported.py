@@ -385,6 +385,15 @@ MODELS = {
                                          layers.BatchNormalization(name="bn")),
     "pad3d_cl": lambda: chain((8, 8, 8, 4), layers.Conv3D(8, 3, use_bias=False, name="conv"),
                               layers.ZeroPadding3D(1, name="pad"), layers.BatchNormalization(axis=1, name="bn")),
+    # TimeDistributed(conv): the time axis comes before a channels_first conv's channel axis
+    "td_cf": lambda: chain((3, 4, 16, 16), layers.TimeDistributed(layers.Conv2D(8, 3, use_bias=False, **CF), name="td"),
+                           layers.BatchNormalization(axis=2, name="bn")),
+    "td_cf_bias": lambda: chain((3, 4, 16, 16), layers.TimeDistributed(layers.Conv2D(8, 3, **CF), name="td"),
+                                layers.BatchNormalization(axis=2, name="bn")),
+    "td_cl": lambda: chain((3, 16, 16, 4), layers.TimeDistributed(layers.Conv2D(8, 3), name="td"),
+                           layers.BatchNormalization(name="bn")),
+    "td_cl_dynamic": lambda: chain((None, 16, 16, 4), layers.TimeDistributed(layers.Conv2D(8, 3), name="td"),
+                                   layers.BatchNormalization(name="bn")),
     # channels_first pooling: computed channels-last between two Transposes, as depthwise convs are
     "pool2d_cf_wrong_axis": lambda: chain((4, 16, 16), layers.Conv2D(8, 3, use_bias=False, name="conv", **CF),
                                           layers.MaxPooling2D(2, name="pool", **CF),
@@ -563,6 +572,26 @@ def test_zero_padding_of_no_axis_that_tells_the_layout_has_an_unknown_layout():
     ops[0].tensor = lambda: [0, 0, 0, 0, 1, 1, 0, 0]
     class_name, kind, config = exported._padding(ops[1], by_name)
     assert (class_name, kind, config["data_format"]) == ("ZeroPadding2D", "reshape", UNKNOWN)
+
+
+@pytest.mark.parametrize("name", ["td_cf", "td_cf_bias"])
+def test_a_time_distributed_channels_first_conv_gives_no_false_bn008(conv_layouts, name):
+    # The conv op says NCHW, but the layer's channel axis is 2: BatchNormalization(axis=2) is right.
+    exported_result, keras_result, _ = _export_and_keras(conv_layouts, name)
+    assert _findings(keras_result) == set()  # (TimeDistributed is a layer of kind `other` in a .keras file)
+    assert _findings(exported_result) == set()  # was {("BN008", "bn")}
+    td = next(layer for _, layer in exported_result.graphs[0].layers() if layer.name == "td")
+    assert (td.class_name, td.config["data_format"]) == ("Conv2D", UNKNOWN)
+
+
+@pytest.mark.parametrize("name", ["td_cl", "td_cl_dynamic"])
+def test_a_time_distributed_channels_last_conv_keeps_its_layout(conv_layouts, name):
+    # The export sees the wrapped conv's bias before the BN; a .keras file shows a TimeDistributed layer of
+    # kind `other`, so only the export reports BN004 here (the config reader does not look inside wrappers).
+    exported_result, _, _ = _export_and_keras(conv_layouts, name)
+    assert _findings(exported_result) == {("BN004", "td")}
+    td = next(layer for _, layer in exported_result.graphs[0].layers() if layer.name == "td")
+    assert td.config["data_format"] == "channels_last"
 
 
 def test_a_nested_model_of_grouped_convs_is_still_split_into_its_layers(conv_layouts):

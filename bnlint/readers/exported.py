@@ -46,6 +46,10 @@ CPU) is a ``StatefulPartitionedCall`` in the layer's scope
 (``conv_1/StatefulPartitionedCall`` -> ``__inference__conv_xla_N``, whose
 ops hold the ``Conv2D``/``Conv3D`` and its ``data_format``), followed by
 the layer's ``BiasAdd`` and activation in the layer's own scope.
+``TimeDistributed(conv)`` first swaps the batch and time axes
+(``Transpose(x, (1, 0, 2, ..))``); the wrapped conv is read as the layer,
+and a channels_first one gets an UNKNOWN ``data_format`` (its channel axis
+is 2, which ``data_format`` cannot say).
 
 What an export can and cannot show, per rule
 --------------------------------------------
@@ -406,6 +410,10 @@ def _classify(name: str, ops: list[_Op], by_name: dict[str, _Op], external: int,
             config: dict[str, Any] = dict(kinds.DEFAULT_CONFIG.get(class_name, {}))
             channels_first = data_format.startswith("NC") or (outside and _transposed_around(conv, ops, by_name))
             config["data_format"] = "channels_first" if channels_first else "channels_last"
+            if channels_first and _time_distributed(ops, by_name):
+                # TimeDistributed(conv): the time axis sits before the conv's channel axis 1, which is axis 2
+                # of the layer's output; data_format cannot say so.
+                config["data_format"] = UNKNOWN
         else:
             class_name = "EinsumDense" if types["Einsum"] else "Dense"
             config = dict(kinds.DEFAULT_CONFIG.get(class_name, {}))
@@ -491,6 +499,17 @@ def _transposed_around(op: _Op, ops: list[_Op], by_name: dict[str, _Op]) -> bool
         return False
     back = [0, len(perm) - 1, *range(1, len(perm) - 1)]
     return any(member.op == "Transpose" and _const_input(member, 1, by_name) == back for member in ops)
+
+
+def _time_distributed(ops: list[_Op], by_name: dict[str, _Op]) -> bool:
+    """True for a ``TimeDistributed`` layer: it swaps the batch and time axes, ``Transpose(x, (1, 0, 2, ..))``,
+    before running the wrapped layer on each step (unrolled, or in a loop when the steps are not known)."""
+    for op in ops:
+        if op.op == "Transpose":
+            perm = _const_input(op, 1, by_name)
+            if perm and len(perm) >= 3 and perm == [1, 0, *range(2, len(perm))]:
+                return True
+    return False
 
 
 def _called_ops(ops: list[_Op], functions: dict[str, _Function]) -> list[_Op]:
