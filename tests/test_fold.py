@@ -511,6 +511,66 @@ def test_a_channels_first_layer_keras_would_add_the_folded_bias_wrongly_to_is_re
     assert relative_error(model, folded) <= LAYER_TOLERANCE
 
 
+@pytest.mark.parametrize("use_bias", [False, True])
+def test_a_channels_first_layer_of_unknown_width_is_refused_whether_or_not_it_has_a_bias(tmp_path, monkeypatch,
+                                                                                         use_bias):
+    # keras.Input((3, None, None)): any input whose output width equals the channel count hits the Keras
+    # trap above at run time, and --verify (32 for unknown sizes) would not try that width.
+    inputs = keras.Input((3, None, None))
+    conv = layers.Conv2D(4, 3, data_format="channels_first", use_bias=use_bias, name="conv")
+    model = keras.Model(inputs, layers.BatchNormalization(axis=1)(conv(inputs)))
+    randomise_batchnorm(model, seed=5)
+    if use_bias:
+        conv.set_weights([conv.get_weights()[0], np.linspace(-1.0, 1.0, 4).astype("float32")])
+    reason = _refusal(model, tmp_path)
+    assert reason.startswith("'conv' is channels_first and the saved input shape leaves its last spatial size "
+                             "unknown, so it may equal its 4 channels"), reason
+    # Why: folded anyway, the model differs from the original where the output is 4 wide (input 6), even
+    # when the layer had a bias of its own (which the original misapplies there too, differently).
+    import bnlint.folding.plan as plan
+
+    monkeypatch.setattr(plan, "_refuse_keras_bias_trap", lambda model, spec: None)
+    folded, report = fold_and_load(tmp_path / "m.keras", tmp_path / "forced.keras", force=True)
+    assert [d.folded for d in report.decisions] == [True]
+    rng = np.random.default_rng(5)
+    for width, wrong in [(6, True), (7, False)]:
+        x = rng.normal(size=(2, 3, 5, width)).astype("float32")
+        error = np.abs(np.asarray(model(x)) - np.asarray(folded(x))).max()
+        assert bool(error > 0.1) == wrong, (width, error)
+
+
+def test_fold_preceding_refuses_a_channels_first_layer_of_unknown_width(tmp_path):
+    model = _preceding_model(layers.Conv1D(4, 3, data_format="channels_first", name="conv"), (4, None), axis=1)
+    reason = _refusal(model, tmp_path, fold_preceding=True)
+    assert "'conv' is channels_first and the saved input shape leaves its last spatial size unknown" in reason
+
+
+@pytest.mark.parametrize("width,reason", [
+    (8, None),
+    (6, "'conv' is channels_first with its last spatial size equal to its 4 channels"),
+    (None, "'conv' is channels_first and the saved input shape leaves its last spatial size unknown"),
+])
+def test_a_keras2_channels_first_layer_is_checked_against_the_width_its_input_layer_declares(width, reason):
+    # Keras 2 configs record no shapes: the InputLayer's declared width is carried through the layers.
+    from bnlint.folding.plan import plan_and_fold
+
+    def spec(class_name, name, config, inbound):
+        return {"class_name": class_name, "name": name, "config": {"name": name, **config},
+                "inbound_nodes": [[[inbound, 0, 0, {}]]] if inbound else []}
+
+    config = {"class_name": "Functional", "config": {"name": "m", "layers": [
+        spec("InputLayer", "input", {"batch_input_shape": [None, 3, 5, width], "dtype": "float32"}, None),
+        spec("Conv2D", "conv", {"filters": 4, "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid",
+                                "data_format": "channels_first", "dilation_rate": [1, 1], "activation": "linear",
+                                "use_bias": False}, "input"),
+        spec("BatchNormalization", "bn", {"axis": [1], "epsilon": 1e-3, "center": True, "scale": True}, "conv"),
+    ], "input_layers": [["input", 0, 0]], "output_layers": [["bn", 0, 0]]}}
+    weights = {"conv": [np.ones((3, 3, 3, 4), "float32")], "bn": [np.ones(4, "float32")] * 4}
+    (decision,) = plan_and_fold(config, lambda name: weights.get(name, [])).decisions
+    assert decision.folded is (reason is None)
+    assert reason is None or decision.reason.startswith(reason), decision.reason
+
+
 def test_fold_preceding_refuses_same_padding(tmp_path):
     model = _preceding_model(layers.Conv2D(5, 3, padding="same"), (9, 8, 4))
     reason = _refusal(model, tmp_path, fold_preceding=True)

@@ -24,7 +24,8 @@ Keras 2 (tf_keras) configs spell a call's inputs ``[["conv", 0, 0, {}]]``
 instead of Keras 3's ``__keras_tensor__`` objects and record no input
 shapes; the ranks that the axis checks need are then propagated from the
 ``InputLayer`` shapes through the layers whose output rank is known
-(:func:`_propagate_ranks`), and are unknown past anything else.
+(:func:`_propagate_ranks`), and are unknown past anything else; so are the
+sizes, where they can be computed.
 
 The models nested inside (a backbone called as a layer, a Sequential block)
 are planned the same way, each on its own graph, unless ``nested`` names a
@@ -444,15 +445,19 @@ def _output_rank(spec: dict, rank_in: int | None) -> int | None:
 
 
 def _propagate_ranks(model: _Model) -> None:
-    """Fill ``model.shapes`` of a Keras 2 config (which records no shapes) with ``[None] * rank``.
+    """Fill ``model.shapes`` of a Keras 2 config (which records no shapes): sizes where known, else ``None``.
 
     Ranks start at the shapes an ``InputLayer`` (or a Sequential's first
     layer) declares and pass through the layers of :func:`bnlint.kinds.output_rank`.
     Keras 2 lists a model's layers in call order, so one pass reaches every
     layer whose inputs have a known rank; a layer after anything else
-    (a ``Lambda``, a second output) keeps an unknown rank.
+    (a ``Lambda``, a second output) keeps an unknown rank. The declared sizes
+    go along through the one-input layers :func:`bnlint.readers.shapes.output_shape`
+    knows (a channels_first check needs the width, :func:`_refuse_keras_bias_trap`);
+    past anything else each size is ``None``.
     """
     ranks: dict[str, int | None] = {}  # layer -> rank of its first output, first call
+    sizes: dict[str, list | None] = {}  # layer -> shape of its first output, first call, where computed
     for spec in model.specs:
         name = spec["config"]["name"]
         calls = model.inputs.get(name) or []
@@ -461,12 +466,34 @@ def _propagate_ranks(model: _Model) -> None:
             # (a nested model's rank does not depend on the call, which Keras 2 numbers from 1)
             same = call == 0 or (layer in model.by_name and is_nested_model(model.by_name[layer]))
             rank_in = ranks.get(layer) if index == 0 and same else None
+            shape_in = sizes.get(layer) if (call, index) == (0, 0) and len(calls[0]) == 1 else None
         else:
             rank_in = declared_rank(spec["config"])
+            shape_in = _declared_shape(spec["config"])
         if rank_in is not None and not model.shapes.get(name):
-            model.shapes[name] = [None] * rank_in
+            model.shapes[name] = shape_in if shape_in is not None and len(shape_in) == rank_in else [None] * rank_in
         ranks[name] = _output_rank(spec, rank_in)
+        sizes[name] = _output_sizes(spec, shape_in, ranks[name])
     model.ranks = ranks
+
+
+def _declared_shape(config: dict) -> list | None:
+    """The input shape a Keras 2 ``InputLayer`` (or a Sequential's first layer) declares, batch included."""
+    shape = config.get("batch_input_shape") or config.get("batch_shape")
+    if not isinstance(shape, list):
+        return None
+    known = all(size is None or isinstance(size, int) and not isinstance(size, bool) for size in shape)
+    return list(shape) if known else None
+
+
+def _output_sizes(spec: dict, shape_in: list | None, rank: int | None) -> list | None:
+    """The shape of *spec*'s first output on an input shaped *shape_in*, when computed and of rank *rank*."""
+    if _class(spec) == "InputLayer":
+        return shape_in
+    if shape_in is None or rank is None:
+        return None
+    shape = output_shape(_class(spec), spec["config"], [shape_in])
+    return list(shape) if isinstance(shape, tuple) and len(shape) == rank else None
 
 
 def _rank(model: _Model, name: str, spec: dict) -> int | None:
@@ -556,17 +583,29 @@ def _refuse_keras_bias_trap(model: _Model, spec: dict) -> None:
     ``C`` (``keras.ops.add``), so in eager calls a channels_first layer whose
     last spatial size equals its channel count adds its bias along the
     width. The folded layer always has a bias, and its output would differ
-    from the original's. Refused where the saved input shape shows it.
+    from the original's. Refused where the saved input shape shows it, and
+    where it leaves that size unknown (``keras.Input((3, None, None))``): any
+    input of the matching width would then hit it. Whether the layer already
+    has a bias does not matter: the original then misapplies its own bias at
+    that width, but the folded layer's bias is another, and the outputs differ.
     """
     config = spec["config"]
-    shape = model.shapes.get(config["name"])
-    if config.get("data_format") != "channels_first" or not isinstance(shape, list):
+    if config.get("data_format") != "channels_first":
         return
-    out = output_shape(_class(spec), config, [shape])
-    if isinstance(out, tuple) and len(out) >= 3 and isinstance(out[1], int) and out[1] == out[-1]:
-        raise FoldRefused(f"'{config['name']}' is channels_first with its last spatial size equal to its {out[1]} "
+    shape = model.shapes.get(config["name"])
+    out = output_shape(_class(spec), config, [shape]) if isinstance(shape, list) else None
+    out = out if isinstance(out, tuple) and len(out) >= 3 else (None, None, None)
+    channels, width = out[1], out[-1]
+    if isinstance(channels, int) and channels == width:
+        raise FoldRefused(f"'{config['name']}' is channels_first with its last spatial size equal to its {channels} "
                           f"channels, where Keras' TensorFlow backend adds a bias along the last axis in eager calls "
                           f"(keras.ops.add takes it for a channels_last bias): the folded bias would be misapplied.")
+    if width is None:
+        count = f"its {channels} channels" if isinstance(channels, int) else "its channel count"
+        raise FoldRefused(f"'{config['name']}' is channels_first and the saved input shape leaves its last spatial "
+                          f"size unknown, so it may equal {count}, where Keras' TensorFlow backend adds a bias along "
+                          f"the last axis in eager calls (keras.ops.add takes it for a channels_last bias): the "
+                          f"folded bias would be misapplied to inputs of that width.")
 
 
 def _require_channel_axis(model: _Model, name: str, rank: int | None, spec: dict, which: str, layer: str) -> None:
