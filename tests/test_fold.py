@@ -242,6 +242,56 @@ def test_models_with_dict_inputs_and_outputs_fold_and_keep_their_keys(tmp_path, 
     assert "verify (ok)" in result.stdout and "Expected:" not in result.stderr  # inputs given as the dict
 
 
+@pytest.mark.parametrize("suffix", ["keras", "h5"])
+def test_a_batchnorm_giving_a_model_output_hands_its_name_to_the_layer_it_folds_into(tmp_path, suffix):
+    # Keras names outputs after their layers, and a compiled loss or metrics dict is keyed by those names:
+    # folded into "d" and renamed, the output stays "bn" and the kept compile config still fits.
+    inputs = keras.Input((6,), name="x")
+    hidden = layers.Dense(5, name="hidden")(inputs)
+    normalised = layers.BatchNormalization(name="bn")(layers.Dense(3, name="d")(hidden))
+    model = keras.Model(inputs, [normalised, layers.Dense(2, name="other")(normalised)])
+    randomise_batchnorm(model, seed=9)
+    if suffix == "h5":  # (Keras 3.15 cannot load a compiled .h5 whose loss or metric is a string)
+        model.compile(optimizer="sgd", loss={"bn": keras.losses.MeanSquaredError(),
+                                             "other": keras.losses.MeanAbsoluteError()})
+    else:
+        model.compile(optimizer="sgd", loss={"bn": "mse", "other": "mae"}, metrics={"bn": ["mae"]})
+    out = tmp_path / f"out.{suffix}"
+    report = fold_file(saved(model, tmp_path / f"m.{suffix}"), out)
+    assert [d.to_dict() for d in report.decisions] == [{"batchnorm": "bn", "folded": True, "into": "d",
+                                                        "position": "after", "reason": None, "renamed_to": "bn"}]
+    assert "folded   bn into d (the BN was after it; as the BN gave a model output, 'd' takes its name 'bn')" in (
+        report.text(verbose=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (the optimizer's variables are not written)
+        folded = keras.saving.load_model(out)
+    assert folded.output_names == model.output_names == ["bn", "other"]
+    assert [layer.name for layer in folded.layers] == ["x", "hidden", "bn", "other"]
+    assert type(folded.get_layer("bn")).__name__ == "Dense"
+    x = np.random.default_rng(9).normal(size=(8, 6)).astype("float32")
+    targets = {"bn": np.zeros((8, 3)), "other": np.zeros((8, 2))}
+    expected = model.evaluate(x, targets, verbose=0, return_dict=True)
+    measured = folded.evaluate(x, targets, verbose=0, return_dict=True)
+    assert measured.keys() == expected.keys() and "bn_loss" in measured
+    assert all(abs(measured[key] - expected[key]) <= 1e-5 * max(1.0, abs(expected[key])) for key in expected)
+    if suffix == "h5":  # the variables are named after the layer's new name, as Keras would save them
+        import h5py
+
+        with h5py.File(out, "r") as handle:
+            assert [_decoded(name) for name in handle["model_weights"]["bn"].attrs["weight_names"]] == [
+                "bn/kernel", "bn/bias"]
+
+
+def test_a_sequential_model_ending_in_a_batchnorm_keeps_its_last_layers_name(tmp_path):
+    # (tf_keras names a Sequential's output after its last layer, as a functional model's)
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(3, name="d"), layers.BatchNormalization(name="bn")])
+    randomise_batchnorm(model, seed=10)
+    folded, report = fold_and_load(saved(model, tmp_path / "m.keras"), tmp_path / "out.keras")
+    assert [(d.into, d.renamed_to) for d in report.folded] == [("d", "bn")]
+    assert [layer.name for layer in folded.layers] == ["bn"]
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
 def test_an_untouched_h5_layer_with_a_non_ascii_name_is_copied(tmp_path):
     # Keras 3 saves its weight_names as variable-length strings tagged ASCII holding UTF-8.
     inputs = keras.Input((8,))
@@ -664,7 +714,7 @@ def test_cli_json_report_and_verify(small, tmp_path):
     report = json.loads(result.stdout)
     assert report["folded"] == 1 and report["refused"] == 1 and report["batchnorm_layers"] == 2
     assert report["decisions"][0] == {"batchnorm": "batch_normalization", "folded": True, "into": "conv2d",
-                                      "position": "after", "reason": None}
+                                      "position": "after", "reason": None, "renamed_to": None}
     assert report["decisions"][1]["reason"].startswith("it follows 'add'")
     verify = report["verify"]
     assert verify["passed"] and verify["batch"] == 8 and verify["relative_error"] <= 1e-5
@@ -823,7 +873,13 @@ def test_keras2_nested_backbone_folds_into_the_layout_tf_keras_itself_writes(tmp
                      for name in names})
 
         folded = layout(ours)
-        assert folded == layout(theirs)
+        names, backbone, trainable, weights = layout(theirs)
+        # The model's output was head/bn's: the layer that absorbed it takes its name (tf_keras' file, saved
+        # from the folded architecture, keeps head/dense), its variables named after it.
+        renamed = {"head/dense": "head/bn"}
+        assert folded == ([renamed.get(name, name) for name in names], backbone, trainable, {
+            renamed.get(name, name): [(weight.replace("head/dense/", "head/bn/"), shape) for weight, shape in group]
+            for name, group in weights.items()})
     # Folding c1/bn made c1/conv shallower than c3: both are 3x3x3x4 kernels, listed (and loaded) c3 first.
     assert folded[1][1:3] == ["c3", "c1/conv"]
     # The BN named "bn" keeps its own four variables, not those of the folded "c1/bn".

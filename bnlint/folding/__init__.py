@@ -66,7 +66,9 @@ class FoldReport:
                 continue
             if decision.folded:
                 where = "after" if decision.position == "after" else "before"
-                lines.append(f"  folded   {decision.batchnorm} into {decision.into} (the BN was {where} it)")
+                kept = (f"; as the BN gave a model output, '{decision.into}' takes its name "
+                        f"'{decision.renamed_to}'" if decision.renamed_to else "")
+                lines.append(f"  folded   {decision.batchnorm} into {decision.into} (the BN was {where} it{kept})")
             else:
                 lines.append(f"  refused  {decision.batchnorm}: {decision.reason}")
         count = len(self.decisions)
@@ -142,7 +144,7 @@ def fold_file(source: str | os.PathLike, out: str | os.PathLike, *, fold_precedi
                                           f"({type(error).__name__}: {error})") from None
         report = FoldReport(str(source), str(out), plan.decisions)
         try:
-            write_saved_model(model, plan.config, plan.replaced, out, report.notes)
+            write_saved_model(model, plan.config, plan.replaced, out, report.notes, plan.renamed)
         except UserError:
             raise
         except (OSError, RuntimeError, KeyError, TypeError, ValueError) as error:  # h5py's, while copying weights

@@ -455,12 +455,14 @@ def _require_keras_2_or_3(display: str, version: str) -> None:
 
 
 def write_saved_model(source: SavedModel, config: dict, replaced: dict[str, list[np.ndarray]],
-                      out: Path, notes: list[str]) -> None:
+                      out: Path, notes: list[str], renamed: dict[str, str] | None = None) -> None:
     """Write the folded model to *out* (``.keras`` unless *out* ends in ``.h5``), atomically.
 
     *config* is the rewritten model config (same shape as ``source.config``);
     layers absent from it are dropped, layers in *replaced* get those
-    variables, every other layer's weights are copied unchanged.
+    variables, every other layer's weights are copied unchanged. *renamed*
+    gives the name in *source* of each layer the fold renamed (an ``.h5``
+    file names its variables after it).
     """
     target = "h5" if out.suffix.lower() in (".h5", ".hdf5") else "keras"
     if target == "keras" and source.is_keras_2:
@@ -481,7 +483,7 @@ def write_saved_model(source: SavedModel, config: dict, replaced: dict[str, list
         weights = _keras_weights(source, config, replaced)
         write_atomically(out, lambda stream: _write_keras_zip(stream, source, config, weights))
     else:
-        data = _h5_bytes(source, config, replaced)
+        data = _h5_bytes(source, config, replaced, renamed or {})
         write_atomically(out, lambda stream: stream.write(data))
 
 
@@ -554,7 +556,7 @@ def _write_keras_zip(stream, source: SavedModel, config: dict, weights: memoryvi
             archive.writestr(name, data)
 
 
-def _h5_bytes(source: SavedModel, config: dict, replaced: dict) -> bytes:
+def _h5_bytes(source: SavedModel, config: dict, replaced: dict, renamed: dict[str, str]) -> bytes:
     h5py = _h5py()
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as handle:
@@ -583,7 +585,7 @@ def _h5_bytes(source: SavedModel, config: dict, replaced: dict) -> bytes:
                 continue
             layer = group.require_group(name)  # (a Keras 2 name "a/b" puts its group inside layer a's)
             values = _weights_of(source, name, replaced)
-            weight_names = _weight_names(source, name, len(values))
+            weight_names = _weight_names(source, name, len(values), renamed.get(name, name))
             layer.attrs["weight_names"] = np.array(weight_names, dtype=h5py.string_dtype())
             for weight, value in zip(weight_names, values):
                 layer.create_dataset(weight, data=value)
@@ -653,6 +655,14 @@ def _copy_h5_layer(old, layer) -> None:
         old.file.copy(old[weight], layer, weight)
 
 
+def _renamed_weight(weight: str, old: str, new: str) -> str:
+    """The name of the variable *weight* of layer *old* (``old/kernel:0``) once the layer is named *new*."""
+    prefix, _, variable = weight.rpartition("/")
+    if prefix == old or prefix.endswith("/" + old):
+        return f"{prefix[:len(prefix) - len(old)]}{new}/{variable}"
+    return weight
+
+
 def _grown(existing: list[str], count: int) -> list[str]:
     """Names for *count* variables of a layer whose variables were *existing*: a created bias is named like them."""
     if existing and count == len(existing) + 1:
@@ -661,11 +671,16 @@ def _grown(existing: list[str], count: int) -> list[str]:
     return existing[:count]
 
 
-def _weight_names(source: SavedModel, name: str, count: int) -> list[str]:
-    """Dataset names for *name*'s variables in an ``.h5`` file: the source's where it has enough."""
+def _weight_names(source: SavedModel, name: str, count: int, saved_as: str) -> list[str]:
+    """Dataset names for *name*'s variables in an ``.h5`` file: the source's where it has enough.
+
+    *saved_as* is the layer's name in the source (another when the fold renamed it: its variables
+    ``d/kernel`` are then named after the new name, ``bn/kernel``, as Keras would save them).
+    """
     existing: list[str] = []
-    if source.format == "h5" and name in source.handle["model_weights"]:
-        existing = _names(source.handle["model_weights"][name])
+    if source.format == "h5" and saved_as in source.handle["model_weights"]:
+        existing = [_renamed_weight(weight, saved_as, name)
+                    for weight in _names(source.handle["model_weights"][saved_as])]
     if existing and len(existing) + 1 >= count:  # (a bias created by folding is named as its kernel is)
         return _grown(existing, count)
     return [f"{name}/variable_{index}" for index in range(count)]

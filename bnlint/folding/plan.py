@@ -20,6 +20,10 @@ DepthwiseConv1D/2D with ``valid`` padding; see
 
 Planning repeats until nothing more folds, so ``Conv -> BN -> BN`` folds both.
 
+A BN whose output is an output of the (top-level) model hands its name to the
+layer it folds into, so that the output keeps its name (see
+:func:`_take_output_name`).
+
 Keras 2 (tf_keras) configs spell a call's inputs ``[["conv", 0, 0, {}]]``
 instead of Keras 3's ``__keras_tensor__`` objects and record no input
 shapes; the ranks that the axis checks need are then propagated from the
@@ -37,7 +41,7 @@ into a layer outside it. Otherwise their BNs are refused with that reason.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -69,10 +73,12 @@ class Decision:
     into: str | None = None
     position: str | None = None  # "after" the layer it folded into, or "before" it
     reason: str | None = None
+    #: The name *into* takes from the BN, whose output was a model output (see :func:`_take_output_name`).
+    renamed_to: str | None = None
 
     def to_dict(self) -> dict:
         return {"batchnorm": self.batchnorm, "folded": self.folded, "into": self.into,
-                "position": self.position, "reason": self.reason}
+                "position": self.position, "reason": self.reason, "renamed_to": self.renamed_to}
 
 
 @dataclass
@@ -82,6 +88,8 @@ class FoldPlan:
     config: dict
     replaced: dict[str, list[np.ndarray]]
     decisions: list[Decision]
+    #: A layer the fold renamed -> its name in the saved model (see :func:`_take_output_name`).
+    renamed: dict[str, str] = field(default_factory=dict)
 
     @property
     def folded(self) -> list[Decision]:
@@ -153,22 +161,32 @@ class _Model:
             self._rewire(name, source)
         self._index()
 
+    def rename(self, name: str, new: str) -> None:
+        """Give layer *name* the name *new* (free in this model), in its config and in every reference to it."""
+        spec = self.by_name[name]
+        spec["config"]["name"] = new
+        if "name" in spec:  # (Keras 3 and Keras 2 functional configs repeat it beside the config)
+            spec["name"] = new
+        if not self.sequential:
+            self._map_references(lambda history: [new, *history[1:]] if history[0] == name else history)
+        self._index()
+
     def _rewire(self, name: str, source: Tensor) -> None:
+        # (a Keras 2 reference keeps its fourth item, the call's keyword arguments)
+        self._map_references(lambda history: [*source, *history[3:]] if history[0] == name else history)
 
-        def rewire(history: list) -> list:
-            # (a Keras 2 reference keeps its fourth item, the call's keyword arguments)
-            return [*source, *history[3:]] if history[0] == name else history
-
+    def _map_references(self, change: Callable[[list], list]) -> None:
+        """Apply *change* to every ``[layer, call, index, ...]`` reference of the calls and the outputs."""
         for spec in self.specs:
             for node in spec.get("inbound_nodes") or []:
-                _map_history(node, rewire, keras2=isinstance(node, list))
+                _map_history(node, change, keras2=isinstance(node, list))
         value = self.body.get("output_layers")
         if isinstance(value, dict):  # Keras 3, a model returning a dict: keys and their order stay
-            self.body["output_layers"] = {key: rewire(item) for key, item in value.items()}
+            self.body["output_layers"] = {key: change(item) for key, item in value.items()}
         elif value and isinstance(value[0], str):
-            self.body["output_layers"] = rewire(value)
+            self.body["output_layers"] = change(value)
         elif value:
-            self.body["output_layers"] = [rewire(item) for item in value]
+            self.body["output_layers"] = [change(item) for item in value]
 
 
 def keras_layer_order(model: _Model) -> list[str]:
@@ -328,16 +346,22 @@ def plan_and_fold(config: dict, weights: Callable[[str], list[np.ndarray]], fold
                           f"model, so its layer graph is not in its config")
     model = _Model(copy.deepcopy(config))
     replaced: dict[str, list[np.ndarray]] = {}
+    renamed: dict[str, str] = {}
 
     def current(path: str) -> list[np.ndarray]:
         return replaced[path] if path in replaced else weights(path)
 
-    return FoldPlan(model.whole, replaced, _fold_model(model, "", current, replaced, fold_preceding, nested))
+    decisions = _fold_model(model, "", current, replaced, fold_preceding, nested, renamed)
+    return FoldPlan(model.whole, replaced, decisions, renamed)
 
 
 def _fold_model(model: _Model, prefix: str, current, replaced: dict, fold_preceding: bool,
-                nested: Callable[[str, dict], str | None] | None) -> list[Decision]:
-    """Fold what folds in *model* (whose layer paths start with *prefix*), then in the models nested in it."""
+                nested: Callable[[str, dict], str | None] | None, renamed: dict | None = None) -> list[Decision]:
+    """Fold what folds in *model* (whose layer paths start with *prefix*), then in the models nested in it.
+
+    *renamed* collects the top-level layers renamed after a BN that was a model output (see
+    :func:`_take_output_name`).
+    """
 
     def local(name: str) -> list[np.ndarray]:
         return current(prefix + name)
@@ -349,7 +373,7 @@ def _fold_model(model: _Model, prefix: str, current, replaced: dict, fold_preced
             name = spec["config"]["name"]
             if _class(spec) != "BatchNormalization" or name not in model.by_name:
                 continue
-            decision = _fold_one(model, name, local, replaced, fold_preceding, prefix)
+            decision = _fold_one(model, name, local, replaced, fold_preceding, prefix, renamed)
             final[name] = decision
             progress = progress or decision.folded
         if not progress:
@@ -373,8 +397,13 @@ def _fold_model(model: _Model, prefix: str, current, replaced: dict, fold_preced
     return decisions
 
 
-def _fold_one(model: _Model, name: str, current, replaced: dict, fold_preceding: bool, prefix: str = "") -> Decision:
-    """Fold the BN *name* of *model* if it can; *current* reads variables by local name, *replaced* is by path."""
+def _fold_one(model: _Model, name: str, current, replaced: dict, fold_preceding: bool, prefix: str = "",
+              renamed: dict | None = None) -> Decision:
+    """Fold the BN *name* of *model* if it can; *current* reads variables by local name, *replaced* is by path.
+
+    A top-level BN whose output is a model output hands its name to the layer that absorbs it, recorded in
+    *renamed* (see :func:`_take_output_name`).
+    """
     try:
         producer = _check_batchnorm(model, name)
     except FoldRefused as refusal:
@@ -393,9 +422,28 @@ def _fold_one(model: _Model, name: str, current, replaced: dict, fold_preceding:
         except FoldRefused as second:
             return Decision(prefix + name, False,
                             reason=f"{refusal.reason} It cannot fold into the layer after it either: {second.reason}")
+    output = not prefix and renamed is not None and (name, 0, 0) in model.outputs
     replaced[prefix + target] = new
     model.remove(name)
+    if output:
+        _take_output_name(model, target, name, replaced, renamed)
+        return Decision(name, True, target, position, renamed_to=name)
     return Decision(prefix + name, True, prefix + target, position)
+
+
+def _take_output_name(model: _Model, layer: str, name: str, replaced: dict, renamed: dict) -> None:
+    """Rename *layer* to *name*, the name of the BN folded into it, whose output was a model output.
+
+    Keras names a model's outputs after the layers that give them
+    (``model.output_names``), and a compiled model keys a loss or metrics
+    dict by those names: renamed, the folded model's output keeps the name
+    its compile config and the user's training code use. Only a top-level
+    model's outputs are named so (a nested model's output is named after the
+    nested model), so a nested model's layers keep their names.
+    """
+    model.rename(layer, name)
+    replaced[name] = replaced.pop(layer)
+    renamed[name] = renamed.pop(layer, layer)
 
 
 def _check_batchnorm(model: _Model, name: str) -> str | None:
