@@ -347,6 +347,18 @@ def test_refuses_a_fused_activation(tmp_path):
     assert "activation 'relu'" in _refusal(model, tmp_path)
 
 
+def test_refuses_a_custom_activation_function(tmp_path):
+    # Keras 3 saves it as {"class_name": "function", "config": "doubled", ...}: a name, not a config object.
+    def doubled(x):
+        return x * 2.0
+
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, layers.BatchNormalization()(layers.Dense(3, activation=doubled, name="d")(inputs)))
+    report = fold_file(saved(model, tmp_path / "m.keras"), tmp_path / "out.keras")  # (Keras could not load it)
+    assert [d.reason for d in report.decisions] == [
+        "'d' applies activation 'doubled' before it (a nonlinearity between the layer and the BN)."]
+
+
 def test_refuses_when_the_conv_output_has_other_consumers(tmp_path):
     inputs = keras.Input((6, 6, 2))
     conv = layers.Conv2D(3, 3, name="conv")(inputs)

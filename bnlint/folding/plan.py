@@ -585,9 +585,7 @@ def _check_following(model: _Model, name: str, producer: str) -> str:
     problem = _weight_layer_problem(spec, model, "before")
     if problem:
         raise FoldRefused(problem)
-    activation = spec["config"].get("activation", "linear")
-    if isinstance(activation, dict):
-        activation = activation.get("config", {}).get("name") or activation.get("class_name")
+    activation = _activation(spec["config"].get("activation", "linear"))
     if activation not in (None, "linear"):
         raise FoldRefused(f"'{producer}' applies activation '{activation}' before it (a nonlinearity between "
                           f"the layer and the BN).")
@@ -599,6 +597,23 @@ def _check_following(model: _Model, name: str, producer: str) -> str:
     _require_channel_axis(model, name, _rank(model, name, spec), spec, "channel axis", producer)
     _refuse_keras_bias_trap(model, spec)
     return producer
+
+
+def _activation(value: Any) -> Any:
+    """The name of a saved ``activation`` argument.
+
+    A string as it is; Keras 3 saves a function it has no name for (a custom
+    one) as ``{"class_name": "function", "config": "my_act", ...}``, and a
+    layer given as the activation as that layer's config, named in it.
+    """
+    if not isinstance(value, dict):
+        return value
+    inner = value.get("config")
+    if isinstance(inner, str):
+        return inner
+    if isinstance(inner, dict) and inner.get("name"):
+        return inner["name"]
+    return value.get("class_name")
 
 
 def _check_preceding(model: _Model, name: str) -> str:
