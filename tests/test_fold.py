@@ -787,6 +787,119 @@ def test_bad_input_is_one_sentence_exit_2_and_nothing_written(small, tmp_path, m
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
+def _spec(config: dict, name: str) -> dict:
+    return next(spec for spec in config["config"]["layers"] if spec["config"]["name"] == name)
+
+
+def _first_tensor(config: dict, name: str) -> dict:
+    return _spec(config, name)["inbound_nodes"][0]["args"][0]["config"]
+
+
+# Damage to the config the fold reads, each in one place: (edit, what the one-line error says).
+CONFIG_DAMAGE = {
+    "a layer that is a string": (lambda c: c["config"]["layers"].append("oops"),
+                                 "layer 8 of 8 in the model is a string ('oops'), not a layer object"),
+    "a layer that is null": (lambda c: c["config"]["layers"].insert(2, None), "layer 3 of 8 in the model is null"),
+    "layers that are an object": (lambda c: c["config"].update(layers={}), "the model has layers that are an object"),
+    "the model config a string": (lambda c: c.update(config="x"), "the model has a config that is a string ('x')"),
+    "a layer without its config": (lambda c: _spec(c, "conv2d").pop("config"), "(Conv2D) has a config that is null"),
+    "a class_name that is a number": (lambda c: _spec(c, "conv2d").update(class_name=5),
+                                      "has a class_name that is a number (5)"),
+    "a name that is a list": (lambda c: _spec(c, "add")["config"].update(name=["a"]),
+                              "(Add) has a name that is a list"),
+    "two layers of one name": (lambda c: _spec(c, "batch_normalization_1")["config"].update(name="add"),
+                               "two layers in the model are named 'add'"),
+    "inbound_nodes a string": (lambda c: _spec(c, "add").update(inbound_nodes="x"),
+                               "layer 'add' in the model has inbound_nodes that are a string"),
+    "a call that is a number": (lambda c: _spec(c, "add").update(inbound_nodes=[3]),
+                                "layer 'add' in the model has a call in inbound_nodes that is a number"),
+    "a short keras_history": (lambda c: _first_tensor(c, "batch_normalization").update(keras_history=["conv2d"]),
+                              "whose keras_history is a list ([\"conv2d\"]), not [layer, call, index]"),
+    "a keras_history with a word": (
+        lambda c: _first_tensor(c, "batch_normalization").update(keras_history=["conv2d", "a", 0]),
+        "not [layer, call, index]"),
+    "a tensor shape that is a string": (lambda c: _first_tensor(c, "batch_normalization_1").update(shape="x"),
+                                        "takes a tensor whose shape is a string"),
+    "output_layers a string": (lambda c: c["config"].update(output_layers="add"),
+                               "the output_layers of the model is a string"),
+    "an output reference cut short": (lambda c: c["config"].update(output_layers=[["add"]]),
+                                      "the output_layers of the model holds a list"),
+    "input_layers a number": (lambda c: c["config"].update(input_layers=3),
+                              "the input_layers of the model is a number"),
+    "a BN axis that is a string": (lambda c: _spec(c, "batch_normalization")["config"].update(axis="x"),
+                                   "has an axis that is a string ('x')"),
+    "a BN epsilon that is a list": (lambda c: _spec(c, "batch_normalization")["config"].update(epsilon=[1]),
+                                    "has an epsilon that is a list"),
+    "a BN scale that is a word": (lambda c: _spec(c, "batch_normalization")["config"].update(scale="no"),
+                                  "has a scale that is a string ('no'), not true or false"),
+    "a use_bias that is a word": (lambda c: _spec(c, "conv2d")["config"].update(use_bias="yes"),
+                                  "layer 'conv2d' in the model has a use_bias that is a string"),
+    "an activation that is a number": (lambda c: _spec(c, "conv2d")["config"].update(activation=5),
+                                       "has an activation that is a number"),
+    "a dtype policy with a string config": (lambda c: _spec(c, "conv2d")["config"].update(dtype={"config": "x"}),
+                                            "has a dtype policy whose config is a string"),
+    "a module that is a number": (lambda c: _spec(c, "conv2d").update(module=3), "has a module that is a number"),
+    "a call nested 300 levels deep": (lambda c: _spec(c, "add")["inbound_nodes"][0]["kwargs"].update(deep=_nested(300)),
+                                      "lists and objects nest more than 200 levels deep"),
+}
+
+
+def _nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("suffix", ["keras", "h5"])
+@pytest.mark.parametrize("damage", CONFIG_DAMAGE, ids=lambda name: name.replace(" ", "-"))
+def test_a_damaged_config_is_one_sentence_exit_2_and_nothing_written(small, tmp_path, capsys, suffix, damage):
+    import h5py
+
+    model, _ = small
+    source = saved(model, tmp_path / f"m.{suffix}")
+    edit, expected = CONFIG_DAMAGE[damage]
+    if suffix == "keras":
+        with zipfile.ZipFile(source) as archive:
+            members = {name: archive.read(name) for name in archive.namelist()}
+        config = json.loads(members["config.json"])
+        edit(config)
+        members["config.json"] = json.dumps(config).encode()
+        with zipfile.ZipFile(source, "w") as archive:
+            for name, data in members.items():
+                archive.writestr(name, data)
+    else:
+        with h5py.File(source, "r+") as handle:
+            config = json.loads(handle.attrs["model_config"])
+            edit(config)
+            handle.attrs["model_config"] = json.dumps(config)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["fold", str(source), str(tmp_path / "out.keras")]) == 2
+    captured = capsys.readouterr()
+    what = "config.json" if suffix == "keras" else "model_config"
+    assert captured.err.startswith(f"bnlint: error: {source}: has a {what} in which "), captured.err
+    assert expected in captured.err and captured.err.count("\n") == 1, captured.err
+    assert captured.out == "" and sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_damaged_nested_model_config_is_one_sentence_exit_2(tmp_path, capsys):
+    # The layers of a nested model are read too (its weights groups, its BNs): a string among them was a
+    # traceback from the .keras weights check and from planning.
+    source = saved(transfer_model(), tmp_path / "m.keras")
+    with zipfile.ZipFile(source) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    _spec(config, "backbone")["config"]["layers"].append("oops")
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(source, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    assert main(["fold", str(source), str(tmp_path / "out.keras")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "in the nested model 'backbone' is a string ('oops'), not a layer object" in err
+    assert not (tmp_path / "out.keras").exists()
+
+
 def _touch(path: Path) -> Path:
     path.write_bytes(b"keep me")
     return path
@@ -958,7 +1071,7 @@ def test_tf_keras_archive_with_a_nested_model_is_refused_in_one_sentence(tmp_pat
     (lambda config: config.replace(b'"class_name": "Dropout"', b'"class_name": "SpatialDropout2D"'),
      "has weights groups bnlint cannot match to its layers in model.weights.h5 (layers/dropout)"),
     (lambda config: json.dumps({"class_name": "Functional", "config": {"layers": [1, 2]}}).encode(),
-     "has a config.json bnlint cannot read (AttributeError:"),
+     "has a config.json in which layer 1 of 2 in the model is a number (1), not a layer object"),
 ])
 def test_tf_keras_archive_bnlint_cannot_map_is_refused_in_one_sentence(tmp_path, edit, message):
     source = tmp_path / "edited.keras"

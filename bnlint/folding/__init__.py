@@ -3,8 +3,9 @@
 The input is a Keras 3 ``.keras`` or ``.h5`` file, or a Keras 2 (tf_keras)
 ``.h5`` or ``.keras`` file, which is written back as a Keras 2 ``.h5`` file.
 
-:func:`fold_file` reads a ``.keras``/``.h5`` file with h5py, decides per BN
-(:mod:`bnlint.folding.plan`), computes new weights in float64
+:func:`fold_file` reads a ``.keras``/``.h5`` file with h5py, checks that its
+config has the structure folding reads (:mod:`bnlint.folding.validate`),
+decides per BN (:mod:`bnlint.folding.plan`), computes new weights in float64
 (:mod:`bnlint.folding.maths`) and writes the folded model
 (:mod:`bnlint.folding.archive`) — no TensorFlow involved. :func:`fold` is the
 Python API; it imports Keras only for a live ``keras.Model`` or ``verify=True``.
@@ -139,7 +140,7 @@ def fold_file(source: str | os.PathLike, out: str | os.PathLike, *, fold_precedi
             plan = plan_and_fold(model.config, model.layer_weights, fold_preceding, nested=model.nested_problem)
         except FoldRefused as refusal:
             raise InputError(str(source), f"cannot be folded: {refusal.reason}") from None
-        except (KeyError, TypeError, ValueError, IndexError) as error:
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
             raise InputError(str(source), f"has a model config bnlint cannot fold "
                                           f"({type(error).__name__}: {error})") from None
         report = FoldReport(str(source), str(out), plan.decisions)
@@ -147,7 +148,8 @@ def fold_file(source: str | os.PathLike, out: str | os.PathLike, *, fold_precedi
             write_saved_model(model, plan.config, plan.replaced, out, report.notes, plan.renamed)
         except UserError:
             raise
-        except (OSError, RuntimeError, KeyError, TypeError, ValueError) as error:  # h5py's, while copying weights
+        # (h5py's, while copying weights; AttributeError and the like: a config the checks let through)
+        except (OSError, RuntimeError, KeyError, TypeError, ValueError, AttributeError) as error:
             raise UserError(f"{out}: could not be written from {source} ({type(error).__name__}: {error}); "
                             f"nothing was written") from None
         if verify and model.format == "keras" and model.is_keras_2:

@@ -43,6 +43,7 @@ import numpy as np
 from bnlint.errors import InputError
 from bnlint.files import write_atomically
 from bnlint.folding.plan import is_nested_model
+from bnlint.folding.validate import config_problem
 from bnlint.kinds import to_snake_case
 from bnlint.readers.saved_file import MAX_CONFIG_BYTES, keras_archive, parse_model_config
 
@@ -266,7 +267,8 @@ def _name_every_layer(config: dict) -> dict:
     name is copied in, marked, and taken out again when the model is written
     (:func:`_as_saved`): such a class's ``__init__`` may not accept ``name``.
     """
-    for spec in (config.get("config") or {}).get("layers") or []:
+    body = config.get("config")
+    for spec in body.get("layers") if isinstance(body, dict) and isinstance(body.get("layers"), list) else []:
         if not isinstance(spec, dict) or not isinstance(spec.get("config"), dict):
             continue
         if "name" not in spec["config"] and isinstance(spec.get("name"), str):
@@ -274,6 +276,22 @@ def _name_every_layer(config: dict) -> dict:
             spec[_ADDED_NAME] = True
         if isinstance(spec["config"].get("layers"), list):
             _name_every_layer(spec)
+    return config
+
+
+def _readable_config(data: bytes | str, display: str, what: str) -> dict:
+    """The model config *data* (the file's *what*), its layers named (:func:`_name_every_layer`).
+
+    Raises
+    ------
+    InputError
+        Not JSON, not a model config, or without the structure folding reads
+        (:func:`bnlint.folding.validate.config_problem`), in one sentence.
+    """
+    config = _name_every_layer(parse_model_config(data, display, what))
+    problem = config_problem(config)
+    if problem is not None:
+        raise InputError(display, f"has a {what} in which {problem}")
     return config
 
 
@@ -308,7 +326,7 @@ def _open_keras(path: Path, display: str) -> SavedModel:
         if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
             raise InputError(display, "has an oversized config.json")
         members = {name: archive.read(name) for name in names}
-    config = _name_every_layer(parse_model_config(members.pop("config.json"), display, "config.json"))
+    config = _readable_config(members.pop("config.json"), display, "config.json")
     try:
         handle = h5py.File(io.BytesIO(members.pop(_WEIGHTS)), "r")
     except OSError:
@@ -438,7 +456,7 @@ def _open_h5(path: Path, display: str) -> SavedModel:
     training = handle.attrs.get("training_config")
     version = _text(handle.attrs.get("keras_version", "3"))
     try:
-        config = _name_every_layer(parse_model_config(_text(raw), display, "model_config"))
+        config = _readable_config(_text(raw), display, "model_config")
         _require_keras_2_or_3(display, version)
     except InputError:
         handle.close()
