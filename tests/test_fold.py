@@ -359,6 +359,48 @@ def test_refuses_a_custom_activation_function(tmp_path):
         "'d' applies activation 'doubled' before it (a nonlinearity between the layer and the BN)."]
 
 
+@pytest.mark.parametrize("masking", ["embedding", "masking"])
+def test_a_batchnorm_given_a_mask_folds(tmp_path, masking):
+    # Keras passes a mask to a BN after Embedding(mask_zero=True) or Masking (a second tensor in its call,
+    # by keyword); it steers only training statistics, so in inference the BN folds as any other. (It was
+    # refused as "the first layer of the model".) The LSTM after it still gets the mask.
+    if masking == "embedding":
+        inputs = keras.Input((6,), dtype="int32")
+        x = layers.Embedding(10, 4, mask_zero=True)(inputs)
+        batch = np.random.default_rng(11).integers(1, 10, size=(4, 6)).astype("int32")
+    else:
+        inputs = keras.Input((6, 4))
+        x = layers.Masking(0.0)(inputs)
+        batch = np.random.default_rng(11).normal(size=(4, 6, 4)).astype("float32")
+    batch[:, 4:] = 0  # masked steps
+    x = layers.BatchNormalization(name="bn")(layers.Dense(3, name="d")(x))
+    model = keras.Model(inputs, [layers.LSTM(2, name="lstm")(x), x])
+    randomise_batchnorm(model, seed=11)
+    folded, report = fold_and_load(saved(model, tmp_path / "m.keras"), tmp_path / "out.keras")
+    assert [(d.batchnorm, d.folded, d.reason) for d in report.decisions] == [("bn", True, None)]
+    for original, result in zip(model(batch), folded(batch)):
+        assert np.abs(np.asarray(original) - np.asarray(result)).max() <= LAYER_TOLERANCE
+    assert relative_error(model, folded) <= LAYER_TOLERANCE
+
+
+def test_a_batchnorm_given_another_tensor_by_keyword_is_refused_with_that_reason(tmp_path):
+    inputs = keras.Input((6,), dtype="int32")
+    x = layers.Embedding(10, 4, mask_zero=True)(inputs)
+    model = keras.Model(inputs, layers.BatchNormalization(name="bn")(layers.Dense(3, name="d")(x)))
+    source = saved(model, tmp_path / "m.keras")
+    with zipfile.ZipFile(source) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    call = _spec(config, "bn")["inbound_nodes"][0]
+    call["kwargs"]["scale_by"] = call["kwargs"].pop("mask")  # (not an argument BN has: only the reason counts)
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(source, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    report = fold_file(source, tmp_path / "out.keras")
+    assert [d.reason for d in report.decisions] == ["it is called with a tensor for its argument 'scale_by'."]
+
+
 def test_refuses_when_the_conv_output_has_other_consumers(tmp_path):
     inputs = keras.Input((6, 6, 2))
     conv = layers.Conv2D(3, 3, name="conv")(inputs)

@@ -3,8 +3,9 @@
 A BN *after* a layer folds into it when all of these hold (otherwise the
 decision records the first that fails, in one sentence):
 
-- the BN is a built-in ``BatchNormalization``, called once, without renorm,
-  normalising one axis;
+- the BN is a built-in ``BatchNormalization``, called once on one tensor
+  (a mask passed by keyword is ignored, as inference ignores it), without
+  renorm, normalising one axis;
 - its input comes straight from a built-in Dense/Conv/DepthwiseConv/
   SeparableConv/ConvTranspose layer (not an Add, a pooling, an input...);
 - that layer has no fused activation, is called once, is not quantized or
@@ -118,6 +119,8 @@ class _Model:
             "inbound_nodes" in spec for spec in self.specs)
         self.by_name = {spec["config"]["name"]: spec for spec in self.specs}
         self.inputs: dict[str, list[list[Tensor]]] = {}  # layer -> per call -> input tensors
+        # layer -> per call -> (the tensors passed positionally, those passed by keyword (a mask) by keyword)
+        self.arguments: dict[str, list[tuple[list[Tensor], dict[str, list[Tensor]]]]] = {}
         self.shapes: dict[str, list | None] = {}  # layer -> shape of its first input (first call)
         self.ranks: dict[str, int | None] = {}  # Keras 2: layer -> rank of its first output (_propagate_ranks)
         self.consumers: dict[Tensor, list[str]] = {}
@@ -144,6 +147,7 @@ class _Model:
                 found: list[tuple[Tensor, Any]] = []
                 _keras_tensors(node, found, keras2=isinstance(node, list))
                 calls.append([tensor for tensor, _ in found])
+                self.arguments.setdefault(name, []).append(_call_arguments(node))
                 if len(calls) == 1:
                     self.shapes[name] = found[0][1] if found else None
                 for tensor, _ in found:
@@ -153,9 +157,19 @@ class _Model:
         if any(isinstance(node, list) for spec in self.specs for node in spec.get("inbound_nodes") or []):
             _propagate_ranks(self)
 
+    def positional(self, name: str) -> list[Tensor]:
+        """The tensors the first call of layer *name* passes positionally: its inputs, without a mask."""
+        if self.sequential:
+            return (self.inputs.get(name) or [[]])[0]
+        return (self.arguments.get(name) or [([], {})])[0][0]
+
+    def keywords(self, name: str) -> dict[str, list[Tensor]]:
+        """The tensors the first call of layer *name* passes by keyword (``mask``), by keyword."""
+        return {} if self.sequential else (self.arguments.get(name) or [([], {})])[0][1]
+
     def remove(self, name: str) -> None:
-        """Drop layer *name* (called once, one input) and rewire its consumers to its input."""
-        (source,) = self.inputs[name][0]
+        """Drop layer *name* (called once, one positional input) and rewire its consumers to that input."""
+        (source,) = self.positional(name)
         self.specs.remove(self.by_name.pop(name))
         if not self.sequential:
             self._rewire(name, source)
@@ -278,6 +292,31 @@ def _keras_tensors(value: Any, found: list, keras2: bool = False) -> None:
     elif isinstance(value, (list, tuple)):
         for item in value:
             _keras_tensors(item, found, keras2)
+
+
+def _call_arguments(node: Any) -> tuple[list[Tensor], dict[str, list[Tensor]]]:
+    """The tensors one call node passes positionally, and by keyword (``{"mask": [("not_equal", 0, 0)]}``).
+
+    Keras 3 spells a call ``{"args": [...], "kwargs": {...}}``; Keras 2 a
+    list of ``[layer, call, index, kwargs]`` references (or one reference),
+    whose fourth items hold the keyword arguments.
+    """
+    positional: list[tuple[Tensor, Any]] = []
+    if isinstance(node, dict):
+        _keras_tensors(node.get("args"), positional)
+        kwargs = node.get("kwargs")
+        keyword = list(kwargs.items()) if isinstance(kwargs, dict) else []
+    else:
+        references = [node] if is_keras2_reference(node) else [item for item in node if is_keras2_reference(item)]
+        positional = [((reference[0], reference[1], reference[2]), None) for reference in references]
+        keyword = [item for reference in references if len(reference) == 4 for item in reference[3].items()]
+    by_keyword: dict[str, list[Tensor]] = {}
+    for key, value in keyword:
+        found: list[tuple[Tensor, Any]] = []
+        _keras_tensors(value, found, keras2=not isinstance(node, dict))
+        if found:
+            by_keyword.setdefault(key, []).extend(tensor for tensor, _ in found)
+    return [tensor for tensor, _ in positional], by_keyword
 
 
 def _map_history(value: Any, change: Callable[[list], list], keras2: bool = False) -> None:
@@ -460,9 +499,18 @@ def _check_batchnorm(model: _Model, name: str) -> str | None:
     axis = config.get("axis", -1)
     if isinstance(axis, list) and len(axis) != 1:
         raise FoldRefused(f"it normalises over several axes ({axis}), not one channel axis.")
-    if not calls or len(calls[0]) != 1:
+    if not calls or not calls[0]:
         raise FoldRefused("it is the first layer of the model, with nothing before it to fold into.")
-    return calls[0][0][0]
+    keywords = model.keywords(name)
+    # A mask (a layer before it sets one: Embedding(mask_zero=True), Masking) steers only the batch
+    # statistics of training; in inference a BN normalises masked steps too, with its moving ones.
+    others = sorted(key for key in keywords if key != "mask")
+    if others:
+        raise FoldRefused(f"it is called with a tensor for its argument '{others[0]}'.")
+    positional = model.positional(name)
+    if len(positional) != 1:
+        raise FoldRefused(f"it is called on {len(positional)} tensors, not one.")
+    return positional[0][0]
 
 
 def _axis(model: _Model, name: str, rank: int | None) -> int | None:
@@ -589,7 +637,7 @@ def _check_following(model: _Model, name: str, producer: str) -> str:
     if activation not in (None, "linear"):
         raise FoldRefused(f"'{producer}' applies activation '{activation}' before it (a nonlinearity between "
                           f"the layer and the BN).")
-    (tensor,) = model.inputs[name][0]
+    (tensor,) = model.positional(name)
     others = [consumer for consumer in model.consumers.get(tensor, []) if consumer != name]
     if others or tensor in model.outputs:
         what = f"'{others[0]}'" if others else "a model output"
@@ -631,7 +679,7 @@ def _check_preceding(model: _Model, name: str) -> str:
     problem = _weight_layer_problem(spec, model, "after")
     if problem:
         raise FoldRefused(problem)
-    if len(model.inputs[target][0]) != 1:
+    if len(model.positional(target)) != 1:
         raise FoldRefused(f"'{target}' takes several inputs.")
     _require_channel_axis(model, name, _rank(model, target, spec), spec, "input channel axis", target)
     _refuse_keras_bias_trap(model, spec)
