@@ -283,7 +283,7 @@ def _withdraw_fixes_the_writer_declines(diagnostics, result: ReadResult) -> None
         if diagnostic.fix is None:
             continue
         if result.tree is not None and all(site.path == result.path for site in _sites(diagnostic.fix)):
-            problem = block_problem(result.tree, text, diagnostic.fix)
+            problem = block_problem(result.tree, text, diagnostic.fix, *([_cell_line(text)] if result.notebook else []))
             if problem is not None:
                 diagnostic.fix, diagnostic.unfixable = None, problem
                 continue
@@ -304,6 +304,19 @@ def _withdraw_fixes_the_writer_declines(diagnostics, result: ReadResult) -> None
         else:
             if len(kept) < len(diagnostic.fix.intents):
                 diagnostic.fix = replace(diagnostic.fix, intents=tuple(kept))
+
+
+def _cell_line(text: str):
+    """How a reason names line *n* of a notebook's Python *text*: by its cell and its line there."""
+    from bnlint.readers.notebook import cell_of, cell_starts
+
+    starts = cell_starts(text)
+
+    def where(line: int) -> str:
+        cell = cell_of(starts, line)
+        return f"line {line}" if cell is None else f"cell {cell[0]}, line {line - cell[1] + 1}"
+
+    return where
 
 
 def _sites(fix: Fix) -> list[Site]:

@@ -396,3 +396,15 @@ def test_a_cell_whose_source_is_not_text_is_left_out_with_a_warning(tmp_path):
     assert checked.returncode == 1 and checked.stdout.startswith("damaged.ipynb:cell 3:")
     assert checked.stderr == ("bnlint: warning: damaged.ipynb: cell 2 has a source that is not text (nbformat 4 "
                               "wants a string or a list of strings); bnlint read the notebook without it\n")
+
+
+def test_a_fix_withdrawn_for_an_if_in_another_cell_names_that_cell(tmp_path):
+    path = save(tmp_path / "n.ipynb", notebook(
+        code("import keras\nfrom keras import layers\nuse_bn = True\ninputs = keras.Input((16, 16, 3))\n"
+             "x = layers.Conv2D(8, 3)(inputs)"),
+        markdown("# The BN, when asked for"),
+        code("if use_bn:\n    x = layers.BatchNormalization()(x)\nmodel = keras.Model(inputs, x)"),
+    ))
+    result = run_bnlint("check", "--no-cache", "--fix", str(path))
+    assert "(not fixed: an `if` (cell 3, line 1) holds some of the layers" in result.stdout, result.stdout
+    assert result.returncode == 1

@@ -268,7 +268,7 @@ if hasattr(ast, "TryStar"):  # (Python 3.11)
     _BRANCHING[ast.TryStar] = "a `try`"
 
 
-def block_problem(tree: ast.Module, text: str, fix) -> str | None:
+def block_problem(tree: ast.Module, text: str, fix, where=lambda line: f"line {line}") -> str | None:
     """Why *fix* is declined because its layers are not all in the same block, told from *tree* (the
     file *text*); None when they are, or when a site is not found (the writer decides then).
 
@@ -277,7 +277,8 @@ def block_problem(tree: ast.Module, text: str, fix) -> str | None:
     one way through the code, so when an ``if`` (a conditional expression, a loop, a ``try``, a
     ``match``) holds some of those layers and not the others, the model built the other way would
     change too: ``if use_bn:`` around the BN, and the conv before it would lose its bias without one.
-    A sublayer counts where it is made and where it is applied (``self.bn(x)`` in ``call``). An
+    A sublayer counts where it is made and where it is applied (``self.bn(x)`` in ``call``).
+    *where* names a line of *text* in the reason (a notebook's says which cell). An
     argument the fix edits where its value is written (``use_bias=use_bias``, set in each caller's
     own literal) does not count: each caller's literal is followed through that caller's own way.
 
@@ -320,7 +321,7 @@ def block_problem(tree: ast.Module, text: str, fix) -> str | None:
     if not differing:
         return None
     node = min((branch for branch, *_ in differing), key=lambda branch: (branch.lineno, branch.col_offset))
-    return (f"{_BRANCHING[type(node)]} (line {node.lineno}) holds some of the layers this fix edits or rests on "
+    return (f"{_BRANCHING[type(node)]} ({where(node.lineno)}) holds some of the layers this fix edits or rests on "
             "and not the others, so the model it builds the other way would change too")
 
 
