@@ -1909,6 +1909,9 @@ def build(use_bn=True, use_dropout=True):
      "    x = layers.BatchNormalization()(x)\n", "a `for` loop (line 9)"),
     ("BN002", "x = layers.Conv2D(8, 3, activation='relu', use_bias=False)(x)\ntry:\n"
      "    x = layers.BatchNormalization()(x)\nexcept ValueError:\n    pass\n", "a `try` (line 9)"),
+    ("BN004", "x = layers.Conv2D(8, 3)(x)\nmatch 'bn' if use_bn else 'ln':\n    case 'bn':\n"
+     "        x = layers.BatchNormalization()(x)\n    case _:\n        x = layers.LayerNormalization()(x)\n",
+     "a `match` (line 9)"),
 ])
 def test_a_fix_whose_layers_an_if_or_loop_holds_only_in_part_is_withdrawn(tmp_path, code, body, construct):
     """`if use_bn:` around the BN and not the layer the fix edits or moves: the analysis follows one way,
@@ -2115,3 +2118,44 @@ model.compile(optimizer=keras.optimizers.SGD(momentum=MOMENTUM), loss="mse")
     assert result.returncode == 1 and path.read_text() == original
     reason = "`MOMENTUM` is also used in `model.compile(optimizer=keras.optimizers.SGD(momentum=MOM...`)"
     assert result.stdout.count(reason) == 2, result.stdout
+
+
+_HELPER = """\
+import keras
+from keras import layers
+
+
+def conv(x, filters):
+    return layers.Conv2D(filters, 3, padding="same")(x)
+
+
+def build(use_bn=True):
+    inputs = keras.Input((16, 16, 3))
+    x = inputs
+{body}    return keras.Model(inputs, x)
+
+
+model = build()
+"""
+
+
+@pytest.mark.parametrize(("body", "fixed"), [
+    ("for filters in (8, 16):\n    x = conv(x, filters)\n    x = layers.BatchNormalization()(x)\n", True),
+    ("x = layers.BatchNormalization()(conv(x, 8))\nif use_bn:\n    x = conv(x, 16)\n"
+     "    x = layers.BatchNormalization()(x)\n", True),
+    ("x = conv(x, 8)\nif use_bn:\n    x = layers.BatchNormalization()(x)\n", False),
+])
+def test_a_helper_made_layer_counts_where_its_caller_calls_the_helper(tmp_path, body, fixed):
+    """A helper makes the conv, the caller adds the BN: the conv stands where the helper is called. A BN
+    after each call, in the call's own branch, keeps the fix (it was withdrawn for the loop around both);
+    a BN in an `if` the call is not in withdraws it."""
+    path = tmp_path / "m.py"
+    original = _HELPER.format(body=textwrap.indent(body, "    "))
+    path.write_text(original)
+    result = run_bnlint("check", "--no-cache", "--fix", "--select", "BN004", "m.py", cwd=tmp_path)
+    assert ("holds some of the layers" in result.stdout) is not fixed, result.stdout
+    assert (path.read_text() != original) is fixed
+    if fixed:
+        (model,) = keras_models([path])[str(path)]
+        assert {layer["config"].get("use_bias") for layer in model["layers"] if layer["class_name"] == "Conv2D"} == {
+            False}

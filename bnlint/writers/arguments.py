@@ -306,23 +306,77 @@ def block_problem(tree: ast.Module, text: str, fix, where=lambda line: f"line {l
         paths[site] = _path_to_call(tree, lines, site)
     if len(paths) < 2:
         return None
-    blocks = []
+    if any(path is None for path in paths.values()):
+        return None
+    by_function: dict[int, tuple[ast.AST, list]] = {}  # the function (or module) each site is in
     for path in paths.values():
-        if path is None:
-            return None
-        keys = _branches(path)
-        attribute = _self_attribute_assigned(path[-2])
-        if attribute is not None:  # where the sublayer is applied, too
-            owner = next((node for node in reversed(path) if isinstance(node, ast.ClassDef)), None)
-            for use in _self_uses(path, attribute, ast.Call):
-                keys |= _branches(_path_between(owner, use) or [])
-        blocks.append(keys)
-    differing = set.union(*blocks) - set.intersection(*blocks)
+        function = _function_of(path)
+        by_function.setdefault(id(function), (function, []))[1].append(_site_branches(path, function))
+    if len(by_function) == 1:
+        (blocks,) = [blocks for _, blocks in by_function.values()]
+        differing = set.union(*blocks) - set.intersection(*blocks)
+    elif len(by_function) == 2:
+        # A helper makes one layer and its caller the other (`x = conv(x, f)` then a BN, in a loop): the
+        # helper's layers stand where the caller calls it. Each way the caller applies the helper must
+        # have the caller's layer, and the caller's layer must follow some call, in the same branches.
+        (first, first_blocks), (second, second_blocks) = by_function.values()
+        if _calls(second, first):
+            helper_blocks, caller, caller_blocks, helper = first_blocks, second, second_blocks, first
+        elif _calls(first, second):
+            helper_blocks, caller, caller_blocks, helper = second_blocks, first, first_blocks, second
+        else:
+            return None  # (not called from the other's function: the fix's helper checks decide)
+        differing = set.union(*helper_blocks) - set.intersection(*helper_blocks)
+        if not differing:
+            calls = {frozenset(_branches(_path_between(caller, call) or [])) for call in _calls(caller, helper)}
+            differing = set().union(*({frozenset(b) for b in caller_blocks} ^ calls))
+    else:
+        return None
     if not differing:
         return None
-    node = min((branch for branch, *_ in differing), key=lambda branch: (branch.lineno, branch.col_offset))
-    return (f"{_BRANCHING[type(node)]} ({where(node.lineno)}) holds some of the layers this fix edits or rests on "
-            "and not the others, so the model it builds the other way would change too")
+    node = min((branch for branch, *_ in differing), key=lambda branch: (_first_line(branch), branch.col_offset))
+    return (f"{_BRANCHING[type(node)]} ({where(_first_line(node))}) holds some of the layers this fix edits or rests "
+            "on and not the others, so the model it builds the other way would change too")
+
+
+def _site_branches(path: list[ast.AST], function: ast.AST) -> set[tuple]:
+    """The branches of *path* within *function*; for a sublayer, also those where the class applies it."""
+    keys = _branches(path[path.index(function):])
+    attribute = _self_attribute_assigned(path[-2])
+    if attribute is not None:  # where the sublayer is applied, too
+        owner = next((node for node in reversed(path) if isinstance(node, ast.ClassDef)), None)
+        for use in _self_uses(path, attribute, ast.Call):
+            keys |= _branches(_path_between(owner, use) or [])
+    return keys
+
+
+def _function_of(path: list[ast.AST]) -> ast.AST:
+    """The innermost function (or lambda) on *path*; the module when none."""
+    return next((node for node in reversed(path) if isinstance(node, _FUNCTIONS)), path[0])
+
+
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+
+
+def _calls(caller: ast.AST, helper: ast.AST) -> list[ast.Call]:
+    """The calls of the function *helper* by its name (``conv(x)``, ``self.conv(x)``) in *caller*'s own
+    code (not in functions defined inside it)."""
+    name = getattr(helper, "name", None)
+    found, pending = [], list(ast.iter_child_nodes(caller))
+    while name is not None and pending:
+        node = pending.pop()
+        if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Call) and (
+                (isinstance(node.func, ast.Name) and node.func.id == name) or _is_self_dot(node.func, name)):
+            found.append(node)
+        pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _first_line(node: ast.AST) -> int:
+    """A node's first line (a ``case`` has none of its own: its pattern's)."""
+    return getattr(node, "lineno", None) or _first_line(next(ast.iter_child_nodes(node)))
 
 
 def _branches(path: list[ast.AST]) -> set[tuple]:
@@ -405,17 +459,29 @@ def _path_to_call(tree: ast.Module, lines: list[str], site) -> list[ast.AST] | N
                 site.line, site.column, site.end_line, site.end_column):
             return path
         for child in ast.iter_child_nodes(node):
-            start, end = getattr(child, "lineno", None), getattr(child, "end_lineno", None)
-            if start is None or end is None or not start <= site.line <= site.end_line <= end:
+            span = _span(child)
+            if span is None:
                 continue
-            if start == site.line and column(start, child.col_offset) > site.column:
+            (start, start_offset), (end, end_offset) = span
+            if not start <= site.line <= site.end_line <= end:
                 continue
-            if end == site.end_line and column(end, child.end_col_offset) < site.end_column:
+            if start == site.line and column(start, start_offset) > site.column:
+                continue
+            if end == site.end_line and column(end, end_offset) < site.end_column:
                 continue
             path.append(child)
             break
         else:
             return None
+
+
+def _span(node: ast.AST) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """``((line, offset), (end line, end offset))`` of *node*; for a node without a position of its own
+    (a ``case`` of a ``match``, a comprehension's ``for``), from its first and last children's."""
+    if getattr(node, "lineno", None) is not None and getattr(node, "end_lineno", None) is not None:
+        return (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)
+    spans = [span for span in map(_span, ast.iter_child_nodes(node)) if span is not None]
+    return (min(span[0] for span in spans), max(span[1] for span in spans)) if spans else None
 
 
 def _callee(call: ast.Call) -> str:
