@@ -2159,3 +2159,19 @@ def test_a_helper_made_layer_counts_where_its_caller_calls_the_helper(tmp_path, 
         (model,) = keras_models([path])[str(path)]
         assert {layer["config"].get("use_bias") for layer in model["layers"] if layer["class_name"] == "Conv2D"} == {
             False}
+
+
+@pytest.mark.parametrize(("blocks", "fixed"), [
+    ("ConvBlock(8), ConvBlock(16), ConvBlock(24), ConvBlock(32), ConvBlock(48, norm=layers.LayerNormalization)", False),
+    (", ".join(f"ConvBlock({filters})" for filters in (8, 16, 24, 32, 48, 64)), True),
+])
+def test_a_class_made_with_more_argument_sets_than_are_read_one_by_one_is_read_with_them_unknown(
+        tmp_path, blocks, fixed):
+    """Past three other argument sets, a class is read once more with every argument the others pass
+    unknown: the fifth `ConvBlock`'s LayerNormalization got the fix of the first four."""
+    path = tmp_path / "m.py"
+    original = _CONV_BLOCK.format(blocks=blocks)
+    path.write_text(original)
+    result = run_bnlint("check", "--no-cache", "--fix", "--select", "BN004", "m.py", cwd=tmp_path)
+    assert ("`ConvBlock` is also made with other arguments" in result.stdout) is not fixed, result.stdout
+    assert (path.read_text() != original) is fixed

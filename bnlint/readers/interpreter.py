@@ -67,7 +67,8 @@ MAX_LOOP_ITERATIONS = 10_000
 IDLE_ITERATIONS = 100
 MAX_CALL_DEPTH = 40
 MAX_LAYERS = 50_000
-# Other arguments a subclassed layer or model is read with, besides the first (to check fixes).
+# Other arguments a subclassed layer or model is read with, besides the first (to check fixes); past
+# them, it is read once more with those arguments unknown.
 _MAX_VARIANTS = 3
 class AnalysisLimit(Exception):
     """A cap was hit; the message says which."""
@@ -141,8 +142,10 @@ class ClassValue:
     #: For a Keras subclass: the arguments the file first instantiates it with (``Stage(8, 2)``),
     #: those that are not plain data UNKNOWN; its own reading uses them.
     example: tuple[list, dict] | None = None
-    #: The other arguments the file instantiates it with, read only to check fixes (a few, in order).
+    #: The other arguments the file instantiates it with, read only to check fixes (a few, in order),
+    #: and past those, one set with every argument unknown (each position and keyword used past them).
     variants: list = field(default_factory=list)
+    unknown_variant: tuple[list, dict] | None = None
 
 
 @dataclass(eq=False)
@@ -302,7 +305,7 @@ class Interpreter:
                 continue
             if "call" in cls.methods:
                 self._analyse_class(cls)
-                for example in cls.variants:
+                for example in [*cls.variants, *([cls.unknown_variant] if cls.unknown_variant else [])]:
                     self._analyse_variant(cls, example)
             elif (cls.keras_base == "keras.Model" or cls.keras_base.endswith(".Sequential")) and _defines(
                     node, "__init__") and (
@@ -1444,8 +1447,13 @@ class Interpreter:
                        {key: _plain_or_unknown(value) for key, value in kwargs.items()})
             if func.example is None:
                 func.example = example
-            elif example != func.example and example not in func.variants and len(func.variants) < _MAX_VARIANTS:
-                func.variants.append(example)
+            elif example != func.example and example not in func.variants:
+                if len(func.variants) < _MAX_VARIANTS:
+                    func.variants.append(example)
+                else:  # more than are read one by one: once more, with what the others have unknown
+                    args_seen, kwargs_seen = func.unknown_variant or ([], {})
+                    func.unknown_variant = ([UNKNOWN] * max(len(args), len(args_seen)),
+                                            {**kwargs_seen, **dict.fromkeys(kwargs, UNKNOWN)})
             base = func.keras_base.rpartition(".")[2]
             init = func.methods.get("__init__")
             given = kwargs
