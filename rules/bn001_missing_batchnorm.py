@@ -326,7 +326,7 @@ def _collapsed_above(graph: ModelGraph, node: int) -> bool:
     while pending:
         current = pending.pop()
         preds = graph.predecessors(current)
-        if not preds or (len(preds) > 1 and graph.layer(current).kind != "merge"):
+        if not preds or (len(preds) > 1 and not _joins(graph.layer(current))):
             return False
         for pred in preds:
             layer = graph.layer(pred)
@@ -338,6 +338,12 @@ def _collapsed_above(graph: ModelGraph, node: int) -> bool:
                 seen.add(pred)
                 pending.append(pred)
     return True
+
+
+def _joins(layer: Layer) -> bool:
+    """A merge layer, or the tensor function that concatenates (``keras.ops.concatenate``, ``tf.concat``)."""
+    return layer.kind == "merge" or (layer.kind == "op" and layer.class_name.rpartition(".")[2] in (
+        "concatenate", "concat"))
 
 
 def _self_gate(graph: ModelGraph, node: int) -> int | None:
@@ -1123,6 +1129,15 @@ from keras import layers
 inputs = keras.Input((32, 32, 3))
 x = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(16, 3, use_bias=False)(inputs)))
 x = layers.Concatenate()([layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x)])
+x = layers.Dropout(0.5)(layers.Dense(128, activation="relu")(x))
+model = keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+""",
+        """
+import keras
+from keras import layers, ops
+inputs = keras.Input((32, 32, 3))
+x = layers.ReLU()(layers.BatchNormalization()(layers.Conv2D(16, 3, use_bias=False)(inputs)))
+x = ops.concatenate([layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x)], axis=-1)
 x = layers.Dropout(0.5)(layers.Dense(128, activation="relu")(x))
 model = keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
 """,
