@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bnlint.diagnostics import Applicability, Fix, RemoveLayer, Violation
 from bnlint.graph import ModelGraph, Site
+from bnlint.layout import channel_layout
 from bnlint.rule import Rule
 
 TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
@@ -41,13 +42,29 @@ def _normalisation_before(graph: ModelGraph, node: int, depth: int = 0) -> tuple
     return None
 
 
+def _normalises_channels(graph: ModelGraph, node: int) -> bool:
+    """Whether the BN *node* normalises the channel axis of its input (by its layout, when bnlint knows
+    it; else only ``axis=-1``). A second BN on another axis (`axis=1` of a `(batch, steps, channels)`
+    tensor) normalises other groups of values, and is not redundant."""
+    axis = graph.layer(node).get("axis", -1)
+    if isinstance(axis, (list, tuple)) and len(axis) == 1:
+        axis = axis[0]
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        return False
+    producers = graph.predecessors(node)
+    layout = channel_layout(graph, producers[0]) if len(producers) == 1 else None
+    return axis in layout if layout is not None else axis == -1
+
+
 class DoubleBatchnorm(Rule):
     """
     ## What it does
     Finds a `BatchNormalization` fed by another BN with nothing between
     them but pooling, reshaping (`Flatten`, padding, ...) or dropout; the
     first may end a nested model (a `Sequential` block whose last layer
-    is its BN). Not
+    is its BN). Both must normalise the channels (the second after a
+    `Flatten` its features): a BN on another axis normalises other groups
+    of values. Not
     reported: a BN after `LayerNormalization`, `GroupNormalization`,
     `UnitNormalization` or `RMSNormalization`, which normalise each sample
     on its own, so their output's per-channel batch statistics are not 0
@@ -103,6 +120,8 @@ class DoubleBatchnorm(Rule):
     def check(self, graph: ModelGraph) -> Iterator[Violation]:
         for node, layer in graph.layers():
             found = _normalisation_before(graph, node) if layer.kind == "batchnorm" else None
+            if found is not None and not (_normalises_channels(*found) and _normalises_channels(graph, node)):
+                found = None  # (one of them normalises another axis)
             if found is not None:
                 model, first = found
                 before = model.layer(first)
@@ -115,6 +134,15 @@ class DoubleBatchnorm(Rule):
                                 f"'{before.name}'{where} with no activation between; keep one of them", fix=fix)
 
     VALID = [
+        # The second BN normalises the steps, not the channels: other groups of values.
+        """
+import keras
+from keras import layers
+inputs = keras.Input((16, 8))
+x = layers.BatchNormalization()(layers.Conv1D(8, 3, use_bias=False)(inputs))
+x = layers.BatchNormalization(axis=1)(layers.Dropout(0.1)(x))
+model = keras.Model(inputs, x)
+""",
         """
 import keras
 from keras import layers
