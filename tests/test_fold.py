@@ -883,7 +883,26 @@ CONFIG_DAMAGE = {
     "a module that is a number": (lambda c: _spec(c, "conv2d").update(module=3), "has a module that is a number"),
     "a call nested 300 levels deep": (lambda c: _spec(c, "add")["inbound_nodes"][0]["kwargs"].update(deep=_nested(300)),
                                       "lists and objects nest more than 200 levels deep"),
+    # Keras cannot load these either; the fold wrote them out and said it folded.
+    "an output naming a layer the model lacks": (lambda c: c["config"].update(output_layers=[["zzz", 0, 0]]),
+                                                 "the output_layers of the model names a layer 'zzz' that the model "
+                                                 "does not have"),
+    "a call taking a layer the model lacks": (lambda c: _first_history(_spec(c, "add")["inbound_nodes"]).__setitem__(
+        0, "gone"), "layer 'add' in the model takes the output of a layer 'gone' that the model does not have"),
 }
+
+
+def _first_history(value) -> list:
+    """The first ``keras_history`` of a Keras 3 tensor reference in *value*."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            return value["config"]["keras_history"]
+        value = list(value.values())
+    for item in value if isinstance(value, list) else []:
+        found = _first_history(item)
+        if found is not None:
+            return found
+    return None
 
 
 def _nested(depth: int) -> list:

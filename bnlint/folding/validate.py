@@ -123,7 +123,11 @@ def _check_model(spec: dict, where: str) -> None:
         _require(name not in names, f"two layers in {where} are named '{name}'")
         names.add(name)
     for key in ("input_layers", "output_layers"):
-        _check_endpoints(body.get(key), f"the {key} of {where}")
+        _check_endpoints(body.get(key), f"the {key} of {where}", names)
+    for layer in layers:  # (once every name is known: a call may take the output of a later-listed layer)
+        for referenced in _histories(layer.get("inbound_nodes")):
+            _require(referenced in names, f"layer '{layer['config']['name']}' in {where} takes the output of a "
+                                          f"layer '{referenced}' that {where} does not have")
 
 
 def _check_layer(layer: Any, entry: str, where: str, sequential: bool) -> str:
@@ -187,7 +191,20 @@ def _check_shape(shape: Any, subject: str) -> None:
              f"{subject} is {_kind(shape)}, not a list of sizes")
 
 
-def _check_endpoints(value: Any, subject: str) -> None:
+def _histories(value: Any):
+    """The layer names of the Keras 3 tensor references (``keras_history``) in a layer's calls."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            yield value["config"]["keras_history"][0]
+            return
+        for item in value.values():
+            yield from _histories(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _histories(item)
+
+
+def _check_endpoints(value: Any, subject: str, names: set[str]) -> None:
     """``input_layers`` / ``output_layers``: empty, one ``[layer, call, index]``, a list or a dict of them."""
     if not value:
         return
@@ -200,6 +217,7 @@ def _check_endpoints(value: Any, subject: str) -> None:
     for item in items:
         _require(isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and _is_int(item[1])
                  and _is_int(item[2]), f"{subject} holds {_kind(item)}, not a [layer, call, index] reference")
+        _require(item[0] in names, f"{subject} names a layer '{item[0]}' that the model does not have")
 
 
 def _check_batchnorm(config: dict, label: str) -> None:
