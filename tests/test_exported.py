@@ -108,19 +108,23 @@ with open(os.path.join(out, "summary.json"), "w") as handle:
 '''
 
 
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory) -> tuple[Path, dict]:
-    directory = tmp_path_factory.mktemp("exports")
+def _built(script: str, directory: Path, listing: str) -> tuple[Path, dict]:
+    """Run the model-building *script* with real Keras into *directory*; the JSON *listing* it writes there."""
     try:
-        result = subprocess.run([sys.executable, "-c", BUILD, str(directory)], capture_output=True, text=True, check=False,
-                                timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        result = subprocess.run([sys.executable, "-c", script, str(directory)], capture_output=True, text=True,
+                                check=False, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     except subprocess.TimeoutExpired:
         pytest.skip("building and exporting the test models took too long")
     if result.returncode != 0:
         if "No module named" in result.stderr:
             pytest.skip("TensorFlow/Keras are needed to build the exports")
         pytest.fail(result.stderr[-3000:])
-    return directory, json.loads((directory / "summary.json").read_text())
+    return directory, json.loads((directory / listing).read_text())
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory) -> tuple[Path, dict]:
+    return _built(BUILD, tmp_path_factory.mktemp("exports"), "summary.json")
 
 
 def _read(exports, name):
@@ -440,17 +444,7 @@ with open(os.path.join(out, "classes.json"), "w") as handle:
 
 @pytest.fixture(scope="module")
 def conv_layouts(tmp_path_factory) -> tuple[Path, dict]:
-    directory = tmp_path_factory.mktemp("conv_layouts")
-    try:
-        result = subprocess.run([sys.executable, "-c", CONV_LAYOUTS, str(directory)], capture_output=True, text=True,
-                                check=False, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    except subprocess.TimeoutExpired:
-        pytest.skip("building and exporting the test models took too long")
-    if result.returncode != 0:
-        if "No module named" in result.stderr:
-            pytest.skip("TensorFlow/Keras are needed to build the exports")
-        pytest.fail(result.stderr[-3000:])
-    return directory, json.loads((directory / "classes.json").read_text())
+    return _built(CONV_LAYOUTS, tmp_path_factory.mktemp("conv_layouts"), "classes.json")
 
 
 def _findings(result) -> set[tuple[str, str]]:
