@@ -14,7 +14,7 @@ import re
 from bnlint import kinds
 from bnlint.graph import ModelGraph
 
-__all__ = ["batchnorm_axis", "channel_layout"]
+__all__ = ["batchnorm_axis", "channel_layout", "input_layout", "single_axis"]
 
 _SAME_LAYOUT_KINDS = {"activation", "dropout", "batchnorm", "norm", "pool"}  # they keep the input's channel axis
 _SAME_LAYOUT_CLASSES = ("ZeroPadding", "Cropping", "UpSampling", "Identity", "Concatenate", "Add", "Subtract",
@@ -50,6 +50,24 @@ def channel_layout(graph: ModelGraph, node: int,
         known[top] = found
         stack.pop()
     return known[node]
+
+
+def input_layout(graph: ModelGraph, node: int,
+                 known: dict[int, frozenset[int] | None] | None = None) -> frozenset[int] | None:
+    """:func:`channel_layout` of the one input of *node* (a BN): None when it has another number of inputs."""
+    producers = graph.predecessors(node)
+    return channel_layout(graph, producers[0], known) if len(producers) == 1 else None
+
+
+def single_axis(axis: object) -> int | None:
+    """A BN's ``axis`` as one integer (``[3]`` is 3), or None: several axes, or a value not known.
+
+    >>> single_axis([3]), single_axis(-1), single_axis([1, 2]), single_axis(True)
+    (3, -1, None, None)
+    """
+    if isinstance(axis, (list, tuple)) and len(axis) == 1:
+        axis = axis[0]
+    return axis if isinstance(axis, int) and not isinstance(axis, bool) else None
 
 
 def batchnorm_axis(graph: ModelGraph, node: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bnlint import kinds
 from bnlint.diagnostics import Applicability, Fix, SetArgument, Violation
 from bnlint.graph import ModelGraph, Site
+from bnlint.layout import single_axis
 from bnlint.rule import Rule
 
 TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
@@ -45,9 +46,7 @@ def _only_batchnorm_after(graph: ModelGraph, node: int, axes: frozenset[int]) ->
 
 
 def _on_axes(axis: object, axes: frozenset[int]) -> bool:
-    if isinstance(axis, (list, tuple)) and len(axis) == 1:
-        axis = axis[0]
-    return isinstance(axis, int) and not isinstance(axis, bool) and axis in axes
+    return single_axis(axis) in axes
 
 
 class RedundantBias(Rule):

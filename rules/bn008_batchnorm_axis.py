@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bnlint.diagnostics import Violation
 from bnlint.graph import ModelGraph
-from bnlint.layout import channel_layout
+from bnlint.layout import input_layout, single_axis
 from bnlint.rule import Rule
 
 TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
@@ -96,12 +96,10 @@ class BatchnormAxis(Rule):
         layouts: dict[int, frozenset[int] | None] = {}  # (worked out as the BN layers need them)
         theano_layout: bool | None = None  # (worked out at the first axis=1 finding)
         for node, layer in graph.layers():
-            axis = layer.get("axis")
-            axis = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
-            if layer.kind != "batchnorm" or isinstance(axis, bool) or not isinstance(axis, int):
+            axis = single_axis(layer.get("axis"))
+            if layer.kind != "batchnorm" or axis is None:
                 continue
-            producers = graph.predecessors(node)
-            axes = channel_layout(graph, producers[0], layouts) if len(producers) == 1 else None
+            axes = input_layout(graph, node, layouts)
             if axes is None or axis in axes or (axis >= 0 and all(a < 0 for a in axes)):
                 continue
             if axis == 1 and -1 in axes:

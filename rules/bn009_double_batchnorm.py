@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bnlint.diagnostics import Applicability, Fix, RemoveLayer, Violation
 from bnlint.graph import ModelGraph, Site
-from bnlint.layout import channel_layout
+from bnlint.layout import input_layout, single_axis
 from bnlint.rule import Rule
 
 TYPE_CHECKING = False  # typing is not imported at run time (see bnlint.records)
@@ -46,14 +46,9 @@ def _normalises_channels(graph: ModelGraph, node: int) -> bool:
     """Whether the BN *node* normalises the channel axis of its input (by its layout, when bnlint knows
     it; else only ``axis=-1``). A second BN on another axis (`axis=1` of a `(batch, steps, channels)`
     tensor) normalises other groups of values, and is not redundant."""
-    axis = graph.layer(node).get("axis", -1)
-    if isinstance(axis, (list, tuple)) and len(axis) == 1:
-        axis = axis[0]
-    if not isinstance(axis, int) or isinstance(axis, bool):
-        return False
-    producers = graph.predecessors(node)
-    layout = channel_layout(graph, producers[0]) if len(producers) == 1 else None
-    return axis in layout if layout is not None else axis == -1
+    axis = single_axis(graph.layer(node).get("axis", -1))
+    layout = input_layout(graph, node)
+    return axis is not None and (axis in layout if layout is not None else axis == -1)
 
 
 class DoubleBatchnorm(Rule):

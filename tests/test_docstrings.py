@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 
 MODULES = ["bnlint", "bnlint.graph", "bnlint.rewrite", "bnlint.api", "bnlint.keras_build", "bnlint.adapt",
-           "bnlint.writers.arguments", "bnlint.reporters.text", "bnlint.config", "bnlint.folding.validate"]
+           "bnlint.writers.arguments", "bnlint.reporters.text", "bnlint.config", "bnlint.folding.validate", "bnlint.layout"]
 
 
 @pytest.mark.parametrize("name", MODULES)
