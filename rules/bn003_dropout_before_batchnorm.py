@@ -18,6 +18,12 @@ _TRANSPARENT = {"activation", "pool", "reshape", "dropout"}
 _NESTED = "the BN is in another model (a nested model, or the model that calls this one): move the dropout by hand"
 
 
+def _first_batchnorm(graph: ModelGraph, start: int) -> int | None:
+    """The first BN *start*'s output reaches through transparent layers, else None."""
+    return next((node for node in graph.reachable(start, through=_TRANSPARENT)
+                 if graph.layer(node).kind == "batchnorm"), None)
+
+
 def _batchnorm_across_models(graph: ModelGraph, dropout: int) -> tuple[ModelGraph, int] | None:
     """A BN that *dropout*'s output reaches across a model boundary, through transparent layers: in the
     model that calls *graph* as a layer (the dropout ends a block), or at the start of a model *graph*
@@ -27,16 +33,13 @@ def _batchnorm_across_models(graph: ModelGraph, dropout: int) -> tuple[ModelGrap
         if node == dropout or layer.kind in _TRANSPARENT:
             if graph.is_output(node) and len(graph.outputs) == 1:
                 for caller, call in graph.callers:
-                    bn = next((n for n in caller.reachable(call, through=_TRANSPARENT)
-                               if caller.layer(n).kind == "batchnorm"), None)
+                    bn = _first_batchnorm(caller, call)
                     if bn is not None:
                         return caller, bn
         elif layer.kind == "model" and layer.submodel is not None and len(layer.submodel.inputs) == 1:
-            inner = layer.submodel
-            bn = next((n for n in inner.reachable(inner.inputs[0], through=_TRANSPARENT)
-                       if inner.layer(n).kind == "batchnorm"), None)
+            bn = _first_batchnorm(layer.submodel, layer.submodel.inputs[0])
             if bn is not None:
-                return inner, bn
+                return layer.submodel, bn
     return None
 
 
@@ -105,18 +108,17 @@ class DropoutBeforeBatchnorm(Rule):
         for node, layer in graph.layers():
             if layer.kind != "dropout" or layer.get("rate", None) == 0:
                 continue
-            for reached in graph.reachable(node, through=_TRANSPARENT):
+            reached = _first_batchnorm(graph, node)
+            if reached is not None:
                 bn = graph.layer(reached)
-                if bn.kind == "batchnorm":
-                    chain = graph.is_chain(node, reached)
-                    yield Violation(
-                        node,
-                        f"`{layer.class_name}` feeds `{bn.class_name}` '{bn.name}' (variance shift "
-                        "between training and inference); move the dropout after the BN",
-                        fix=_move_after(graph, node, reached) if chain else None,
-                        unfixable=None if chain else NOT_A_CHAIN,
-                    )
-                    break
+                chain = graph.is_chain(node, reached)
+                yield Violation(
+                    node,
+                    f"`{layer.class_name}` feeds `{bn.class_name}` '{bn.name}' (variance shift "
+                    "between training and inference); move the dropout after the BN",
+                    fix=_move_after(graph, node, reached) if chain else None,
+                    unfixable=None if chain else NOT_A_CHAIN,
+                )
             else:
                 across = _batchnorm_across_models(graph, node)
                 if across is not None:
