@@ -336,23 +336,16 @@ def _imported_name(module: cst.Module, class_name: str) -> str | None:
 def _defined_here(module: cst.Module, name: str) -> bool:
     """Whether the file's module-level code binds *name* other than by importing it: a class, a
     function or an assignment (at the top, or in a module-level ``if``/``try``)."""
-    def binds(statement) -> bool:
-        if isinstance(statement, (cst.ClassDef, cst.FunctionDef)):
-            return statement.name.value == name
-        if isinstance(statement, cst.SimpleStatementLine):
-            return any(
+    for statement in _module_level_statements(module.body):
+        if isinstance(statement, (cst.ClassDef, cst.FunctionDef)) and statement.name.value == name:
+            return True
+        if isinstance(statement, cst.SimpleStatementLine) and any(
                 isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name
                                                       for t in small.targets)
                 or isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == name
-                for small in statement.body)
-        if isinstance(statement, (cst.If, cst.Try, cst.TryStar)):
-            parts = [statement, *getattr(statement, "handlers", ()), getattr(statement, "orelse", None),
-                     getattr(statement, "finalbody", None)]
-            return any(binds(part) if isinstance(part, cst.If) and part is not statement else any(
-                binds(inner) for inner in getattr(part.body, "body", ())) for part in parts if part is not None)
-        return False
-
-    return any(binds(statement) for statement in module.body)
+                for small in statement.body):
+            return True
+    return False
 
 
 def _imports_of(module: cst.Module, local: str) -> list[cst.ImportFrom]:
@@ -367,18 +360,26 @@ def _imports_of(module: cst.Module, local: str) -> list[cst.ImportFrom]:
 
 
 def _module_level_from_imports(body):
-    for statement in body:
+    for statement in _module_level_statements(body):
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
                 if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
                     yield small
-        elif isinstance(statement, (cst.Try, cst.TryStar, cst.If, cst.Else, cst.ExceptHandler,
-                                    cst.ExceptStarHandler, cst.Finally)):
-            yield from _module_level_from_imports(statement.body.body)
+
+
+def _module_level_statements(body):
+    """The statements that run at module level: those of *body*, and inside its ``if``/``try``
+    (every branch), not those of functions or classes."""
+    for statement in body:
+        if isinstance(statement, (cst.Try, cst.TryStar, cst.If, cst.Else, cst.ExceptHandler,
+                                  cst.ExceptStarHandler, cst.Finally)):
+            yield from _module_level_statements(statement.body.body)
             for part in (*getattr(statement, "handlers", ()), getattr(statement, "orelse", None),
                          getattr(statement, "finalbody", None)):
                 if part is not None:
-                    yield from _module_level_from_imports([part])
+                    yield from _module_level_statements([part])
+        else:
+            yield statement
 
 
 def _imports_anything(module: cst.Module) -> bool:
