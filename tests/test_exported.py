@@ -460,6 +460,20 @@ def _export_and_keras(conv_layouts, name):
     return read_exported_savedmodel(directory / name, name), keras_file, classes[name]
 
 
+def _agreeing(conv_layouts, name, expected):
+    """The export of *name* and the classes Keras built, once its findings and its .keras file's (the
+    reference: the file's config) both are *expected*."""
+    exported_result, keras_result, classes = _export_and_keras(conv_layouts, name)
+    assert _findings(keras_result) == expected
+    assert _findings(exported_result) == expected
+    return exported_result, classes
+
+
+def _layer(result, name):
+    """The layer named *name* in the first model of *result*."""
+    return next(layer for _, layer in result.graphs[0].layers() if layer.name == name)
+
+
 @pytest.mark.parametrize("name, expected", [
     ("dw_cf", set()),  # was a false BN008: the depthwise conv read as channels_last
     ("dw_cf_bias", {("BN004", "dw")}),  # was BN008 instead of BN004
@@ -471,9 +485,7 @@ def _export_and_keras(conv_layouts, name):
     ("dw1d_cf", set()),
 ])
 def test_channels_first_depthwise_and_separable_convs_read_as_their_keras_file(conv_layouts, name, expected):
-    exported_result, keras_result, classes = _export_and_keras(conv_layouts, name)
-    assert _findings(keras_result) == expected  # the reference: the .keras file's config
-    assert _findings(exported_result) == expected
+    exported_result, classes = _agreeing(conv_layouts, name, expected)
     layers = {layer.name: layer for _, layer in exported_result.graphs[0].layers()}
     conv = layers["dw" if "dw" in layers else "sep"]
     assert conv.class_name == classes[conv.name]  # SeparableConv1D was read as SeparableConv2D
@@ -489,9 +501,7 @@ def test_channels_first_depthwise_and_separable_convs_read_as_their_keras_file(c
     ("grouped3d", {("BN004", "conv")}),
 ])
 def test_grouped_convs_read_as_their_keras_file(conv_layouts, name, expected):
-    exported_result, keras_result, classes = _export_and_keras(conv_layouts, name)
-    assert _findings(keras_result) == expected
-    assert _findings(exported_result) == expected
+    exported_result, classes = _agreeing(conv_layouts, name, expected)
     layers = {layer.name: layer for _, layer in exported_result.graphs[0].layers()}
     conv = layers["conv"]
     assert (conv.class_name, conv.kind) == (classes["conv"], "conv")
@@ -505,10 +515,8 @@ def test_grouped_convs_read_as_their_keras_file(conv_layouts, name, expected):
     ("conv3d_cf_wrong_axis", {("BN008", "bn")}),  # was missed
 ])
 def test_channels_first_conv3d_reads_as_its_keras_file(conv_layouts, name, expected):
-    exported_result, keras_result, _ = _export_and_keras(conv_layouts, name)
-    assert _findings(keras_result) == expected
-    assert _findings(exported_result) == expected
-    conv = next(layer for _, layer in exported_result.graphs[0].layers() if layer.name == "conv")
+    exported_result, _ = _agreeing(conv_layouts, name, expected)
+    conv = _layer(exported_result, "conv")
     assert (conv.class_name, conv.kind, conv.config["data_format"]) == ("Conv3D", "conv", "channels_first")
     assert conv.config["use_bias"] is (name == "conv3d_cf")
 
@@ -521,10 +529,8 @@ def test_channels_first_conv3d_reads_as_its_keras_file(conv_layouts, name, expec
     ("pool3d_cf_wrong_axis", {("BN008", "bn")}),
 ])
 def test_pooling_layout_and_rank_read_as_their_keras_file(conv_layouts, name, expected):
-    exported_result, keras_result, classes = _export_and_keras(conv_layouts, name)
-    assert _findings(keras_result) == expected
-    assert _findings(exported_result) == expected
-    pool = next(layer for _, layer in exported_result.graphs[0].layers() if layer.name == "pool")
+    exported_result, classes = _agreeing(conv_layouts, name, expected)
+    pool = _layer(exported_result, "pool")
     assert pool.class_name == classes["pool"]  # MaxPooling1D was read as MaxPooling2D
     assert pool.config["data_format"] == ("channels_last" if name.endswith("_cl") else "channels_first")
 
@@ -535,10 +541,8 @@ def test_pooling_layout_and_rank_read_as_their_keras_file(conv_layouts, name, ex
     ("conv2d_t", {("BN004", "conv")}),
 ])
 def test_transposed_convs_are_named_with_their_rank(conv_layouts, name, expected):
-    exported_result, keras_result, classes = _export_and_keras(conv_layouts, name)
-    assert _findings(keras_result) == expected
-    assert _findings(exported_result) == expected
-    conv = next(layer for _, layer in exported_result.graphs[0].layers() if layer.name == "conv")
+    exported_result, classes = _agreeing(conv_layouts, name, expected)
+    conv = _layer(exported_result, "conv")
     assert conv.class_name == classes["conv"]  # Conv1DTranspose was read as Conv2DTranspose
     diagnostics = lint(exported_result, set(all_rules()) - set(RULES_NOT_CHECKABLE))
     assert all("Conv2DTranspose" not in d.message for d in diagnostics if name.startswith("conv1d"))
@@ -551,10 +555,8 @@ def test_transposed_convs_are_named_with_their_rank(conv_layouts, name, expected
     ("pad3d_cl", {("BN008", "bn")}),
 ])
 def test_zero_padding_layout_and_rank_read_as_their_keras_file(conv_layouts, name, expected):
-    exported_result, keras_result, classes = _export_and_keras(conv_layouts, name)
-    assert _findings(keras_result) == expected
-    assert _findings(exported_result) == expected
-    pad = next(layer for _, layer in exported_result.graphs[0].layers() if layer.name == "pad")
+    exported_result, classes = _agreeing(conv_layouts, name, expected)
+    pad = _layer(exported_result, "pad")
     assert pad.class_name == classes["pad"]  # every ZeroPadding was read as ZeroPadding2D
     assert pad.config["data_format"] == ("channels_last" if name.endswith("_cl") else "channels_first")
 
@@ -571,10 +573,9 @@ def test_zero_padding_of_no_axis_that_tells_the_layout_has_an_unknown_layout():
 @pytest.mark.parametrize("name", ["td_cf", "td_cf_bias"])
 def test_a_time_distributed_channels_first_conv_gives_no_false_bn008(conv_layouts, name):
     # The conv op says NCHW, but the layer's channel axis is 2: BatchNormalization(axis=2) is right.
-    exported_result, keras_result, _ = _export_and_keras(conv_layouts, name)
-    assert _findings(keras_result) == set()  # (TimeDistributed is a layer of kind `other` in a .keras file)
-    assert _findings(exported_result) == set()  # was {("BN008", "bn")}
-    td = next(layer for _, layer in exported_result.graphs[0].layers() if layer.name == "td")
+    # (TimeDistributed is a layer of kind `other` in a .keras file; the export reported {("BN008", "bn")})
+    exported_result, _ = _agreeing(conv_layouts, name, set())
+    td = _layer(exported_result, "td")
     assert (td.class_name, td.config["data_format"]) == ("Conv2D", UNKNOWN)
 
 
@@ -584,7 +585,7 @@ def test_a_time_distributed_channels_last_conv_keeps_its_layout(conv_layouts, na
     # kind `other`, so only the export reports BN004 here (the config reader does not look inside wrappers).
     exported_result, _, _ = _export_and_keras(conv_layouts, name)
     assert _findings(exported_result) == {("BN004", "td")}
-    td = next(layer for _, layer in exported_result.graphs[0].layers() if layer.name == "td")
+    td = _layer(exported_result, "td")
     assert td.config["data_format"] == "channels_last"
 
 
